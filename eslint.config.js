@@ -1,0 +1,69 @@
+// Lint is where the layer rules live (DEVELOPERS.md "Layout"): each zone lists what a layer
+// may NOT import, so a wrong import fails `npm run lint` instead of relying on review.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import globals from 'globals';
+
+const layers = ['shared', 'core', 'cli', 'server', 'emulator', 'electron', 'renderer', 'build'];
+/** What each layer may import from (besides itself and npm packages). */
+const allowed = {
+  shared: [],
+  core: ['shared'],
+  cli: ['core', 'shared'],
+  server: ['core', 'shared'],
+  emulator: ['core', 'shared'],
+  electron: ['core', 'shared'],
+  renderer: ['shared'],
+  build: [],
+};
+const zones = Object.entries(allowed).map(([target, ok]) => ({
+  target: `./${target}`,
+  from: layers.filter((l) => l !== target && !ok.includes(l)).map((l) => `./${l}`),
+  message: `${target}/ may import only from: ${ok.join(', ') || 'nothing but itself'}.`,
+}));
+
+const noNode = {
+  patterns: [
+    {
+      group: ['node:*', 'fs', 'path', 'crypto', 'net', 'os', 'child_process'],
+      message: 'Pure layer: no Node modules.',
+    },
+    { group: ['electron', 'electron/*'], message: 'Electron only under electron/.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'bin/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    plugins: { 'import-x': importX },
+    languageOptions: { globals: { ...globals.node } },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      'import-x/no-restricted-paths': ['error', { zones }],
+      'import-x/no-default-export': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/consistent-type-definitions': ['error', 'type'],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron', 'electron/*'], message: 'Electron only under electron/.' },
+          ],
+        },
+      ],
+    },
+  },
+  { files: ['shared/**', 'renderer/**'], rules: { 'no-restricted-imports': ['error', noNode] } },
+  { files: ['electron/**'], rules: { 'no-restricted-imports': 'off' } },
+  {
+    files: ['*.config.ts', '*.config.js', 'build/**'],
+    rules: { 'import-x/no-default-export': 'off' },
+  },
+);
