@@ -1,0 +1,47 @@
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+// Layer rules (DEVELOPERS.md "Layout") are enforced by lint; this proves the rules fire, so a
+// config change that silently disables them fails the suite.
+const eslint = new ESLint({ cwd: process.cwd() });
+
+async function messages(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? []).map((m) => `${m.ruleId}: ${m.message}`);
+}
+
+describe('layer import zones', () => {
+  it.each([
+    [
+      'shared/probe.ts',
+      "export { SW } from '../core/card/transport';",
+      'import-x/no-restricted-paths',
+    ],
+    ['shared/probe.ts', "export { readFileSync } from 'node:fs';", 'no-restricted-imports'],
+    [
+      'renderer/probe.ts',
+      "export { openAuditLog } from '../core/audit/audit-log';",
+      'import-x/no-restricted-paths',
+    ],
+    ['renderer/probe.ts', "export { join } from 'path';", 'no-restricted-imports'],
+    [
+      'core/probe.ts',
+      "export type { VirtualCard } from '../emulator/virtual-card';",
+      'import-x/no-restricted-paths',
+    ],
+    ['core/probe.ts', "export { app } from 'electron';", 'no-restricted-imports'],
+    ['cli/probe.ts', "export { app } from 'electron';", 'no-restricted-imports'],
+  ])('%s: %s is refused', async (file, code, rule) => {
+    const found = await messages(file, code);
+    expect(found.some((m) => m.startsWith(rule))).toBe(true);
+  });
+
+  it.each([
+    ['core/probe.ts', "export { SW } from '../shared/card/status-words';"],
+    ['emulator/probe.ts', "export type { CardTransport } from '../core/card/transport';"],
+    ['cli/probe.ts', "export { openAuditLog } from '../core/audit/audit-log';"],
+  ])('%s: %s is allowed', async (file, code) => {
+    const found = await messages(file, code);
+    expect(found.filter((m) => /restricted/.test(m))).toEqual([]);
+  });
+});
