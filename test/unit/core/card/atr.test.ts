@@ -40,7 +40,7 @@ describe('parseAtr', () => {
 
   it('detects a wrong TCK', () => {
     const bad = hex(ATRS.standard);
-    bad[bad.length - 1] ^= 0x01;
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 0x01;
     const r = parseAtr(bad);
     expect(r.ok && r.value.tck?.valid).toBe(false);
   });
