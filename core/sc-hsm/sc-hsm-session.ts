@@ -1,0 +1,215 @@
+/**
+ * A session with one SmartCard-HSM: the operations the custodian client and the management
+ * server need, over an APDU channel. Authentication state lives on the card and is lost on
+ * re-select or reset (reference §1.3, §6.7), so one session = one selection.
+ * @module
+ */
+import { wipe } from '../../shared/codec/bytes';
+import { CardStatusError, SW, describeSw } from '../../shared/card/status-words';
+import { initializeCommand, type InitializeOptions } from '../../shared/sc-hsm/initialize';
+import {
+  pinStatusCommand,
+  pinStatusFromSw,
+  soPinStatusCommand,
+  verifyPinCommand,
+  type PinStatus,
+} from '../../shared/sc-hsm/pin';
+import type { PkaStatus } from '../../shared/sc-hsm/pka';
+import { parseSelectResponse, selectApplet, type AppletInfo } from '../../shared/sc-hsm/select';
+import { CardTransportError } from '../card/transport';
+import { transmit, type CommandSender } from './card-io';
+import { loadDeviceChain, readDeviceChain, type DeviceCertificates } from './device-chain';
+import { exportPka } from './export-pka';
+import { generateCustodianKey, listKeys, signPkaChallenge, type CustodianKeyOptions } from './keys';
+import {
+  externalAuthenticate,
+  getChallenge,
+  pkaStatus,
+  registerPublicKey,
+  selectPkaKey,
+  type PkaRegistration,
+} from './pka-target';
+import type { CardInfo, GeneratedKey, KeyInfo } from './types';
+
+/**
+ * Produces a custodian's plain r‖s over `CHR(target) ‖ challenge` for
+ * {@link SmartCardHsm.authenticatePka}, e.g. another session's `signPkaChallenge` or a remote custodian.
+ */
+export type PkaSigner = (targetChr: Uint8Array, challenge: Uint8Array) => Promise<Uint8Array>;
+
+/** The SmartCard-HSM command set as async methods. Methods throw {@link CardStatusError} on refusals. */
+export class SmartCardHsm {
+  private applet: AppletInfo | undefined;
+
+  constructor(private readonly channel: CommandSender) {}
+
+  /**
+   * Selects the applet (and so logs out, reference §1.3) and returns its version/options.
+   * @throws CardTransportError `not-sc-hsm` when the card has no SmartCard-HSM applet
+   */
+  async select(): Promise<AppletInfo> {
+    const resp = await this.channel.send(selectApplet());
+    if (resp.sw !== SW.OK) {
+      throw new CardTransportError(
+        'not-sc-hsm',
+        `not a SmartCard-HSM: SELECT of the applet answered ${describeSw(resp.sw)}`,
+      );
+    }
+    const info = parseSelectResponse(resp.data);
+    if (!info.ok)
+      throw new CardTransportError('not-sc-hsm', `not a SmartCard-HSM: ${info.error.message}`);
+    this.applet = info.value;
+    return info.value;
+  }
+
+  /** Re-selects the applet: PIN and PKA authentication are cleared (reference §1.3, §6.7). */
+  async logout(): Promise<void> {
+    await this.select();
+  }
+
+  /** Version, initialization, PIN/SO-PIN/PKA status and EF 2F02 in one call (selects if needed). */
+  async info(): Promise<CardInfo> {
+    const applet = this.applet ?? (await this.select());
+    const pin = await this.pinStatus();
+    const so = await this.channel.send(soPinStatusCommand());
+    const soPin = pinStatusFromSw(so.sw);
+    const initialized = soPin.ok
+      ? soPin.value.state !== 'not-initialized'
+      : pin.state !== 'not-initialized';
+    const pka = initialized ? await this.pkaStatus() : undefined;
+    const chain = await readDeviceChain(this.channel);
+    return {
+      version: applet.version,
+      ...(applet.options !== undefined ? { options: applet.options } : {}),
+      initialized,
+      pin,
+      ...(soPin.ok ? { soPin: soPin.value } : {}),
+      ...(pka ? { pka } : {}),
+      ...(chain && chain.length > 0 ? { deviceChain: chain } : {}),
+    };
+  }
+
+  /** User PIN status from `00 20 00 81` without data (reference §3.1). */
+  async pinStatus(): Promise<PinStatus> {
+    const resp = await this.channel.send(pinStatusCommand());
+    const status = pinStatusFromSw(resp.sw);
+    if (!status.ok) throw new CardStatusError(resp.sw, 'VERIFY (PIN status)');
+    return status.value;
+  }
+
+  /**
+   * Presents the user PIN once (never retries) and wipes `pin` afterwards, also on failure.
+   * Returns the resulting status: `verified`, or `not-verified`/`blocked` with tries left.
+   * @throws CardStatusError when the card refuses for another reason (e.g. `6A80` length)
+   */
+  async verifyPin(pin: Uint8Array): Promise<PinStatus> {
+    try {
+      const cmd = verifyPinCommand(pin);
+      if (!cmd.ok) throw new RangeError(cmd.error.message);
+      try {
+        const resp = await this.channel.send(cmd.value);
+        const status = pinStatusFromSw(resp.sw);
+        const expected =
+          status.ok && ['verified', 'not-verified', 'blocked'].includes(status.value.state);
+        if (!status.ok || !expected) throw new CardStatusError(resp.sw, 'VERIFY PIN');
+        return status.value;
+      } finally {
+        wipe(cmd.value.data);
+      }
+    } finally {
+      wipe(pin);
+    }
+  }
+
+  /** EF 2F02 (device CVC ‖ DICA CVC), or undefined when absent (reference §5.2). */
+  readDeviceCertificates(): Promise<Uint8Array | undefined> {
+    return readDeviceChain(this.channel);
+  }
+
+  /** EF 2F02 parsed into device and DICA certificates. */
+  deviceCertificates(): Promise<DeviceCertificates> {
+    return loadDeviceChain(this.channel);
+  }
+
+  /** Raw CHR of the device certificate: this device's id in PKA (reference §6.6 step 3). */
+  async deviceChr(): Promise<Uint8Array> {
+    return (await loadDeviceChain(this.channel)).device.body.chrBytes;
+  }
+
+  /** Key objects with labels, CHRs and curves (reference §2). */
+  listKeys(): Promise<KeyInfo[]> {
+    return listKeys(this.channel);
+  }
+
+  /** Generates the PKA custodian key (brainpoolP256r1, ECDSA-SHA-256 only, unique CHR). */
+  generateCustodianKey(options: CustodianKeyOptions): Promise<GeneratedKey> {
+    return generateCustodianKey(this.channel, options);
+  }
+
+  /** The `.pka` file of key `keyId`: its request plus this device's certificate and DICA (reference §6.2). */
+  exportPka(keyId: number): Promise<Uint8Array> {
+    return exportPka(this.channel, keyId);
+  }
+
+  /** Signs `CHR(target) ‖ challenge` with key `keyId`; returns plain r‖s (reference §6.6 steps 3–5). */
+  signPkaChallenge(
+    keyId: number,
+    targetChr: Uint8Array,
+    challenge: Uint8Array,
+  ): Promise<Uint8Array> {
+    return signPkaChallenge(this.channel, keyId, targetChr, challenge);
+  }
+
+  /**
+   * INITIALIZE DEVICE (wipes keys and files), then re-selects (reference §3.4).
+   * @throws CardStatusError e.g. `6982`/`6985` when the SO-PIN of an initialized device is wrong
+   */
+  async initialize(options: InitializeOptions): Promise<void> {
+    const cmd = initializeCommand(options);
+    if (!cmd.ok) throw new RangeError(cmd.error.message);
+    try {
+      await transmit(this.channel, cmd.value, 'INITIALIZE DEVICE');
+    } finally {
+      wipe(cmd.value.data);
+    }
+    await this.select();
+  }
+
+  /** PKA status, or undefined when the device is not initialized for PKA (reference §6.4). */
+  pkaStatus(): Promise<PkaStatus | undefined> {
+    return pkaStatus(this.channel);
+  }
+
+  /** Registers a custodian key with attestation checks on the card (reference §6.5). */
+  registerPublicKey(registration: PkaRegistration): Promise<PkaStatus> {
+    return registerPublicKey(this.channel, registration);
+  }
+
+  /** MSE SET AT `A4`: select the registered key by its CHR (reference §6.6 step 1). */
+  selectPkaKey(keyChr: Uint8Array): Promise<void> {
+    return selectPkaKey(this.channel, keyChr);
+  }
+
+  /** GET CHALLENGE (reference §6.6 step 2). */
+  getChallenge(length = 8): Promise<Uint8Array> {
+    return getChallenge(this.channel, length);
+  }
+
+  /** EXTERNAL AUTHENTICATE with plain r‖s (reference §6.6 step 6). */
+  externalAuthenticate(signature: Uint8Array): Promise<void> {
+    return externalAuthenticate(this.channel, signature);
+  }
+
+  /**
+   * One custodian's full round on this target: select the key, get a challenge, have `sign`
+   * sign `CHR(this device) ‖ challenge`, authenticate; returns the PKA status afterwards.
+   */
+  async authenticatePka(keyChr: Uint8Array, sign: PkaSigner): Promise<PkaStatus | undefined> {
+    const deviceChr = await this.deviceChr();
+    await this.selectPkaKey(keyChr);
+    const challenge = await this.getChallenge();
+    const signature = await sign(deviceChr, challenge);
+    await this.externalAuthenticate(signature);
+    return this.pkaStatus();
+  }
+}
