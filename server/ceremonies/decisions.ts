@@ -1,0 +1,154 @@
+/**
+ * A custodian's decision on an offer. Approval: the signature comes from the custodian card's
+ * R-APDU (DER), is converted to plain r‖s (reference §6.6 step 5), checked against the
+ * registered key, then presented to the target with MSE SET AT + EXTERNAL AUTHENTICATE
+ * (steps 1 and 6); the card's own status (`80 54`, reference §6.4) is the count. Everything
+ * that touches the card runs in the target's queue, and a custodian answers once per epoch.
+ * @module
+ */
+import { fromHex, toHex } from '../../shared/codec/bytes';
+import { derToPlain, verifyPlain } from '../../shared/crypto/ecdsa';
+import { swHex, SW } from '../../shared/card/status-words';
+import {
+  PROTOCOL_VERSION,
+  type DecisionMessage,
+  type ErrorCode,
+  type ScriptResult,
+} from '../../shared/protocol';
+import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
+import type { CeremonyRecord } from '../store/ceremonies';
+import type { Custodian } from '../store/custodians';
+import type { CeremonyContext } from './context';
+
+type Refusal = { sw: number; reason: string };
+
+function sendError(ctx: CeremonyContext, to: string, code: ErrorCode, message: string, msg: DecisionMessage) {
+  ctx.link.send(to, {
+    v: PROTOCOL_VERSION,
+    type: 'error',
+    code,
+    message,
+    ceremonyId: msg.ceremonyId,
+    offerId: msg.offerId,
+  });
+}
+
+/** Extracts and checks the plain signature from the script results; a refusal names why. */
+function signatureFrom(
+  ctx: CeremonyContext,
+  results: readonly ScriptResult[],
+  c: CeremonyRecord,
+  cu: Custodian,
+  deviceChr: Uint8Array,
+): { plain: Uint8Array } | Refusal {
+  const last = results[0]!;
+  if ('blocked' in last) {
+    return { sw: last.blocked.sw, reason: `custodian firewall blocked the script: ${last.blocked.reason}` };
+  }
+  const rapdu = fromHex(last.rapdu);
+  const sw = (rapdu[rapdu.length - 2]! << 8) | rapdu[rapdu.length - 1]!;
+  if (sw !== SW.OK) return { sw, reason: `custodian card answered ${swHex(sw)}` };
+  const key = ctx.keyOf(cu);
+  if (!key) return { sw: SW.REFERENCED_DATA_NOT_FOUND, reason: 'registered key unreadable' };
+  const plain = derToPlain(rapdu.subarray(0, rapdu.length - 2), key.curve.orderBytes);
+  if (!plain.ok) return { sw: SW.WRONG_DATA, reason: `signature: ${plain.error.message}` };
+  // Checked here first so a wrong signature never reaches the target (Pico clears the key's
+  // status on a failed attempt, reference §6.7).
+  const input = buildPkaSignatureInput(deviceChr, fromHex(c.challenge!));
+  if (!verifyPlain(key.curve, key.point, input, plain.value, 'sha256')) {
+    return {
+      sw: SW.WRONG_DATA,
+      reason: 'signature does not verify for this target and challenge with the registered key',
+    };
+  }
+  return { plain: plain.value };
+}
+
+/**
+ * Handles one decision. Protocol-level problems (unknown offer, late, duplicate) get an
+ * `error`; a processed decision gets a `result` (approvals) and an `update` to everyone.
+ */
+export async function handleDecision(
+  ctx: CeremonyContext,
+  custodianId: string,
+  msg: DecisionMessage,
+  onQuorum: (ceremonyId: string) => void,
+): Promise<void> {
+  const c0 = ctx.store.ceremonies.get(msg.ceremonyId);
+  const cu = ctx.store.custodians.get(custodianId);
+  if (!c0 || !cu || c0.target !== cu.target) {
+    return sendError(ctx, custodianId, 'unknown-ceremony', 'no such ceremony for you', msg);
+  }
+  const rt0 = ctx.runtime.get(c0.id);
+  if (!rt0 || rt0.offers.get(msg.offerId) !== custodianId) {
+    const code = c0.state === 'open' ? 'unknown-offer' : 'offer-expired';
+    return sendError(ctx, custodianId, code, 'this offer is not (or no longer) valid', msg);
+  }
+  const target = ctx.target(c0.target);
+  await target.run(async (card, chain) => {
+    // Re-read: the ceremony may have changed while this decision waited for the card.
+    const c = ctx.store.ceremonies.get(c0.id);
+    const rt = ctx.runtime.get(c0.id);
+    if (!c || c.state !== 'open' || !rt || rt.offers.get(msg.offerId) !== custodianId) {
+      return sendError(ctx, custodianId, 'offer-expired', 'the ceremony is no longer open', msg);
+    }
+    if (Date.parse(c.expiresAt) <= ctx.clock().getTime()) {
+      return sendError(ctx, custodianId, 'offer-expired', 'the ceremony has expired', msg);
+    }
+    if (ctx.store.ceremonies.approvals(c.id, c.epoch).some((a) => a.custodianId === custodianId)) {
+      return sendError(ctx, custodianId, 'already-decided', 'you already answered this offer', msg);
+    }
+    const base = { ceremonyId: c.id, custodianId, epoch: c.epoch, time: ctx.now() };
+    const d = msg.decision;
+    if (d.kind === 'decline') {
+      ctx.store.ceremonies.recordApproval({ ...base, outcome: 'declined', sw: undefined });
+      ctx.audit('decline', { ceremonyId: c.id, custodian: cu.name, reason: d.reason });
+      ctx.broadcast(c.id, `${cu.name} declined`);
+      return;
+    }
+    if (d.results.length !== 1) {
+      return sendError(ctx, custodianId, 'results-mismatch', 'expected one result per script APDU', msg);
+    }
+    const sig = signatureFrom(ctx, d.results, c, cu, chain.device.body.chrBytes);
+    let sw: number;
+    let reason: string | undefined;
+    if ('plain' in sig) {
+      sw = await card.authenticate(cu.keyChr, sig.plain);
+      if (sw !== SW.OK) reason = `target refused the authentication (${swHex(sw)})`;
+      const status = await card.pkaStatus();
+      if (status) rt.authenticated = status.authenticated;
+    } else {
+      sw = sig.sw;
+      reason = sig.reason;
+    }
+    const accepted = sw === SW.OK;
+    ctx.store.ceremonies.recordApproval({
+      ...base,
+      outcome: accepted ? 'approved' : 'failed',
+      sw: swHex(sw),
+    });
+    ctx.audit(accepted ? 'approval' : 'approval-failed', {
+      ceremonyId: c.id,
+      custodian: cu.name,
+      keyChr: cu.keyChr,
+      sw: swHex(sw),
+      challenge: c.challenge ?? '',
+      authenticated: rt.authenticated,
+      ...(reason === undefined ? {} : { reason }),
+      ...('plain' in sig ? { signature: toHex(sig.plain) } : {}),
+    });
+    const progress = ctx.progress(c);
+    ctx.link.send(custodianId, {
+      v: PROTOCOL_VERSION,
+      type: 'result',
+      ceremonyId: c.id,
+      offerId: msg.offerId,
+      outcome: accepted ? 'accepted' : 'refused',
+      sw,
+      progress,
+      ...(reason === undefined ? {} : { reason }),
+    });
+    ctx.broadcast(c.id, accepted ? `${cu.name} approved` : `${cu.name}: ${reason ?? 'refused'}`);
+    if (rt.authenticated >= c.n) onQuorum(c.id);
+  });
+}

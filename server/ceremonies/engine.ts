@@ -1,0 +1,262 @@
+/**
+ * The ceremony engine: request → ONE challenge from the target → offers to the target's
+ * connected custodians → each approval authenticated at the target against that challenge
+ * (reference §6.6) → quorum read from the card's own status (`80 54`, reference §6.4) →
+ * unlock window → reset. Also decline, expiry, cancel, reconnects and restarts.
+ *
+ * Volatile card state (reference §6.7): a reset or lost connection forgets the challenge and
+ * every authentication. An open ceremony is then re-opened in a new epoch with a fresh
+ * challenge and every custodian (also those who had approved) is asked again; answers are
+ * recorded per epoch, so nothing is counted twice. A ceremony at quorum is completed instead:
+ * the unlock is gone, and a new ceremony is needed.
+ * @module
+ */
+import { toHex } from '../../shared/codec/bytes';
+import type { VerificationKey } from '../../shared/cvc/verify';
+import type { DecisionMessage } from '../../shared/protocol';
+import { newId } from '../store/secrets';
+import type { Custodian } from '../store/custodians';
+import type { Store } from '../store/store';
+import type { ResetReason, TargetService } from '../targets/target-service';
+import {
+  CeremonyContext,
+  CeremonyError,
+  type CeremonySnapshot,
+  type CustodianLink,
+} from './context';
+import { handleDecision } from './decisions';
+
+/** What an operator asks for. */
+export type CeremonyRequest = {
+  readonly target: string;
+  readonly purpose: string;
+  readonly requester: string;
+  /** Seconds until the ceremony expires if quorum is not reached (default from config). */
+  readonly expiresInSeconds?: number;
+};
+
+const RESET_TEXT: Record<ResetReason, string> = {
+  'time-limit': 'unlock time limit reached; target reset',
+  'signature-limit': 'signature limit reached; target reset',
+  'connection-lost': 'connection to the target was lost',
+  admin: 'target reset by the server',
+  closed: 'server shutting down',
+};
+
+/** Drives ceremonies for all targets. */
+export class CeremonyEngine {
+  private readonly ctx: CeremonyContext;
+
+  constructor(
+    store: Store,
+    targets: ReadonlyMap<string, TargetService>,
+    link: CustodianLink,
+    keyOf: (c: Custodian) => VerificationKey | undefined,
+    private readonly defaults: { readonly expiresInSeconds: number },
+    clock: () => Date = () => new Date(),
+  ) {
+    this.ctx = new CeremonyContext(store, targets, link, keyOf, clock);
+    for (const t of targets.values()) t.onReset((reason) => this.onTargetReset(t.name, reason));
+  }
+
+  /**
+   * Reloads ceremonies left active by a previous run. The card's PKA state did not survive the
+   * restart: expired ones are closed, ones at quorum completed, open ones re-opened with a new
+   * challenge (or failed when the target cannot be reached).
+   */
+  async start(): Promise<void> {
+    const ctx = this.ctx;
+    for (const c of ctx.store.ceremonies.active()) {
+      if (Date.parse(c.expiresAt) <= ctx.clock().getTime()) {
+        ctx.finish(c.id, 'expired', 'expired while the server was down', 'ceremony-expired');
+      } else if (c.state === 'quorum') {
+        ctx.finish(c.id, 'completed', 'server restarted; the unlock ended', 'ceremony-completed');
+      } else {
+        await this.reopen(c.id, 'server restarted');
+      }
+    }
+  }
+
+  /** Stops all timers (the store stays open). */
+  stop(): void {
+    for (const rt of this.ctx.runtime.values()) if (rt.timer) clearTimeout(rt.timer);
+    this.ctx.runtime.clear();
+  }
+
+  /** Subscribes to snapshots of every ceremony change; returns the unsubscribe. */
+  watch(listener: (s: CeremonySnapshot) => void): () => void {
+    this.ctx.watchers.add(listener);
+    return () => this.ctx.watchers.delete(listener);
+  }
+
+  /** The snapshot of one ceremony. */
+  get(id: string): CeremonySnapshot | undefined {
+    const c = this.ctx.store.ceremonies.get(id);
+    return c && this.ctx.snapshot(c);
+  }
+
+  /** Recent ceremonies, newest first. */
+  list(limit = 50): CeremonySnapshot[] {
+    return this.ctx.store.ceremonies.recent(limit).map((c) => this.ctx.snapshot(c));
+  }
+
+  /**
+   * Opens a ceremony: one per target at a time (the card has one challenge that all custodians
+   * sign, reference §6.6 "multiple custodians"). Fails when the target is not PKA-configured or
+   * still misses registered keys.
+   */
+  async request(req: CeremonyRequest): Promise<CeremonySnapshot> {
+    const ctx = this.ctx;
+    const target = ctx.target(req.target);
+    const seconds = req.expiresInSeconds ?? this.defaults.expiresInSeconds;
+    if (!Number.isInteger(seconds) || seconds < 10 || seconds > 7 * 86_400) {
+      throw new CeremonyError('invalid', 'expiry must be 10 seconds to 7 days');
+    }
+    const id = await target.run(async (card, chain) => {
+      if (ctx.activeFor(req.target)) {
+        throw new CeremonyError('busy', `target ${req.target} already has an active ceremony`);
+      }
+      const status = await card.pkaStatus();
+      if (!status) throw new CeremonyError('not-pka', `target ${req.target} is not set up for PKA`);
+      if (status.missing > 0) {
+        throw new CeremonyError(
+          'not-pka',
+          `target ${req.target} still misses ${status.missing} of ${status.m} registered keys`,
+        );
+      }
+      const challenge = await card.getChallenge();
+      const now = ctx.clock();
+      const cid = newId('cer');
+      ctx.store.ceremonies.insert({
+        id: cid,
+        target: req.target,
+        purpose: req.purpose,
+        requester: req.requester,
+        state: 'open',
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + seconds * 1000).toISOString(),
+        n: status.n,
+        m: status.m,
+        deviceId: chain.deviceId,
+        challenge: toHex(challenge),
+      });
+      ctx.runtimeOf(cid).authenticated = status.authenticated;
+      return cid;
+    });
+    const c = ctx.store.ceremonies.get(id)!;
+    ctx.audit('ceremony-requested', {
+      ceremonyId: id,
+      target: c.target,
+      deviceId: c.deviceId,
+      purpose: c.purpose,
+      requester: c.requester,
+      expiresAt: c.expiresAt,
+      n: c.n,
+      m: c.m,
+    });
+    this.armExpiry(id);
+    ctx.offerToAll(c);
+    ctx.broadcast(id, 'ceremony opened');
+    return ctx.snapshot(c);
+  }
+
+  private armExpiry(id: string): void {
+    const c = this.ctx.store.ceremonies.get(id);
+    if (!c) return;
+    const rt = this.ctx.runtimeOf(id);
+    if (rt.timer) clearTimeout(rt.timer);
+    const ms = Math.max(0, Date.parse(c.expiresAt) - this.ctx.clock().getTime());
+    rt.timer = setTimeout(() => {
+      const now = this.ctx.store.ceremonies.get(id);
+      if (now?.state === 'open') this.ctx.finish(id, 'expired', 'quorum not reached in time', 'ceremony-expired');
+    }, ms);
+    rt.timer.unref();
+  }
+
+  /** Cancels an active ceremony (admin); a target unlocked by it is reset. */
+  async cancel(id: string, by: string): Promise<CeremonySnapshot> {
+    const c = this.ctx.store.ceremonies.get(id);
+    if (!c) throw new CeremonyError('not-found', `no ceremony ${id}`);
+    if (c.state !== 'open' && c.state !== 'quorum') {
+      throw new CeremonyError('not-active', `ceremony ${id} is already ${c.state}`);
+    }
+    this.ctx.finish(id, 'cancelled', `cancelled by ${by}`, 'ceremony-cancelled');
+    return this.get(id)!;
+  }
+
+  /** A custodian's session was authenticated: send the offers waiting for them. */
+  custodianConnected(custodianId: string): void {
+    const cu = this.ctx.store.custodians.get(custodianId);
+    if (!cu) return;
+    const c = this.ctx.activeFor(cu.target);
+    if (c) this.ctx.offerTo(c, cu);
+  }
+
+  /** Handles a `decision` frame of an authenticated custodian. */
+  decide(custodianId: string, msg: DecisionMessage): Promise<void> {
+    return handleDecision(this.ctx, custodianId, msg, (id) => this.reachedQuorum(id));
+  }
+
+  private reachedQuorum(id: string): void {
+    const ctx = this.ctx;
+    const c = ctx.store.ceremonies.get(id);
+    if (!c || c.state !== 'open') return;
+    const rt = ctx.runtimeOf(id);
+    if (rt.timer) clearTimeout(rt.timer);
+    rt.timer = undefined;
+    ctx.store.ceremonies.setState(id, 'quorum', ctx.now());
+    const window = ctx.target(c.target).markUnlocked(id);
+    ctx.audit('quorum', {
+      ceremonyId: id,
+      target: c.target,
+      authenticated: rt.authenticated,
+      until: window.until,
+      maxSignatures: window.signaturesLeft,
+    });
+    ctx.broadcast(id, `quorum reached; target unlocked until ${window.until}`);
+  }
+
+  private onTargetReset(target: string, reason: ResetReason): void {
+    const c = this.ctx.activeFor(target);
+    if (!c) return;
+    if (c.state === 'quorum') {
+      this.ctx.finish(c.id, 'completed', RESET_TEXT[reason], 'ceremony-completed');
+    } else if (reason === 'closed') {
+      // Shutdown: leave it open; the next start re-opens it with a new challenge.
+    } else {
+      void this.reopen(c.id, RESET_TEXT[reason]);
+    }
+  }
+
+  /** New epoch: fresh challenge, offers again to everyone (earlier approvals no longer count). */
+  private async reopen(id: string, why: string): Promise<void> {
+    const ctx = this.ctx;
+    const c = ctx.store.ceremonies.get(id);
+    if (!c) return;
+    try {
+      const epoch = await ctx.target(c.target).run(async (card, chain) => {
+        if (chain.deviceId !== c.deviceId) {
+          throw new CeremonyError('invalid', `target device is now ${chain.deviceId}, not ${c.deviceId}`);
+        }
+        const status = await card.pkaStatus();
+        if (!status) throw new CeremonyError('not-pka', 'target is no longer set up for PKA');
+        const challenge = await card.getChallenge();
+        const current = ctx.store.ceremonies.get(id);
+        if (current?.state !== 'open') return undefined;
+        const e = ctx.store.ceremonies.newEpoch(id, toHex(challenge));
+        const rt = ctx.runtimeOf(id);
+        rt.offers.clear();
+        rt.byCustodian.clear();
+        rt.authenticated = status.authenticated;
+        return e;
+      });
+      if (epoch === undefined) return;
+      ctx.audit('ceremony-reopened', { ceremonyId: id, target: c.target, epoch, reason: why });
+      this.armExpiry(id);
+      ctx.offerToAll(ctx.store.ceremonies.get(id)!);
+      ctx.broadcast(id, `${why}; approvals must be given again`);
+    } catch (e) {
+      ctx.finish(id, 'failed', `could not re-open: ${(e as Error).message}`, 'ceremony-failed');
+    }
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The server database: SQLite through better-sqlite3, WAL journal, schema migrations recorded
+ * in a version table. Every statement is synchronous, so one JS turn sees a consistent state.
+ * @module
+ */
+import Database from 'better-sqlite3';
+
+/** An open database handle. */
+export type Db = Database.Database;
+
+/**
+ * Schema migrations, applied in order; index + 1 is the schema version. Never edit a shipped
+ * migration: append a new one.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE custodians (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    target TEXT NOT NULL,
+    key_chr TEXT NOT NULL,
+    key_id INTEGER,
+    pka BLOB NOT NULL,
+    credential_hash TEXT UNIQUE,
+    enrolled_at TEXT NOT NULL,
+    UNIQUE (target, key_chr),
+    UNIQUE (target, name)
+  );
+  CREATE TABLE enrollment_tokens (
+    token_hash TEXT PRIMARY KEY,
+    target TEXT NOT NULL,
+    name TEXT NOT NULL,
+    custodian_id TEXT REFERENCES custodians(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+  );
+  CREATE TABLE ceremonies (
+    id TEXT PRIMARY KEY,
+    target TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    requester TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    m INTEGER NOT NULL,
+    device_id TEXT NOT NULL,
+    challenge TEXT,
+    epoch INTEGER NOT NULL DEFAULT 1,
+    closed_at TEXT,
+    reason TEXT
+  );
+  CREATE INDEX ceremonies_state ON ceremonies (state);
+  CREATE TABLE approvals (
+    ceremony_id TEXT NOT NULL REFERENCES ceremonies(id),
+    custodian_id TEXT NOT NULL REFERENCES custodians(id),
+    epoch INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    sw TEXT,
+    time TEXT NOT NULL,
+    PRIMARY KEY (ceremony_id, custodian_id, epoch)
+  );
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    event TEXT NOT NULL,
+    data TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  `,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Opens (creating if needed) the database at `path` (":memory:" for tests) and migrates it.
+ * A database written by a newer version is refused rather than misread.
+ */
+export function openDb(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM schema_version').get() as
+    { version: number } | undefined;
+  const current = row?.version ?? 0;
+  if (current > SCHEMA_VERSION) {
+    db.close();
+    throw new Error(
+      `database ${path} has schema version ${current}; this server supports up to ${SCHEMA_VERSION}`,
+    );
+  }
+  const migrate = db.transaction(() => {
+    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    if (row === undefined) db.prepare('INSERT INTO schema_version VALUES (?)').run(SCHEMA_VERSION);
+    else db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION);
+  });
+  migrate();
+  return db;
+}

@@ -1,0 +1,88 @@
+/**
+ * Finding a signing key on the target by id or label and exporting its public key, from the
+ * public objects the card keeps next to each key: PRKD `C4xx` (label) and `CExx` (the
+ * authenticated request of key generation or a certificate written later), reference §2.2, §7.2.
+ * @module
+ */
+import { X509Certificate } from 'node:crypto';
+import { parseAuthenticatedRequest, parseCvc, type CvcPublicKey } from '../../shared/cvc/cvc';
+import { curveByDomain, isValidPublicPoint } from '../../shared/crypto/curves';
+import { PREFIX } from '../../shared/sc-hsm/constants';
+import { parsePrkd } from '../../shared/sc-hsm/prkd';
+import { ecPublicKeyPem } from '../sign/spki';
+import { TargetError, type TargetCard } from './target-card';
+
+/** A key the target can sign with. */
+export type SigningKey = {
+  readonly id: number;
+  readonly label: string | undefined;
+  /** CHR of the key's request/certificate, when it has one. */
+  readonly chr: string | undefined;
+  /** SPKI PEM of the public key. */
+  readonly publicKeyPem: string;
+};
+
+/** A key as listed (public key may be unknown). */
+export type KeyListing = { readonly id: number; readonly label: string | undefined };
+
+/** Lists the keys with their labels. */
+export async function listKeys(card: TargetCard): Promise<KeyListing[]> {
+  const out: KeyListing[] = [];
+  for (const id of await card.listKeyIds()) {
+    const prkd = await card.readObject(PREFIX.PRKD, id);
+    const parsed = prkd ? parsePrkd(prkd) : undefined;
+    out.push({ id, label: parsed?.ok ? parsed.value.label : undefined });
+  }
+  return out;
+}
+
+function pemFromCvcKey(pk: CvcPublicKey, id: number): string {
+  const curve = pk.domain ? curveByDomain(pk.domain) : undefined;
+  if (!curve || !pk.point || !isValidPublicPoint(curve, pk.point)) {
+    throw new TargetError('invalid', `key ${id}: not an EC key on a supported named curve`);
+  }
+  return ecPublicKeyPem(curve.name, pk.point);
+}
+
+/** The public key of key `id` from EF `CE<id>`. */
+async function publicKeyOf(card: TargetCard, id: number): Promise<{ pem: string; chr?: string }> {
+  const data = await card.readObject(PREFIX.EE_CERT, id);
+  if (!data || data.length === 0) {
+    throw new TargetError('invalid', `key ${id} has no public key object (CE${id.toString(16)})`);
+  }
+  if (data[0] === 0x67) {
+    const req = parseAuthenticatedRequest(data);
+    if (!req.ok) throw new TargetError('malformed', `key ${id}: ${req.error.message}`);
+    return { pem: pemFromCvcKey(req.value.inner.body.publicKey, id), chr: req.value.inner.body.chr };
+  }
+  if (data[0] === 0x7f && data[1] === 0x21) {
+    const cvc = parseCvc(data);
+    if (!cvc.ok) throw new TargetError('malformed', `key ${id}: ${cvc.error.message}`);
+    return { pem: pemFromCvcKey(cvc.value.body.publicKey, id), chr: cvc.value.body.chr };
+  }
+  if (data[0] === 0x30) {
+    try {
+      const cert = new X509Certificate(Buffer.from(data));
+      return { pem: cert.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+    } catch (e) {
+      throw new TargetError('malformed', `key ${id}: certificate unreadable: ${(e as Error).message}`);
+    }
+  }
+  throw new TargetError('malformed', `key ${id}: unknown public key object format`);
+}
+
+/**
+ * Resolves `key` (a decimal id 1–255 or a PRKD label) to a signing key with its public key.
+ * An unknown or ambiguous label is an error, never a guess.
+ */
+export async function resolveSigningKey(card: TargetCard, key: string): Promise<SigningKey> {
+  const keys = await listKeys(card);
+  let match: KeyListing[];
+  if (/^\d{1,3}$/.test(key)) match = keys.filter((k) => k.id === Number(key));
+  else match = keys.filter((k) => k.label === key);
+  if (match.length === 0) throw new TargetError('invalid', `no key "${key}" on the target`);
+  if (match.length > 1) throw new TargetError('invalid', `label "${key}" names ${match.length} keys; use the id`);
+  const k = match[0]!;
+  const pub = await publicKeyOf(card, k.id);
+  return { id: k.id, label: k.label, chr: pub.chr, publicKeyPem: pub.pem };
+}

@@ -1,0 +1,226 @@
+/**
+ * One owner per target HSM. It holds the only connection (PC/SC exclusive, or an emulator),
+ * selects the applet once and keeps that selection from the first PKA authentication through
+ * signing, because the authenticated state lives in the selection (reference §6.7). Every card
+ * operation goes through one FIFO queue. After quorum the target stays unlocked for at most
+ * `maxSeconds` or `maxSignatures`, whichever ends first; then the card is reset, which drops
+ * the authentication (reference §6.7, "reset / deselect").
+ * @module
+ */
+import { CardTransportError, type CardTransport } from '../../core/card/transport';
+import { ApduChannel } from '../../core/card/apdu-channel';
+import type { PkaStatus } from '../../shared/sc-hsm/pka';
+import { Mutex } from './mutex';
+import { TargetCard, TargetError, type DeviceChain } from './target-card';
+
+/** Opens a fresh connection to the target's card. */
+export type TransportOpener = () => Promise<CardTransport>;
+
+/** Unlock limits after quorum. */
+export type UnlockLimits = { readonly maxSeconds: number; readonly maxSignatures: number };
+
+/** Why the card's volatile state (PKA authentications, challenge) was lost. */
+export type ResetReason = 'time-limit' | 'signature-limit' | 'connection-lost' | 'admin' | 'closed';
+
+/** The unlock window after quorum. */
+export type UnlockWindow = {
+  readonly ceremonyId: string;
+  readonly until: string;
+  readonly signaturesLeft: number;
+};
+
+/** Target status as reported to admins. */
+export type TargetStatus = {
+  readonly name: string;
+  readonly label: string;
+  readonly connected: boolean;
+  readonly deviceId: string | undefined;
+  readonly pka: PkaStatus | undefined;
+  readonly unlocked: UnlockWindow | undefined;
+};
+
+type Unlock = { ceremonyId: string; until: number; left: number; timer: NodeJS.Timeout };
+
+/** The single owner of one target HSM. */
+export class TargetService {
+  private readonly mutex = new Mutex();
+  private transport: CardTransport | undefined;
+  private card: TargetCard | undefined;
+  private cachedChain: DeviceChain | undefined;
+  private unlock: Unlock | undefined;
+  private readonly listeners: Array<(reason: ResetReason) => void> = [];
+
+  constructor(
+    readonly name: string,
+    readonly label: string,
+    private readonly opener: TransportOpener,
+    private readonly limits: UnlockLimits,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Registers a callback for every loss of the card's volatile state. */
+  onReset(listener: (reason: ResetReason) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The device id (CHR of the device certificate) once the card has been read. */
+  get deviceId(): string | undefined {
+    return this.cachedChain?.deviceId;
+  }
+
+  /** The device chain (EF 2F02) once the card has been read. */
+  get chain(): DeviceChain | undefined {
+    return this.cachedChain;
+  }
+
+  /** The unlock window, if the target is unlocked. */
+  get unlocked(): UnlockWindow | undefined {
+    const u = this.unlock;
+    return u && {
+      ceremonyId: u.ceremonyId,
+      until: new Date(u.until).toISOString(),
+      signaturesLeft: u.left,
+    };
+  }
+
+  /**
+   * Runs `fn` with exclusive use of the card, opening it first if needed. A transport failure
+   * closes the connection: the card's PKA state is then gone and listeners are told.
+   */
+  run<T>(fn: (card: TargetCard, chain: DeviceChain) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      const { card, chain } = await this.ensureOpen();
+      try {
+        return await fn(card, chain);
+      } catch (e) {
+        if (e instanceof CardTransportError) await this.drop('connection-lost');
+        throw e;
+      }
+    });
+  }
+
+  private async ensureOpen(): Promise<{ card: TargetCard; chain: DeviceChain }> {
+    if (this.card && this.cachedChain) return { card: this.card, chain: this.cachedChain };
+    let transport: CardTransport;
+    try {
+      transport = await this.opener();
+    } catch (e) {
+      throw new TargetError('unavailable', `target ${this.name}: ${(e as Error).message}`);
+    }
+    try {
+      const card = new TargetCard(new ApduChannel(transport));
+      await card.select();
+      const chain = await card.readDeviceChain();
+      if (this.cachedChain && this.cachedChain.deviceId !== chain.deviceId) {
+        // A different card in the reader must never inherit this target's ceremonies.
+        throw new TargetError(
+          'unavailable',
+          `target ${this.name}: device changed from ${this.cachedChain.deviceId} to ${chain.deviceId}`,
+        );
+      }
+      this.transport = transport;
+      this.card = card;
+      this.cachedChain = chain;
+      return { card, chain };
+    } catch (e) {
+      await transport.close('reset').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async drop(reason: ResetReason): Promise<void> {
+    const t = this.transport;
+    this.transport = undefined;
+    this.card = undefined;
+    if (t) await t.close('reset').catch(() => undefined);
+    this.endUnlock(reason);
+  }
+
+  private endUnlock(reason: ResetReason): void {
+    if (this.unlock) clearTimeout(this.unlock.timer);
+    this.unlock = undefined;
+    for (const l of this.listeners) l(reason);
+  }
+
+  /** Reads the device chain and PKA status. */
+  async status(): Promise<TargetStatus> {
+    try {
+      const pka = await this.run((card) => card.pkaStatus());
+      return this.statusWith(true, pka);
+    } catch (e) {
+      if (e instanceof TargetError && e.code === 'unavailable') return this.statusWith(false, undefined);
+      throw e;
+    }
+  }
+
+  private statusWith(connected: boolean, pka: PkaStatus | undefined): TargetStatus {
+    return {
+      name: this.name,
+      label: this.label,
+      connected,
+      deviceId: this.cachedChain?.deviceId,
+      pka,
+      unlocked: this.unlocked,
+    };
+  }
+
+  /**
+   * Opens the unlock window after quorum of `ceremonyId`. Ends at `maxSeconds` with a card reset.
+   */
+  markUnlocked(ceremonyId: string): UnlockWindow {
+    if (this.unlock) clearTimeout(this.unlock.timer);
+    const timer = setTimeout(() => void this.lock('time-limit').catch(() => undefined), this.limits.maxSeconds * 1000);
+    timer.unref();
+    this.unlock = {
+      ceremonyId,
+      until: this.clock() + this.limits.maxSeconds * 1000,
+      left: this.limits.maxSignatures,
+      timer,
+    };
+    return this.unlocked!;
+  }
+
+  /**
+   * Resets the card (warm reset, then SELECT), which drops every PKA authentication and the
+   * pending challenge (reference §6.7). Listeners learn why.
+   */
+  lock(reason: ResetReason): Promise<void> {
+    return this.mutex.run(async () => {
+      const t = this.transport;
+      const card = this.card;
+      if (t && card) {
+        try {
+          await t.reset();
+          await card.select();
+        } catch {
+          // A card that cannot be reset is closed instead: closing with reset has the same effect.
+          await this.drop(reason);
+          return;
+        }
+      }
+      this.endUnlock(reason);
+    });
+  }
+
+  /**
+   * Signs `hash` with key `keyId` inside the unlock window, counting the signature; the last
+   * allowed signature ends the window. Refused (without touching the card) when locked.
+   */
+  signWithinUnlock(keyId: number, hash: Uint8Array): Promise<Uint8Array> {
+    return this.run(async (card) => {
+      const u = this.unlock;
+      if (!u || this.clock() >= u.until || u.left <= 0) {
+        throw new TargetError('locked', `target ${this.name} is locked: request a ceremony first`);
+      }
+      u.left--;
+      const der = await card.signHash(keyId, hash);
+      if (u.left === 0) queueMicrotask(() => void this.lock('signature-limit').catch(() => undefined));
+      return der;
+    });
+  }
+
+  /** Closes the connection (reset disposition: nothing stays authenticated). */
+  async close(): Promise<void> {
+    await this.mutex.run(() => this.drop('closed'));
+  }
+}
