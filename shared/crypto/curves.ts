@@ -126,6 +126,7 @@ export function curveByDomain(d: DomainParameters): Curve | undefined {
 
 /** The @noble ECDSA implementation of a curve (for the sibling ecdsa module). */
 export function ecdsaImpl(curve: Curve): ECDSA {
+  if (!Object.hasOwn(IMPLS, curve.name)) throw new Error(`unknown curve ${String(curve.name)}`);
   return IMPLS[curve.name];
 }
 

@@ -24,9 +24,9 @@ const HASHES: Record<HashName, (data: Uint8Array) => Uint8Array> = {
 
 /** The digest of `data` with the named hash. */
 export function hashBytes(name: HashName, data: Uint8Array): Uint8Array {
-  const h = HASHES[name];
-  if (!h) throw new Error(`unknown hash ${String(name)}`);
-  return h(data);
+  // hasOwn: a name like "toString" must not reach Object.prototype.
+  if (!Object.hasOwn(HASHES, name)) throw new Error(`unknown hash ${String(name)}`);
+  return HASHES[name](data);
 }
 
 /**

@@ -24,8 +24,8 @@ export type PkaFile = {
   device: Cvc;
   dica: Cvc;
   format: 'old' | 'new';
-  /** Tolerated irregularities (e.g. swapped 61/62). */
-  warnings: string[];
+  /** Tolerated irregularities (e.g. swapped 61/62); absent when there were none. */
+  warnings?: string[];
 };
 
 /** Why a PKA file was rejected. */
@@ -84,7 +84,6 @@ function parseOld(items: Tlv[]): Result<PkaFile, PkaFileError> {
     device: device.value,
     dica: dicaCvc.value,
     format: 'old',
-    warnings: [],
   });
 }
 
@@ -115,13 +114,13 @@ function parseNew(items: Tlv[]): Result<PkaFile, PkaFileError> {
   const request = requestIn(reqTlv.value);
   if (!request.ok) return request;
   let [dica, device] = parts as [Cvc, Cvc];
-  const warnings: string[] = [];
   // Reference §13.14: OpenSC's comment claims the opposite order; follow the issuer links.
   if (device.body.car !== dica.body.chr && dica.body.car === device.body.chr) {
     [dica, device] = [device, dica];
-    warnings.push('device certificate found in 61 and DICA in 62 (swapped); accepted');
+    const warnings = ['device certificate found in 61 and DICA in 62 (swapped); accepted'];
+    return ok({ request: request.value, device, dica, format: 'new', warnings });
   }
-  return ok({ request: request.value, device, dica, format: 'new', warnings });
+  return ok({ request: request.value, device, dica, format: 'new' });
 }
 
 /** Encodes a PKA file in the new format (reference §6.2). */

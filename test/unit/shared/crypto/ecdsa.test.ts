@@ -112,6 +112,7 @@ describe('ECDSA plain r‖s', () => {
     expect(verifyPlain(c, publicKey, msg, new Uint8Array(64).fill(0xff), 'sha256')).toBe(false);
     expect(verifyDigestPlain(c, publicKey, new Uint8Array(0), sig)).toBe(false);
     expect(verifyPlain(c, publicKey, msg, sig, 'md5' as HashName)).toBe(false);
+    expect(() => hashBytes('toString' as HashName, msg)).toThrow('unknown hash');
   });
 
   it('accepts high-S signatures (cards do not normalise s)', () => {

@@ -92,6 +92,29 @@ describe('splitDeviceCertificates (reference §5.2)', () => {
     expect(r.ok && r.value.dica.body.chr).toBe(s.chrs.dica);
   });
 
+  it('fuzz: never throws on random and mutated input', () => {
+    const mutated = fc
+      .tuple(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.nat(),
+      )
+      .map(([edits, cut]) => {
+        const b = concatBytes(s.ef2f02, new Uint8Array(8));
+        for (const [i, v] of edits) b[i % b.length] = v;
+        return cut % 4 === 0 ? b.subarray(0, cut % b.length) : b;
+      });
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 900 }), mutated), (b) => {
+        const r = splitDeviceCertificates(b);
+        return r.ok || r.error.code === 'malformed';
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('rejects a missing DICA, non-zero trailing bytes and truncation', () => {
     expect(splitDeviceCertificates(s.device).ok).toBe(false);
     expect(splitDeviceCertificates(concatBytes(s.ef2f02, fromHex('0001'))).ok).toBe(false);
