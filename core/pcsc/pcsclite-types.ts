@@ -6,10 +6,14 @@
  * @module
  */
 
+/** Listener of an untyped emitter (Node's own EventEmitter typing uses `any[]` here too). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Listener = (...args: any[]) => void;
+
 /** Minimal EventEmitter surface. */
 export type Emitter = {
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: Listener): unknown;
+  removeListener(event: string, listener: Listener): unknown;
 };
 
 /** Node-style callback. */

@@ -14,6 +14,15 @@ export type PcscEvent = {
 type CardState = { present: boolean; count: number; atr: Uint8Array | undefined };
 type Waiter = { reader: string; check: () => boolean; done: () => void };
 
+/** Calls a listener; a failing listener must not stop the others or the native callback. */
+function safeCall(listener: (e: PcscEvent) => void, e: PcscEvent): void {
+  try {
+    listener(e);
+  } catch {
+    // ignored on purpose (see above)
+  }
+}
+
 /** Tracks readers and cards and notifies subscribers of changes. */
 export class ReaderTracker {
   private readonly names: string[] = [];
@@ -32,13 +41,7 @@ export class ReaderTracker {
   }
 
   private emit(e: PcscEvent): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch {
-        // A failing listener must not stop the others or the native callback thread.
-      }
-    }
+    for (const l of [...this.listeners]) safeCall(l, e);
   }
 
   private cardEvent(
@@ -105,15 +108,16 @@ export class ReaderTracker {
   /** Subscribes; replays the current state to the new listener first. */
   subscribe(listener: (e: PcscEvent) => void): () => void {
     for (const name of this.names) {
-      listener({ type: 'reader-added', reader: name });
+      safeCall(listener, { type: 'reader-added', reader: name });
       const card = this.cards.get(name);
-      if (card?.present === true) {
-        listener(
-          card.atr !== undefined
-            ? { type: 'card-inserted', reader: name, atr: card.atr }
-            : { type: 'card-inserted', reader: name },
-        );
-      }
+      if (card?.present !== true) continue;
+      const atr = card.atr;
+      safeCall(
+        listener,
+        atr !== undefined
+          ? { type: 'card-inserted', reader: name, atr }
+          : { type: 'card-inserted', reader: name },
+      );
     }
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
