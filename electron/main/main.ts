@@ -1,0 +1,216 @@
+/**
+ * Composition root of the desktop app: creates Electron objects and hands them to the services
+ * (each of which is unit-tested with fakes). No logic of its own beyond wiring.
+ * @module
+ */
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, normalize, sep } from 'node:path';
+import {
+  BrowserWindow,
+  Menu,
+  Notification,
+  Tray,
+  app,
+  dialog,
+  nativeImage,
+  nativeTheme,
+  protocol,
+  safeStorage,
+  session,
+  shell,
+} from 'electron';
+import type { NavigateRequest } from '../../shared/ipc/model';
+import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-protocol';
+import { HIDDEN_ARG, applyAutoStart } from './auto-start';
+import { createUnavailableBackend, type CustodianBackend } from './backend';
+import { createCredentialStore } from './credential-store';
+import { bindInvokeHandlers } from './ipc/electron-ipc';
+import { createEventSender } from './ipc/ipc-main';
+import { createSenderCheck } from './ipc/sender-trust';
+import { createIpcHandlers } from './ipc-handlers';
+import { createNotificationService } from './notification-service';
+import { encodePng } from './png';
+import { hardenSession, hardenWebContents, secureWebPreferences } from './security';
+import { createSettingsStore } from './settings-store';
+import { createTrayService } from './tray-service';
+import { createWindowService } from './window-service';
+
+const isDev = !app.isPackaged && process.env['CUSTODIAN_DEV'] === '1';
+const log = (line: string) => console.log(`[custodian] ${line}`);
+let quitting = false;
+
+// reference: Electron security checklist — a standard, secure custom scheme instead of file://.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true } },
+]);
+
+if (!app.requestSingleInstanceLock()) app.quit();
+
+app.on('web-contents-created', (_event, contents) => {
+  hardenWebContents(contents, {
+    isDev,
+    log,
+    openExternal: (url) => void shell.openExternal(url),
+  });
+});
+
+async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+/** Loads the engine adapter; until it exists, the UI reports the engine as unavailable. */
+async function createBackend(): Promise<CustodianBackend> {
+  return createUnavailableBackend('the custodian engine is not connected in this build');
+}
+
+async function start(): Promise<void> {
+  hardenSession(session.defaultSession, log);
+  const rendererRoot = join(__dirname, '..', 'renderer');
+  session.defaultSession.protocol.handle(
+    APP_SCHEME,
+    createAppProtocolHandler(async (relative) => {
+      const full = normalize(join(rendererRoot, relative));
+      if (!full.startsWith(rendererRoot + sep)) throw new Error('outside renderer root');
+      return new Uint8Array(await readFile(full));
+    }),
+  );
+
+  const userData = app.getPath('userData');
+  const settings = createSettingsStore(
+    join(userData, 'settings.json'),
+    {
+      read: (p) => readFile(p, 'utf8'),
+      write: (p, text) => writeAtomic(p, text),
+    },
+    log,
+  );
+  const current = await settings.load();
+  nativeTheme.themeSource = current.theme;
+  // Main owns the credential; the engine adapter receives the store when it is wired.
+  createCredentialStore(
+    safeStorage,
+    {
+      read: (p) =>
+        readFile(p).then(
+          (b) => new Uint8Array(b),
+          () => undefined,
+        ),
+      write: (p, b) => writeAtomic(p, b),
+      remove: (p) => rm(p, { force: true }),
+    },
+    join(userData, 'credentials'),
+    process.platform,
+  );
+  const backend = await createBackend();
+
+  const windows = createWindowService({
+    entryUrl: APP_ENTRY_URL,
+    closeToTray: () => settings.current().closeToTray,
+    isQuitting: () => quitting,
+    log,
+    create: () =>
+      new BrowserWindow({
+        width: 1100,
+        height: 760,
+        minWidth: 760,
+        minHeight: 560,
+        show: false,
+        title: 'Custodian',
+        backgroundColor: '#f6f7f9',
+        webPreferences: secureWebPreferences(
+          join(__dirname, '..', 'preload', 'preload.cjs'),
+          isDev,
+        ),
+      }),
+  });
+  const send = createEventSender(() => {
+    const w = windows.current();
+    return w === undefined ? [] : [w.webContents];
+  }, log);
+  const open = (nav?: NavigateRequest) => {
+    void windows.open().then(() => {
+      if (nav !== undefined) send('onNavigate', nav);
+    });
+  };
+
+  bindInvokeHandlers(
+    createIpcHandlers({
+      backend,
+      settings,
+      version: app.getVersion(),
+      openExternal: (url) => shell.openExternal(url),
+      async saveFile(name, bytes) {
+        const choice = await dialog.showSaveDialog({
+          defaultPath: name,
+          filters: [{ name: 'PKA file', extensions: ['pka'] }],
+        });
+        if (choice.canceled || choice.filePath === undefined) return undefined;
+        await writeFile(choice.filePath, bytes);
+        return choice.filePath;
+      },
+    }),
+    createSenderCheck(() => windows.trustedIds()),
+    log,
+  );
+
+  const tray = createTrayService({
+    tray: new Tray(nativeImage.createEmpty()),
+    image: (b) => nativeImage.createFromBuffer(Buffer.from(encodePng(b.width, b.height, b.rgba))),
+    menu: (items) => Menu.buildFromTemplate(items.map((i) => ({ ...i }))),
+    open,
+    quit: () => {
+      quitting = true;
+      app.quit();
+    },
+    size: process.platform === 'darwin' ? 22 : 32,
+  });
+  const notifications = createNotificationService({
+    create: (options) => new Notification(options),
+    isSupported: () => Notification.isSupported(),
+    enabled: () => settings.current().notifications,
+    open,
+  });
+  backend.subscribe((event) => {
+    if (event.type === 'ceremonies') {
+      send('onCeremonies', [...event.ceremonies]);
+      tray.update(event.ceremonies);
+      notifications.update(event.ceremonies);
+    } else if (event.type === 'readers') send('onReaders', [...event.readers]);
+    else if (event.type === 'servers') send('onServers', [...event.servers]);
+    else send('onTrace', event.entry);
+  });
+  settings.onChange((next, previous) => {
+    nativeTheme.themeSource = next.theme;
+    if (next.startAtLogin !== previous.startAtLogin) {
+      void applyAutoStart({
+        enabled: next.startAtLogin,
+        platform: process.platform,
+        app,
+        execPath: process.execPath,
+        linuxEntryPath: join(
+          process.env['XDG_CONFIG_HOME'] ?? join(app.getPath('home'), '.config'),
+          'autostart',
+          'custodian.desktop',
+        ),
+        files: { write: (p, t) => writeAtomic(p, t), remove: (p) => rm(p, { force: true }) },
+      }).catch((e: unknown) => log(`auto-start: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  });
+
+  app.on('second-instance', () => open());
+  app.on('activate', () => open());
+  if (!process.argv.includes(HIDDEN_ARG)) open();
+}
+
+app.on('before-quit', () => {
+  quitting = true;
+});
+// Closing the last window keeps the app in the tray; Quit is in the tray menu.
+app.on('window-all-closed', () => {});
+app.whenReady().then(start, (e: unknown) => {
+  log(`start failed: ${e instanceof Error ? e.message : String(e)}`);
+  app.exit(1);
+});

@@ -1,0 +1,102 @@
+/**
+ * The tray: icon with the number of waiting ceremonies, a tooltip that says it in words, and a
+ * menu to open the app, jump to a waiting ceremony, or quit. Electron's Tray and Menu come in
+ * through {@link TrayDeps}, so the behaviour is tested with fakes.
+ * @module
+ */
+import type { CeremonySummary, NavigateRequest } from '../../shared/ipc/model';
+import { displayText } from './display-text';
+import { renderTrayIcon, type Bitmap } from './tray-icon';
+
+/** A menu item as the service builds it (the subset of Electron's template it uses). */
+export type TrayMenuItem =
+  | { readonly type: 'separator' }
+  | { readonly label: string; readonly enabled?: boolean; readonly click?: () => void };
+
+/** The slice of Electron's Tray the service uses. */
+export type TrayPort<Image, Menu> = {
+  setImage(image: Image): void;
+  setToolTip(text: string): void;
+  setTitle(text: string): void;
+  setContextMenu(menu: Menu): void;
+  on(event: 'click', listener: () => void): unknown;
+  destroy(): void;
+};
+
+/** What the tray service needs. */
+export type TrayDeps<Image, Menu> = {
+  readonly tray: TrayPort<Image, Menu>;
+  /** Turns a bitmap into a platform image (Electron: nativeImage from PNG). */
+  readonly image: (bitmap: Bitmap) => Image;
+  /** Builds a platform menu from the template (Electron: Menu.buildFromTemplate). */
+  readonly menu: (items: readonly TrayMenuItem[]) => Menu;
+  /** Opens the window, optionally on a view. */
+  readonly open: (nav?: NavigateRequest) => void;
+  readonly quit: () => void;
+  /** Icon size in pixels (platform dependent). */
+  readonly size?: number;
+};
+
+/** The tray as main uses it. */
+export type TrayService = {
+  /** Shows the current ceremonies (counts those waiting for this custodian). */
+  update(ceremonies: readonly CeremonySummary[]): void;
+  /** The count the icon shows now. */
+  readonly pending: number;
+  destroy(): void;
+};
+
+/** Ceremonies shown in the tray menu at most. */
+const MENU_CEREMONIES = 5;
+
+/** Creates the tray service and shows the idle icon. */
+export function createTrayService<Image, Menu>(deps: TrayDeps<Image, Menu>): TrayService {
+  let pending = -1;
+  let lastMenuKey = '';
+  deps.tray.on('click', () => deps.open());
+  const update = (ceremonies: readonly CeremonySummary[]) => {
+    const waiting = ceremonies.filter((c) => c.status === 'waiting');
+    if (waiting.length !== pending) {
+      pending = waiting.length;
+      deps.tray.setImage(deps.image(renderTrayIcon(pending, deps.size ?? 32)));
+      deps.tray.setTitle(pending > 0 ? String(pending) : '');
+      deps.tray.setToolTip(
+        pending === 0
+          ? 'Custodian: nothing waiting'
+          : pending === 1
+            ? 'Custodian: 1 ceremony waits for you'
+            : `Custodian: ${pending} ceremonies wait for you`,
+      );
+    }
+    const shown = waiting.slice(0, MENU_CEREMONIES);
+    const key = shown.map((c) => `${c.id}\u0000${c.purpose}`).join('\u0001');
+    if (key === lastMenuKey && lastMenuKey !== '') return;
+    lastMenuKey = key;
+    const items: TrayMenuItem[] = [{ label: 'Open Custodian', click: () => deps.open() }];
+    if (shown.length > 0) {
+      items.push({ type: 'separator' });
+      for (const c of shown) {
+        items.push({
+          label: `Review: ${displayText(c.purpose, 60)}`,
+          click: () => deps.open({ view: 'ceremony', ceremonyId: c.id }),
+        });
+      }
+      if (waiting.length > shown.length) {
+        items.push({
+          label: `All ${waiting.length} waiting ceremonies…`,
+          click: () => deps.open({ view: 'ceremonies' }),
+        });
+      }
+    }
+    items.push({ type: 'separator' }, { label: 'Quit Custodian', click: () => deps.quit() });
+    deps.tray.setContextMenu(deps.menu(items));
+  };
+  update([]);
+  return {
+    update,
+    get pending() {
+      return pending;
+    },
+    destroy: () => deps.tray.destroy(),
+  };
+}
