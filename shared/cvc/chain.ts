@@ -4,7 +4,7 @@
  * a trust anchor; DICA and device inherit the SRCA's domain parameters (reference §5.1, §5.3).
  * @module
  */
-import { fromHex } from '../codec/bytes';
+import { bytesEqual, fromHex } from '../codec/bytes';
 import { err, ok, type Result } from '../result';
 import { parseCvc, parseCvcAt, type Cvc } from './cvc';
 import { compareCvcDate, cvcDateFromDate, formatCvcDate } from './date';
@@ -18,7 +18,7 @@ export type TrustAnchor = { cvc: Cvc; source: 'built-in' | 'configured'; label: 
 
 /** Why certificates could not be used as an anchor or split into a device chain. */
 export type ChainError = {
-  code: 'malformed' | 'not-self-signed' | 'unsupported-key';
+  code: 'malformed' | 'not-self-signed' | 'unsupported-key' | 'conflicts-with-built-in';
   message: string;
 };
 
@@ -39,8 +39,9 @@ export function productionAnchor(): TrustAnchor {
 
 /**
  * A configured trust anchor from a `7F21` certificate: it must parse, have CAR = CHR, carry its
- * own domain parameters on a supported curve and verify self-signed. Dates are checked when a
- * chain is validated.
+ * own domain parameters on a supported curve and verify self-signed. A certificate that calls
+ * itself DESRCACC100001 but is not the built-in one is refused, so a configured root can never
+ * pass for the production root. Dates are checked when a chain is validated.
  */
 export function anchorFromCvc(bytes: Uint8Array, label: string): Result<TrustAnchor, ChainError> {
   const r = parseCvc(bytes);
@@ -50,6 +51,15 @@ export function anchorFromCvc(bytes: Uint8Array, label: string): Result<TrustAnc
     return err({
       code: 'not-self-signed',
       message: `trust anchor ${body.chr} is issued by ${body.car ?? '(no CAR)'}, not by itself`,
+    });
+  }
+  if (
+    body.chr === PRODUCTION_ROOT_CHR &&
+    !bytesEqual(r.value.encoded, productionAnchor().cvc.encoded)
+  ) {
+    return err({
+      code: 'conflicts-with-built-in',
+      message: `trust anchor claims to be ${PRODUCTION_ROOT_CHR} but differs from the built-in production root`,
     });
   }
   const key = keyOf(r.value);

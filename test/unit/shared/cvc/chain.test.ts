@@ -66,6 +66,16 @@ describe('trust anchors (reference §5.3)', () => {
     expect(forged).toMatchObject({ genuine: false, code: 'bad-dica-signature' });
   });
 
+  it('a configured root cannot impersonate the production root', () => {
+    const fake = buildSyntheticChain({ rootChr: PRODUCTION_ROOT_CHR });
+    expect(anchorFromCvc(fake.root, 'fake')).toMatchObject({
+      ok: false,
+      error: { code: 'conflicts-with-built-in' },
+    });
+    // The genuine bytes may be configured explicitly (harmless duplicate).
+    expect(anchorFromCvc(fromHex(DESRCACC100001_HEX), 'explicit').ok).toBe(true);
+  });
+
   it('anchorFromCvc rejects non-self-signed, bad signature and garbage', () => {
     const s = buildSyntheticChain();
     expect(anchorFromCvc(s.dica, 'x')).toMatchObject({
