@@ -169,13 +169,17 @@ function dateProblem(cvc: Cvc, role: string, now: Date): Failure | undefined {
  * Validates EF 2F02 against trust anchors (reference §5.3 algorithm): the DICA's CAR names an
  * anchor, the anchor key (with its domain parameters) verifies the DICA, the DICA key (domain
  * inherited) verifies the device certificate, and every certificate is within its validity
- * dates at `now`. Failures name the certificates involved.
+ * dates at `now` (UTC calendar days, both ends inclusive). Failures name the certificates
+ * involved.
+ * @throws Error only when `now` is an invalid Date (a programming error)
  */
 export function validateDeviceChain(
   ef2f02: Uint8Array,
   anchors: readonly TrustAnchor[],
   now: Date = new Date(),
 ): ChainVerdict {
+  // An invalid clock would make every date comparison false and so skip the validity check.
+  if (Number.isNaN(now.getTime())) throw new Error('validateDeviceChain: invalid current time');
   const split = splitDeviceCertificates(ef2f02);
   if (!split.ok) return { genuine: false, code: 'malformed', message: split.error.message };
   const chain = split.value;

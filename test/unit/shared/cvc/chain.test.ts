@@ -241,6 +241,12 @@ describe('validateDeviceChain', () => {
     expect(validateDeviceChain(edge.ef2f02, [anchorOf(edge)], NOW).genuine).toBe(true);
   });
 
+  it('refuses to validate against an invalid clock', () => {
+    expect(() => validateDeviceChain(s.ef2f02, anchors, new Date(NaN))).toThrow(
+      'invalid current time',
+    );
+  });
+
   it('the production root expires after 2032-11-08', () => {
     const p = productionAnchor();
     expect(p.cvc.body.expiration).toEqual({ year: 2032, month: 11, day: 8 });
