@@ -1,0 +1,201 @@
+/**
+ * The custodian card's part of an approval: select, check the own key, PIN status (never
+ * guessing, never retrying), local PIN verification (typed or on the PIN pad), then the script
+ * through the firewall; the card is reset and released at the end whatever happens, so no PIN
+ * state is left behind (reference §1.3, §3.1, §6.7; remote-protocols §4.3 items 5–6).
+ * @module
+ */
+import { wipe } from '../../shared/codec/bytes';
+import { CardStatusError, describeSw } from '../../shared/card/status-words';
+import type { ApduFirewall } from '../../shared/policy/firewall';
+import type { ScriptResult } from '../../shared/protocol/index';
+import { validateUserPin, type PinStatus } from '../../shared/sc-hsm/pin';
+import { ApduChannel } from '../card/apdu-channel';
+import type { CardTransport } from '../card/transport';
+import { verifyPinOnPinpad, type PinpadReader } from '../pinpad/verify-pin-direct';
+import { SmartCardHsm } from '../sc-hsm/sc-hsm-session';
+import { runScript, type AuditSink } from './script-runner';
+
+/** What the PIN prompt may show: tries left, and whether this is the last one. */
+export type PinPrompt = { readonly retries?: number; readonly lastTry: boolean };
+
+/**
+ * Where the PIN comes from. `typed`: the engine wipes the returned bytes after use; return
+ * undefined to cancel. `pinpad`: the reader's PIN pad (PC/SC part 10), the PIN never reaches the host.
+ */
+export type PinSource =
+  | { readonly kind: 'typed'; read(prompt: PinPrompt): Promise<Uint8Array | undefined> }
+  | { readonly kind: 'pinpad'; readonly timeoutSeconds?: number };
+
+/** Opens the custodian card (PC/SC reader or emulator). */
+export type CardOpener = () => Promise<CardTransport>;
+
+/** How the card part ended. Only `approved` produces a decision for the server. */
+export type CardOutcome =
+  | {
+      readonly kind: 'approved';
+      readonly results: ScriptResult[];
+      readonly forwarded: number;
+      readonly blocked: number;
+      readonly signatures: number;
+    }
+  | { readonly kind: 'pin-wrong'; readonly retries: number }
+  | { readonly kind: 'pin-blocked' }
+  | { readonly kind: 'needs-last-try-confirmation'; readonly retries: 1 }
+  | { readonly kind: 'pin-cancelled'; readonly message: string }
+  | { readonly kind: 'key-mismatch'; readonly message: string }
+  | { readonly kind: 'card-error'; readonly message: string };
+
+/** Inputs of {@link runCardApproval}. */
+export type CardApproval = {
+  readonly openCard: CardOpener;
+  readonly pin: PinSource;
+  readonly confirmLastTry: boolean;
+  readonly keyId: number;
+  /** CHR the offer names for the key; the card's key must carry it. */
+  readonly keyChr: string;
+  readonly script: readonly Uint8Array[];
+  readonly firewall: ApduFirewall;
+  readonly audit: AuditSink;
+  readonly ids: { readonly ceremonyId: string; readonly offerId: string };
+};
+
+type Early = Exclude<CardOutcome, { kind: 'approved' }>;
+
+/** Checks the PIN status; returns an outcome when the approval must stop here. */
+function statusGate(status: PinStatus, confirmLastTry: boolean): Early | undefined {
+  switch (status.state) {
+    case 'blocked':
+      return { kind: 'pin-blocked' };
+    case 'not-verified':
+      if (status.retries === 1 && !confirmLastTry)
+        return { kind: 'needs-last-try-confirmation', retries: 1 };
+      return undefined;
+    case 'verified':
+      return undefined;
+    case 'transport-pin':
+      return {
+        kind: 'card-error',
+        message: 'the card still has its transport PIN; change it first',
+      };
+    case 'not-initialized':
+      return { kind: 'card-error', message: 'the custodian card is not initialized' };
+    case 'pka-active':
+      return {
+        kind: 'card-error',
+        message: 'the custodian card is itself protected by PKA; not supported',
+      };
+  }
+}
+
+/** Runs the card part of an approval (see module doc). Never throws. */
+export async function runCardApproval(a: CardApproval): Promise<CardOutcome> {
+  let transport: CardTransport;
+  try {
+    transport = await a.openCard();
+  } catch (e) {
+    return {
+      kind: 'card-error',
+      message: `cannot open the custodian card: ${(e as Error).message}`,
+    };
+  }
+  try {
+    // Phase 1 (short transaction): key check and PIN status for the prompt.
+    const before = await transport.transaction(async () => {
+      const hsm = new SmartCardHsm(new ApduChannel(transport));
+      await hsm.select();
+      const key = (await hsm.listKeys()).find((k) => k.id === a.keyId);
+      if (!key || key.chr !== a.keyChr) {
+        return {
+          kind: 'key-mismatch',
+          message: `key ${a.keyId} on this card is ${key?.chr ?? 'absent'}, the offer needs ${a.keyChr}`,
+        } as const;
+      }
+      return hsm.pinStatus();
+    });
+    if ('kind' in before) return before;
+    const early = statusGate(before, a.confirmLastTry);
+    if (early) return early;
+    const retries = before.retries;
+    const prompt: PinPrompt =
+      retries === undefined ? { lastTry: false } : { retries, lastTry: retries === 1 };
+    // A typed PIN is read outside the transaction: a PC/SC transaction must not idle while a
+    // person types (WinSCard resets cards idle for 5 s inside a transaction).
+    let typed: Uint8Array | undefined;
+    if (a.pin.kind === 'typed' && before.state !== 'verified') {
+      typed = await a.pin.read(prompt);
+      if (typed === undefined) return { kind: 'pin-cancelled', message: 'PIN entry cancelled' };
+      // Checked here so a PIN of the wrong length never costs a try (and no length is reported).
+      if (!validateUserPin(typed).ok) {
+        wipe(typed);
+        return { kind: 'pin-cancelled', message: 'the PIN must be 6 to 16 characters' };
+      }
+    }
+    try {
+      return await transport.transaction(() => verifyAndRun(transport, a, before, typed));
+    } finally {
+      if (typed) wipe(typed);
+    }
+  } catch (e) {
+    const message =
+      e instanceof CardStatusError ? `${e.operation}: ${describeSw(e.sw)}` : (e as Error).message;
+    return { kind: 'card-error', message };
+  } finally {
+    // reference §6.7: a reset clears PIN and all volatile state; the connection is released.
+    await transport.close('reset').catch(() => undefined);
+  }
+}
+
+async function verifyAndRun(
+  transport: CardTransport,
+  a: CardApproval,
+  before: PinStatus,
+  typed: Uint8Array | undefined,
+): Promise<CardOutcome> {
+  const channel = new ApduChannel(transport);
+  const hsm = new SmartCardHsm(channel);
+  // Re-select: whatever happened between the transactions is logged out (reference §1.3).
+  await hsm.select();
+  const now = await hsm.pinStatus();
+  if (now.state !== before.state || now.retries !== before.retries) {
+    return {
+      kind: 'card-error',
+      message: 'the PIN status changed while the PIN was entered; try again',
+    };
+  }
+  let result: PinStatus;
+  if (now.state === 'verified') {
+    result = now;
+  } else if (a.pin.kind === 'typed') {
+    // verifyPin presents the PIN once and wipes its copy (never retries).
+    result = await hsm.verifyPin(typed!.slice());
+  } else {
+    if (!transport.control) return { kind: 'pin-cancelled', message: 'this reader has no PIN pad' };
+    const reader: PinpadReader = { control: (code, data) => transport.control!(code, data) };
+    const pad = await verifyPinOnPinpad(
+      reader,
+      a.pin.timeoutSeconds === undefined ? {} : { timeoutSeconds: a.pin.timeoutSeconds },
+    );
+    if (!pad.ok) return { kind: 'pin-cancelled', message: pad.error.message };
+    const o = pad.value;
+    if (o.kind === 'timeout' || o.kind === 'cancelled' || o.kind === 'bad-length') {
+      return { kind: 'pin-cancelled', message: `PIN pad: ${o.kind}` };
+    }
+    if (o.kind === 'card-error') throw new CardStatusError(o.sw, 'VERIFY PIN (PIN pad)');
+    result =
+      o.kind === 'verified'
+        ? { state: 'verified' }
+        : o.kind === 'blocked'
+          ? { state: 'blocked', retries: 0 }
+          : { state: 'not-verified', retries: o.retries };
+  }
+  if (result.state !== 'verified') {
+    a.audit('pin-failed', { ...a.ids, retriesLeft: result.retries ?? 0 });
+    return result.state === 'blocked' || result.retries === 0
+      ? { kind: 'pin-blocked' }
+      : { kind: 'pin-wrong', retries: result.retries ?? 0 };
+  }
+  a.audit('pin-verified', { ...a.ids });
+  const run = await runScript(a.script, a.firewall, channel, a.audit, a.ids);
+  return { kind: 'approved', ...run };
+}

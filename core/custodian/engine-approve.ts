@@ -1,0 +1,113 @@
+/**
+ * The approval of one ceremony: re-check the offer, audit the approval (fsync'd before the card
+ * is touched), run the card part, then send exactly one decision. Stops that the custodian can
+ * fix (wrong PIN, last try not confirmed, PIN entry cancelled, card problems) return the offer
+ * to `pending`; nothing is retried on its own.
+ * @module
+ */
+import { createApduFirewall } from '../../shared/policy/firewall';
+import { runCardApproval, type CardOutcome, type PinSource } from './card-session';
+import {
+  check,
+  decide,
+  move,
+  phaseOf,
+  rejectOffer,
+  viewOf,
+  type EngineContext,
+} from './engine-context';
+
+/** What `approve` ended with: the card outcome, or a refusal before the card was touched. */
+export type ApproveResult = CardOutcome | { readonly kind: 'refused'; readonly message: string };
+
+/** Options of an approval. */
+export type ApproveOptions = {
+  /** The custodian confirmed using the last PIN try. */
+  readonly confirmLastTry?: boolean;
+};
+
+/** Approves the pending offer of `ceremonyId` (see module doc). Never throws. */
+export async function approveCeremony(
+  ctx: EngineContext,
+  ceremonyId: string,
+  pin: PinSource,
+  opts: ApproveOptions = {},
+): Promise<ApproveResult> {
+  const entry = ctx.book.get(ceremonyId);
+  if (!entry || entry.phase !== 'pending') {
+    return { kind: 'refused', message: `no pending offer for ceremony ${ceremonyId}` };
+  }
+  const offer = entry.verified.offer;
+  // Re-check right before the card: anchors, expiry and key may have changed since arrival.
+  const checked = check(ctx, offer);
+  if (!checked.ok) {
+    const expired = checked.error.code === 'expired';
+    move(ctx, entry, expired ? 'expire' : 'reject');
+    rejectOffer(ctx, offer, checked.error, !expired);
+    ctx.emit({
+      type: 'offer-removed',
+      ceremonyId,
+      offerId: offer.offerId,
+      reason: checked.error.code,
+    });
+    return { kind: 'refused', message: checked.error.message };
+  }
+  const v = checked.value;
+  const ids = { ceremonyId, offerId: offer.offerId };
+  const logged = ctx.audit('approval', {
+    ...ids,
+    target: v.deviceId,
+    anchor: v.anchor.chr,
+    purpose: offer.purpose,
+    requester: offer.requester,
+    keyId: offer.key.keyId,
+    keyChr: offer.key.chr,
+    challenge: offer.challenge,
+  });
+  if (!logged)
+    return {
+      kind: 'refused',
+      message: 'the audit log cannot be written; the card was not touched',
+    };
+  move(ctx, entry, 'approve');
+  ctx.emit({ type: 'offer-updated', offer: viewOf(entry) });
+  const outcome = await runCardApproval({
+    openCard: ctx.options.openCard,
+    pin,
+    confirmLastTry: opts.confirmLastTry === true,
+    keyId: ctx.options.ownKey.keyId,
+    keyChr: offer.key.chr,
+    script: v.script,
+    firewall: createApduFirewall({
+      ceremonyId,
+      targetDeviceChr: v.deviceIdBytes,
+      challenge: v.challenge,
+      keyId: ctx.options.ownKey.keyId,
+    }),
+    audit: (kind, data) => void ctx.audit(kind, data),
+    ids,
+  });
+  if (outcome.kind === 'approved') {
+    ctx.book.markSigned(offer);
+    if (move(ctx, entry, 'approval-done'))
+      decide(ctx, entry, { kind: 'approve', results: outcome.results });
+  } else if (outcome.kind === 'pin-blocked') {
+    ctx.audit('decline', { ...ids, reason: 'pin-failed' });
+    if (move(ctx, entry, 'decline')) {
+      decide(ctx, entry, {
+        kind: 'decline',
+        reason: 'pin-failed',
+        detail: 'the custodian PIN is blocked',
+      });
+    }
+  } else {
+    if (outcome.kind === 'card-error')
+      ctx.audit('error', { ...ids, what: 'card', message: outcome.message });
+    move(ctx, entry, 'approval-aborted');
+  }
+  const phase = phaseOf(entry);
+  if (phase === 'expired' || phase === 'ended') {
+    ctx.emit({ type: 'offer-removed', ...ids, reason: phase });
+  } else ctx.emit({ type: 'offer-updated', offer: viewOf(entry) });
+  return outcome;
+}

@@ -1,0 +1,99 @@
+/**
+ * The engine's internal shared state and helpers, passed to the message handlers
+ * (engine-inbox) and the approval flow (engine-approve) so each stays small.
+ * @module
+ */
+import type { AuditData, AuditKind } from '../../shared/audit/audit-chain';
+import {
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type DecisionMessage,
+  type OfferMessage,
+} from '../../shared/protocol/index';
+import type { Timers } from '../net/timers';
+import { isOpen, transition, type CeremonyEvent, type CeremonyPhase } from './ceremony-state';
+import type { EngineEvent, EngineOptions, OfferView } from './engine-types';
+import type { OfferBook, OfferEntry } from './offer-book';
+import type { OfferRejection } from './offer-verify';
+import { verifyOffer } from './offer-verify';
+import { auditOfferRejected, declineFor } from './rejections';
+
+/** What the engine's parts share. */
+export type EngineContext = {
+  readonly options: EngineOptions;
+  readonly timers: Timers;
+  readonly book: OfferBook;
+  emit(event: EngineEvent): void;
+  /** Appends to the audit log; false when it could not be written. */
+  audit(kind: AuditKind, data: AuditData): boolean;
+  /** Sends a message if connected (false otherwise). */
+  send(message: ClientMessage): boolean;
+};
+
+/** The offer as an event payload. */
+export function viewOf(entry: OfferEntry): OfferView {
+  return {
+    ceremonyId: entry.verified.offer.ceremonyId,
+    offerId: entry.verified.offer.offerId,
+    phase: entry.phase,
+    progress: entry.progress,
+    verified: entry.verified,
+  };
+}
+
+/** The current phase (a function, so TypeScript does not keep a narrowed phase across moves). */
+export function phaseOf(entry: OfferEntry): CeremonyPhase {
+  return entry.phase;
+}
+
+/** Applies a state machine event; clears the expiry timer once the offer is no longer open. */
+export function move(ctx: EngineContext, entry: OfferEntry, event: CeremonyEvent): boolean {
+  const next = transition(entry.phase, event);
+  if (!next.ok) return false;
+  entry.phase = next.value;
+  if (!isOpen(entry.phase) && entry.expiry !== undefined) {
+    ctx.timers.clearTimeout(entry.expiry);
+    entry.expiry = undefined;
+  }
+  return true;
+}
+
+/** Records and sends the custodian's decision (kept for resending until the server confirms). */
+export function decide(
+  ctx: EngineContext,
+  entry: OfferEntry,
+  decision: DecisionMessage['decision'],
+): void {
+  const { ceremonyId, offerId } = entry.verified.offer;
+  entry.decision = { v: PROTOCOL_VERSION, type: 'decision', ceremonyId, offerId, decision };
+  ctx.send(entry.decision);
+}
+
+/** Audits and reports a rejected offer; `answer` also declines it towards the server. */
+export function rejectOffer(
+  ctx: EngineContext,
+  offer: OfferMessage,
+  rejection: OfferRejection,
+  answer: boolean,
+): void {
+  auditOfferRejected(ctx.audit, offer, rejection);
+  ctx.emit({ type: 'offer-rejected', offer, rejection });
+  if (!answer) return;
+  const { reason, detail } = declineFor(rejection);
+  ctx.send({
+    v: PROTOCOL_VERSION,
+    type: 'decision',
+    ceremonyId: offer.ceremonyId,
+    offerId: offer.offerId,
+    decision: { kind: 'decline', reason, detail },
+  });
+}
+
+/** Verifies an offer with the engine's anchors, key and clock. */
+export function check(ctx: EngineContext, offer: OfferMessage) {
+  return verifyOffer(offer, {
+    anchors: ctx.options.anchors,
+    ownKey: ctx.options.ownKey,
+    now: new Date(ctx.timers.now()),
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * What the engine does with each server message: offers are classified (new, resend after
+ * reconnect, altered replay, reused challenge), verified and tracked; updates, results and
+ * errors move the tracked offers along.
+ * @module
+ */
+import type { OfferMessage, ServerMessage } from '../../shared/protocol/index';
+import { check, move, rejectOffer, viewOf, type EngineContext } from './engine-context';
+import type { OfferEntry } from './offer-book';
+import { displayText } from './rejections';
+
+/** Server error codes after which a kept decision need not be resent. */
+const SETTLED = new Set(['already-decided', 'unknown-offer', 'offer-expired', 'unknown-ceremony']);
+
+/** Handles one validated server message. */
+export function handleServerMessage(ctx: EngineContext, m: ServerMessage): void {
+  switch (m.type) {
+    case 'welcome':
+      if (m.credential !== undefined) {
+        ctx.audit('enrollment', { custodianId: m.custodianId });
+        ctx.emit({ type: 'enrolled', custodianId: m.custodianId, credential: m.credential });
+      }
+      return;
+    case 'offer':
+      return onOffer(ctx, m);
+    case 'update': {
+      const entry = ctx.book.get(m.ceremonyId);
+      if (!entry) return;
+      entry.progress = m.progress;
+      if (m.state !== 'open' && move(ctx, entry, 'end')) {
+        entry.decision = undefined;
+        ctx.book.drop(m.ceremonyId);
+        const offerId = entry.verified.offer.offerId;
+        ctx.emit({ type: 'offer-removed', ceremonyId: m.ceremonyId, offerId, reason: m.state });
+      } else ctx.emit({ type: 'offer-updated', offer: viewOf(entry) });
+      return;
+    }
+    case 'result': {
+      const entry = ctx.book.get(m.ceremonyId);
+      if (entry && entry.verified.offer.offerId === m.offerId) {
+        entry.decision = undefined; // delivered
+        entry.progress = m.progress;
+      }
+      ctx.emit({ type: 'result', result: m });
+      return;
+    }
+    case 'error': {
+      const entry = m.ceremonyId === undefined ? undefined : ctx.book.get(m.ceremonyId);
+      if (entry && entry.verified.offer.offerId === m.offerId && SETTLED.has(m.code)) {
+        entry.decision = undefined;
+      }
+      ctx.audit('error', { what: 'server-error', code: m.code, message: m.message });
+      ctx.emit({
+        type: 'server-error',
+        code: m.code,
+        message: displayText(m.message),
+        ...(m.ceremonyId !== undefined ? { ceremonyId: m.ceremonyId } : {}),
+        ...(m.offerId !== undefined ? { offerId: m.offerId } : {}),
+      });
+      return;
+    }
+    case 'ping':
+      return;
+  }
+}
+
+function onOffer(ctx: EngineContext, offer: OfferMessage): void {
+  const { book } = ctx;
+  const sighting = book.sight(offer);
+  if (sighting.kind === 'resend') {
+    // Sent again after a reconnect: nothing new; repeat our decision if we made one.
+    if (sighting.entry?.decision) ctx.send(sighting.entry.decision);
+    return;
+  }
+  if (sighting.kind === 'altered' || sighting.kind === 'input-reused') {
+    const message =
+      sighting.kind === 'altered'
+        ? `offer ${offer.offerId} was sent before with different content`
+        : `the challenge for ${offer.target.deviceId} was already signed (replay)`;
+    book.remember(offer, undefined);
+    // An altered resend is not answered: the original offer id may already carry our decision.
+    rejectOffer(ctx, offer, { code: 'replayed', message }, sighting.kind === 'input-reused');
+    return;
+  }
+  const current = book.get(offer.ceremonyId);
+  if (current && current.phase === 'approving') {
+    book.remember(offer, undefined);
+    rejectOffer(
+      ctx,
+      offer,
+      { code: 'busy', message: 'an approval of this ceremony is running' },
+      false,
+    );
+    return;
+  }
+  const checked = check(ctx, offer);
+  if (!checked.ok) {
+    book.remember(offer, undefined);
+    rejectOffer(ctx, offer, checked.error, true);
+    return;
+  }
+  if (current && current.phase === 'pending' && move(ctx, current, 'end')) {
+    const offerId = current.verified.offer.offerId;
+    ctx.emit({
+      type: 'offer-removed',
+      ceremonyId: offer.ceremonyId,
+      offerId,
+      reason: 'replaced by a newer offer',
+    });
+  }
+  const entry: OfferEntry = { phase: 'pending', progress: offer.progress, verified: checked.value };
+  const delay = Math.max(0, checked.value.expiresAt.getTime() - ctx.timers.now());
+  entry.expiry = ctx.timers.setTimeout(() => {
+    if (move(ctx, entry, 'expire')) {
+      ctx.emit({
+        type: 'offer-removed',
+        ceremonyId: offer.ceremonyId,
+        offerId: offer.offerId,
+        reason: 'expired',
+      });
+    }
+  }, delay);
+  book.remember(offer, entry);
+  ctx.emit({ type: 'offer-added', offer: viewOf(entry) });
+}

@@ -1,0 +1,82 @@
+/**
+ * Types of the custodian engine's public surface: the event stream the CLI and the desktop app
+ * render, the offer as shown to the custodian, and the engine's options.
+ * @module
+ */
+import type { AuditData, AuditKind } from '../../shared/audit/audit-chain';
+import type { TrustAnchor } from '../../shared/cvc/chain';
+import type { OfferMessage, Progress, ResultMessage } from '../../shared/protocol/index';
+import type { BackoffPolicy } from '../net/backoff';
+import type { Timers } from '../net/timers';
+import type { ConnectionState } from '../net/ws-client';
+import type { WsConnector } from '../net/ws-transport';
+import type { CardOpener } from './card-session';
+import type { CeremonyPhase } from './ceremony-state';
+import type { OfferRejection, OwnKey, VerifiedOffer } from './offer-verify';
+
+/** An offer as the custodian sees it: what the server said plus what this client verified. */
+export type OfferView = {
+  readonly ceremonyId: string;
+  readonly offerId: string;
+  readonly phase: CeremonyPhase;
+  /** Latest progress (updates replace the offer's). */
+  readonly progress: Progress;
+  readonly verified: VerifiedOffer;
+};
+
+/** Everything the engine reports. */
+export type EngineEvent =
+  | { readonly type: 'connection'; readonly state: ConnectionState }
+  | { readonly type: 'offer-added'; readonly offer: OfferView }
+  | { readonly type: 'offer-updated'; readonly offer: OfferView }
+  | {
+      readonly type: 'offer-removed';
+      readonly ceremonyId: string;
+      readonly offerId: string;
+      readonly reason: string;
+    }
+  | {
+      readonly type: 'offer-rejected';
+      readonly offer: OfferMessage;
+      readonly rejection: OfferRejection;
+    }
+  | { readonly type: 'result'; readonly result: ResultMessage }
+  | {
+      readonly type: 'server-error';
+      readonly code: string;
+      readonly message: string;
+      readonly ceremonyId?: string;
+      readonly offerId?: string;
+    }
+  | { readonly type: 'enrolled'; readonly custodianId: string; readonly credential: string }
+  | { readonly type: 'invalid-frame'; readonly message: string; readonly count: number };
+
+/** How the engine authenticates to the server (never with the PKA key). */
+export type EngineAuth =
+  | { readonly kind: 'session'; readonly custodianId: string; readonly credential: string }
+  | {
+      readonly kind: 'enroll';
+      readonly token: string;
+      readonly pka: Uint8Array;
+      readonly keyId: number;
+    };
+
+/** Where audit entries go (core/audit's AuditLog fits). */
+export type AuditAppender = { append(kind: AuditKind, data: AuditData): unknown };
+
+/** Options of the engine. */
+export type EngineOptions = {
+  readonly url: string;
+  readonly connector: WsConnector;
+  readonly auth: EngineAuth;
+  readonly anchors: readonly TrustAnchor[];
+  readonly ownKey: OwnKey;
+  readonly openCard: CardOpener;
+  readonly audit: AuditAppender;
+  /** Reconnect after drops (default true). */
+  readonly reconnect?: boolean;
+  readonly client?: { readonly name: string; readonly version: string };
+  readonly timers?: Timers;
+  readonly random?: () => number;
+  readonly backoff?: BackoffPolicy;
+};
