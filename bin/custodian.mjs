@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Launcher for the `custodian` CLI: registers tsx so the TypeScript sources run directly, then
+// acts as the composition root that adds the card emulator for `--emulator STATE.json`
+// (cli/ itself may not import emulator/; see cli/README.md).
+import { register } from 'tsx/esm/api';
+
+register();
+
+const { main } = await import('../cli/main.ts');
+const { UsageError } = await import('../cli/errors.ts');
+
+/** Opens an emulator state file as an in-process card; changes are saved back to the file. */
+async function openEmulator(file) {
+  const { loadState, saveState } = await import('../emulator/card/state-file.ts');
+  const { EmulatedSmartCardHsm } = await import('../emulator/card/sc-hsm-card.ts');
+  const { createInProcessTransport } = await import('../emulator/transport/in-process.ts');
+  let state;
+  try {
+    state = loadState(file);
+  } catch (e) {
+    throw new UsageError(`emulator state ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const card = new EmulatedSmartCardHsm(state, { onChange: (s) => saveState(file, s) });
+  return createInProcessTransport(card);
+}
+
+process.exitCode = await main(process.argv.slice(2), { openEmulator });
