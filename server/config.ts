@@ -53,7 +53,10 @@ const configSchema = z
       })
       .strict(),
     ceremonyDefaults: z
-      .object({ expiresInSeconds: z.number().int().min(10).max(7 * 86_400) })
+      .object({
+        // Clients refuse offers expiring more than 60 minutes ahead (docs/protocol.md §8).
+        expiresInSeconds: z.number().int().min(10).max(3600),
+      })
       .strict(),
   })
   .strict()

@@ -6,7 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { VerificationKey } from '../../shared/cvc/verify';
-import { PROTOCOL_VERSION, type Progress, type ServerMessage } from '../../shared/protocol';
+import {
+  PROTOCOL_VERSION,
+  type Progress,
+  type ResultMessage,
+  type ServerMessage,
+} from '../../shared/protocol';
 import type { AuditData } from '../../shared/audit/audit-chain';
 import type { CeremonyRecord, CeremonyState } from '../store/ceremonies';
 import type { Custodian } from '../store/custodians';
@@ -68,6 +73,8 @@ export type Runtime = {
   /** custodianId → offerId for the current epoch. */
   readonly byCustodian: Map<string, string>;
   timer: NodeJS.Timeout | undefined;
+  /** offerId → the decision processed (canonical JSON) and the result sent, for idempotent resends. */
+  readonly decided: Map<string, { readonly decision: string; readonly result: ResultMessage | undefined }>;
 };
 
 /** Shared engine state and helpers. */
@@ -101,7 +108,13 @@ export class CeremonyContext {
   runtimeOf(id: string): Runtime {
     let rt = this.runtime.get(id);
     if (!rt) {
-      rt = { authenticated: 0, offers: new Map(), byCustodian: new Map(), timer: undefined };
+      rt = {
+        authenticated: 0,
+        offers: new Map(),
+        byCustodian: new Map(),
+        timer: undefined,
+        decided: new Map(),
+      };
       this.runtime.set(id, rt);
     }
     return rt;
@@ -147,11 +160,9 @@ export class CeremonyContext {
     };
   }
 
-  /** Tells every custodian of the target and every admin watcher about the ceremony's state. */
-  broadcast(id: string, message?: string): void {
-    const c = this.store.ceremonies.get(id);
-    if (!c) return;
-    const update: ServerMessage = {
+  /** The `update` message describing a ceremony now. */
+  updateMessage(c: CeremonyRecord, message?: string): ServerMessage {
+    return {
       v: PROTOCOL_VERSION,
       type: 'update',
       ceremonyId: c.id,
@@ -159,6 +170,13 @@ export class CeremonyContext {
       progress: this.progress(c),
       ...(message === undefined ? {} : { message: message.slice(0, 500) }),
     };
+  }
+
+  /** Tells every custodian of the target and every admin watcher about the ceremony's state. */
+  broadcast(id: string, message?: string): void {
+    const c = this.store.ceremonies.get(id);
+    if (!c) return;
+    const update = this.updateMessage(c, message);
     for (const cu of this.store.custodians.forTarget(c.target)) this.link.send(cu.id, update);
     const snap = this.snapshot(c);
     for (const w of this.watchers) {

@@ -6,6 +6,7 @@
  * that touches the card runs in the target's queue, and a custodian answers once per epoch.
  * @module
  */
+import { canonicalJson } from '../../shared/audit/audit-chain';
 import { fromHex, toHex } from '../../shared/codec/bytes';
 import { derToPlain, verifyPlain } from '../../shared/crypto/ecdsa';
 import { swHex, SW } from '../../shared/card/status-words';
@@ -13,6 +14,7 @@ import {
   PROTOCOL_VERSION,
   type DecisionMessage,
   type ErrorCode,
+  type ResultMessage,
   type ScriptResult,
 } from '../../shared/protocol';
 import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
@@ -84,6 +86,17 @@ export async function handleDecision(
     const code = c0.state === 'open' ? 'unknown-offer' : 'offer-expired';
     return sendError(ctx, custodianId, code, 'this offer is not (or no longer) valid', msg);
   }
+  // Idempotent per offerId (docs/protocol.md §3.4): the same decision again re-sends the
+  // result, a different one is refused.
+  const key = canonicalJson(msg.decision);
+  const earlier = rt0.decided.get(msg.offerId);
+  if (earlier) {
+    if (earlier.decision === key && earlier.result) ctx.link.send(custodianId, earlier.result);
+    else if (earlier.decision !== key) {
+      sendError(ctx, custodianId, 'already-decided', 'you already answered this offer', msg);
+    }
+    return;
+  }
   const target = ctx.target(c0.target);
   await target.run(async (card, chain) => {
     // Re-read: the ceremony may have changed while this decision waited for the card.
@@ -102,12 +115,14 @@ export async function handleDecision(
     const d = msg.decision;
     if (d.kind === 'decline') {
       ctx.store.ceremonies.recordApproval({ ...base, outcome: 'declined', sw: undefined });
+      rt.decided.set(msg.offerId, { decision: key, result: undefined });
       ctx.audit('decline', { ceremonyId: c.id, custodian: cu.name, reason: d.reason });
       ctx.broadcast(c.id, `${cu.name} declined`);
       return;
     }
+    // The script has one APDU; a client stops after a blocked step, so never fewer than one.
     if (d.results.length !== 1) {
-      return sendError(ctx, custodianId, 'results-mismatch', 'expected one result per script APDU', msg);
+      return sendError(ctx, custodianId, 'results-mismatch', 'expected one result for the one script APDU', msg);
     }
     const sig = signatureFrom(ctx, d.results, c, cu, chain.device.body.chrBytes);
     let sw: number;
@@ -137,17 +152,18 @@ export async function handleDecision(
       ...(reason === undefined ? {} : { reason }),
       ...('plain' in sig ? { signature: toHex(sig.plain) } : {}),
     });
-    const progress = ctx.progress(c);
-    ctx.link.send(custodianId, {
+    const result: ResultMessage = {
       v: PROTOCOL_VERSION,
       type: 'result',
       ceremonyId: c.id,
       offerId: msg.offerId,
       outcome: accepted ? 'accepted' : 'refused',
       sw,
-      progress,
-      ...(reason === undefined ? {} : { reason }),
-    });
+      progress: ctx.progress(c),
+      ...(reason === undefined ? {} : { reason: reason.slice(0, 500) }),
+    };
+    rt.decided.set(msg.offerId, { decision: key, result });
+    ctx.link.send(custodianId, result);
     ctx.broadcast(c.id, accepted ? `${cu.name} approved` : `${cu.name}: ${reason ?? 'refused'}`);
     if (rt.authenticated >= c.n) onQuorum(c.id);
   });

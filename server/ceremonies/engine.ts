@@ -35,6 +35,12 @@ export type CeremonyRequest = {
   readonly expiresInSeconds?: number;
 };
 
+/**
+ * Longest ceremony: clients refuse offers expiring more than 60 minutes ahead
+ * (docs/protocol.md §8 `expiry-too-far`).
+ */
+export const MAX_EXPIRY_SECONDS = 3600;
+
 const RESET_TEXT: Record<ResetReason, string> = {
   'time-limit': 'unlock time limit reached; target reset',
   'signature-limit': 'signature limit reached; target reset',
@@ -109,8 +115,8 @@ export class CeremonyEngine {
     const ctx = this.ctx;
     const target = ctx.target(req.target);
     const seconds = req.expiresInSeconds ?? this.defaults.expiresInSeconds;
-    if (!Number.isInteger(seconds) || seconds < 10 || seconds > 7 * 86_400) {
-      throw new CeremonyError('invalid', 'expiry must be 10 seconds to 7 days');
+    if (!Number.isInteger(seconds) || seconds < 10 || seconds > MAX_EXPIRY_SECONDS) {
+      throw new CeremonyError('invalid', `expiry must be 10 to ${MAX_EXPIRY_SECONDS} seconds`);
     }
     const id = await target.run(async (card, chain) => {
       if (ctx.activeFor(req.target)) {
@@ -184,12 +190,23 @@ export class CeremonyEngine {
     return this.get(id)!;
   }
 
-  /** A custodian's session was authenticated: send the offers waiting for them. */
+  /**
+   * A custodian's session was authenticated: resume (docs/protocol.md §3.4) with an `update`
+   * for the active ceremony, the pending offer (same offerId), and the results of decisions
+   * already processed in this epoch.
+   */
   custodianConnected(custodianId: string): void {
-    const cu = this.ctx.store.custodians.get(custodianId);
+    const ctx = this.ctx;
+    const cu = ctx.store.custodians.get(custodianId);
     if (!cu) return;
-    const c = this.ctx.activeFor(cu.target);
-    if (c) this.ctx.offerTo(c, cu);
+    const c = ctx.activeFor(cu.target);
+    if (!c) return;
+    ctx.link.send(custodianId, ctx.updateMessage(c));
+    ctx.offerTo(c, cu);
+    const rt = ctx.runtime.get(c.id);
+    for (const [offerId, d] of rt?.decided ?? []) {
+      if (rt?.offers.get(offerId) === custodianId && d.result) ctx.link.send(custodianId, d.result);
+    }
   }
 
   /** Handles a `decision` frame of an authenticated custodian. */
@@ -220,7 +237,9 @@ export class CeremonyEngine {
     const c = this.ctx.activeFor(target);
     if (!c) return;
     if (c.state === 'quorum') {
-      this.ctx.finish(c.id, 'completed', RESET_TEXT[reason], 'ceremony-completed');
+      // docs/protocol.md §6: the server ending the unlock completes it; losing the card fails it.
+      if (reason === 'connection-lost') this.ctx.finish(c.id, 'failed', RESET_TEXT[reason], 'ceremony-failed');
+      else this.ctx.finish(c.id, 'completed', RESET_TEXT[reason], 'ceremony-completed');
     } else if (reason === 'closed') {
       // Shutdown: leave it open; the next start re-opens it with a new challenge.
     } else {

@@ -1,0 +1,138 @@
+/**
+ * Composition of the management server: store, targets, enrollment, ceremony engine, the
+ * custodian WebSocket hub (`/ws`) and the admin API (`/api/…`) on one HTTP(S) listener.
+ * @module
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ensureAdminToken } from './api/admin-token';
+import { errorToHttp, sendJson } from './api/http-util';
+import { route, type ApiDeps } from './api/routes';
+import { CeremonyEngine } from './ceremonies/engine';
+import type { ServerConfig, TargetConfig } from './config';
+import { custodianKeyOf, loadTrustAnchors } from './enroll/pka-check';
+import { Enrollment } from './enroll/enrollment';
+import { CustodianHub } from './net/ws-hub';
+import { secretsEqual } from './store/secrets';
+import { openStore, type Store } from './store/store';
+import { defaultOpener } from './targets/open-target';
+import { TargetService, type TransportOpener } from './targets/target-service';
+import { loadTls } from './tls';
+
+/** Injection points (tests, composition roots with an emulator). */
+export type AppDeps = {
+  /** Opens a target's card; default: PC/SC reader (exclusive). */
+  readonly openerFor?: (target: TargetConfig) => TransportOpener;
+  readonly clock?: () => Date;
+  readonly heartbeatSeconds?: number;
+  readonly log?: (line: string) => void;
+};
+
+/** A running server. */
+export type RunningServer = {
+  /** Base URL of the listener (`https://…` or `http://…`). */
+  readonly url: string;
+  /** WebSocket URL for custodians. */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly fingerprint: string | undefined;
+  readonly adminToken: string;
+  readonly store: Store;
+  readonly engine: CeremonyEngine;
+  readonly hub: CustodianHub;
+  readonly targets: ReadonlyMap<string, TargetService>;
+  stop(): Promise<void>;
+};
+
+function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+}
+
+/** Starts the server described by `config`. */
+export async function startServer(config: ServerConfig, deps: AppDeps = {}): Promise<RunningServer> {
+  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const clock = deps.clock ?? (() => new Date());
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const tls = loadTls(config);
+  const adminToken = ensureAdminToken(config.dataDir);
+  const anchors = loadTrustAnchors(config.trustAnchors);
+  const store = openStore(join(config.dataDir, 'custodian.db'), clock);
+  const targets = new Map<string, TargetService>();
+  for (const t of config.targets) {
+    const opener = (deps.openerFor ?? defaultOpener)(t);
+    targets.set(t.name, new TargetService(t.name, t.label ?? t.name, opener, config.unlock, () => clock().getTime()));
+  }
+  const enrollment = new Enrollment(store, targets, () => anchors, clock);
+  const hub = new CustodianHub(store, enrollment, {
+    ...(deps.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: deps.heartbeatSeconds }),
+  });
+  const engine = new CeremonyEngine(store, targets, hub, (c) => custodianKeyOf(c.pka), config.ceremonyDefaults, clock);
+  hub.attach(engine);
+
+  let wsUrl = '';
+  const invite = () => ({ url: config.publicUrl ?? wsUrl, fingerprint: tls?.fingerprint });
+  const api: ApiDeps = { store, targets, engine, enrollment, invite };
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (path === '/api/health') return sendJson(res, 200, { ok: true, fingerprint: tls?.fingerprint ?? null });
+      if (!path.startsWith('/api/')) return sendJson(res, 404, { error: 'not found' });
+      const token = bearer(req);
+      if (token === undefined || !secretsEqual(token, adminToken)) {
+        return sendJson(res, 401, { error: 'admin token required (Authorization: Bearer …)' });
+      }
+      if (!(await route(api, req, res))) sendJson(res, 404, { error: `no route ${path}` });
+    })().catch((e: unknown) => {
+      const { status, message, code } = errorToHttp(e);
+      if (status === 500) log(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
+      if (res.headersSent) res.end();
+      else sendJson(res, status, { error: message, code });
+    });
+  };
+  const server: Server = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler)
+    : createHttpServer(handler);
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname === '/ws') hub.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+  wsUrl = `${tls ? 'wss' : 'ws'}://${host}:${port}/ws`;
+  store.audit.append('server-start', { url, fingerprint: tls?.fingerprint ?? null });
+  for (const t of targets.values()) {
+    await t.status().then(
+      (s) => log(`target ${t.name}: ${s.connected ? `device ${s.deviceId}` : 'not reachable'}`),
+      (e: unknown) => log(`target ${t.name}: ${(e as Error).message}`),
+    );
+  }
+  await engine.start();
+  return {
+    url,
+    wsUrl,
+    port,
+    fingerprint: tls?.fingerprint,
+    adminToken,
+    store,
+    engine,
+    hub,
+    targets,
+    async stop() {
+      engine.stop();
+      hub.closeAll();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const t of targets.values()) await t.close().catch(() => undefined);
+      store.close();
+    },
+  };
+}
