@@ -81,9 +81,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('insert the device into a vpcd reader until SIGINT/SIGTERM')
     .requiredOption('--state <file>', 'device state file (updated after every change)')
     .addOption(new Option('--vpcd <host:port>', 'vpcd address').default('127.0.0.1:35963'))
-    .action(async (o: { state: string; vpcd: string }) => {
+    .addOption(new Option('--connect-timeout <ms>', 'how long to wait for vpcd').default('10000'))
+    .action(async (o: { state: string; vpcd: string; connectTimeout: string }) => {
       const address = parseVpcdAddress(o.vpcd);
-      code = await serve(o.state, address, io);
+      if (!/^\d{1,7}$/.test(o.connectTimeout)) {
+        throw new UsageError(`--connect-timeout must be milliseconds, got "${o.connectTimeout}"`);
+      }
+      code = await serve(o.state, { ...address, connectTimeoutMs: Number(o.connectTimeout) }, io);
     });
 
   try {

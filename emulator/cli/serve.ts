@@ -18,7 +18,7 @@ export type ServeIo = {
 /** Serves until stopped; resolves with the exit code. */
 export async function serve(
   file: string,
-  address: { host: string; port: number },
+  address: { host: string; port: number; connectTimeoutMs?: number },
   io: ServeIo,
 ): Promise<number> {
   const state = loadState(file);
@@ -28,6 +28,9 @@ export async function serve(
     const conn = await connectVpcd(card, {
       host: address.host,
       port: address.port,
+      ...(address.connectTimeoutMs === undefined
+        ? {}
+        : { connectTimeoutMs: address.connectTimeoutMs }),
       log: (msg) => io.stderr(`${msg}\n`),
     });
     io.stderr(`serving ${file} on vpcd ${address.host}:${address.port}\n`);

@@ -3,7 +3,11 @@
  * same process, so tests and demos need no pcscd. Transactions are serialised with a mutex.
  * @module
  */
-import { CardTransportError, type CardTransport, type Disposition } from '../../core/card/transport';
+import {
+  CardTransportError,
+  type CardTransport,
+  type Disposition,
+} from '../../core/card/transport';
 import type { VirtualCard } from '../virtual-card';
 
 /** Connects to `card` (powers it on) and returns a transport. */
