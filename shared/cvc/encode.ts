@@ -7,9 +7,7 @@
  */
 import { asciiBytes, concatBytes, isPrintableAscii } from '../codec/bytes';
 import { encodeTlv } from '../codec/tlv';
-// eslint-disable-next-line no-restricted-imports -- the lint 'crypto' pattern targets Node's module, not shared/crypto
 import { bigintToBytes, type Curve } from '../crypto/curves';
-// eslint-disable-next-line no-restricted-imports -- the lint 'crypto' pattern targets Node's module, not shared/crypto
 import { signPlain, type HashName } from '../crypto/ecdsa';
 import type { CvcPublicKey } from './cvc';
 import { encodeCvcDate, type CvcDate } from './date';

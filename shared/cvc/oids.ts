@@ -4,7 +4,6 @@
  * @module
  */
 import { bytesEqual, toHex } from '../codec/bytes';
-// eslint-disable-next-line no-restricted-imports -- the lint 'crypto' pattern targets Node's module, not shared/crypto
 import type { HashName } from '../crypto/ecdsa';
 
 /** BSI TR-03110 terminal-authentication prefix 0.4.0.127.0.7.2.2.2 (reference §4.3). */

@@ -6,7 +6,6 @@
  * @module
  */
 import { decodeTlvList, type Tlv } from '../codec/tlv';
-// eslint-disable-next-line no-restricted-imports -- the lint 'crypto' pattern targets Node's module, not shared/crypto
 import { bytesToBigint, type DomainParameters } from '../crypto/curves';
 import { err, ok, type Result } from '../result';
 import { isEcdsaAlgorithmOid, isRsaAlgorithmOid, oidToString } from './oids';

@@ -5,14 +5,12 @@
  * @module
  */
 import { concatBytes } from '../codec/bytes';
-// eslint-disable-next-line no-restricted-imports -- the lint 'crypto' pattern targets Node's module, not shared/crypto
 import {
   curveByDomain,
   isValidPublicPoint,
   type Curve,
   type DomainParameters,
 } from '../crypto/curves';
-// eslint-disable-next-line no-restricted-imports -- the lint 'crypto' pattern targets Node's module, not shared/crypto
 import { verifyPlain, type HashName } from '../crypto/ecdsa';
 import { err, ok, type Result } from '../result';
 import type { AuthenticatedRequest, Cvc, CvcError } from './cvc';
