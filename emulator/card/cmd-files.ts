@@ -53,7 +53,7 @@ function efFcp(fid: number, size: number): Uint8Array {
 
 /**
  * `00 A4 04 xx <AID>` selects the applet and clears all volatile state (reference §1.3, §6.7);
- * any other AID deselects it (6A82). `00 A4 00|02 xx <FID>` selects an EF (no logout).
+ * any other AID deselects it (6A82). `00 A4 00|02|08|09 xx <FID>` selects an EF (no logout).
  */
 export const select: Handler = (ctx, cmd) => {
   const { state, session } = ctx;
@@ -69,7 +69,8 @@ export const select: Handler = (ctx, cmd) => {
     return reply(wantFcp ? appletFcp(state) : new Uint8Array(0));
   }
   check(session.selected, SW.FILE_NOT_FOUND, 'applet not selected');
-  check(cmd.p1 === 0x00 || cmd.p1 === 0x02, SW.INCORRECT_P1P2, 'select by AID or FID only');
+  // FID (P1 00/02) or a one-element path (P1 08/09): OpenSC selects `3F00/2F02` as path 2F02.
+  check([0x00, 0x02, 0x08, 0x09].includes(cmd.p1), SW.INCORRECT_P1P2, 'select by AID or FID');
   check(cmd.data.length === 2, SW.WRONG_DATA, 'FID is 2 bytes');
   const fid = readUint(cmd.data);
   const content = fileContent(state, fid);

@@ -77,6 +77,24 @@ describe('files', () => {
     ]);
   });
 
+  it('supports the OpenSC style: SELECT by path (P1 08) then B1/D7 on the current EF (P1P2 0000)', () => {
+    const h = newCard();
+    initAndLogin(h);
+    const fcp = h.expectSw(0x9000, 0x00, 0xa4, 0x08, 0x04, Uint8Array.of(0x2f, 0x02), 256);
+    expect(fcp[0]).toBe(0x62);
+    const cur = h.expectSw(0x6282, 0x00, 0xb1, 0x00, 0x00, OFF0, 65536);
+    expect(bytesEqual(cur, h.expectSw(0x6282, 0x00, 0xb1, 0x2f, 0x02, OFF0, 65536))).toBe(true);
+    // Create (write 0 bytes), select, then write through the current EF.
+    h.expectSw(0x6a82, 0x00, 0xa4, 0x00, 0x0c, Uint8Array.of(0x2f, 0x03));
+    h.expectSw(0x9000, 0x00, 0xd7, 0x2f, 0x03, write(0, new Uint8Array(0)));
+    h.expectSw(0x9000, 0x00, 0xa4, 0x00, 0x0c, Uint8Array.of(0x2f, 0x03));
+    h.expectSw(0x9000, 0x00, 0xd7, 0x00, 0x00, write(0, asciiBytes('label')));
+    expect(new TextDecoder().decode(h.expectSw(0x9000, 0x00, 0xb1, 0x00, 0x00, OFF0, 5))).toBe(
+      'label',
+    );
+    h.expectSw(0x6a86, 0x00, 0xa4, 0x01, 0x0c, Uint8Array.of(0x2f, 0x03));
+  });
+
   it('reads EF 2F02 in short chunks until 6282', () => {
     const h = newCard();
     const whole = h.expectSw(0x6282, 0x00, 0xb1, 0x2f, 0x02, OFF0, 65536);
