@@ -11,6 +11,7 @@ import { decodeCommandApdu, describeHeader, type DecodedCommandApdu } from '../c
 import { CLA, INS, PIN_REF, FID, PREFIX, ALGO } from '../sc-hsm/constants';
 import { buildPkaSignatureInput } from '../sc-hsm/pka-input';
 import { FIREWALL_DENY_SW, type FirewallRuleId } from './firewall-rules';
+import { denyByInstruction, describeClass, hexByte, type Deny } from './firewall-deny';
 
 /** What the custodian approved: the only signature the firewall will let through. */
 export type FirewallApproval = {
@@ -100,8 +101,6 @@ export function createApduFirewall(approval: FirewallApproval): ApduFirewall {
   };
 }
 
-const hexByte = (b: number): string => b.toString(16).padStart(2, '0').toUpperCase();
-
 function headerOf(apdu: Uint8Array): string {
   if (apdu.length >= 4)
     return describeHeader({ cla: apdu[0]!, ins: apdu[1]!, p1: apdu[2]!, p2: apdu[3]! });
@@ -159,7 +158,6 @@ function classify(raw: unknown, ctx: Context): FirewallDecision {
 }
 
 type Allow = (rule: FirewallRuleId) => FirewallDecision;
-type Deny = (rule: FirewallRuleId, reason: string) => FirewallDecision;
 type NeedClass = (want: number) => FirewallDecision | undefined;
 
 /** reference §3.1, §12.1/§12.2: only the status query of the user PIN. */
@@ -250,61 +248,4 @@ function signDataMismatch(data: Uint8Array, ctx: Context, hashed: boolean): stri
     return `SIGN input does not name the approved target (starts ${toHex(prefix)})`;
   }
   return 'SIGN input names the approved target but not the approved challenge';
-}
-
-function describeClass(cla: number): string {
-  const parts: string[] = [];
-  if (cla >= 0xa0 || (cla >= 0x20 && cla < 0x40) || (cla >= 0x60 && cla < 0x80))
-    parts.push('reserved class');
-  else {
-    if (cla & 0x10) parts.push('command chaining');
-    if (cla & 0x0c) parts.push('secure messaging');
-    if (cla & 0x03 || cla & 0x40) parts.push('logical channel');
-  }
-  if (parts.length === 0) parts.push('unexpected class');
-  return `CLA ${hexByte(cla)} not allowed (${parts.join(', ')})`;
-}
-
-/** reference §12.2: every other instruction, with the reason of its deny row. */
-function denyByInstruction(ins: number, no: Deny): FirewallDecision {
-  const name = `instruction ${hexByte(ins)}`;
-  switch (ins) {
-    case INS.CHANGE_REFERENCE_DATA:
-    case INS.RESET_RETRY_COUNTER:
-    case INS.SESSION_PIN:
-      return no('pin-management', `${name}: PIN change, unblock or session PIN`);
-    case INS.INITIALIZE:
-      return no('initialize', `${name}: INITIALIZE would wipe the device`);
-    case INS.KEY_DOMAIN:
-      return no('key-domain', `${name}: DKEK / key domain management`);
-    case INS.WRAP_KEY:
-    case INS.UNWRAP_KEY:
-      return no('key-export', `${name}: key wrap/unwrap`);
-    case INS.GENERATE_KEY_PAIR:
-    case INS.GENERATE_SYMMETRIC_KEY:
-    case INS.UPDATE_BINARY_ODD:
-    case INS.DELETE_FILE:
-      return no('key-store-write', `${name}: would overwrite or delete card objects`);
-    case INS.DECIPHER:
-    case INS.DERIVE_EC_KEY:
-    case INS.CIPHER_SYMMETRIC:
-      return no('crypto-oracle', `${name}: decipher/derive/cipher oracle`);
-    case INS.MANAGE_PKA:
-      return no('manage-pka', `${name}: MANAGE PKA of the custodian card`);
-    case INS.MANAGE_SE:
-    case INS.PSO:
-    case INS.EXTERNAL_AUTHENTICATE:
-      return no(
-        'trust-store',
-        `${name}: changes the trust store or authenticates to the custodian card`,
-      );
-    case INS.GENERAL_AUTHENTICATE:
-      return no('secure-messaging', `${name}: secure messaging setup`);
-    case INS.READ_BINARY:
-      return no('read-binary-iso', `${name}: READ BINARY of the selected EF`);
-    case INS.GET_RESPONSE:
-      return no('get-response', `${name}: GET RESPONSE from the network`);
-    default:
-      return no('unknown-instruction', `${name} is not on the allowlist`);
-  }
 }

@@ -359,11 +359,38 @@ const interestingApdu = fc
   })
   .map(({ cla, ins, p1, p2, data, ne, ext }) => enc(cla, ins, p1, p2, data, ne, ext));
 
+/** APDUs that are allowed (before the signature budget is spent) and near misses of them. */
+const ALLOWED_SAMPLES = [
+  fromHex('00200081'),
+  fromHex('00b12f02' + '0454020000' + '00'),
+  fromHex('00b1ce03' + '00000454020000' + '0000'),
+  fromHex('80580000'),
+  fromHex('0084000008'),
+  signShort(),
+  signShort(DIGEST, 0x70),
+];
+const knownGood = fc.constantFrom(...ALLOWED_SAMPLES);
+const nearMiss = fc
+  .record({ base: knownGood, pos: fc.nat(), value: byte, cut: fc.boolean() })
+  .map(({ base, pos, value, cut }) => {
+    const copy = Uint8Array.from(base);
+    const i = pos % copy.length;
+    if (cut) return copy.subarray(0, i);
+    copy[i] = value;
+    return copy;
+  });
+
 describe('firewall property: nothing is allowed unless an allow rule matches', () => {
   it('holds for sequences of structured and random APDUs', () => {
+    const seen = new Map<string, number>();
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(interestingApdu, fc.uint8Array({ maxLength: 300 })), { maxLength: 12 }),
+        fc.array(
+          fc.oneof(interestingApdu, knownGood, nearMiss, fc.uint8Array({ maxLength: 300 })),
+          {
+            maxLength: 12,
+          },
+        ),
         (apdus) => {
           const fw = createApduFirewall(approval());
           let used = 0;
@@ -371,6 +398,7 @@ describe('firewall property: nothing is allowed unless an allow rule matches', (
             const want = oracle(a, used);
             const d = fw.inspect(a);
             expect(d.allow ? d.rule : undefined).toBe(want);
+            seen.set(d.rule, (seen.get(d.rule) ?? 0) + 1);
             if (!d.allow) {
               expect(d.sw).toBe(0x6986);
               expect(describeRule(d.rule)).not.toBe('Unknown rule.');
@@ -383,5 +411,40 @@ describe('firewall property: nothing is allowed unless an allow rule matches', (
       ),
       { numRuns: 3000 },
     );
+    // The generator reaches every allow rule and the signature deny rules, so the property
+    // is not vacuously true.
+    for (const rule of [
+      'verify-status',
+      'read-public-object',
+      'enumerate-objects',
+      'get-challenge',
+      'sign-pka-input',
+      'sign-pka-hash',
+      'sign-budget-spent',
+      'sign-other-data',
+      'malformed',
+    ]) {
+      expect(seen.get(rule) ?? 0, rule).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('class byte reasons', () => {
+  it.each([
+    ['0c', /secure messaging/],
+    ['84', /secure messaging/],
+    ['10', /command chaining/],
+    ['90', /command chaining/],
+    ['01', /logical channel/],
+    ['83', /logical channel/],
+    ['40', /logical channel/],
+    ['60', /secure messaging, logical channel/],
+    ['20', /reserved class/],
+    ['c0', /other proprietary class/],
+    ['ff', /invalid class/],
+  ])('CLA %s', (cla, why) => {
+    const d = createApduFirewall(approval()).inspect(fromHex(`${cla}200081`));
+    expect(d).toMatchObject({ allow: false, rule: 'class-not-allowed' });
+    if (!d.allow) expect(d.reason).toMatch(why);
   });
 });
