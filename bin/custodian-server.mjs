@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Launcher for `custodian-server`: registers tsx so the TypeScript sources run directly, then
+// acts as the composition root that adds the card emulator for targets configured with
+// `emulatorState` (server/ itself may not import emulator/).
+import { register } from 'tsx/esm/api';
+
+register();
+
+const { main } = await import('../server/cli/main.ts');
+
+/** Opens an emulator state file as an in-process card; changes are saved back to the file. */
+async function openEmulator(file) {
+  const { loadState, saveState } = await import('../emulator/card/state-file.ts');
+  const { EmulatedSmartCardHsm } = await import('../emulator/card/sc-hsm-card.ts');
+  const { createInProcessTransport } = await import('../emulator/transport/in-process.ts');
+  const state = loadState(file);
+  const card = new EmulatedSmartCardHsm(state, { onChange: (s) => saveState(file, s) });
+  return createInProcessTransport(card);
+}
+
+process.exitCode = await main(process.argv.slice(2), { openEmulator });

@@ -1,0 +1,129 @@
+/**
+ * The admin CLI's HTTP client for the server's `/api/…`. It finds the server from the config
+ * file (listen address, data dir with admin token and self-signed certificate) or from explicit
+ * options, and trusts exactly the server's certificate (the self-signed one from the data dir,
+ * or `--ca`), never the system CAs blindly for an admin token.
+ * @module
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { readAdminToken } from '../api/admin-token';
+import { loadConfig } from '../config';
+import { UsageError } from './errors';
+
+/** Where and how to reach the server. */
+export type ServerTarget = { readonly url: string; readonly token: string; readonly ca: string | undefined };
+
+/** Common connection options of admin commands. */
+export type ConnectionOptions = {
+  readonly config?: string;
+  readonly server?: string;
+  readonly dataDir?: string;
+  readonly adminToken?: string;
+  readonly ca?: string;
+};
+
+/** Resolves the connection options into URL, token and CA. */
+export function resolveServer(o: ConnectionOptions): ServerTarget {
+  let url = o.server;
+  let dataDir = o.dataDir;
+  let ca = o.ca === undefined ? undefined : readFileSync(o.ca, 'utf8');
+  if (o.config !== undefined) {
+    const c = loadConfig(o.config);
+    if (!c.ok) throw new UsageError(c.error.message);
+    dataDir ??= c.value.dataDir;
+    const host = ['0.0.0.0', '::'].includes(c.value.listen.host) ? '127.0.0.1' : c.value.listen.host;
+    url ??= `${c.value.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${c.value.listen.port}`;
+    const tls = c.value.tls;
+    if (ca === undefined && tls !== undefined) {
+      const cert = tls === 'self-signed' ? join(c.value.dataDir, 'tls-cert.pem') : tls.cert;
+      if (existsSync(cert)) ca = readFileSync(cert, 'utf8');
+    }
+  }
+  if (url === undefined) throw new UsageError('say where the server is: --config FILE or --server URL');
+  if (!/^https?:\/\/[^\s/]+\/?$/.test(url)) throw new UsageError(`server URL ${url} must look like https://host:port`);
+  let token = o.adminToken;
+  if (token === undefined) {
+    if (dataDir === undefined) throw new UsageError('no admin token: give --admin-token, --data-dir or --config');
+    try {
+      token = readAdminToken(dataDir);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  return { url: url.replace(/\/$/, ''), token, ca };
+}
+
+/** An HTTP error answer of the server. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: unknown,
+  ) {
+    super(message);
+  }
+}
+
+function open(t: ServerTarget, method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+  const u = new URL(path, `${t.url}/`);
+  const data = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = { authorization: `Bearer ${t.token}`, accept: 'application/json' };
+  if (data !== undefined) headers['content-type'] = 'application/json';
+  return new Promise((resolve, reject) => {
+    const opts = { method, headers, ...(t.ca === undefined ? {} : { ca: t.ca }) };
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, opts, resolve);
+    req.on('error', (e) => reject(new Error(`cannot reach the server at ${t.url}: ${e.message}`)));
+    req.end(data);
+  });
+}
+
+/** Sends a JSON request and returns the parsed answer; non-2xx answers throw ApiError. */
+export async function api<T>(t: ServerTarget, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await open(t, method, path, body);
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  let json: unknown;
+  try {
+    json = text.length > 0 ? JSON.parse(text) : {};
+  } catch {
+    throw new ApiError(res.statusCode ?? 0, `server answered ${res.statusCode} with non-JSON`, text);
+  }
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status >= 300) {
+    const msg = (json as { error?: unknown }).error;
+    throw new ApiError(status, typeof msg === 'string' ? msg : `HTTP ${status}`, json);
+  }
+  return json as T;
+}
+
+/** Reads server-sent events of `path`, calling `onData` with each event's parsed data. */
+export async function events(t: ServerTarget, path: string, onData: (data: unknown) => void): Promise<void> {
+  const res = await open(t, 'GET', path);
+  if ((res.statusCode ?? 0) !== 200) {
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    let message = `HTTP ${res.statusCode}`;
+    try {
+      message = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error: string }).error;
+    } catch {
+      // keep the status line
+    }
+    throw new ApiError(res.statusCode ?? 0, message, undefined);
+  }
+  let buffer = '';
+  for await (const chunk of res) {
+    buffer += (chunk as Buffer).toString('utf8');
+    let i: number;
+    while ((i = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, i);
+      buffer = buffer.slice(i + 2);
+      const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+      if (data) onData(JSON.parse(data));
+    }
+  }
+}
