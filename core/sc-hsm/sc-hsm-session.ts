@@ -72,10 +72,10 @@ export class SmartCardHsm {
     const applet = this.applet ?? (await this.select());
     const pin = await this.pinStatus();
     const so = await this.channel.send(soPinStatusCommand());
-    const soPin = pinStatusFromSw(so.sw);
-    const initialized = soPin.ok
-      ? soPin.value.state !== 'not-initialized'
-      : pin.state !== 'not-initialized';
+    // PKA does not apply to the SO-PIN: an unexpected word means the query is unsupported (< 2.0).
+    const soResult = pinStatusFromSw(so.sw);
+    const soPin = soResult.ok && soResult.value.state !== 'pka-active' ? soResult.value : undefined;
+    const initialized = soPin ? soPin.state !== 'not-initialized' : pin.state !== 'not-initialized';
     const pka = initialized ? await this.pkaStatus() : undefined;
     const chain = await readDeviceChain(this.channel);
     return {
@@ -83,7 +83,7 @@ export class SmartCardHsm {
       ...(applet.options !== undefined ? { options: applet.options } : {}),
       initialized,
       pin,
-      ...(soPin.ok ? { soPin: soPin.value } : {}),
+      ...(soPin ? { soPin } : {}),
       ...(pka ? { pka } : {}),
       ...(chain && chain.length > 0 ? { deviceChain: chain } : {}),
     };

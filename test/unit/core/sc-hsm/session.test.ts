@@ -192,3 +192,23 @@ describe('info', () => {
     expect(info.deviceChain).toBeUndefined();
   });
 });
+
+describe('info on old firmware', () => {
+  it('omits an SO-PIN status the card does not support and falls back to the user PIN', async () => {
+    const hsm = new SmartCardHsm(
+      new ScriptedChannel([
+        { cmd: SELECT, data: '620485020110', sw: 0x9000 },
+        { cmd: '00200081', sw: 0x63c3 },
+        { cmd: '00200088', sw: 0x6f00 },
+        { cmd: '8054000004', sw: 0x6d00 },
+        { cmd: '00b12f02*', sw: 0x6a82 },
+      ]),
+    );
+    const info = await hsm.info();
+    expect(info).toEqual({
+      version: { major: 1, minor: 16 },
+      initialized: true,
+      pin: { state: 'not-verified', retries: 3 },
+    });
+  });
+});
