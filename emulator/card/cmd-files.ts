@@ -71,7 +71,10 @@ export const select: Handler = (ctx, cmd) => {
   check(session.selected, SW.FILE_NOT_FOUND, 'applet not selected');
   // FID (P1 00/02) or a one-element path (P1 08/09): OpenSC selects `3F00/2F02` as path 2F02.
   check([0x00, 0x02, 0x08, 0x09].includes(cmd.p1), SW.INCORRECT_P1P2, 'select by AID or FID');
-  check(cmd.data.length === 2, SW.WRONG_DATA, 'FID is 2 bytes');
+  const isPath = cmd.p1 === 0x08 || cmd.p1 === 0x09;
+  check(cmd.data.length === 2 || (isPath && cmd.data.length % 2 === 0), SW.WRONG_DATA, 'FID');
+  // The applet has no DFs: a longer path names nothing (OpenSC probes 5015/4946).
+  if (cmd.data.length !== 2) throw new SwError(SW.FILE_NOT_FOUND, 'no such path');
   const fid = readUint(cmd.data);
   const content = fileContent(state, fid);
   if (!content && !keyExists(state, fid)) throw new SwError(SW.FILE_NOT_FOUND);
@@ -94,10 +97,17 @@ function readFrom(content: Uint8Array, offset: number, ne: number | undefined): 
   return reply(content.slice(offset, offset + count), count < want ? SW.END_OF_FILE : SW.OK);
 }
 
-/** The FID in P1P2, `0000` meaning the currently selected EF. */
+/**
+ * The FID in P1P2, `0000` meaning the currently selected EF. An explicit FID becomes the
+ * current EF (ISO 7816-4 §7.2.2 implicit selection): OpenSC creates an EF with `D7 <FID>` and
+ * then writes through `D7 00 00`.
+ */
 function targetFid(ctx: CardContext, p1: number, p2: number): number {
   const fid = (p1 << 8) | p2;
-  if (fid !== 0) return fid;
+  if (fid !== 0) {
+    ctx.session.currentEf = fid;
+    return fid;
+  }
   if (ctx.session.currentEf === undefined) throw new SwError(SW.COMMAND_NOT_ALLOWED, 'no EF');
   return ctx.session.currentEf;
 }
