@@ -1,0 +1,267 @@
+/**
+ * pcscd and vpcd for integration tests: find, start and restart the daemon, discover the vpcd
+ * reader slots, and guard suites that need them. Locally a missing environment SKIPS those
+ * suites with the reason; with CI=true it FAILS them, so CI can never pass by skipping.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'vitest';
+import { openPcsc, type Pcsc } from '../../../core/pcsc/pcsc-adapter';
+
+/** Where pcsc-lite puts its socket and pid file (Debian build, `pcscd -v`). */
+export const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
+export const PCSCD_PID_FILE = '/run/pcscd/pcscd.pid';
+/** Directory pcscd reads serial-reader definitions from. */
+export const READER_CONF_DIR = '/etc/reader.conf.d';
+/** The vpcd base port of the Debian `vsmartcard-vpcd` config (CHANNELID 0x8C7B); slot n uses base+n. */
+export const VPCD_BASE_PORT = 35963;
+
+/** One vpcd slot: the pcscd reader name and the TCP port its virtual card connects to. */
+export type VpcdSlot = { readonly reader: string; readonly port: number };
+
+/** Whether pcscd can be used here, and if not, why. */
+export type PcscAvailability =
+  | { readonly ok: true; readonly slots: readonly VpcdSlot[] }
+  | { readonly ok: false; readonly reason: string };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function findBinary(name: string): string | undefined {
+  for (const dir of [
+    '/usr/sbin',
+    '/usr/bin',
+    '/sbin',
+    '/bin',
+    '/usr/local/sbin',
+    '/usr/local/bin',
+  ]) {
+    const p = join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** The pid of the running pcscd, from its pid file, if that process is alive. */
+export function pcscdPid(): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(PCSCD_PID_FILE, 'utf8').trim(), 10);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when pcscd runs and its socket exists. */
+export function isPcscdRunning(): boolean {
+  return pcscdPid() !== undefined && existsSync(PCSCD_SOCKET);
+}
+
+/** Starts pcscd (daemon mode) unless it runs; resolves once its socket accepts clients. */
+export async function startPcscd(timeoutMs = 10_000): Promise<void> {
+  if (isPcscdRunning()) return;
+  const bin = findBinary('pcscd');
+  if (bin === undefined) throw new Error('pcscd is not installed (apt-get install pcscd)');
+  if (process.getuid?.() !== 0) throw new Error('pcscd is not running and only root can start it');
+  // Without --foreground pcscd forks into the background and the parent exits at once.
+  const r = spawnSync(bin, [], { stdio: 'ignore', timeout: 5000 });
+  if (r.error) throw r.error;
+  const deadline = Date.now() + timeoutMs;
+  while (!isPcscdRunning()) {
+    if (Date.now() > deadline) throw new Error(`pcscd did not come up within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** Stops the running pcscd (SIGTERM to the pid in its pid file) and waits until it is gone. */
+export async function stopPcscd(timeoutMs = 10_000): Promise<void> {
+  const pid = pcscdPid();
+  if (pid === undefined) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (pcscdPid() === pid || isAlive(pid)) {
+    if (Date.now() > deadline)
+      throw new Error(`pcscd (pid ${pid}) did not stop within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Restarts pcscd (e.g. after a reader.conf change, or to recover a wedged daemon). */
+export async function restartPcscd(): Promise<void> {
+  await stopPcscd();
+  await startPcscd();
+}
+
+/** A vpcd entry of reader.conf: pcscd names its slots `"<friendlyName> <index> <slot>"`. */
+export type VpcdConfig = {
+  readonly friendlyName: string;
+  readonly channel: number;
+  readonly file: string;
+};
+
+/** The vpcd entries of the reader.conf files (LIBPATH …libifdvpcd…, CHANNELID = base port). */
+export function vpcdConfigs(confDir = READER_CONF_DIR): VpcdConfig[] {
+  if (!existsSync(confDir)) return [];
+  const out: VpcdConfig[] = [];
+  for (const f of readdirSync(confDir).sort()) {
+    let text: string;
+    try {
+      text = readFileSync(join(confDir, f), 'utf8');
+    } catch {
+      continue;
+    }
+    if (!/^\s*LIBPATH\s+\S*libifdvpcd/m.test(text)) continue;
+    const channel = /^\s*CHANNELID\s+(0x[0-9a-f]+|\d+)/im.exec(text)?.[1];
+    const name = /^\s*FRIENDLYNAME\s+"([^"]+)"/m.exec(text)?.[1];
+    if (channel !== undefined && name !== undefined) {
+      out.push({ friendlyName: name, channel: Number(channel), file: join(confDir, f) });
+    }
+  }
+  return out;
+}
+
+/**
+ * The vpcd reader slots pcscd exposes, in port order. pcscd names slot n of a reader
+ * `"<FRIENDLYNAME> <reader index> <slot>"` (two hex digits each); vpcd serves slot n on
+ * CHANNELID + n (Debian: "Virtual PCD 00 00" on 35963, "Virtual PCD 00 01" on 35964).
+ */
+export async function vpcdSlots(pcsc: Pcsc, configs = vpcdConfigs()): Promise<VpcdSlot[]> {
+  const names = await pcsc.listReaders();
+  const slots: VpcdSlot[] = [];
+  for (const reader of names) {
+    const m = /^(.*) [0-9A-F]{2} ([0-9A-F]{2})$/.exec(reader);
+    if (m?.[1] === undefined || m[2] === undefined) continue;
+    const conf = configs.find((c) => c.friendlyName === m[1]);
+    if (conf !== undefined) slots.push({ reader, port: conf.channel + Number.parseInt(m[2], 16) });
+  }
+  return slots.sort((a, b) => a.port - b.port);
+}
+
+/** The extra reader.conf entry written when the installed vpcd offers only one slot. */
+export const SECOND_VPCD_CONF = join(READER_CONF_DIR, 'custodian-vpcd-2');
+
+/** Adds a second vpcd reader on VPCD_BASE_PORT + 1 and restarts pcscd (root only). */
+export async function addSecondVpcdReader(): Promise<void> {
+  const port = VPCD_BASE_PORT + 1;
+  const hex = `0x${port.toString(16).toUpperCase()}`;
+  writeFileSync(
+    SECOND_VPCD_CONF,
+    [
+      '# Written by the Custodian test harness: a second virtual reader for two-card tests.',
+      'FRIENDLYNAME "Virtual PCD B"',
+      `DEVICENAME   /dev/null:${hex}`,
+      'LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so',
+      `CHANNELID    ${hex}`,
+      '',
+    ].join('\n'),
+  );
+  await restartPcscd();
+}
+
+/** Waits until pcscd lists every reader in `names` (or at least `names` readers if a number). */
+export async function waitForReaders(
+  names: readonly string[] | number,
+  timeoutMs = 10_000,
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string[] = [];
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const pcsc = await openPcsc();
+      try {
+        last = await pcsc.listReaders();
+      } finally {
+        await pcsc.close();
+      }
+      const done =
+        typeof names === 'number' ? last.length >= names : names.every((n) => last.includes(n));
+      if (done) return last;
+    } catch (e) {
+      lastError = e;
+    }
+    await sleep(200);
+  }
+  throw new Error(
+    `readers not available within ${timeoutMs} ms (have: ${last.join(', ') || 'none'})`,
+    { cause: lastError },
+  );
+}
+
+/** Checks (and where possible prepares) pcscd with two vpcd slots. Never throws. */
+export async function pcscAvailability(): Promise<PcscAvailability> {
+  const no = (reason: string): PcscAvailability => ({ ok: false, reason });
+  if (findBinary('pcscd') === undefined)
+    return no('pcscd is not installed (apt-get install pcscd)');
+  if (vpcdConfigs().length === 0)
+    return no('no vpcd reader configured (apt-get install vsmartcard-vpcd)');
+  try {
+    await startPcscd();
+  } catch (e) {
+    return no(`pcscd unavailable: ${(e as Error).message}`);
+  }
+  let pcsc: Pcsc;
+  try {
+    pcsc = await openPcsc();
+  } catch (e) {
+    return no((e as Error).message);
+  }
+  try {
+    let slots = await vpcdSlots(pcsc);
+    if (slots.length === 1 && process.getuid?.() === 0 && !existsSync(SECOND_VPCD_CONF)) {
+      await pcsc.close();
+      await addSecondVpcdReader();
+      await waitForReaders(2);
+      pcsc = await openPcsc();
+      slots = await vpcdSlots(pcsc);
+    }
+    if (slots.length < 2)
+      return no(
+        `need two vpcd readers, pcscd lists: ${(await pcsc.listReaders()).join(', ') || 'none'}`,
+      );
+    return { ok: true, slots };
+  } catch (e) {
+    return no((e as Error).message);
+  } finally {
+    await pcsc.close().catch(() => undefined);
+  }
+}
+
+/** Whether this run is CI (where a missing environment is a failure, not a skip). */
+export const isCi = (): boolean => process.env.CI === 'true';
+
+/**
+ * `describe` for suites that need pcscd + vpcd: runs them when `availability.ok`; otherwise
+ * skips them with the reason locally, and fails them in CI.
+ */
+export function describePcsc(
+  name: string,
+  availability: PcscAvailability,
+  fn: (slots: readonly VpcdSlot[]) => void,
+): void {
+  if (availability.ok) {
+    describe(name, () => fn(availability.slots));
+    return;
+  }
+  const { reason } = availability;
+  if (isCi()) {
+    describe(name, () => {
+      it('has pcscd and vpcd available', () => {
+        throw new Error(`PC/SC integration environment missing in CI: ${reason}`);
+      });
+    });
+    return;
+  }
+  describe.skip(`${name} [skipped: ${reason}]`, () => fn([]));
+}

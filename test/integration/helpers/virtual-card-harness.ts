@@ -1,0 +1,203 @@
+/**
+ * Puts a VirtualCard into a vpcd reader and waits until pcscd has seen it; stops it the same
+ * way (until pcscd reports the removal), so tests never race pcscd's card polling.
+ */
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPcsc, type Pcsc, type PcscEvent } from '../../../core/pcsc/pcsc-adapter';
+import { connectVpcd, type VpcdConnection } from '../../../emulator/vpcd-client';
+import type { VirtualCard } from '../../../emulator/virtual-card';
+import type { VpcdSlot } from './pcscd';
+
+/** A virtual card inserted in a reader. */
+export type InsertedCard = {
+  readonly reader: string;
+  readonly port: number;
+  readonly connection: VpcdConnection;
+  /** The ATR pcscd reported on insertion. */
+  readonly atr: Uint8Array | undefined;
+  /** Removes the card and resolves once pcscd reports it gone (idempotent). */
+  stop(): Promise<void>;
+  /** Yanks the card (no FIN, no answer pending), resolving once pcscd reports it gone. */
+  yank(): Promise<void>;
+};
+
+/** Options of {@link insertVirtualCard}. */
+export type InsertOptions = {
+  /** A PC/SC context to watch with (default: a private one, closed on stop). */
+  readonly pcsc?: Pcsc;
+  /** Deadline for pcscd to notice insertion or removal (default 10 000 ms). */
+  readonly timeoutMs?: number;
+  readonly log?: (msg: string) => void;
+};
+
+/** Resolves with the first event matching `pred`, or rejects after `ms`. */
+export function nextEvent(
+  pcsc: Pcsc,
+  pred: (e: PcscEvent) => boolean,
+  ms: number,
+  what: string,
+): Promise<PcscEvent> {
+  return new Promise((resolve, reject) => {
+    let stop: () => void = () => undefined;
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`${what}: pcscd did not report it within ${ms} ms`));
+    }, ms);
+    let done = false;
+    stop = pcsc.watch((e) => {
+      if (done || !pred(e)) return;
+      done = true;
+      clearTimeout(timer);
+      queueMicrotask(() => stop());
+      resolve(e);
+    });
+    if (done) stop();
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Lock file of a vpcd port: vitest workers and other local runs share pcscd's readers. */
+export const slotLockPath = (port: number): string => join(tmpdir(), `custodian-vpcd-${port}.lock`);
+
+function lockOwner(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Takes the cross-process lock of a vpcd port (an O_EXCL file holding our pid; a lock whose
+ * owner died is stale and taken over). Resolves with the release function.
+ */
+export async function lockSlot(port: number, timeoutMs: number): Promise<() => void> {
+  const path = slotLockPath(port);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        if (lockOwner(path) === process.pid) unlinkSync(path);
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = lockOwner(path);
+    if (owner === undefined || (owner !== process.pid && !alive(owner))) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // someone else cleaned it up first
+      }
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`vpcd port ${port} stays locked by pid ${owner}`);
+    await sleep(100);
+  }
+}
+
+/** Whether pcscd currently reports a card in `reader` (the watch replays the current state). */
+export function isCardPresent(pcsc: Pcsc, reader: string): boolean {
+  let present = false;
+  pcsc.watch((e) => {
+    if (e.type === 'card-inserted' && e.reader === reader) present = true;
+  })();
+  return present;
+}
+
+/** Connects `card` to the vpcd slot and waits until pcscd reports it inserted. */
+export async function insertVirtualCard(
+  card: VirtualCard,
+  slot: VpcdSlot,
+  options: InsertOptions = {},
+): Promise<InsertedCard> {
+  const own = options.pcsc === undefined;
+  const pcsc = options.pcsc ?? (await openPcsc());
+  const ms = options.timeoutMs ?? 10_000;
+  const names = await pcsc.listReaders();
+  if (!names.includes(slot.reader)) throw new Error(`reader "${slot.reader}" not listed by pcscd`);
+  const release = await lockSlot(slot.port, 6 * ms);
+  let connection: VpcdConnection | undefined;
+  let event: PcscEvent;
+  try {
+    // A card of a process that does not take the lock: wait for it to leave.
+    if (isCardPresent(pcsc, slot.reader)) {
+      await nextEvent(
+        pcsc,
+        (e) => e.type === 'card-removed' && e.reader === slot.reader,
+        3 * ms,
+        `free ${slot.reader}`,
+      );
+    }
+    const inserted = nextEvent(
+      pcsc,
+      (e) => e.type === 'card-inserted' && e.reader === slot.reader,
+      ms,
+      `insert into ${slot.reader}`,
+    );
+    const log = options.log;
+    connection = await connectVpcd(card, {
+      port: slot.port,
+      ...(log !== undefined ? { log } : {}),
+    });
+    event = await inserted;
+  } catch (e) {
+    await connection?.close();
+    release();
+    if (own) await pcsc.close();
+    throw e;
+  }
+  const conn = connection;
+  let stopped: Promise<void> | undefined;
+  const remove = (how: () => Promise<void> | void): Promise<void> => {
+    stopped ??= (async () => {
+      if (!isCardPresent(pcsc, slot.reader)) {
+        // Already gone (e.g. the card yanked itself mid-command).
+        await how();
+        await conn.closed;
+        release();
+        if (own) await pcsc.close();
+        return;
+      }
+      const removed = nextEvent(
+        pcsc,
+        (e) => e.type === 'card-removed' && e.reader === slot.reader,
+        ms,
+        `remove from ${slot.reader}`,
+      );
+      await how();
+      await conn.closed;
+      try {
+        await removed;
+      } finally {
+        release();
+        if (own) await pcsc.close();
+      }
+    })();
+    return stopped;
+  };
+  return {
+    reader: slot.reader,
+    port: slot.port,
+    connection: conn,
+    atr: event.atr,
+    stop: () => remove(() => conn.close()),
+    yank: () => remove(() => conn.abort()),
+  };
+}
