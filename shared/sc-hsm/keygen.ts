@@ -8,7 +8,6 @@ import { concatBytes, writeUint } from '../codec/bytes';
 import { decodeTlv, encodeTlv } from '../codec/tlv';
 import { err, ok, type Result } from '../result';
 import { ALGO, CLA, INS } from './constants';
-// eslint-disable-next-line no-restricted-imports -- the lint 'crypto' pattern targets Node's module, not shared/crypto
 import { bigintToBytes, curveByName, type CurveName } from '../crypto/curves';
 import { scHsmError, type ScHsmError } from './errors';
 import { WHOLE_EF } from './files';

@@ -4,7 +4,6 @@
  * @module
  */
 import { command, type CommandApdu } from '../codec/apdu';
-// eslint-disable-next-line no-restricted-imports -- the lint 'crypto' pattern targets Node's module, not shared/crypto
 import { derToPlain } from '../crypto/ecdsa';
 import { err, ok, type Result } from '../result';
 import { ALGO, CLA, INS } from './constants';
