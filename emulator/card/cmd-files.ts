@@ -18,7 +18,7 @@ import {
   readableContent,
 } from './files';
 import { check, reply, SwError, type Reply } from './reply';
-import { newSession } from './session';
+import { clearSession } from './session';
 import { memoryFree, type DeviceState } from './state';
 
 /**
@@ -62,10 +62,10 @@ export const select: Handler = (ctx, cmd) => {
   if (cmd.p1 === 0x04) {
     check(cmd.data.length >= 1 && cmd.data.length <= 16, SW.WRONG_LENGTH, 'AID length');
     if (!bytesEqual(cmd.data, SC_HSM_AID)) {
-      Object.assign(session, newSession(false));
+      clearSession(session, false);
       throw new SwError(SW.FILE_NOT_FOUND, 'unknown AID');
     }
-    Object.assign(session, newSession(true));
+    clearSession(session, true);
     return reply(wantFcp ? appletFcp(state) : new Uint8Array(0));
   }
   check(session.selected, SW.FILE_NOT_FOUND, 'applet not selected');

@@ -18,7 +18,7 @@ import {
   USER_PIN_MIN,
 } from './pin';
 import { check, reply, SwError } from './reply';
-import { newSession } from './session';
+import { clearSession } from './session';
 import { memoryFree, type DeviceState } from './state';
 
 /** Largest PKA table (OpenSC accepts m up to 90, reference §3.4). */
@@ -119,7 +119,7 @@ export const initialize: Handler = (ctx, cmd) => {
   state.files.clear();
   ctx.persist();
   // Initialization logs everyone out.
-  Object.assign(ctx.session, newSession(true));
+  clearSession(ctx.session, true);
   return reply();
 };
 

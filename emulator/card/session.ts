@@ -50,6 +50,16 @@ export function newSession(selected: boolean): Session {
   return { selected, pinVerified: false, pkaAuthenticated: new Set(), imported: [] };
 }
 
+/**
+ * Resets `session` in place to a fresh one (handlers hold a reference to it). Every property
+ * is removed first, so no optional field (challenge, selected keys, imports) survives.
+ */
+export function clearSession(session: Session, selected: boolean): void {
+  for (const key of Object.keys(session))
+    delete (session as Partial<Session>)[key as keyof Session];
+  Object.assign(session, newSession(selected));
+}
+
 /** True when enough PKA keys authenticated in this session (reference §6.7). */
 export function pkaQuorumReached(state: DeviceState, session: Session): boolean {
   return state.pka !== undefined && session.pkaAuthenticated.size >= state.pka.n;

@@ -169,6 +169,30 @@ describe('PKA authentication failures', () => {
     target.expectSw(0x6985, 0x00, 0x82, 0x00, 0x00, custodianSign(c.h, 1, target.deviceChr, ch2));
   });
 
+  it('forgets an unused challenge, the selected key and imported certificates on re-select', () => {
+    const { target, c } = setup();
+    selectKey(target, c.chr);
+    const ch = challenge(target);
+    target.expectSw(0x9000, 0x00, 0xa4, 0x04, 0x0c, SC_HSM_AID);
+    // Selected key gone: 6A88; after MSE again the old (never used) challenge is gone: 6985.
+    target.expectSw(0x6a88, 0x00, 0x82, 0x00, 0x00, custodianSign(c.h, 1, target.deviceChr, ch));
+    selectKey(target, c.chr);
+    target.expectSw(0x6985, 0x00, 0x82, 0x00, 0x00, custodianSign(c.h, 1, target.deviceChr, ch));
+    // Imported device certificate and B6 selection are gone too.
+    const other = custodian(301);
+    const { device, dica } = deviceChain(other.h);
+    importCert(target, dica);
+    importCert(target, device);
+    const deviceChr = new TextDecoder().decode(other.h.deviceChr);
+    target.expectSw(0x9000, 0x00, 0x22, 0x81, 0xb6, encodeTlv(0x83, asciiBytes(deviceChr)));
+    target.expectSw(0x9000, 0x00, 0xa4, 0x04, 0x0c, SC_HSM_AID);
+    const req = parseRequest(
+      other.h.expectSw(0x6282, 0x00, 0xb1, 0xce, 0x01, new Uint8Array([0x54, 0x02, 0, 0]), 65536),
+    );
+    target.expectSw(0x6a88, 0x80, 0x54, 0x00, 0x00, req.content, 4);
+    target.expectSw(0x6a88, 0x00, 0x22, 0x81, 0xb6, encodeTlv(0x83, asciiBytes(deviceChr)));
+  });
+
   it('answers 6700 for an empty EXTERNAL AUTHENTICATE', () => {
     const { target, c } = setup();
     selectKey(target, c.chr);
