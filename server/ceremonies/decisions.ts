@@ -20,7 +20,7 @@ import {
 import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
 import type { CeremonyRecord } from '../store/ceremonies';
 import type { Custodian } from '../store/custodians';
-import type { CeremonyContext } from './context';
+import type { CeremonyContext, Runtime } from './context';
 
 type Refusal = { sw: number; reason: string };
 
@@ -87,16 +87,20 @@ export async function handleDecision(
     return sendError(ctx, custodianId, code, 'this offer is not (or no longer) valid', msg);
   }
   // Idempotent per offerId (docs/protocol.md §3.4): the same decision again re-sends the
-  // result, a different one is refused.
+  // result, a different one is refused. Checked again inside the queue, since a duplicate may
+  // arrive while the first is still at the card.
   const key = canonicalJson(msg.decision);
-  const earlier = rt0.decided.get(msg.offerId);
-  if (earlier) {
-    if (earlier.decision === key && earlier.result) ctx.link.send(custodianId, earlier.result);
-    else if (earlier.decision !== key) {
+  const replayed = (rt: Runtime): boolean => {
+    const earlier = rt.decided.get(msg.offerId);
+    if (!earlier) return false;
+    if (earlier.decision === key) {
+      if (earlier.result) ctx.link.send(custodianId, earlier.result);
+    } else {
       sendError(ctx, custodianId, 'already-decided', 'you already answered this offer', msg);
     }
-    return;
-  }
+    return true;
+  };
+  if (replayed(rt0)) return;
   const target = ctx.target(c0.target);
   await target.run(async (card, chain) => {
     // Re-read: the ceremony may have changed while this decision waited for the card.
@@ -105,6 +109,7 @@ export async function handleDecision(
     if (!c || c.state !== 'open' || !rt || rt.offers.get(msg.offerId) !== custodianId) {
       return sendError(ctx, custodianId, 'offer-expired', 'the ceremony is no longer open', msg);
     }
+    if (replayed(rt)) return;
     if (Date.parse(c.expiresAt) <= ctx.clock().getTime()) {
       return sendError(ctx, custodianId, 'offer-expired', 'the ceremony has expired', msg);
     }

@@ -53,6 +53,7 @@ export class CustodianHub implements CustodianLink {
   private readonly all = new Set<Session>();
   private readonly authFailures = new FailureLimiter(10, 10 * 60_000);
   private engine: CeremonyEngine | undefined;
+  private stopping = false;
   private readonly heartbeatSeconds: number;
 
   constructor(
@@ -141,7 +142,8 @@ export class CustodianHub implements CustodianLink {
     const id = s.custodianId;
     if (id !== undefined && this.sessions.get(id) === s) {
       this.sessions.delete(id);
-      this.store.audit.append('custodian-disconnected', { custodianId: id });
+      // During shutdown the store may already be closed; the stop itself is the record.
+      if (!this.stopping) this.store.audit.append('custodian-disconnected', { custodianId: id });
     }
   }
 
@@ -247,6 +249,7 @@ export class CustodianHub implements CustodianLink {
 
   /** Closes every connection with SERVER_SHUTDOWN. */
   closeAll(): void {
+    this.stopping = true;
     for (const s of this.all) this.close(s, CLOSE_CODES.SERVER_SHUTDOWN, 'server shutting down');
     this.wss.close();
   }
