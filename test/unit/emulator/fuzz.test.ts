@@ -78,14 +78,8 @@ type Mutation = {
 };
 
 function mutate(seed: Uint8Array, ms: readonly Mutation[]): Uint8Array {
-  let b = seed.slice();
-  for (const m of ms as {
-    kind: string;
-    at?: number;
-    bit?: number;
-    value?: number;
-    bytes?: Uint8Array;
-  }[]) {
+  let b: Uint8Array = seed.slice();
+  for (const m of ms) {
     if (b.length === 0) break;
     const at = (m.at ?? 0) % b.length;
     if (m.kind === 'flip') b[at]! ^= 1 << m.bit!;

@@ -226,3 +226,12 @@ export function authenticate(
   const sig = custodianSign(custodian, kid, target.deviceChr, challenge);
   return target.send(0x00, 0x82, 0x00, 0x00, sig).sw;
 }
+
+/** A custodian device with key 1 whose CHR is unique. */
+export function custodian(n: number): { h: Harness; chr: string } {
+  const h = newCard();
+  initAndLogin(h);
+  const chr = `UTCUST${String(n).padStart(5, '0')}`;
+  generateKey(h, 1, chr);
+  return { h, chr };
+}
