@@ -57,6 +57,20 @@ const noNode = {
   ],
 };
 
+/** Raw IPC outside the wrappers would bypass sender checks and payload validation. */
+const rawIpc = [
+  { selector: "Identifier[name='ipcRenderer']", message: 'Use the preload bridge (shared/ipc).' },
+  { selector: "Identifier[name='ipcMain']", message: 'Use electron/main/ipc wrappers.' },
+  {
+    selector: "MemberExpression[property.name='send'][object.property.name='webContents']",
+    message: 'Send events through createEventSender (electron/main/ipc).',
+  },
+  {
+    selector: "MemberExpression[property.name='send'][object.name='webContents']",
+    message: 'Send events through createEventSender (electron/main/ipc).',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'bin/**'] },
   js.configs.recommended,
@@ -89,6 +103,12 @@ export default tseslint.config(
   },
   { files: ['shared/**', 'renderer/**'], rules: { 'no-restricted-imports': ['error', noNode] } },
   { files: ['electron/**'], rules: { 'no-restricted-imports': 'off' } },
+  { files: ['renderer/**'], languageOptions: { globals: { ...globals.browser } } },
+  {
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['electron/main/ipc/**', 'electron/preload/**'],
+    rules: { 'no-restricted-syntax': ['error', ...rawIpc] },
+  },
   {
     files: ['*.config.ts', '*.config.js', 'build/**'],
     rules: { 'import-x/no-default-export': 'off' },

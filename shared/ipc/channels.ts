@@ -43,3 +43,8 @@ export type EventMethod = keyof typeof EVENT_CHANNELS;
 
 /** The global the preload defines in the renderer's main world. */
 export const BRIDGE_GLOBAL = 'custodian';
+
+/** All invoke method names, in contract order. */
+export const INVOKE_METHODS = Object.keys(INVOKE_CHANNELS) as InvokeMethod[];
+/** All event method names, in contract order. */
+export const EVENT_METHODS = Object.keys(EVENT_CHANNELS) as EventMethod[];

@@ -9,8 +9,9 @@
 import { z } from 'zod';
 import type { Result } from '../result';
 import { USER_PIN_LENGTH } from '../sc-hsm/pin';
-import { EVENT_CHANNELS, INVOKE_CHANNELS, type EventMethod, type InvokeMethod } from './channels';
-import type { IpcError } from './errors';
+import type { EVENT_CHANNELS, INVOKE_CHANNELS } from './channels';
+import { type EventMethod, type InvokeMethod } from './channels';
+import { IPC_ERROR_CODES, type IpcError } from './errors';
 import {
   MAX_ID,
   MAX_LIST,
@@ -63,6 +64,13 @@ const id = z.string().min(1).max(MAX_ID);
 const reader = z.string().min(1).max(MAX_TEXT);
 const limit = z.strictObject({ limit: z.number().int().min(1).max(MAX_LIST).optional() });
 const none = z.undefined();
+
+/** An error as it crosses IPC (see errors.ts for the words shown). */
+export const ipcErrorSchema = z.strictObject({
+  code: z.enum(IPC_ERROR_CODES),
+  message: z.string().max(500),
+  retriesLeft: z.number().int().min(0).max(15).optional(),
+});
 
 /** Overview the renderer loads at start (decides between first run and the main views). */
 export const overviewSchema = z.strictObject({
@@ -166,8 +174,3 @@ export type CustodianApi = {
 } & {
   readonly [E in EventMethod]: (listener: (payload: PayloadOf<E>) => void) => () => void;
 };
-
-/** All invoke method names, in contract order. */
-export const INVOKE_METHODS = Object.keys(INVOKE_CHANNELS) as InvokeMethod[];
-/** All event method names, in contract order. */
-export const EVENT_METHODS = Object.keys(EVENT_CHANNELS) as EventMethod[];

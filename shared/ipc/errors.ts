@@ -1,11 +1,9 @@
 /**
  * Errors that cross IPC, and the words a custodian reads for each. Main maps every engine,
  * card and network failure to one of these codes; the renderer never shows a stack trace or a
- * raw status word as the only explanation.
+ * raw status word as the only explanation. Free of zod so the preload bundle stays small.
  * @module
  */
-import { z } from 'zod';
-
 /** Every error code the desktop app reports. */
 export const IPC_ERROR_CODES = [
   'invalid-request',
@@ -38,16 +36,14 @@ export const IPC_ERROR_CODES = [
 /** An error code. */
 export type IpcErrorCode = (typeof IPC_ERROR_CODES)[number];
 
-/** An error as it crosses IPC. */
-export const ipcErrorSchema = z.strictObject({
-  code: z.enum(IPC_ERROR_CODES),
+/** An error as it crosses IPC (validated by `ipcErrorSchema` in contract.ts). */
+export type IpcError = {
+  readonly code: IpcErrorCode;
   /** Technical detail for the log and the "details" disclosure; never contains a PIN. */
-  message: z.string().max(500),
+  readonly message: string;
   /** For `pin-wrong`: tries left on the card (reference §3.1, `63Cx`). */
-  retriesLeft: z.number().int().min(0).max(15).optional(),
-});
-/** An error as it crosses IPC. */
-export type IpcError = z.infer<typeof ipcErrorSchema>;
+  readonly retriesLeft?: number;
+};
 
 /** Builds an {@link IpcError}. */
 export function ipcError(code: IpcErrorCode, message: string, retriesLeft?: number): IpcError {

@@ -237,13 +237,7 @@ export const settingsSchema = z.strictObject({
 /** User settings. */
 export type Settings = z.infer<typeof settingsSchema>;
 
-/** Defaults for a fresh install. */
-export const DEFAULT_SETTINGS: Settings = {
-  theme: 'system',
-  startAtLogin: false,
-  notifications: true,
-  closeToTray: true,
-};
+export { DEFAULT_SETTINGS } from './defaults';
 
 /** The views the renderer can show (also the target of tray/notification clicks). */
 export const viewSchema = z.enum([

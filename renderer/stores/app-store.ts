@@ -1,0 +1,71 @@
+/**
+ * Navigation and app-wide state: which view shows, the overview loaded at start (servers,
+ * settings, version) and whether the first-run flow is needed.
+ * @module
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { CustodianApi } from '../../shared/ipc/contract';
+import type { IpcError } from '../../shared/ipc/errors';
+import type { NavigateRequest, ServerView, Settings, ViewName } from '../../shared/ipc/model';
+import { DEFAULT_SETTINGS } from '../../shared/ipc/defaults';
+
+/** A view of the renderer: the contract's views plus the approval result. */
+export type Route = { readonly view: ViewName | 'result'; readonly ceremonyId?: string };
+
+/** App state. */
+export type AppState = {
+  readonly status: 'loading' | 'ready' | 'failed';
+  readonly route: Route;
+  readonly servers: readonly ServerView[];
+  readonly settings: Settings;
+  readonly version: string;
+  readonly error: IpcError | null;
+  load(): Promise<void>;
+  navigate(route: Route): void;
+  setServers(servers: readonly ServerView[]): void;
+  setSettings(settings: Settings): void;
+};
+
+/** Creates the app store. */
+export function createAppStore(api: CustodianApi): StoreApi<AppState> {
+  return createStore<AppState>()((set, get) => ({
+    status: 'loading',
+    route: { view: 'ceremonies' },
+    servers: [],
+    settings: DEFAULT_SETTINGS,
+    version: '',
+    error: null,
+    async load() {
+      set({ status: 'loading', error: null });
+      const overview = await api.getOverview();
+      if (!overview.ok) {
+        set({ status: 'failed', error: overview.error });
+        return;
+      }
+      const { servers, settings, version } = overview.value;
+      set({
+        status: 'ready',
+        servers,
+        settings,
+        version,
+        route: servers.length === 0 ? { view: 'first-run' } : get().route,
+      });
+    },
+    navigate(route) {
+      set({ route });
+    },
+    setServers(servers) {
+      set({ servers });
+    },
+    setSettings(settings) {
+      set({ settings });
+    },
+  }));
+}
+
+/** Converts a main-process navigation request into a route. */
+export function routeOf(nav: NavigateRequest): Route {
+  return nav.ceremonyId === undefined
+    ? { view: nav.view }
+    : { view: nav.view, ceremonyId: nav.ceremonyId };
+}

@@ -1,0 +1,56 @@
+/**
+ * Creates every feature store for one bridge and connects main's push events to them.
+ * @module
+ */
+import type { StoreApi } from 'zustand/vanilla';
+import type { CustodianApi } from '../../shared/ipc/contract';
+import { createAppStore, routeOf, type AppState } from './app-store';
+import { createCardStore, type CardState } from './card-store';
+import { createCeremoniesStore, type CeremoniesState } from './ceremonies-store';
+import { createAuditStore, createTraceStore, type AuditState, type TraceState } from './log-stores';
+import { createServersStore, type ServersState } from './servers-store';
+import { createSettingsStore, type SettingsState } from './settings-store';
+
+/** All stores of the renderer. */
+export type Stores = {
+  readonly app: StoreApi<AppState>;
+  readonly servers: StoreApi<ServersState>;
+  readonly card: StoreApi<CardState>;
+  readonly ceremonies: StoreApi<CeremoniesState>;
+  readonly trace: StoreApi<TraceState>;
+  readonly audit: StoreApi<AuditState>;
+  readonly settings: StoreApi<SettingsState>;
+  /** Unsubscribes from all events. */
+  dispose(): void;
+};
+
+/** Creates the stores and subscribes them to the bridge's events. */
+export function createStores(api: CustodianApi): Stores {
+  const app = createAppStore(api);
+  const ceremonies = createCeremoniesStore(api);
+  const card = createCardStore(api);
+  const trace = createTraceStore(api);
+  const unsubscribe = [
+    api.onCeremonies((list) => ceremonies.getState().setList(list)),
+    api.onReaders((readers) => {
+      card.getState().setReaders(readers);
+      const reader = card.getState().reader;
+      if (reader !== null && card.getState().card?.reader !== reader) {
+        void card.getState().select(reader);
+      }
+    }),
+    api.onServers((servers) => app.getState().setServers(servers)),
+    api.onTrace((entry) => trace.getState().append(entry)),
+    api.onNavigate((nav) => app.getState().navigate(routeOf(nav))),
+  ];
+  return {
+    app,
+    servers: createServersStore(api),
+    card,
+    ceremonies,
+    trace,
+    audit: createAuditStore(api),
+    settings: createSettingsStore(api),
+    dispose: () => unsubscribe.forEach((u) => u()),
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * One ceremony: what would be unlocked (target device id and its chain as this app checked
+ * it), why, who asked, k of n with who approved, time left, and approve/decline.
+ * @module
+ */
+import type { IpcError } from '../../shared/ipc/errors';
+import type { CeremonyDetail } from '../../shared/ipc/model';
+import { Badge, Countdown, ErrorNotice, Fact, Panel } from '../components/common';
+import { ceremonyStatusText, chainText, formatTime } from '../format';
+
+/** Detail view props. */
+export type CeremonyDetailProps = {
+  readonly ceremony: CeremonyDetail | null;
+  readonly error: IpcError | null;
+  readonly canApprove: boolean;
+  /** Why approving is not possible right now (no card, no key …). */
+  readonly approveHint: string | null;
+  readonly onApprove: () => void;
+  readonly onDecline: () => void;
+  readonly onBack: () => void;
+};
+
+/** The ceremony detail view. */
+export function CeremonyDetailView(props: CeremonyDetailProps) {
+  const c = props.ceremony;
+  return (
+    <div className="view">
+      <header className="view-header">
+        <button type="button" className="button button-link" onClick={props.onBack}>
+          ← All ceremonies
+        </button>
+      </header>
+      {props.error === null ? null : <ErrorNotice error={props.error} />}
+      {c === null ? (
+        props.error === null ? (
+          <p className="empty">Loading…</p>
+        ) : null
+      ) : (
+        <>
+          <div className="detail-title">
+            <h1>{c.purpose}</h1>
+            <Badge tone={ceremonyStatusText(c.status).tone}>
+              {ceremonyStatusText(c.status).text}
+            </Badge>
+          </div>
+          <Panel title="Target HSM">
+            <dl className="facts">
+              <Fact term="Device">
+                {c.targetLabel} · <span className="mono">{c.targetDeviceId}</span>
+              </Fact>
+              <Fact term="Certificate chain">
+                <Badge tone={chainText(c.targetChain).tone}>{chainText(c.targetChain).text}</Badge>
+                {c.targetChain.detail === undefined ? null : (
+                  <p className="hint">{c.targetChain.detail}</p>
+                )}
+              </Fact>
+              <Fact term="Requested by">{c.requester}</Fact>
+              <Fact term="Requested at">{formatTime(c.createdAt)}</Fact>
+              <Fact term="Expires">
+                {formatTime(c.expiresAt)}
+                {c.status === 'waiting' ? (
+                  <>
+                    {' '}
+                    · <Countdown expiresAt={c.expiresAt} />
+                  </>
+                ) : null}
+              </Fact>
+            </dl>
+          </Panel>
+          <Panel
+            title={`Quorum: ${c.approvals} of ${c.required} approvals (${c.total} custodians)`}
+          >
+            <meter
+              className="quorum-meter"
+              min={0}
+              max={c.required}
+              value={Math.min(c.approvals, c.required)}
+              aria-label={`${c.approvals} of ${c.required} approvals`}
+            />
+            <ul className="custodians">
+              {c.custodians.map((p) => (
+                <li key={p.name} className={`custodian custodian-${p.state}`}>
+                  <span>
+                    {p.name}
+                    {p.me ? ' (you)' : ''}
+                  </span>
+                  <span>
+                    {p.state === 'approved'
+                      ? `Approved${p.at === undefined ? '' : ` · ${formatTime(p.at)}`}`
+                      : p.state === 'declined'
+                        ? 'Declined'
+                        : 'Not yet'}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          </Panel>
+          {c.status === 'waiting' ? (
+            <div className="decision">
+              {c.targetChain.status !== 'genuine' ? (
+                <div className="notice notice-danger" role="alert">
+                  <p className="notice-title">Do not approve</p>
+                  <p>This app could not confirm that the target is a genuine HSM.</p>
+                </div>
+              ) : null}
+              {props.approveHint === null ? null : <p className="hint">{props.approveHint}</p>}
+              <div className="actions">
+                <button
+                  type="button"
+                  className="button button-danger-outline"
+                  onClick={props.onDecline}
+                >
+                  Decline
+                </button>
+                <button
+                  type="button"
+                  className="button button-primary"
+                  onClick={props.onApprove}
+                  disabled={!props.canApprove || c.targetChain.status !== 'genuine'}
+                >
+                  Approve…
+                </button>
+              </div>
+            </div>
+          ) : null}
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,154 @@
+/**
+ * First run: add the management server with the invitation from the administrator. Step 1
+ * shows what the invitation says — server, the custodian name it was issued for, the TLS
+ * fingerprint to compare, and the trust anchors (test anchors in red) — before step 2 stores it.
+ * @module
+ */
+import { useState, type FormEvent } from 'react';
+import type { IpcError } from '../../shared/ipc/errors';
+import type { ServerPreview } from '../../shared/ipc/model';
+import { Badge, ErrorNotice } from '../components/common';
+
+/** First-run view props. */
+export type FirstRunProps = {
+  readonly step: 'enter' | 'review' | 'done';
+  readonly busy: boolean;
+  readonly preview: ServerPreview | null;
+  readonly error: IpcError | null;
+  readonly onReview: (url: string, invite: string) => void;
+  readonly onConfirm: (url: string, invite: string) => void;
+  readonly onBack: () => void;
+};
+
+/** Groups a fingerprint in blocks of four for comparing by eye. */
+export function groupFingerprint(hex: string): string {
+  return (hex.match(/.{1,4}/g) ?? []).join(' ');
+}
+
+/** The first-run view. */
+export function FirstRunView(props: FirstRunProps) {
+  const [url, setUrl] = useState('');
+  const [invite, setInvite] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (props.step === 'enter') props.onReview(url, invite);
+    else props.onConfirm(url, invite);
+  };
+  const hasTest = props.preview?.anchors.some((a) => a.test) ?? false;
+  return (
+    <main className="first-run" aria-labelledby="first-run-title">
+      <div className="first-run-card">
+        <h1 id="first-run-title">Welcome to Custodian</h1>
+        <p className="lead">
+          Your administrator sent you an invitation. Connect to their management server to take part
+          in key ceremonies with your own SmartCard-HSM.
+        </p>
+        <form onSubmit={submit}>
+          {props.step === 'enter' ? (
+            <>
+              <label htmlFor="server-url">Server address</label>
+              <input
+                id="server-url"
+                type="url"
+                inputMode="url"
+                autoComplete="off"
+                spellCheck={false}
+                placeholder="https://custody.example.com"
+                value={url}
+                required
+                onChange={(e) => setUrl(e.target.value)}
+              />
+              <label htmlFor="invite">Invitation</label>
+              <textarea
+                id="invite"
+                rows={3}
+                spellCheck={false}
+                autoComplete="off"
+                placeholder="Paste the invitation token"
+                value={invite}
+                required
+                onChange={(e) => setInvite(e.target.value)}
+              />
+              {props.error === null ? null : <ErrorNotice error={props.error} />}
+              <div className="actions">
+                <button className="button button-primary" type="submit" disabled={props.busy}>
+                  {props.busy ? 'Checking invitation…' : 'Check invitation'}
+                </button>
+              </div>
+            </>
+          ) : props.preview === null ? null : (
+            <>
+              <dl className="facts">
+                <div className="fact">
+                  <dt>Server</dt>
+                  <dd>
+                    <strong>{props.preview.name}</strong>
+                    <br />
+                    <span className="mono">{props.preview.url}</span>
+                  </dd>
+                </div>
+                <div className="fact">
+                  <dt>Invitation for</dt>
+                  <dd>{props.preview.custodianName}</dd>
+                </div>
+                <div className="fact">
+                  <dt>Server certificate</dt>
+                  <dd>
+                    <span className="mono fingerprint">
+                      {groupFingerprint(props.preview.tlsFingerprint)}
+                    </span>
+                    <br />
+                    <span className="hint">
+                      Compare with the fingerprint in your invitation letter.
+                    </span>
+                  </dd>
+                </div>
+              </dl>
+              <h2 className="subhead">Trust anchors</h2>
+              <p className="hint">
+                Device certificates of target HSMs and of your card must chain to one of these
+                roots.
+              </p>
+              <ul className="anchors" aria-label="Trust anchors">
+                {props.preview.anchors.map((a) => (
+                  <li key={a.fingerprint} className={a.test ? 'anchor anchor-test' : 'anchor'}>
+                    <span className="anchor-name">{a.name}</span>
+                    {a.test ? (
+                      <Badge tone="danger">Test root — not for production</Badge>
+                    ) : (
+                      <Badge tone="good">Production root</Badge>
+                    )}
+                    <span className="mono fingerprint">{groupFingerprint(a.fingerprint)}</span>
+                  </li>
+                ))}
+              </ul>
+              {hasTest ? (
+                <div className="notice notice-danger" role="alert">
+                  <p className="notice-title">This server trusts a test root</p>
+                  <p>
+                    Devices chained to a test root are not genuine SmartCard-HSMs. Continue only if
+                    this is a test installation.
+                  </p>
+                </div>
+              ) : null}
+              {props.error === null ? null : <ErrorNotice error={props.error} />}
+              <div className="actions">
+                <button
+                  className="button"
+                  type="button"
+                  onClick={props.onBack}
+                  disabled={props.busy}
+                >
+                  Back
+                </button>
+                <button className="button button-primary" type="submit" disabled={props.busy}>
+                  {props.busy ? 'Connecting…' : 'Connect to this server'}
+                </button>
+              </div>
+            </>
+          )}
+        </form>
+      </div>
+    </main>
+  );
+}

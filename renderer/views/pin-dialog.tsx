@@ -1,0 +1,146 @@
+/**
+ * The PIN dialog of an approval (and the PIN field the key creation reuses). The PIN lives only
+ * in this component's state while the dialog is open and is cleared the moment it is handed
+ * to main; PIN-pad readers get "enter the PIN on your reader's keypad" instead of a field.
+ * @module
+ */
+import { useState, type FormEvent } from 'react';
+import { USER_PIN_LENGTH } from '../../shared/sc-hsm/pin';
+import type { IpcError } from '../../shared/ipc/errors';
+import type { CeremonySummary } from '../../shared/ipc/model';
+import { ErrorNotice, Modal } from '../components/common';
+
+/** The PIN input, or the keypad instruction, with tries left and the last-try warning. */
+export function PinField(props: {
+  pinPad: boolean;
+  retries: number | undefined;
+  value: string;
+  onChange: (pin: string) => void;
+}) {
+  const last = props.retries === 1;
+  return (
+    <div className="pin-field">
+      {props.pinPad ? (
+        <p className="pinpad" role="status">
+          Enter the PIN on your reader's keypad when it asks for it.
+        </p>
+      ) : (
+        <>
+          <label htmlFor="pin">Card PIN</label>
+          <input
+            id="pin"
+            type="password"
+            autoComplete="off"
+            autoFocus
+            inputMode="text"
+            minLength={USER_PIN_LENGTH.min}
+            maxLength={USER_PIN_LENGTH.max}
+            required
+            value={props.value}
+            aria-describedby="pin-tries"
+            onChange={(e) => props.onChange(e.target.value)}
+          />
+        </>
+      )}
+      <p id="pin-tries" className={last ? 'tries tries-last' : 'tries'}>
+        {props.retries === undefined
+          ? null
+          : props.retries === 1
+            ? 'Last try: a wrong PIN now blocks your card.'
+            : `${props.retries} tries left before the card blocks.`}
+      </p>
+      {last ? (
+        <div className="notice notice-danger" role="alert">
+          <p className="notice-title">This is your last try</p>
+          <p>
+            If you are not sure of the PIN, cancel now and ask your security officer. A blocked card
+            needs the SO-PIN to be unblocked.
+          </p>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** Approve dialog props. */
+export type ApproveDialogProps = {
+  readonly ceremony: CeremonySummary;
+  readonly pinPad: boolean;
+  readonly retries: number | undefined;
+  readonly busy: boolean;
+  readonly error: IpcError | null;
+  readonly onSubmit: (pin?: string) => void;
+  readonly onCancel: () => void;
+};
+
+/** The approval PIN dialog. */
+export function ApproveDialog(props: ApproveDialogProps) {
+  const [pin, setPin] = useState('');
+  const retries = props.error?.retriesLeft ?? props.retries;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const given = pin;
+    setPin('');
+    props.onSubmit(props.pinPad ? undefined : given);
+  };
+  return (
+    <Modal title="Approve with your card" onCancel={props.onCancel}>
+      <form onSubmit={submit}>
+        <p>
+          Your card will sign the challenge of <strong>{props.ceremony.targetLabel}</strong> (
+          <span className="mono">{props.ceremony.targetDeviceId}</span>) for:
+        </p>
+        <p className="quote">{props.ceremony.purpose}</p>
+        <PinField pinPad={props.pinPad} retries={retries} value={pin} onChange={setPin} />
+        {props.error === null ? null : <ErrorNotice error={props.error} />}
+        <div className="actions">
+          <button type="button" className="button" onClick={props.onCancel} disabled={props.busy}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" disabled={props.busy}>
+            {props.busy ? (props.pinPad ? 'Waiting for the keypad…' : 'Signing…') : 'Approve'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+/** The decline dialog: an optional reason for the requester. */
+export function DeclineDialog(props: {
+  busy: boolean;
+  error: IpcError | null;
+  onSubmit: (reason: string) => void;
+  onCancel: () => void;
+}) {
+  const [reason, setReason] = useState('');
+  return (
+    <Modal title="Decline this ceremony" onCancel={props.onCancel}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          props.onSubmit(reason);
+        }}
+      >
+        <p>Nothing is signed. The requester sees that you declined.</p>
+        <label htmlFor="decline-reason">Reason (optional)</label>
+        <textarea
+          id="decline-reason"
+          rows={3}
+          maxLength={500}
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+        />
+        {props.error === null ? null : <ErrorNotice error={props.error} />}
+        <div className="actions">
+          <button type="button" className="button" onClick={props.onCancel} disabled={props.busy}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-danger" disabled={props.busy}>
+            {props.busy ? 'Declining…' : 'Decline'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
