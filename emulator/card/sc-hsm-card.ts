@@ -135,7 +135,8 @@ export class EmulatedSmartCardHsm implements VirtualCard {
 
   #dispatch(ctx: CardContext, bytes: Uint8Array): Reply {
     if (!(bytes instanceof Uint8Array)) throw new SwError(SW.WRONG_LENGTH);
-    const decoded = decodeCommandApdu(bytes);
+    // A private plain copy: a Node Buffer's slice() is a view, and handlers keep parts of the data.
+    const decoded = decodeCommandApdu(new Uint8Array(bytes));
     if (!decoded.ok) throw new SwError(SW.WRONG_LENGTH, decoded.error.message);
     const cmd = decoded.value;
     const session = ctx.session;

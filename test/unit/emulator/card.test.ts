@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeTlv, decodeTlvList, findTlv } from '../../../shared/codec/tlv';
 import { SC_HSM_AID, SC_HSM_ATR } from '../../../shared/sc-hsm/constants';
-import { initAndLogin, newCard } from './helpers';
+import { ecTemplate, initAndLogin, newCard } from './helpers';
 
 describe('SELECT and applet state', () => {
   it('answers the FCP with tag 85 = options ‖ type ‖ major ‖ minor for P2 00 and 04', () => {
@@ -102,5 +102,30 @@ describe('APDU framing', () => {
       0xc4, 0x01, 0xc8, 0x02, 0xc8, 0x03, 0xc8, 0x04, 0xc8, 0x05, 0xcc, 0x00,
     ]);
     h.expectSw(0x6985, 0x00, 0xc0, 0x00, 0x00, undefined, 256);
+  });
+});
+
+describe('input ownership', () => {
+  it('keeps no view into the caller’s buffer (Node Buffer slices are views)', () => {
+    const h = newCard();
+    initAndLogin(h);
+    const t = ecTemplate('UTOWNERSHIP01', 'brainpoolP256r1', [Uint8Array.of(0x91, 0x01, 0x73)]);
+    const apdu = Buffer.from([
+      0x00,
+      0x46,
+      0x01,
+      0x00,
+      0x00,
+      t.length >> 8,
+      t.length & 0xff,
+      ...t,
+      0,
+      0,
+    ]);
+    const r = h.card.process(apdu);
+    expect([...r.slice(-2)]).toEqual([0x90, 0x00]);
+    apdu.fill(0xee); // the caller reuses its buffer
+    expect([...h.state.keys.get(1)!.algorithms!]).toEqual([0x73]);
+    h.expectSw(0x9000, 0x80, 0x68, 0x01, 0x73, Uint8Array.of(1), 256);
   });
 });
