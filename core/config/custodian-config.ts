@@ -27,16 +27,19 @@ const sha256Fingerprint = z
 /** Schema of `config.json` (version 1). Unknown keys are rejected: a typo must not be ignored. */
 export const custodianConfigSchema = z.strictObject({
   version: z.literal(1),
-  server: z.strictObject({
-    url: z
-      .string()
-      .regex(/^wss?:\/\/[^\s]+$/, 'must be a ws:// or wss:// URL')
-      .max(2048),
-    /** SHA-256 of the server certificate (DER), when pinned by fingerprint. */
-    fingerprint: sha256Fingerprint.optional(),
-    /** PEM file of the CA that must have issued the server certificate, when pinned by CA. */
-    caFile: z.string().min(1).max(4096).optional(),
-  }),
+  /** The management server; absent until `custodian enroll`. */
+  server: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^wss?:\/\/[^\s]+$/, 'must be a ws:// or wss:// URL')
+        .max(2048),
+      /** SHA-256 of the server certificate (DER), when pinned by fingerprint. */
+      fingerprint: sha256Fingerprint.optional(),
+      /** PEM file of the CA that must have issued the server certificate, when pinned by CA. */
+      caFile: z.string().min(1).max(4096).optional(),
+    })
+    .optional(),
   custodianId: z.string().min(1).max(64).optional(),
   /** CVC files of the trust anchors (SRCA) target chains must lead to. */
   trustAnchors: z.array(z.string().min(1).max(4096)).max(32).default([]),
@@ -46,6 +49,11 @@ export const custodianConfigSchema = z.strictObject({
   emulator: z.string().min(1).max(4096).optional(),
   /** Key id of the custodian's PKA key on its card. */
   keyId: z.int().min(1).max(255).optional(),
+  /** CHR of that key (its id at the targets, reference §6.2). */
+  keyChr: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,16}$/, 'must be 1–16 printable ASCII characters')
+    .optional(),
   /** Audit log path (default `audit.jsonl` in the home directory). */
   auditFile: z.string().min(1).max(4096).optional(),
 });
@@ -102,7 +110,7 @@ export function parseCustodianConfig(text: string): Result<CustodianConfig, Conf
   if (!parsed.success)
     return err({ code: 'invalid', message: `config is invalid: ${issues(parsed.error)}` });
   const { server } = parsed.data;
-  if (server.fingerprint !== undefined && server.caFile !== undefined) {
+  if (server && server.fingerprint !== undefined && server.caFile !== undefined) {
     return err({
       code: 'invalid',
       message: 'config pins the server twice: use fingerprint or caFile',

@@ -171,7 +171,11 @@ async function verifyAndRun(
     result = await hsm.verifyPin(typed!.slice());
   } else {
     if (!transport.control) return { kind: 'pin-cancelled', message: 'this reader has no PIN pad' };
-    const reader: PinpadReader = { control: (code, data) => transport.control!(code, data) };
+    const withFeatures = transport as CardTransport & { features?: PinpadReader['features'] };
+    const reader: PinpadReader = {
+      control: (code, data) => transport.control!(code, data),
+      ...(withFeatures.features ? { features: () => withFeatures.features!() } : {}),
+    };
     const pad = await verifyPinOnPinpad(
       reader,
       a.pin.timeoutSeconds === undefined ? {} : { timeoutSeconds: a.pin.timeoutSeconds },
