@@ -28,6 +28,7 @@ export type AppDeps = {
   readonly openerFor?: (target: TargetConfig) => TransportOpener;
   readonly clock?: () => Date;
   readonly heartbeatSeconds?: number;
+  readonly helloTimeoutSeconds?: number;
   readonly log?: (line: string) => void;
 };
 
@@ -69,6 +70,7 @@ export async function startServer(config: ServerConfig, deps: AppDeps = {}): Pro
   const enrollment = new Enrollment(store, targets, () => anchors, clock);
   const hub = new CustodianHub(store, enrollment, {
     ...(deps.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: deps.heartbeatSeconds }),
+    ...(deps.helloTimeoutSeconds === undefined ? {} : { helloTimeoutSeconds: deps.helloTimeoutSeconds }),
   });
   const engine = new CeremonyEngine(store, targets, hub, (c) => custodianKeyOf(c.pka), config.ceremonyDefaults, clock);
   hub.attach(engine);
