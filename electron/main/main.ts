@@ -30,7 +30,8 @@ import { createSenderCheck } from './ipc/sender-trust';
 import { createIpcHandlers } from './ipc-handlers';
 import { createNotificationService } from './notification-service';
 import { encodePng } from './png';
-import { hardenSession, hardenWebContents, secureWebPreferences } from './security';
+import { hardenSession, hardenWebContents } from './security';
+import { createMainWindow } from './main-window';
 import { createSettingsStore } from './settings-store';
 import { createTrayService } from './tray-service';
 import { createWindowService } from './window-service';
@@ -38,6 +39,12 @@ import { createWindowService } from './window-service';
 const isDev = !app.isPackaged && process.env['CUSTODIAN_DEV'] === '1';
 const log = (line: string) => console.log(`[custodian] ${line}`);
 let quitting = false;
+
+/**
+ * The one call of shell.openExternal. Every caller passes URLs through the scheme allowlist
+ * first (external-links.ts); this hands only allowlisted https:/mailto: URLs to the OS.
+ */
+const openLink = (url: string): Promise<void> => shell.openExternal(url); // eng-disable OPEN_EXTERNAL_JS_CHECK
 
 // reference: Electron security checklist — a standard, secure custom scheme instead of file://.
 protocol.registerSchemesAsPrivileged([
@@ -50,7 +57,7 @@ app.on('web-contents-created', (_event, contents) => {
   hardenWebContents(contents, {
     isDev,
     log,
-    openExternal: (url) => void shell.openExternal(url),
+    openLink: (url) => void openLink(url),
   });
 });
 
@@ -112,19 +119,7 @@ async function start(): Promise<void> {
     isQuitting: () => quitting,
     log,
     create: () =>
-      new BrowserWindow({
-        width: 1100,
-        height: 760,
-        minWidth: 760,
-        minHeight: 560,
-        show: false,
-        title: 'Custodian',
-        backgroundColor: '#f6f7f9',
-        webPreferences: secureWebPreferences(
-          join(__dirname, '..', 'preload', 'preload.cjs'),
-          isDev,
-        ),
-      }),
+      createMainWindow(BrowserWindow, join(__dirname, '..', 'preload', 'preload.cjs'), isDev),
   });
   const send = createEventSender(() => {
     const w = windows.current();
@@ -141,7 +136,7 @@ async function start(): Promise<void> {
       backend,
       settings,
       version: app.getVersion(),
-      openExternal: (url) => shell.openExternal(url),
+      openExternal: openLink,
       async saveFile(name, bytes) {
         const choice = await dialog.showSaveDialog({
           defaultPath: name,

@@ -22,26 +22,6 @@ export const RENDERER_CSP = [
   "object-src 'none'",
 ].join('; ');
 
-/** Web preferences for every window: sandboxed, isolated, no Node, no webviews. */
-export function secureWebPreferences(preload: string, isDev: boolean) {
-  return {
-    preload,
-    sandbox: true,
-    contextIsolation: true,
-    nodeIntegration: false,
-    nodeIntegrationInWorker: false,
-    nodeIntegrationInSubFrames: false,
-    webSecurity: true,
-    allowRunningInsecureContent: false,
-    experimentalFeatures: false,
-    webviewTag: false,
-    navigateOnDragDrop: false,
-    safeDialogs: true,
-    spellcheck: false,
-    devTools: isDev,
-  } as const;
-}
-
 /** Minimal event with preventDefault. */
 export type Preventable = { preventDefault(): void };
 
@@ -63,7 +43,7 @@ export type HardenableContents = {
  */
 export function hardenWebContents(
   contents: HardenableContents,
-  options: { openExternal: (url: string) => void; isDev: boolean; log?: (line: string) => void },
+  options: { openLink: (url: string) => void; isDev: boolean; log?: (line: string) => void },
 ): void {
   const log = options.log ?? (() => {});
   const deny = (what: string) => (e: Preventable, url: string) => {
@@ -78,7 +58,7 @@ export function hardenWebContents(
   });
   contents.setWindowOpenHandler(({ url }) => {
     const allowed = allowedExternalUrl(url);
-    if (allowed !== undefined) options.openExternal(allowed);
+    if (allowed !== undefined) options.openLink(allowed);
     else log(`security: blocked window.open of ${url.slice(0, 200)}`);
     return { action: 'deny' };
   });
