@@ -3,6 +3,7 @@
  * hello first and in time, every frame schema-checked, oversized and binary frames refused,
  * heartbeat, and repeated violations from one address refused outright.
  */
+import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../../server/app';
@@ -101,4 +102,24 @@ describe('custodian endpoint', () => {
     expect((await c.closed).code).toBe(4001);
     expect(JSON.parse(c.frames[0]!).code).toBe('rate-limited');
   });
+
+  it('survives arbitrary frames: every connection ends with a protocol close, the server keeps serving', async () => {
+    await start();
+    const frame = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.record({ v: fc.constant(1), type: fc.constantFrom('hello', 'decision', 'pong'), extra: fc.jsonValue() }).map((v) => JSON.stringify(v)),
+    );
+    await fc.assert(
+      fc.asyncProperty(frame, async (text) => {
+        const c = await open();
+        c.ws.send(text);
+        const { code } = await c.closed;
+        expect([4001, 4002, 4006]).toContain(code);
+      }),
+      { numRuns: 25 },
+    );
+    const health = await fetch(`${server!.url}/api/health`);
+    expect(health.status).toBe(200);
+  }, 30_000);
 });
