@@ -7,7 +7,7 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { concatBytes, readUint, writeUint } from '../../shared/codec/bytes';
 import { decodeTlvList, findTlv, type Tlv } from '../../shared/codec/tlv';
 import { SW } from '../../shared/card/status-words';
-import { INIT_TAG } from '../../shared/sc-hsm/constants';
+import { INIT_TAG, OPTION } from '../../shared/sc-hsm/constants';
 import type { Handler } from './context';
 import {
   createPin,
@@ -101,7 +101,7 @@ export const initialize: Handler = (ctx, cmd) => {
   state.soPin = createPin(code.value, SO_PIN_RETRIES);
   if (userPin) state.userPin = createPin(userPin.value, retries);
   else delete state.userPin;
-  state.transportPin = userPin !== undefined && (options & 0x0002) !== 0;
+  state.transportPin = userPin !== undefined && (options & OPTION.TRANSPORT_PIN) !== 0;
   if (pka) state.pka = { ...pka, slots: [] };
   else delete state.pka;
   if (dkekShares !== undefined) {

@@ -83,9 +83,7 @@ export const generateKeyPairCmd: Handler = (ctx, cmd) => {
   const chr = referenceText(chrValue);
   const carValue = single(tlvs, 0x42);
   const car = carValue === undefined ? undefined : referenceText(carValue);
-  const record: Omit<KeyRecord, 'privateKey' | 'publicKey'> & { curve: typeof curve.name } = {
-    curve: curve.name,
-  };
+  const record: Omit<KeyRecord, 'privateKey' | 'publicKey'> = { curve: curve.name };
   const counter = single(tlvs, 0x90);
   if (counter !== undefined) {
     check(counter.length >= 1 && counter.length <= 4, SW.WRONG_DATA, 'counter is 1–4 bytes');

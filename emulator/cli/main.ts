@@ -4,19 +4,18 @@
  */
 import { runCli } from './program';
 
-const stopSignal = (): Promise<string> =>
-  new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
+// Installed before any command runs, so a signal during `serve`'s connection attempts is seen.
+const stopped = new Promise<string>((resolve) => {
+  const on = (signal: NodeJS.Signals): void => resolve(signal);
+  process.once('SIGINT', on);
+  process.once('SIGTERM', on);
+});
 
-process.exitCode = await runCli(process.argv.slice(2), {
+const code = await runCli(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
-  stopSignal,
+  stopSignal: () => stopped,
 });
+// Exit now: a stopped `serve` may still have a vpcd connection attempt pending (stdout and
+// stderr are synchronous for files and pipes on Linux, so nothing written is lost).
+process.exit(code);

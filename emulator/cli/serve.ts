@@ -24,8 +24,9 @@ export async function serve(
   const state = loadState(file);
   const release = lockStateFile(file);
   try {
+    const stop = io.stopSignal().then((signal) => ({ kind: 'stop' as const, signal }));
     const card = new EmulatedSmartCardHsm(state, { onChange: (s) => saveState(file, s) });
-    const conn = await connectVpcd(card, {
+    const connecting = connectVpcd(card, {
       host: address.host,
       port: address.port,
       ...(address.connectTimeoutMs === undefined
@@ -33,16 +34,27 @@ export async function serve(
         : { connectTimeoutMs: address.connectTimeoutMs }),
       log: (msg) => io.stderr(`${msg}\n`),
     });
+    // A signal while still connecting ends at once; a late connection is then closed again.
+    const first = await Promise.race([
+      connecting.then((conn) => ({ kind: 'connected' as const, conn })),
+      stop,
+    ]);
+    if (first.kind === 'stop') {
+      connecting.then((c) => c.close()).catch(() => undefined);
+      io.stderr(`${first.signal}: stopped before vpcd answered\n`);
+      return 0;
+    }
+    const conn = first.conn;
     io.stderr(`serving ${file} on vpcd ${address.host}:${address.port}\n`);
     const outcome = await Promise.race([
-      io.stopSignal().then((signal) => ({ stop: signal })),
-      conn.closed.then(() => ({ stop: undefined })),
+      stop,
+      conn.closed.then(() => ({ kind: 'closed' as const })),
     ]);
-    if (outcome.stop === undefined) {
+    if (outcome.kind === 'closed') {
       io.stderr('vpcd closed the connection\n');
       return 1;
     }
-    io.stderr(`${outcome.stop}: removing the card\n`);
+    io.stderr(`${outcome.signal}: removing the card\n`);
     await conn.close();
     return 0;
   } finally {
