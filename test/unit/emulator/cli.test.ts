@@ -151,4 +151,24 @@ describe('sc-hsm-emulator CLI', () => {
     expect(again.err).not.toMatch(/in use/);
     expect(code).toBe(1);
   }, 30_000);
+
+  it('stops promptly on a signal while vpcd is not reachable yet', async () => {
+    const dir = tempDir();
+    const state = join(dir, 'dev.json');
+    expect(await runCli(['create', '--state', state, '--ca', join(dir, 'ca')], io())).toBe(0);
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((r) => server.close(() => r())); // nothing listens there now
+    const c = io();
+    const started = Date.now();
+    const served = runCli(
+      ['serve', '--state', state, '--vpcd', `127.0.0.1:${port}`, '--connect-timeout', '20000'],
+      c,
+    );
+    setTimeout(() => c.stop(), 200);
+    expect(await served).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(c.err).toMatch(/stopped before vpcd answered/);
+  });
 });
