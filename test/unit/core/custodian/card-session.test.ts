@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { runCardApproval } from '../../../../core/custodian/card-session';
+import { CardTransportError, type CardTransport } from '../../../../core/card/transport';
+import { createApduFirewall } from '../../../../shared/policy/firewall';
+import { asciiBytes, concatBytes, fromHex } from '../../../../shared/codec/bytes';
+import { custodianCard, PIN, pkaSign, targetDevice } from '../../../integration/custodian/harness';
+
+async function approvalWith(
+  openCard: (() => Promise<CardTransport>) | undefined,
+  pin: Parameters<typeof runCardApproval>[0]['pin'],
+) {
+  const card = await custodianCard(777);
+  const target = targetDevice(888);
+  const challenge = fromHex('1122334455667788');
+  const audit: string[] = [];
+  const outcome = await runCardApproval({
+    openCard: openCard ?? card.openCard,
+    pin,
+    confirmLastTry: false,
+    keyId: card.key.keyId,
+    keyChr: card.key.chr,
+    script: [fromHex(pkaSign(card.key.keyId, target.chr, challenge))],
+    firewall: createApduFirewall({
+      ceremonyId: 'c',
+      targetDeviceChr: target.chr,
+      challenge,
+      keyId: card.key.keyId,
+    }),
+    audit: (k) => void audit.push(k),
+    ids: { ceremonyId: 'c', offerId: 'o' },
+  });
+  return { outcome, audit, card, target, challenge };
+}
+
+describe('card part of an approval', () => {
+  it('reports a card that cannot be opened without throwing', async () => {
+    const r = await approvalWith(
+      () => Promise.reject(new CardTransportError('no-card', 'no card in the reader')),
+      { kind: 'typed', read: async () => asciiBytes(PIN) },
+    );
+    expect(r.outcome).toMatchObject({ kind: 'card-error' });
+  });
+
+  it('verifies the PIN on the PIN pad when the reader has one (fake reader)', async () => {
+    const card = await custodianCard(779);
+    const target = targetDevice(889);
+    const challenge = fromHex('1122334455667799');
+    const controls: number[] = [];
+    let closedWith: string | undefined;
+    const openCard = async (): Promise<CardTransport> => {
+      const inner = await card.openCard();
+      return {
+        ...inner,
+        get atr() {
+          return inner.atr;
+        },
+        transmit: (a) => inner.transmit(a),
+        transaction: (fn) => inner.transaction(fn),
+        reset: () => inner.reset(),
+        close: (d) => {
+          closedWith = d;
+          return inner.close(d);
+        },
+        // The fake PIN pad "types" the PIN into the VERIFY APDU, as a reader would.
+        features: async () => new Map([[0x06, 0x42330006]]),
+        control: async (code: number, data: Uint8Array) => {
+          controls.push(code);
+          const apdu = data.subarray(19);
+          const pin = asciiBytes(PIN);
+          const full = concatBytes(apdu.subarray(0, 4), Uint8Array.of(pin.length), pin);
+          return inner.transmit(full);
+        },
+      } as CardTransport;
+    };
+    const audit: string[] = [];
+    const outcome = await runCardApproval({
+      openCard,
+      pin: { kind: 'pinpad' },
+      confirmLastTry: false,
+      keyId: card.key.keyId,
+      keyChr: card.key.chr,
+      script: [fromHex(pkaSign(card.key.keyId, target.chr, challenge))],
+      firewall: createApduFirewall({
+        ceremonyId: 'c',
+        targetDeviceChr: target.chr,
+        challenge,
+        keyId: card.key.keyId,
+      }),
+      audit: (k) => void audit.push(k),
+      ids: { ceremonyId: 'c', offerId: 'o' },
+    });
+    expect(outcome.kind).toBe('approved');
+    expect(controls).toEqual([0x42330006]);
+    expect(audit).toContain('pin-verified');
+    expect(closedWith).toBe('reset');
+  });
+
+  it('refuses when the card holds another key under the id', async () => {
+    const card = await custodianCard(780);
+    const target = targetDevice(890);
+    const challenge = fromHex('1122334455667700');
+    let asked = 0;
+    const outcome = await runCardApproval({
+      openCard: card.openCard,
+      pin: { kind: 'typed', read: async () => (asked++, asciiBytes(PIN)) },
+      confirmLastTry: false,
+      keyId: card.key.keyId,
+      keyChr: 'SOMEONEELSE00001',
+      script: [fromHex(pkaSign(card.key.keyId, target.chr, challenge))],
+      firewall: createApduFirewall({
+        ceremonyId: 'c',
+        targetDeviceChr: target.chr,
+        challenge,
+        keyId: card.key.keyId,
+      }),
+      audit: () => undefined,
+      ids: { ceremonyId: 'c', offerId: 'o' },
+    });
+    expect(outcome.kind).toBe('key-mismatch');
+    expect(asked).toBe(0);
+    expect(card.seen.some((a) => a[1] === 0x68)).toBe(false);
+  });
+
+  it('passes a PIN-entry cancel through without touching the PIN counter', async () => {
+    const r = await approvalWith(undefined, {
+      kind: 'typed',
+      read: async () => undefined,
+    });
+    expect(r.outcome.kind).toBe('pin-cancelled');
+    expect(r.card.card.state.userPin?.retries).toBe(3);
+  });
+});
