@@ -4,7 +4,12 @@
  * @module
  */
 import { mkdirSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -54,7 +59,10 @@ function bearer(req: IncomingMessage): string | undefined {
 }
 
 /** Starts the server described by `config`. */
-export async function startServer(config: ServerConfig, deps: AppDeps = {}): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  deps: AppDeps = {},
+): Promise<RunningServer> {
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const clock = deps.clock ?? (() => new Date());
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -65,14 +73,26 @@ export async function startServer(config: ServerConfig, deps: AppDeps = {}): Pro
   const targets = new Map<string, TargetService>();
   for (const t of config.targets) {
     const opener = (deps.openerFor ?? defaultOpener)(t);
-    targets.set(t.name, new TargetService(t.name, t.label ?? t.name, opener, config.unlock, () => clock().getTime()));
+    targets.set(
+      t.name,
+      new TargetService(t.name, t.label ?? t.name, opener, config.unlock, () => clock().getTime()),
+    );
   }
   const enrollment = new Enrollment(store, targets, () => anchors, clock);
   const hub = new CustodianHub(store, enrollment, {
     ...(deps.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: deps.heartbeatSeconds }),
-    ...(deps.helloTimeoutSeconds === undefined ? {} : { helloTimeoutSeconds: deps.helloTimeoutSeconds }),
+    ...(deps.helloTimeoutSeconds === undefined
+      ? {}
+      : { helloTimeoutSeconds: deps.helloTimeoutSeconds }),
   });
-  const engine = new CeremonyEngine(store, targets, hub, (c) => custodianKeyOf(c.pka), config.ceremonyDefaults, clock);
+  const engine = new CeremonyEngine(
+    store,
+    targets,
+    hub,
+    (c) => custodianKeyOf(c.pka),
+    config.ceremonyDefaults,
+    clock,
+  );
   hub.attach(engine);
 
   let wsUrl = '';
@@ -81,7 +101,8 @@ export async function startServer(config: ServerConfig, deps: AppDeps = {}): Pro
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (path === '/api/health') return sendJson(res, 200, { ok: true, fingerprint: tls?.fingerprint ?? null });
+      if (path === '/api/health')
+        return sendJson(res, 200, { ok: true, fingerprint: tls?.fingerprint ?? null });
       if (!path.startsWith('/api/')) return sendJson(res, 404, { error: 'not found' });
       const token = bearer(req);
       if (token === undefined || !secretsEqual(token, adminToken)) {
@@ -90,7 +111,8 @@ export async function startServer(config: ServerConfig, deps: AppDeps = {}): Pro
       if (!(await route(api, req, res))) sendJson(res, 404, { error: `no route ${path}` });
     })().catch((e: unknown) => {
       const { status, message, code } = errorToHttp(e);
-      if (status === 500) log(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
+      if (status === 500)
+        log(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
       if (res.headersSent) res.end();
       else sendJson(res, status, { error: message, code });
     });
@@ -99,7 +121,8 @@ export async function startServer(config: ServerConfig, deps: AppDeps = {}): Pro
     ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler)
     : createHttpServer(handler);
   server.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname === '/ws') hub.handleUpgrade(req, socket, head);
+    if (new URL(req.url ?? '/', 'http://x').pathname === '/ws')
+      hub.handleUpgrade(req, socket, head);
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {

@@ -124,7 +124,10 @@ export function loadConfig(path: string): Result<ServerConfig, ConfigError> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    return err({ code: 'unreadable', message: `cannot read config ${path}: ${(e as Error).message}` });
+    return err({
+      code: 'unreadable',
+      message: `cannot read config ${path}: ${(e as Error).message}`,
+    });
   }
   let json: unknown;
   try {

@@ -76,7 +76,9 @@ export function ensureSelfSigned(dir: string, host: string): { cert: string; key
 export function loadTls(config: ServerConfig): TlsMaterial | undefined {
   if (config.tls === undefined) return undefined;
   const files =
-    config.tls === 'self-signed' ? ensureSelfSigned(config.dataDir, config.listen.host) : config.tls;
+    config.tls === 'self-signed'
+      ? ensureSelfSigned(config.dataDir, config.listen.host)
+      : config.tls;
   const cert = readFileSync(files.cert, 'utf8');
   const key = readFileSync(files.key, 'utf8');
   return { cert, key, fingerprint: certificateFingerprint(cert) };

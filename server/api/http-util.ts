@@ -30,7 +30,8 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
@@ -86,10 +87,15 @@ const TARGET_STATUS: Record<TargetError['code'], number> = {
 /** Maps any thrown value to a status and a one-line message (internal details stay out). */
 export function errorToHttp(e: unknown): { status: number; message: string; code: string } {
   if (e instanceof HttpError) return { status: e.status, message: e.message, code: 'http' };
-  if (e instanceof CeremonyError) return { status: CEREMONY_STATUS[e.code], message: e.message, code: e.code };
-  if (e instanceof EnrollmentError) return { status: ENROLL_STATUS[e.code], message: e.message, code: e.code };
-  if (e instanceof TargetError) return { status: TARGET_STATUS[e.code], message: e.message, code: e.code };
-  if (e instanceof CardStatusError) return { status: 502, message: `target card: ${e.message}`, code: 'card' };
-  if (e instanceof CardTransportError) return { status: 503, message: `target card: ${e.message}`, code: e.code };
+  if (e instanceof CeremonyError)
+    return { status: CEREMONY_STATUS[e.code], message: e.message, code: e.code };
+  if (e instanceof EnrollmentError)
+    return { status: ENROLL_STATUS[e.code], message: e.message, code: e.code };
+  if (e instanceof TargetError)
+    return { status: TARGET_STATUS[e.code], message: e.message, code: e.code };
+  if (e instanceof CardStatusError)
+    return { status: 502, message: `target card: ${e.message}`, code: 'card' };
+  if (e instanceof CardTransportError)
+    return { status: 503, message: `target card: ${e.message}`, code: e.code };
   return { status: 500, message: 'internal server error', code: 'internal' };
 }

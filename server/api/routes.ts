@@ -4,16 +4,20 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
 import { fromHex, toHex } from '../../shared/codec/bytes';
-import { displayTextSchema } from '../../shared/protocol';
-import { MAX_EXPIRY_SECONDS, type CeremonyEngine } from '../ceremonies/engine';
+import type { CeremonyEngine } from '../ceremonies/engine';
 import type { Enrollment } from '../enroll/enrollment';
 import type { Store } from '../store/store';
 import { TargetError } from '../targets/target-card';
-import { initializeTarget, signingKey, targetKeys, type PkaInitOptions } from '../targets/target-admin';
+import {
+  initializeTarget,
+  signingKey,
+  targetKeys,
+  type PkaInitOptions,
+} from '../targets/target-admin';
 import type { TargetService } from '../targets/target-service';
 import { HttpError, readJson, sendJson } from './http-util';
+import { ceremonySchema, initSchema, parse, pkaSchema, signSchema, tokenSchema } from './schemas';
 import { streamCeremony } from './sse';
 
 /** What the routes need. */
@@ -26,144 +30,200 @@ export type ApiDeps = {
   readonly invite: () => { url: string; fingerprint: string | undefined };
 };
 
-const nameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,99}$/, 'use 1–100 letters, digits, space . _ @ -');
-const hex = (max: number) => z.string().max(2 * max).regex(/^(?:[0-9a-fA-F]{2})+$/, 'must be hex');
-
-const initSchema = z.strictObject({
-  m: z.int().min(1).max(90),
-  n: z.int().min(1).max(90),
-  soPin: z.string().regex(/^[0-9A-Fa-f]{16}$/, 'SO-PIN must be 16 hex digits').optional(),
-  replaceableKeys: z.boolean().optional(),
-  pkaAndPin: z.boolean().optional(),
-  userPin: z.string().min(6).max(16).optional(),
-  dkekShares: z.int().min(0).max(255).optional(),
-}).refine((o) => o.n <= o.m, { message: 'n must not exceed m', path: ['n'] });
-
-const tokenSchema = z.strictObject({
-  target: z.string(),
-  name: nameSchema,
-  expiresInSeconds: z.int().min(60).max(30 * 86_400).optional(),
-});
-const pkaSchema = z.strictObject({ name: nameSchema, pka: hex(16 * 1024) });
-const ceremonySchema = z.strictObject({
-  target: z.string(),
-  purpose: displayTextSchema(500),
-  requester: displayTextSchema(200),
-  expiresInSeconds: z.int().min(10).max(MAX_EXPIRY_SECONDS).optional(),
-});
-const signSchema = z.strictObject({
-  key: z.string().min(1).max(64),
-  digests: z.array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'SHA-256 digest expected')).min(1).max(1000),
-});
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new HttpError(400, `${i && i.path.length ? `${i.path.join('.')}: ` : ''}${i?.message ?? 'invalid request'}`);
-  }
-  return r.data;
-}
-
 function target(deps: ApiDeps, name: string): TargetService {
   const t = deps.targets.get(name);
   if (!t) throw new HttpError(404, `unknown target "${name}"`);
   return t;
 }
 
-type Handler = (deps: ApiDeps, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void>;
+type Handler = (
+  deps: ApiDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: string[],
+) => Promise<void>;
 
 const routes: Array<[string, RegExp, Handler]> = [
-  ['GET', /^\/api\/targets$/, async (d, _q, res) => {
-    const out = [];
-    for (const t of d.targets.values()) out.push(await t.status());
-    sendJson(res, 200, { targets: out });
-  }],
-  ['GET', /^\/api\/targets\/([^/]+)$/, async (d, _q, res, [name]) => {
-    const t = target(d, name!);
-    const custodians = d.store.custodians.forTarget(t.name).map((c) => ({
-      id: c.id, name: c.name, keyChr: c.keyChr, keyId: c.keyId ?? null,
-      enrolled: c.hasCredential, enrolledAt: c.enrolledAt,
-    }));
-    sendJson(res, 200, { ...(await t.status()), custodians });
-  }],
-  ['POST', /^\/api\/targets\/([^/]+)\/initialize$/, async (d, req, res, [name]) => {
-    const body = parse(initSchema, await readJson(req));
-    // Drop absent options (exactOptionalPropertyTypes: never pass undefined on).
-    const opts = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
-    const r = await initializeTarget(d.store, target(d, name!), opts as PkaInitOptions);
-    sendJson(res, 200, { ...r.status, ...(r.soPin ? { soPin: r.soPin } : {}) });
-  }],
-  ['GET', /^\/api\/targets\/([^/]+)\/keys$/, async (d, _q, res, [name]) => {
-    sendJson(res, 200, { keys: await targetKeys(target(d, name!)) });
-  }],
-  ['GET', /^\/api\/targets\/([^/]+)\/keys\/([^/]+)$/, async (d, _q, res, [name, key]) => {
-    sendJson(res, 200, await signingKey(target(d, name!), decodeURIComponent(key!)));
-  }],
-  ['POST', /^\/api\/targets\/([^/]+)\/sign$/, async (d, req, res, [name]) => {
-    const body = parse(signSchema, await readJson(req));
-    const t = target(d, name!);
-    const key = await signingKey(t, body.key);
-    const signatures: string[] = [];
-    try {
-      for (const digest of body.digests) signatures.push(toHex(await t.signWithinUnlock(key.id, fromHex(digest))));
-    } catch (e) {
-      if (e instanceof TargetError && signatures.length > 0) {
-        return sendJson(res, 409, { error: e.message, code: e.code, signatures });
+  [
+    'GET',
+    /^\/api\/targets$/,
+    async (d, _q, res) => {
+      const out = [];
+      for (const t of d.targets.values()) out.push(await t.status());
+      sendJson(res, 200, { targets: out });
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/targets\/([^/]+)$/,
+    async (d, _q, res, [name]) => {
+      const t = target(d, name!);
+      const custodians = d.store.custodians.forTarget(t.name).map((c) => ({
+        id: c.id,
+        name: c.name,
+        keyChr: c.keyChr,
+        keyId: c.keyId ?? null,
+        enrolled: c.hasCredential,
+        enrolledAt: c.enrolledAt,
+      }));
+      sendJson(res, 200, { ...(await t.status()), custodians });
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/targets\/([^/]+)\/initialize$/,
+    async (d, req, res, [name]) => {
+      const body = parse(initSchema, await readJson(req));
+      // Drop absent options (exactOptionalPropertyTypes: never pass undefined on).
+      const opts = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+      const r = await initializeTarget(d.store, target(d, name!), opts as PkaInitOptions);
+      sendJson(res, 200, { ...r.status, ...(r.soPin ? { soPin: r.soPin } : {}) });
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/targets\/([^/]+)\/keys$/,
+    async (d, _q, res, [name]) => {
+      sendJson(res, 200, { keys: await targetKeys(target(d, name!)) });
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/targets\/([^/]+)\/keys\/([^/]+)$/,
+    async (d, _q, res, [name, key]) => {
+      sendJson(res, 200, await signingKey(target(d, name!), decodeURIComponent(key!)));
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/targets\/([^/]+)\/sign$/,
+    async (d, req, res, [name]) => {
+      const body = parse(signSchema, await readJson(req));
+      const t = target(d, name!);
+      const key = await signingKey(t, body.key);
+      const signatures: string[] = [];
+      try {
+        for (const digest of body.digests)
+          signatures.push(toHex(await t.signWithinUnlock(key.id, fromHex(digest))));
+      } catch (e) {
+        if (e instanceof TargetError && signatures.length > 0) {
+          return sendJson(res, 409, { error: e.message, code: e.code, signatures });
+        }
+        throw e;
       }
-      throw e;
-    }
-    d.store.audit.append('signed', {
-      target: t.name, keyId: key.id, count: signatures.length,
-      digests: body.digests.map((x) => x.toLowerCase()),
-      ceremonyId: t.unlocked?.ceremonyId ?? '',
-    });
-    sendJson(res, 200, { keyId: key.id, signatures, unlocked: t.unlocked ?? null });
-  }],
-  ['POST', /^\/api\/targets\/([^/]+)\/lock$/, async (d, _q, res, [name]) => {
-    const t = target(d, name!);
-    await t.lock('admin');
-    d.store.audit.append('target-reset', { target: t.name, by: 'admin' });
-    sendJson(res, 200, await t.status());
-  }],
-  ['POST', /^\/api\/targets\/([^/]+)\/custodians$/, async (d, req, res, [name]) => {
-    const body = parse(pkaSchema, await readJson(req));
-    const c = await d.enrollment.registerPka(name!, body.name, fromHex(body.pka));
-    const { token, expiresAt } = d.enrollment.createToken(c.target, c.name, undefined, c.id);
-    sendJson(res, 201, { custodian: { id: c.id, name: c.name, keyChr: c.keyChr }, invite: { ...d.invite(), token, expiresAt } });
-  }],
-  ['POST', /^\/api\/enrollments$/, async (d, req, res) => {
-    const body = parse(tokenSchema, await readJson(req));
-    const { token, expiresAt } = d.enrollment.createToken(body.target, body.name, body.expiresInSeconds);
-    sendJson(res, 201, { target: body.target, name: body.name, ...d.invite(), token, expiresAt });
-  }],
-  ['GET', /^\/api\/ceremonies$/, async (d, _q, res) => sendJson(res, 200, { ceremonies: d.engine.list() })],
-  ['POST', /^\/api\/ceremonies$/, async (d, req, res) => {
-    const body = parse(ceremonySchema, await readJson(req));
-    const snap = await d.engine.request({
-      target: body.target, purpose: body.purpose, requester: body.requester,
-      ...(body.expiresInSeconds === undefined ? {} : { expiresInSeconds: body.expiresInSeconds }),
-    });
-    sendJson(res, 201, snap);
-  }],
-  ['GET', /^\/api\/ceremonies\/([^/]+)$/, async (d, _q, res, [id]) => {
-    const snap = d.engine.get(id!);
-    if (!snap) throw new HttpError(404, `no ceremony ${id}`);
-    sendJson(res, 200, snap);
-  }],
-  ['GET', /^\/api\/ceremonies\/([^/]+)\/events$/, async (d, req, res, [id]) => streamCeremony(d.engine, id!, req, res)],
-  ['POST', /^\/api\/ceremonies\/([^/]+)\/cancel$/, async (d, _q, res, [id]) => {
-    sendJson(res, 200, await d.engine.cancel(id!, 'admin'));
-  }],
-  ['GET', /^\/api\/audit$/, async (d, req, res) => {
-    const limit = Math.min(1000, Math.max(1, Number(new URL(req.url ?? '/', 'http://x').searchParams.get('limit') ?? 100) || 100));
-    const v = d.store.audit.verify();
-    sendJson(res, 200, { verified: v.ok ? v.value : null, error: v.ok ? null : v.error, entries: d.store.audit.tail(limit) });
-  }],
+      d.store.audit.append('signed', {
+        target: t.name,
+        keyId: key.id,
+        count: signatures.length,
+        digests: body.digests.map((x) => x.toLowerCase()),
+        ceremonyId: t.unlocked?.ceremonyId ?? '',
+      });
+      sendJson(res, 200, { keyId: key.id, signatures, unlocked: t.unlocked ?? null });
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/targets\/([^/]+)\/lock$/,
+    async (d, _q, res, [name]) => {
+      const t = target(d, name!);
+      await t.lock('admin');
+      d.store.audit.append('target-reset', { target: t.name, by: 'admin' });
+      sendJson(res, 200, await t.status());
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/targets\/([^/]+)\/custodians$/,
+    async (d, req, res, [name]) => {
+      const body = parse(pkaSchema, await readJson(req));
+      const c = await d.enrollment.registerPka(name!, body.name, fromHex(body.pka));
+      const { token, expiresAt } = d.enrollment.createToken(c.target, c.name, undefined, c.id);
+      sendJson(res, 201, {
+        custodian: { id: c.id, name: c.name, keyChr: c.keyChr },
+        invite: { ...d.invite(), token, expiresAt },
+      });
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/enrollments$/,
+    async (d, req, res) => {
+      const body = parse(tokenSchema, await readJson(req));
+      const { token, expiresAt } = d.enrollment.createToken(
+        body.target,
+        body.name,
+        body.expiresInSeconds,
+      );
+      sendJson(res, 201, { target: body.target, name: body.name, ...d.invite(), token, expiresAt });
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/ceremonies$/,
+    async (d, _q, res) => sendJson(res, 200, { ceremonies: d.engine.list() }),
+  ],
+  [
+    'POST',
+    /^\/api\/ceremonies$/,
+    async (d, req, res) => {
+      const body = parse(ceremonySchema, await readJson(req));
+      const snap = await d.engine.request({
+        target: body.target,
+        purpose: body.purpose,
+        requester: body.requester,
+        ...(body.expiresInSeconds === undefined ? {} : { expiresInSeconds: body.expiresInSeconds }),
+      });
+      sendJson(res, 201, snap);
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/ceremonies\/([^/]+)$/,
+    async (d, _q, res, [id]) => {
+      const snap = d.engine.get(id!);
+      if (!snap) throw new HttpError(404, `no ceremony ${id}`);
+      sendJson(res, 200, snap);
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/ceremonies\/([^/]+)\/events$/,
+    async (d, req, res, [id]) => streamCeremony(d.engine, id!, req, res),
+  ],
+  [
+    'POST',
+    /^\/api\/ceremonies\/([^/]+)\/cancel$/,
+    async (d, _q, res, [id]) => {
+      sendJson(res, 200, await d.engine.cancel(id!, 'admin'));
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/audit$/,
+    async (d, req, res) => {
+      const limit = Math.min(
+        1000,
+        Math.max(
+          1,
+          Number(new URL(req.url ?? '/', 'http://x').searchParams.get('limit') ?? 100) || 100,
+        ),
+      );
+      const v = d.store.audit.verify();
+      sendJson(res, 200, {
+        verified: v.ok ? v.value : null,
+        error: v.ok ? null : v.error,
+        entries: d.store.audit.tail(limit),
+      });
+    },
+  ],
 ];
 
 /** Finds and runs the route for a request; false when none matches the path. */
-export async function route(deps: ApiDeps, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+export async function route(
+  deps: ApiDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   let pathMatched = false;
   for (const [method, re, handler] of routes) {
@@ -171,7 +231,12 @@ export async function route(deps: ApiDeps, req: IncomingMessage, res: ServerResp
     if (!m) continue;
     pathMatched = true;
     if (method !== req.method) continue;
-    await handler(deps, req, res, m.slice(1).map((p) => decodeURIComponent(p)));
+    await handler(
+      deps,
+      req,
+      res,
+      m.slice(1).map((p) => decodeURIComponent(p)),
+    );
     return true;
   }
   if (pathMatched) throw new HttpError(405, `method ${req.method ?? '?'} not allowed on ${path}`);

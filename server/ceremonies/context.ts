@@ -74,7 +74,10 @@ export type Runtime = {
   readonly byCustodian: Map<string, string>;
   timer: NodeJS.Timeout | undefined;
   /** offerId → the decision processed (canonical JSON) and the result sent, for idempotent resends. */
-  readonly decided: Map<string, { readonly decision: string; readonly result: ResultMessage | undefined }>;
+  readonly decided: Map<
+    string,
+    { readonly decision: string; readonly result: ResultMessage | undefined }
+  >;
 };
 
 /** Shared engine state and helpers. */
@@ -190,7 +193,8 @@ export class CeremonyContext {
 
   /** Sends the current offer to one custodian if the ceremony is open and they have not answered. */
   offerTo(c: CeremonyRecord, custodian: Custodian): boolean {
-    if (c.state !== 'open' || c.challenge === undefined || custodian.keyId === undefined) return false;
+    if (c.state !== 'open' || c.challenge === undefined || custodian.keyId === undefined)
+      return false;
     if (!this.link.isConnected(custodian.id)) return false;
     const answered = this.store.ceremonies
       .approvals(c.id, c.epoch)

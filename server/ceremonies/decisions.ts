@@ -24,7 +24,13 @@ import type { CeremonyContext, Runtime } from './context';
 
 type Refusal = { sw: number; reason: string };
 
-function sendError(ctx: CeremonyContext, to: string, code: ErrorCode, message: string, msg: DecisionMessage) {
+function sendError(
+  ctx: CeremonyContext,
+  to: string,
+  code: ErrorCode,
+  message: string,
+  msg: DecisionMessage,
+) {
   ctx.link.send(to, {
     v: PROTOCOL_VERSION,
     type: 'error',
@@ -45,7 +51,10 @@ function signatureFrom(
 ): { plain: Uint8Array } | Refusal {
   const last = results[0]!;
   if ('blocked' in last) {
-    return { sw: last.blocked.sw, reason: `custodian firewall blocked the script: ${last.blocked.reason}` };
+    return {
+      sw: last.blocked.sw,
+      reason: `custodian firewall blocked the script: ${last.blocked.reason}`,
+    };
   }
   const rapdu = fromHex(last.rapdu);
   const sw = (rapdu[rapdu.length - 2]! << 8) | rapdu[rapdu.length - 1]!;
@@ -127,7 +136,13 @@ export async function handleDecision(
     }
     // The script has one APDU; a client stops after a blocked step, so never fewer than one.
     if (d.results.length !== 1) {
-      return sendError(ctx, custodianId, 'results-mismatch', 'expected one result for the one script APDU', msg);
+      return sendError(
+        ctx,
+        custodianId,
+        'results-mismatch',
+        'expected one result for the one script APDU',
+        msg,
+      );
     }
     const sig = signatureFrom(ctx, d.results, c, cu, chain.device.body.chrBytes);
     let sw: number;

@@ -174,7 +174,8 @@ export class CeremonyEngine {
     const ms = Math.max(0, Date.parse(c.expiresAt) - this.ctx.clock().getTime());
     rt.timer = setTimeout(() => {
       const now = this.ctx.store.ceremonies.get(id);
-      if (now?.state === 'open') this.ctx.finish(id, 'expired', 'quorum not reached in time', 'ceremony-expired');
+      if (now?.state === 'open')
+        this.ctx.finish(id, 'expired', 'quorum not reached in time', 'ceremony-expired');
     }, ms);
     rt.timer.unref();
   }
@@ -238,7 +239,8 @@ export class CeremonyEngine {
     if (!c) return;
     if (c.state === 'quorum') {
       // docs/protocol.md §6: the server ending the unlock completes it; losing the card fails it.
-      if (reason === 'connection-lost') this.ctx.finish(c.id, 'failed', RESET_TEXT[reason], 'ceremony-failed');
+      if (reason === 'connection-lost')
+        this.ctx.finish(c.id, 'failed', RESET_TEXT[reason], 'ceremony-failed');
       else this.ctx.finish(c.id, 'completed', RESET_TEXT[reason], 'ceremony-completed');
     } else if (reason === 'closed') {
       // Shutdown: leave it open; the next start re-opens it with a new challenge.
@@ -255,7 +257,10 @@ export class CeremonyEngine {
     try {
       const epoch = await ctx.target(c.target).run(async (card, chain) => {
         if (chain.deviceId !== c.deviceId) {
-          throw new CeremonyError('invalid', `target device is now ${chain.deviceId}, not ${c.deviceId}`);
+          throw new CeremonyError(
+            'invalid',
+            `target device is now ${chain.deviceId}, not ${c.deviceId}`,
+          );
         }
         const status = await card.pkaStatus();
         if (!status) throw new CeremonyError('not-pka', 'target is no longer set up for PKA');

@@ -18,7 +18,11 @@ import type { DeviceChain } from '../targets/target-card';
  * (the card hashes with SHA-256). The client's firewall accepts exactly this shape (reference
  * §12.1), so the server never asks for anything but this one signature.
  */
-export function approvalScript(keyId: number, deviceChr: Uint8Array, challenge: Uint8Array): string[] {
+export function approvalScript(
+  keyId: number,
+  deviceChr: Uint8Array,
+  challenge: Uint8Array,
+): string[] {
   const input = buildPkaSignatureInput(deviceChr, challenge);
   const cmd = signCommand(keyId, ALGO.ECDSA_SHA256, input);
   if (!cmd.ok) throw new Error(cmd.error.message);

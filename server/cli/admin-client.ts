@@ -14,7 +14,11 @@ import { loadConfig } from '../config';
 import { UsageError } from './errors';
 
 /** Where and how to reach the server. */
-export type ServerTarget = { readonly url: string; readonly token: string; readonly ca: string | undefined };
+export type ServerTarget = {
+  readonly url: string;
+  readonly token: string;
+  readonly ca: string | undefined;
+};
 
 /** Common connection options of admin commands. */
 export type ConnectionOptions = {
@@ -34,7 +38,9 @@ export function resolveServer(o: ConnectionOptions): ServerTarget {
     const c = loadConfig(o.config);
     if (!c.ok) throw new UsageError(c.error.message);
     dataDir ??= c.value.dataDir;
-    const host = ['0.0.0.0', '::'].includes(c.value.listen.host) ? '127.0.0.1' : c.value.listen.host;
+    const host = ['0.0.0.0', '::'].includes(c.value.listen.host)
+      ? '127.0.0.1'
+      : c.value.listen.host;
     url ??= `${c.value.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${c.value.listen.port}`;
     const tls = c.value.tls;
     if (ca === undefined && tls !== undefined) {
@@ -42,11 +48,14 @@ export function resolveServer(o: ConnectionOptions): ServerTarget {
       if (existsSync(cert)) ca = readFileSync(cert, 'utf8');
     }
   }
-  if (url === undefined) throw new UsageError('say where the server is: --config FILE or --server URL');
-  if (!/^https?:\/\/[^\s/]+\/?$/.test(url)) throw new UsageError(`server URL ${url} must look like https://host:port`);
+  if (url === undefined)
+    throw new UsageError('say where the server is: --config FILE or --server URL');
+  if (!/^https?:\/\/[^\s/]+\/?$/.test(url))
+    throw new UsageError(`server URL ${url} must look like https://host:port`);
   let token = o.adminToken;
   if (token === undefined) {
-    if (dataDir === undefined) throw new UsageError('no admin token: give --admin-token, --data-dir or --config');
+    if (dataDir === undefined)
+      throw new UsageError('no admin token: give --admin-token, --data-dir or --config');
     try {
       token = readAdminToken(dataDir);
     } catch (e) {
@@ -68,10 +77,18 @@ export class ApiError extends Error {
   }
 }
 
-function open(t: ServerTarget, method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+function open(
+  t: ServerTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<IncomingMessage> {
   const u = new URL(path, `${t.url}/`);
   const data = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = { authorization: `Bearer ${t.token}`, accept: 'application/json' };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${t.token}`,
+    accept: 'application/json',
+  };
   if (data !== undefined) headers['content-type'] = 'application/json';
   return new Promise((resolve, reject) => {
     const opts = { method, headers, ...(t.ca === undefined ? {} : { ca: t.ca }) };
@@ -82,7 +99,12 @@ function open(t: ServerTarget, method: string, path: string, body?: unknown): Pr
 }
 
 /** Sends a JSON request and returns the parsed answer; non-2xx answers throw ApiError. */
-export async function api<T>(t: ServerTarget, method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T>(
+  t: ServerTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const res = await open(t, method, path, body);
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
@@ -91,7 +113,11 @@ export async function api<T>(t: ServerTarget, method: string, path: string, body
   try {
     json = text.length > 0 ? JSON.parse(text) : {};
   } catch {
-    throw new ApiError(res.statusCode ?? 0, `server answered ${res.statusCode} with non-JSON`, text);
+    throw new ApiError(
+      res.statusCode ?? 0,
+      `server answered ${res.statusCode} with non-JSON`,
+      text,
+    );
   }
   const status = res.statusCode ?? 0;
   if (status < 200 || status >= 300) {
@@ -102,7 +128,11 @@ export async function api<T>(t: ServerTarget, method: string, path: string, body
 }
 
 /** Reads server-sent events of `path`, calling `onData` with each event's parsed data. */
-export async function events(t: ServerTarget, path: string, onData: (data: unknown) => void): Promise<void> {
+export async function events(
+  t: ServerTarget,
+  path: string,
+  onData: (data: unknown) => void,
+): Promise<void> {
   const res = await open(t, 'GET', path);
   if ((res.statusCode ?? 0) !== 200) {
     const chunks: Buffer[] = [];
@@ -122,7 +152,11 @@ export async function events(t: ServerTarget, path: string, onData: (data: unkno
     while ((i = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, i);
       buffer = buffer.slice(i + 2);
-      const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+      const data = block
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice(6))
+        .join('\n');
       if (data) onData(JSON.parse(data));
     }
   }

@@ -21,7 +21,12 @@ type Snapshot = {
 
 const FINAL = new Set(['completed', 'expired', 'cancelled', 'failed']);
 
-function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
+function intOption(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
     throw new UsageError(`--${name} must be an integer ${min}–${max}`);
@@ -32,43 +37,76 @@ function intOption(value: string | undefined, name: string, min: number, max: nu
 function line(s: Snapshot): string {
   const p = s.progress;
   const who = p.approvedBy.length > 0 ? ` (${p.approvedBy.join(', ')})` : '';
-  const extra = s.unlocked ? `, unlocked until ${s.unlocked.until}, ${s.unlocked.signaturesLeft} signatures left` : '';
+  const extra = s.unlocked
+    ? `, unlocked until ${s.unlocked.until}, ${s.unlocked.signaturesLeft} signatures left`
+    : '';
   const reason = s.reason ? ` — ${s.reason}` : '';
   return `${s.id} ${s.state}: ${p.authenticated}/${s.quorum.n} authenticated${who}${extra}${reason}\n`;
 }
 
 /** `target init`. */
 export async function targetInit(
-  o: ConnectionOptions & { target: string; m: string; n: string; soPin?: string; replaceableKeys?: boolean },
+  o: ConnectionOptions & {
+    target: string;
+    m: string;
+    n: string;
+    soPin?: string;
+    replaceableKeys?: boolean;
+  },
   io: CliIo,
 ) {
   const m = intOption(o.m, 'm', 1, 90)!;
   const n = intOption(o.n, 'n', 1, 90)!;
   if (n > m) throw new UsageError('--n (required) must not exceed --m (keys)');
   const r = await api<{ deviceId: string; pka: unknown; soPin?: string }>(
-    resolveServer(o), 'POST', `/api/targets/${encodeURIComponent(o.target)}/initialize`,
-    { m, n, ...(o.soPin === undefined ? {} : { soPin: o.soPin }), ...(o.replaceableKeys ? { replaceableKeys: true } : {}) },
+    resolveServer(o),
+    'POST',
+    `/api/targets/${encodeURIComponent(o.target)}/initialize`,
+    {
+      m,
+      n,
+      ...(o.soPin === undefined ? {} : { soPin: o.soPin }),
+      ...(o.replaceableKeys ? { replaceableKeys: true } : {}),
+    },
   );
-  io.out(`target ${o.target} (device ${r.deviceId}) initialized for ${n}-of-${m} public key authentication\n`);
+  io.out(
+    `target ${o.target} (device ${r.deviceId}) initialized for ${n}-of-${m} public key authentication\n`,
+  );
   if (r.soPin) io.out(`SO-PIN (generated, shown once — store it safely): ${r.soPin}\n`);
 }
 
 /** `target status`. */
-export async function targetStatus(o: ConnectionOptions & { target: string; json?: boolean }, io: CliIo) {
+export async function targetStatus(
+  o: ConnectionOptions & { target: string; json?: boolean },
+  io: CliIo,
+) {
   type Status = {
-    name: string; deviceId?: string; connected: boolean;
+    name: string;
+    deviceId?: string;
+    connected: boolean;
     pka?: { m: number; missing: number; n: number; authenticated: number };
     unlocked?: { ceremonyId: string; until: string; signaturesLeft: number };
     custodians: Array<{ name: string; keyChr: string; enrolled: boolean }>;
   };
-  const s = await api<Status>(resolveServer(o), 'GET', `/api/targets/${encodeURIComponent(o.target)}`);
+  const s = await api<Status>(
+    resolveServer(o),
+    'GET',
+    `/api/targets/${encodeURIComponent(o.target)}`,
+  );
   if (o.json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
   io.out(`target ${s.name}: ${s.connected ? `device ${s.deviceId}` : 'not reachable'}\n`);
   if (s.pka) {
-    io.out(`  PKA ${s.pka.n}-of-${s.pka.m}: ${s.pka.m - s.pka.missing} registered, ${s.pka.authenticated} authenticated now\n`);
+    io.out(
+      `  PKA ${s.pka.n}-of-${s.pka.m}: ${s.pka.m - s.pka.missing} registered, ${s.pka.authenticated} authenticated now\n`,
+    );
   } else if (s.connected) io.out('  not set up for PKA\n');
-  io.out(s.unlocked ? `  UNLOCKED by ${s.unlocked.ceremonyId} until ${s.unlocked.until} (${s.unlocked.signaturesLeft} signatures left)\n` : '  locked\n');
-  for (const c of s.custodians) io.out(`  custodian ${c.name}: key ${c.keyChr}${c.enrolled ? '' : ' (not yet connected)'}\n`);
+  io.out(
+    s.unlocked
+      ? `  UNLOCKED by ${s.unlocked.ceremonyId} until ${s.unlocked.until} (${s.unlocked.signaturesLeft} signatures left)\n`
+      : '  locked\n',
+  );
+  for (const c of s.custodians)
+    io.out(`  custodian ${c.name}: key ${c.keyChr}${c.enrolled ? '' : ' (not yet connected)'}\n`);
 }
 
 /** `target lock`. */
@@ -77,7 +115,10 @@ export async function targetLock(o: ConnectionOptions & { target: string }, io: 
   io.out(`target ${o.target} reset; every authentication is gone\n`);
 }
 
-function printInvite(io: CliIo, inv: { url: string; fingerprint?: string; token: string; expiresAt: string }) {
+function printInvite(
+  io: CliIo,
+  inv: { url: string; fingerprint?: string; token: string; expiresAt: string },
+) {
   io.out(`server URL:       ${inv.url}\n`);
   io.out(`TLS fingerprint:  ${inv.fingerprint ?? '(none: plain ws on loopback)'}\n`);
   io.out(`enrollment token: ${inv.token}\n`);
@@ -85,28 +126,43 @@ function printInvite(io: CliIo, inv: { url: string; fingerprint?: string; token:
 }
 
 /** `enroll create`. */
-export async function enrollCreate(o: ConnectionOptions & { target: string; name: string; expires?: string }, io: CliIo) {
+export async function enrollCreate(
+  o: ConnectionOptions & { target: string; name: string; expires?: string },
+  io: CliIo,
+) {
   const expiresInSeconds = intOption(o.expires, 'expires', 60, 30 * 86_400);
   const r = await api<{ url: string; fingerprint?: string; token: string; expiresAt: string }>(
-    resolveServer(o), 'POST', '/api/enrollments',
-    { target: o.target, name: o.name, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) },
+    resolveServer(o),
+    'POST',
+    '/api/enrollments',
+    {
+      target: o.target,
+      name: o.name,
+      ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+    },
   );
   io.out(`invite for ${o.name} at target ${o.target}:\n`);
   printInvite(io, r);
 }
 
 /** `enroll pka`. */
-export async function enrollPka(o: ConnectionOptions & { target: string; name: string; pka: string }, io: CliIo) {
+export async function enrollPka(
+  o: ConnectionOptions & { target: string; name: string; pka: string },
+  io: CliIo,
+) {
   let bytes: Buffer;
   try {
     bytes = readFileSync(o.pka);
   } catch (e) {
     throw new UsageError(`cannot read ${o.pka}: ${(e as Error).message}`);
   }
-  const r = await api<{ custodian: { keyChr: string }; invite: { url: string; fingerprint?: string; token: string; expiresAt: string } }>(
-    resolveServer(o), 'POST', `/api/targets/${encodeURIComponent(o.target)}/custodians`,
-    { name: o.name, pka: bytes.toString('hex') },
-  );
+  const r = await api<{
+    custodian: { keyChr: string };
+    invite: { url: string; fingerprint?: string; token: string; expiresAt: string };
+  }>(resolveServer(o), 'POST', `/api/targets/${encodeURIComponent(o.target)}/custodians`, {
+    name: o.name,
+    pka: bytes.toString('hex'),
+  });
   io.out(`key ${r.custodian.keyChr} of ${o.name} verified and registered at target ${o.target}\n`);
   io.out('invite (the custodian connects with the same .pka):\n');
   printInvite(io, r.invite);
@@ -114,20 +170,33 @@ export async function enrollPka(o: ConnectionOptions & { target: string; name: s
 
 /** `ceremony request`. */
 export async function ceremonyRequest(
-  o: ConnectionOptions & { target: string; purpose: string; requester: string; expires?: string; json?: boolean },
+  o: ConnectionOptions & {
+    target: string;
+    purpose: string;
+    requester: string;
+    expires?: string;
+    json?: boolean;
+  },
   io: CliIo,
 ) {
   const expiresInSeconds = intOption(o.expires, 'expires', 10, 3600);
   const s = await api<Snapshot>(resolveServer(o), 'POST', '/api/ceremonies', {
-    target: o.target, purpose: o.purpose, requester: o.requester,
+    target: o.target,
+    purpose: o.purpose,
+    requester: o.requester,
     ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
   });
   if (o.json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
-  io.out(`ceremony ${s.id} opened at ${s.target}: ${s.quorum.n} of ${s.quorum.m} custodians needed, expires ${s.expiresAt}\n`);
+  io.out(
+    `ceremony ${s.id} opened at ${s.target}: ${s.quorum.n} of ${s.quorum.m} custodians needed, expires ${s.expiresAt}\n`,
+  );
 }
 
 /** `ceremony status`. */
-export async function ceremonyStatus(o: ConnectionOptions & { id: string; watch?: boolean; json?: boolean }, io: CliIo) {
+export async function ceremonyStatus(
+  o: ConnectionOptions & { id: string; watch?: boolean; json?: boolean },
+  io: CliIo,
+) {
   const server = resolveServer(o);
   const path = `/api/ceremonies/${encodeURIComponent(o.id)}`;
   const show = (s: Snapshot) => io.out(o.json ? `${JSON.stringify(s)}\n` : line(s));
@@ -142,18 +211,31 @@ export async function ceremonyStatus(o: ConnectionOptions & { id: string; watch?
 
 /** `ceremony cancel`. */
 export async function ceremonyCancel(o: ConnectionOptions & { id: string }, io: CliIo) {
-  const s = await api<Snapshot>(resolveServer(o), 'POST', `/api/ceremonies/${encodeURIComponent(o.id)}/cancel`);
+  const s = await api<Snapshot>(
+    resolveServer(o),
+    'POST',
+    `/api/ceremonies/${encodeURIComponent(o.id)}/cancel`,
+  );
   io.out(line(s));
 }
 
 /** `audit`. */
-export async function auditShow(o: ConnectionOptions & { limit?: string; json?: boolean }, io: CliIo) {
+export async function auditShow(
+  o: ConnectionOptions & { limit?: string; json?: boolean },
+  io: CliIo,
+) {
   const limit = intOption(o.limit, 'limit', 1, 1000) ?? 50;
-  const r = await api<{ verified: { entries: number; head: string } | null; error: { message: string } | null; entries: Array<{ seq: number; time: string; event: string; data: unknown }> }>(
-    resolveServer(o), 'GET', `/api/audit?limit=${limit}`,
-  );
+  const r = await api<{
+    verified: { entries: number; head: string } | null;
+    error: { message: string } | null;
+    entries: Array<{ seq: number; time: string; event: string; data: unknown }>;
+  }>(resolveServer(o), 'GET', `/api/audit?limit=${limit}`);
   if (o.json) return io.out(`${JSON.stringify(r, null, 2)}\n`);
   for (const e of r.entries) io.out(`${e.seq} ${e.time} ${e.event} ${JSON.stringify(e.data)}\n`);
-  io.out(r.verified ? `audit chain intact: ${r.verified.entries} entries, head ${r.verified.head.slice(0, 16)}…\n` : `AUDIT CHAIN BROKEN: ${r.error?.message}\n`);
+  io.out(
+    r.verified
+      ? `audit chain intact: ${r.verified.entries} entries, head ${r.verified.head.slice(0, 16)}…\n`
+      : `AUDIT CHAIN BROKEN: ${r.error?.message}\n`,
+  );
   if (!r.verified) throw new Error('audit chain verification failed');
 }

@@ -51,57 +51,96 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
 
-  program.command('serve').description('run the server').requiredOption('--config <file>', 'config file')
-    .action((o: { config: string }) => serve(o, io, deps.openEmulator, deps.stopSignal ?? signals()));
-  program.command('init-config').description('write a default config file')
-    .requiredOption('--out <file>', 'where to write it').option('--force', 'overwrite')
+  program
+    .command('serve')
+    .description('run the server')
+    .requiredOption('--config <file>', 'config file')
+    .action((o: { config: string }) =>
+      serve(o, io, deps.openEmulator, deps.stopSignal ?? signals()),
+    );
+  program
+    .command('init-config')
+    .description('write a default config file')
+    .requiredOption('--out <file>', 'where to write it')
+    .option('--force', 'overwrite')
     .action((o: { out: string; force?: boolean }) => initConfig(o, io));
 
   const target = program.command('target').description('manage target HSMs');
-  connection(target.command('init').description('initialize a target for n-of-m PKA (WIPES the device)'))
-    .requiredOption('--target <name>').requiredOption('--m <keys>', 'number of custodian keys')
+  connection(
+    target.command('init').description('initialize a target for n-of-m PKA (WIPES the device)'),
+  )
+    .requiredOption('--target <name>')
+    .requiredOption('--m <keys>', 'number of custodian keys')
     .requiredOption('--n <required>', 'keys required to unlock')
     .option('--so-pin <hex16>', 'SO-PIN, 16 hex digits (default: generated and printed once)')
     .option('--replaceable-keys', 'allow replacing registered keys later')
     .action((o) => targetInit(o, io));
   connection(target.command('status').description('PKA status, unlock state and custodians'))
-    .requiredOption('--target <name>').option('--json')
+    .requiredOption('--target <name>')
+    .option('--json')
     .action((o) => targetStatus(o, io));
   connection(target.command('lock').description('reset the target now (ends any unlock)'))
-    .requiredOption('--target <name>').action((o) => targetLock(o, io));
+    .requiredOption('--target <name>')
+    .action((o) => targetLock(o, io));
 
   const enroll = program.command('enroll').description('enroll custodians');
   connection(enroll.command('create').description('create a single-use invite for a custodian'))
-    .requiredOption('--target <name>').requiredOption('--name <custodian>')
+    .requiredOption('--target <name>')
+    .requiredOption('--name <custodian>')
     .option('--expires <seconds>', 'token lifetime (default 7 days)')
     .action((o) => enrollCreate(o, io));
-  connection(enroll.command('pka').description("check and register a custodian's .pka file at the target"))
-    .requiredOption('--target <name>').requiredOption('--name <custodian>').requiredOption('--pka <file>')
+  connection(
+    enroll.command('pka').description("check and register a custodian's .pka file at the target"),
+  )
+    .requiredOption('--target <name>')
+    .requiredOption('--name <custodian>')
+    .requiredOption('--pka <file>')
     .action((o) => enrollPka(o, io));
 
   const ceremony = program.command('ceremony').description('PKA ceremonies');
   connection(ceremony.command('request').description('request a ceremony'))
-    .requiredOption('--target <name>').requiredOption('--purpose <text>').requiredOption('--requester <who>')
-    .option('--expires <seconds>', 'seconds until it expires (max 3600)').option('--json')
+    .requiredOption('--target <name>')
+    .requiredOption('--purpose <text>')
+    .requiredOption('--requester <who>')
+    .option('--expires <seconds>', 'seconds until it expires (max 3600)')
+    .option('--json')
     .action((o) => ceremonyRequest(o, io));
-  connection(ceremony.command('status').description('show (or --watch) a ceremony').argument('<id>'))
-    .option('--watch', 'follow progress until the ceremony ends').option('--json')
+  connection(
+    ceremony.command('status').description('show (or --watch) a ceremony').argument('<id>'),
+  )
+    .option('--watch', 'follow progress until the ceremony ends')
+    .option('--json')
     .action((id: string, o) => ceremonyStatus({ ...o, id }, io));
-  connection(ceremony.command('cancel').description('cancel a ceremony').argument('<id>'))
-    .action((id: string, o) => ceremonyCancel({ ...o, id }, io));
+  connection(ceremony.command('cancel').description('cancel a ceremony').argument('<id>')).action(
+    (id: string, o) => ceremonyCancel({ ...o, id }, io),
+  );
 
-  connection(program.command('sign').description('sign files with a key of an unlocked target').argument('<files...>'))
-    .requiredOption('--target <name>').requiredOption('--key <id|label>')
+  connection(
+    program
+      .command('sign')
+      .description('sign files with a key of an unlocked target')
+      .argument('<files...>'),
+  )
+    .requiredOption('--target <name>')
+    .requiredOption('--key <id|label>')
     .addOption(new Option('--out <dir>', 'output directory').default('signatures'))
-    .action((files: string[], o) => signFiles(resolveServer(o), { target: o.target, key: o.key, out: o.out, files }, io));
+    .action((files: string[], o) =>
+      signFiles(resolveServer(o), { target: o.target, key: o.key, out: o.out, files }, io),
+    );
 
   connection(program.command('audit').description('show and verify the audit chain'))
-    .option('--limit <n>').option('--json').action((o) => auditShow(o, io));
+    .option('--limit <n>')
+    .option('--json')
+    .action((o) => auditShow(o, io));
   return program;
 }
 
 /** Runs the CLI and returns the exit code. */
-export async function main(argv: readonly string[], deps: ServerCliDeps = {}, io: CliIo = processIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  deps: ServerCliDeps = {},
+  io: CliIo = processIo,
+): Promise<number> {
   const program = buildProgram(deps, io);
   try {
     await program.parseAsync([...argv], { from: 'user' });

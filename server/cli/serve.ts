@@ -15,9 +15,12 @@ export type EmulatorOpener = (stateFile: string) => Promise<CardTransport>;
 
 /** `init-config --out F`: writes a default config (refuses to overwrite without --force). */
 export function initConfig(o: { out: string; force?: boolean }, io: CliIo): void {
-  if (existsSync(o.out) && !o.force) throw new UsageError(`${o.out} exists; use --force to overwrite`);
+  if (existsSync(o.out) && !o.force)
+    throw new UsageError(`${o.out} exists; use --force to overwrite`);
   writeFileSync(o.out, `${JSON.stringify(defaultConfig(), null, 2)}\n`, { mode: 0o600 });
-  io.out(`wrote ${o.out}; set the target's reader name (custodian readers lists them) and the trust anchors\n`);
+  io.out(
+    `wrote ${o.out}; set the target's reader name (custodian readers lists them) and the trust anchors\n`,
+  );
 }
 
 /** `serve --config F`: runs until SIGINT/SIGTERM. */
@@ -41,11 +44,13 @@ export async function serve(
     running = await startServer(c.value, deps);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES') throw new UsageError(`cannot listen: ${(e as Error).message}`);
+    if (code === 'EADDRINUSE' || code === 'EACCES')
+      throw new UsageError(`cannot listen: ${(e as Error).message}`);
     throw e;
   }
   io.out(`custodian-server listening on ${running.url} (custodians: ${running.wsUrl})\n`);
-  if (running.fingerprint) io.out(`TLS certificate SHA-256 fingerprint (custodians pin this): ${running.fingerprint}\n`);
+  if (running.fingerprint)
+    io.out(`TLS certificate SHA-256 fingerprint (custodians pin this): ${running.fingerprint}\n`);
   else io.out('plain ws on loopback only (no TLS)\n');
   io.out(`admin token in ${c.value.dataDir}/admin-token\n`);
   await signal;

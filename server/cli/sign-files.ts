@@ -45,12 +45,19 @@ export async function signFiles(
   for (const f of opts.files) {
     if (!existsSync(f) || !statSync(f).isFile()) throw new UsageError(`not a file: ${f}`);
     const name = basename(f);
-    if (names.has(name)) throw new UsageError(`two files are named ${name}; sign them into different --out directories`);
+    if (names.has(name))
+      throw new UsageError(
+        `two files are named ${name}; sign them into different --out directories`,
+      );
     names.add(name);
   }
   mkdirSync(opts.out, { recursive: true });
   const t = encodeURIComponent(opts.target);
-  const key = await api<KeyInfo>(server, 'GET', `/api/targets/${t}/keys/${encodeURIComponent(opts.key)}`);
+  const key = await api<KeyInfo>(
+    server,
+    'GET',
+    `/api/targets/${t}/keys/${encodeURIComponent(opts.key)}`,
+  );
   const entries: ManifestEntry[] = [];
   const total = opts.files.length;
   for (const [i, f] of opts.files.entries()) {
@@ -62,11 +69,19 @@ export async function signFiles(
     const der = Buffer.from(r.signatures[0]!, 'hex');
     // A signature that does not verify is never written: the card or the key lookup is wrong.
     if (!(await verifyFile(f, key.publicKeyPem, der))) {
-      throw new Error(`signature of ${f} does not verify with key ${key.id}; nothing written for it`);
+      throw new Error(
+        `signature of ${f} does not verify with key ${key.id}; nothing written for it`,
+      );
     }
     const name = basename(f);
     writeFileSync(join(opts.out, `${name}.sig`), der);
-    entries.push({ file: name, size: statSync(f).size, sha256, signature: `${name}.sig`, signedAt: new Date().toISOString() });
+    entries.push({
+      file: name,
+      size: statSync(f).size,
+      sha256,
+      signature: `${name}.sig`,
+      signedAt: new Date().toISOString(),
+    });
     io.out(`[${i + 1}/${total}] ${name} signed (sha256 ${sha256.slice(0, 16)}…)\n`);
   }
   writeFileSync(join(opts.out, 'key.pem'), key.publicKeyPem);
@@ -80,5 +95,7 @@ export async function signFiles(
     files: entries,
   };
   writeFileSync(join(opts.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  io.out(`${total} file(s) signed; signatures, key.pem and manifest.json in ${resolve(opts.out)}\n`);
+  io.out(
+    `${total} file(s) signed; signatures, key.pem and manifest.json in ${resolve(opts.out)}\n`,
+  );
 }

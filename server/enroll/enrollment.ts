@@ -56,7 +56,10 @@ export class Enrollment {
   createToken(target: string, name: string, seconds = DEFAULT_TOKEN_SECONDS, custodianId?: string) {
     this.target(target);
     if (custodianId === undefined && this.store.custodians.byName(target, name)) {
-      throw new EnrollmentError('duplicate', `custodian "${name}" is already enrolled at ${target}`);
+      throw new EnrollmentError(
+        'duplicate',
+        `custodian "${name}" is already enrolled at ${target}`,
+      );
     }
     const token = newSecret();
     const now = this.clock();
@@ -83,9 +86,13 @@ export class Enrollment {
   private async registerAtTarget(target: TargetService, checked: CheckedPka, then: () => void) {
     await target.run(async (card) => {
       const status = await card.pkaStatus();
-      if (!status) throw new EnrollmentError('not-pka', `target ${target.name} is not set up for PKA`);
+      if (!status)
+        throw new EnrollmentError('not-pka', `target ${target.name} is not set up for PKA`);
       if (status.missing === 0) {
-        throw new EnrollmentError('target-full', `all ${status.m} keys of target ${target.name} are registered`);
+        throw new EnrollmentError(
+          'target-full',
+          `all ${status.m} keys of target ${target.name} are registered`,
+        );
       }
       const { file } = checked;
       try {
@@ -99,7 +106,10 @@ export class Enrollment {
 
   private refuseDuplicates(target: string, name: string, keyChr: string): void {
     if (this.store.custodians.byName(target, name)) {
-      throw new EnrollmentError('duplicate', `custodian "${name}" is already enrolled at ${target}`);
+      throw new EnrollmentError(
+        'duplicate',
+        `custodian "${name}" is already enrolled at ${target}`,
+      );
     }
     if (this.store.custodians.byKeyChr(target, keyChr)) {
       throw new EnrollmentError('duplicate', `key ${keyChr} is already registered at ${target}`);
@@ -150,15 +160,21 @@ export class Enrollment {
     pka: Uint8Array,
     keyId: number,
   ): Promise<{ custodian: Custodian; credential: string }> {
-    if (!isWellFormedSecret(token)) throw new EnrollmentError('bad-token', 'unknown enrollment token');
+    if (!isWellFormedSecret(token))
+      throw new EnrollmentError('bad-token', 'unknown enrollment token');
     const tokenHash = hashSecret(token);
     const row = this.store.enrollments.get(tokenHash);
     if (!row) throw new EnrollmentError('bad-token', 'unknown enrollment token');
     const fail = (e: EnrollmentError): never => {
-      this.store.audit.append('enrollment-refused', { target: row.target, name: row.name, reason: e.message });
+      this.store.audit.append('enrollment-refused', {
+        target: row.target,
+        name: row.name,
+        reason: e.message,
+      });
       throw e;
     };
-    if (row.usedAt !== undefined) fail(new EnrollmentError('token-used', 'enrollment token already used'));
+    if (row.usedAt !== undefined)
+      fail(new EnrollmentError('token-used', 'enrollment token already used'));
     if (Date.parse(row.expiresAt) <= this.clock().getTime()) {
       fail(new EnrollmentError('token-expired', 'enrollment token expired'));
     }
@@ -180,7 +196,9 @@ export class Enrollment {
     if (row.custodianId !== undefined) {
       const existing = this.store.custodians.get(row.custodianId);
       if (!existing || !bytesEqual(existing.pka, pka)) {
-        return fail(new EnrollmentError('bad-pka', 'this .pka is not the one the administrator registered'));
+        return fail(
+          new EnrollmentError('bad-pka', 'this .pka is not the one the administrator registered'),
+        );
       }
       id = existing.id;
       this.store.db.transaction(() => finish(id))();

@@ -49,7 +49,8 @@ export function checkPka(
     return err({ code: 'untrusted-chain', message: `custodian device chain: ${verdict.message}` });
   }
   const key = verifyKeyAttestation(file.value.request, verdict);
-  if (!key.ok) return err({ code: 'bad-attestation', message: `key attestation: ${key.error.message}` });
+  if (!key.ok)
+    return err({ code: 'bad-attestation', message: `key attestation: ${key.error.message}` });
   return ok({ file: file.value, key: key.value, deviceId: verdict.deviceId, path: verdict.path });
 }
 

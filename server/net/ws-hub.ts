@@ -78,10 +78,14 @@ export class CustodianHub implements CustodianLink {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
     if (!offered.includes(PROTOCOL_NAME)) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nsubprotocol custodian.v1 required\n');
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\nsubprotocol custodian.v1 required\n',
+      );
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? '?'));
+    this.wss.handleUpgrade(req, socket, head, (ws) =>
+      this.accept(ws, req.socket.remoteAddress ?? '?'),
+    );
   }
 
   isConnected(custodianId: string): boolean {
@@ -117,7 +121,15 @@ export class CustodianHub implements CustodianLink {
   }
 
   private accept(ws: WebSocket, ip: string): void {
-    const s: Session = { ws, ip, custodianId: undefined, helloSeen: false, pendingPing: undefined, missed: 0, timer: undefined };
+    const s: Session = {
+      ws,
+      ip,
+      custodianId: undefined,
+      helloSeen: false,
+      pendingPing: undefined,
+      missed: 0,
+      timer: undefined,
+    };
     this.all.add(s);
     if (this.authFailures.blocked(ip)) {
       this.error(s, 'rate-limited', 'too many failed authentications; try later');
@@ -127,7 +139,8 @@ export class CustodianHub implements CustodianLink {
     const helloMs = (this.options.helloTimeoutSeconds ?? HEARTBEAT.helloTimeoutSeconds) * 1000;
     s.timer = setTimeout(() => this.close(s, CLOSE_CODES.HEARTBEAT_TIMEOUT, 'no hello'), helloMs);
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return this.close(s, CLOSE_CODES.PROTOCOL_VIOLATION, 'binary frames are not allowed');
+      if (isBinary)
+        return this.close(s, CLOSE_CODES.PROTOCOL_VIOLATION, 'binary frames are not allowed');
       void this.onFrame(s, data.toString()).catch(() => {
         this.error(s, 'internal-error', 'the server could not process this message');
       });
@@ -216,7 +229,11 @@ export class CustodianHub implements CustodianLink {
     if (older) this.close(older, CLOSE_CODES.SUPERSEDED, 'superseded by a newer session');
     s.custodianId = custodianId;
     this.sessions.set(custodianId, s);
-    this.store.audit.append('custodian-connected', { custodianId, ip: s.ip, client: hello.client.name });
+    this.store.audit.append('custodian-connected', {
+      custodianId,
+      ip: s.ip,
+      client: hello.client.name,
+    });
     this.write(s, {
       v: PROTOCOL_VERSION,
       type: 'welcome',
@@ -239,7 +256,8 @@ export class CustodianHub implements CustodianLink {
   private scheduleHeartbeat(s: Session): void {
     s.timer = setTimeout(() => {
       if (s.pendingPing !== undefined) s.missed++;
-      if (s.missed >= HEARTBEAT.missedLimit) return this.close(s, CLOSE_CODES.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+      if (s.missed >= HEARTBEAT.missedLimit)
+        return this.close(s, CLOSE_CODES.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
       s.pendingPing = randomBytes(8).toString('hex');
       this.write(s, { v: PROTOCOL_VERSION, type: 'ping', nonce: s.pendingPing });
       this.scheduleHeartbeat(s);

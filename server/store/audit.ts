@@ -101,16 +101,21 @@ export class AuditStore {
   verify(): Result<{ entries: number; head: string }, { seq: number; message: string }> {
     let prev = GENESIS_HASH;
     let expected = 1;
-    for (const row of this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<Row>) {
+    for (const row of this.db
+      .prepare('SELECT * FROM audit ORDER BY seq')
+      .iterate() as Iterable<Row>) {
       let e: ServerAuditEntry;
       try {
         e = fromRow(row);
       } catch {
         return err({ seq: row.seq, message: `audit entry ${row.seq} has unreadable data` });
       }
-      if (e.seq !== expected) return err({ seq: e.seq, message: `audit entry ${expected} missing` });
-      if (e.prev !== prev) return err({ seq: e.seq, message: `audit entry ${e.seq} does not follow its predecessor` });
-      if (serverEntryHash(e) !== e.hash) return err({ seq: e.seq, message: `audit entry ${e.seq} was modified` });
+      if (e.seq !== expected)
+        return err({ seq: e.seq, message: `audit entry ${expected} missing` });
+      if (e.prev !== prev)
+        return err({ seq: e.seq, message: `audit entry ${e.seq} does not follow its predecessor` });
+      if (serverEntryHash(e) !== e.hash)
+        return err({ seq: e.seq, message: `audit entry ${e.seq} was modified` });
       prev = e.hash;
       expected++;
     }

@@ -93,7 +93,9 @@ type ApprovalRow = {
 export class CeremonyStore {
   constructor(private readonly db: Db) {}
 
-  insert(c: Omit<CeremonyRecord, 'closedAt' | 'reason' | 'epoch' | 'challenge'> & { challenge: string }): void {
+  insert(
+    c: Omit<CeremonyRecord, 'closedAt' | 'reason' | 'epoch' | 'challenge'> & { challenge: string },
+  ): void {
     this.db
       .prepare(
         `INSERT INTO ceremonies (id, target, purpose, requester, state, created_at, expires_at, n, m, device_id, challenge, epoch)
@@ -149,7 +151,9 @@ export class CeremonyStore {
   /** Starts a new epoch with a fresh challenge (the card forgot the old one); state back to open. */
   newEpoch(id: string, challenge: string): number {
     this.db
-      .prepare("UPDATE ceremonies SET epoch = epoch + 1, challenge = ?, state = 'open' WHERE id = ?")
+      .prepare(
+        "UPDATE ceremonies SET epoch = epoch + 1, challenge = ?, state = 'open' WHERE id = ?",
+      )
       .run(challenge, id);
     return this.get(id)!.epoch;
   }

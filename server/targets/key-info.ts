@@ -53,7 +53,10 @@ async function publicKeyOf(card: TargetCard, id: number): Promise<{ pem: string;
   if (data[0] === 0x67) {
     const req = parseAuthenticatedRequest(data);
     if (!req.ok) throw new TargetError('malformed', `key ${id}: ${req.error.message}`);
-    return { pem: pemFromCvcKey(req.value.inner.body.publicKey, id), chr: req.value.inner.body.chr };
+    return {
+      pem: pemFromCvcKey(req.value.inner.body.publicKey, id),
+      chr: req.value.inner.body.chr,
+    };
   }
   if (data[0] === 0x7f && data[1] === 0x21) {
     const cvc = parseCvc(data);
@@ -65,7 +68,10 @@ async function publicKeyOf(card: TargetCard, id: number): Promise<{ pem: string;
       const cert = new X509Certificate(Buffer.from(data));
       return { pem: cert.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
     } catch (e) {
-      throw new TargetError('malformed', `key ${id}: certificate unreadable: ${(e as Error).message}`);
+      throw new TargetError(
+        'malformed',
+        `key ${id}: certificate unreadable: ${(e as Error).message}`,
+      );
     }
   }
   throw new TargetError('malformed', `key ${id}: unknown public key object format`);
@@ -81,7 +87,8 @@ export async function resolveSigningKey(card: TargetCard, key: string): Promise<
   if (/^\d{1,3}$/.test(key)) match = keys.filter((k) => k.id === Number(key));
   else match = keys.filter((k) => k.label === key);
   if (match.length === 0) throw new TargetError('invalid', `no key "${key}" on the target`);
-  if (match.length > 1) throw new TargetError('invalid', `label "${key}" names ${match.length} keys; use the id`);
+  if (match.length > 1)
+    throw new TargetError('invalid', `label "${key}" names ${match.length} keys; use the id`);
   const k = match[0]!;
   const pub = await publicKeyOf(card, k.id);
   return { id: k.id, label: k.label, chr: pub.chr, publicKeyPem: pub.pem };

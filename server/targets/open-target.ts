@@ -28,7 +28,13 @@ export function defaultOpener(target: TargetConfig): TransportOpener {
       return await (await pcsc).connect(reader, { share: 'exclusive' });
     } catch (e) {
       // A failed context (pcscd down) is retried on the next open.
-      if (!(await pcsc.then(() => true, () => false))) pcsc = undefined;
+      if (
+        !(await pcsc.then(
+          () => true,
+          () => false,
+        ))
+      )
+        pcsc = undefined;
       throw e;
     }
   };

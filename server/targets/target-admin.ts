@@ -48,7 +48,8 @@ export async function initializeTarget(
       `target ${target.name} has ${enrolled} enrolled custodian(s); initializing would wipe their keys`,
     );
   }
-  const generated = opts.soPin === undefined ? randomBytes(8).toString('hex').toUpperCase() : undefined;
+  const generated =
+    opts.soPin === undefined ? randomBytes(8).toString('hex').toUpperCase() : undefined;
   let mask = OPTION.RESET_RETRY_COUNTER;
   if (opts.replaceableKeys === true) mask |= OPTION.REPLACE_PKA;
   if (opts.pkaAndPin === true) mask |= OPTION.PKA_AND_PIN;

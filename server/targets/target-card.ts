@@ -135,7 +135,12 @@ export class TargetCard {
    * Registers a custodian key: DICA, then device certificate, then the authenticated request
    * against the device key (reference §6.5). Returns the new PKA status.
    */
-  async registerKey(dica: Cvc, device: Cvc, request: Uint8Array, outerCar: string): Promise<PkaStatus> {
+  async registerKey(
+    dica: Cvc,
+    device: Cvc,
+    request: Uint8Array,
+    outerCar: string,
+  ): Promise<PkaStatus> {
     await this.importCertificate(dica);
     await this.importCertificate(device);
     await this.run(mseSetCommand('B6', asciiBytes(outerCar)), `MSE SET B6 ${outerCar}`);
@@ -150,7 +155,8 @@ export class TargetCard {
   /** GET CHALLENGE (8 bytes, reference §6.6 step 2). */
   async getChallenge(): Promise<Uint8Array> {
     const r = await this.run(getChallengeCommand(8), 'GET CHALLENGE');
-    if (r.data.length !== 8) throw new TargetError('malformed', `challenge of ${r.data.length} bytes`);
+    if (r.data.length !== 8)
+      throw new TargetError('malformed', `challenge of ${r.data.length} bytes`);
     return r.data;
   }
 

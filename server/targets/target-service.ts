@@ -76,11 +76,13 @@ export class TargetService {
   /** The unlock window, if the target is unlocked. */
   get unlocked(): UnlockWindow | undefined {
     const u = this.unlock;
-    return u && {
-      ceremonyId: u.ceremonyId,
-      until: new Date(u.until).toISOString(),
-      signaturesLeft: u.left,
-    };
+    return (
+      u && {
+        ceremonyId: u.ceremonyId,
+        until: new Date(u.until).toISOString(),
+        signaturesLeft: u.left,
+      }
+    );
   }
 
   /**
@@ -148,7 +150,8 @@ export class TargetService {
       const pka = await this.run((card) => card.pkaStatus());
       return this.statusWith(true, pka);
     } catch (e) {
-      if (e instanceof TargetError && e.code === 'unavailable') return this.statusWith(false, undefined);
+      if (e instanceof TargetError && e.code === 'unavailable')
+        return this.statusWith(false, undefined);
       throw e;
     }
   }
@@ -169,7 +172,10 @@ export class TargetService {
    */
   markUnlocked(ceremonyId: string): UnlockWindow {
     if (this.unlock) clearTimeout(this.unlock.timer);
-    const timer = setTimeout(() => void this.lock('time-limit').catch(() => undefined), this.limits.maxSeconds * 1000);
+    const timer = setTimeout(
+      () => void this.lock('time-limit').catch(() => undefined),
+      this.limits.maxSeconds * 1000,
+    );
     timer.unref();
     this.unlock = {
       ceremonyId,
@@ -214,7 +220,8 @@ export class TargetService {
       }
       u.left--;
       const der = await card.signHash(keyId, hash);
-      if (u.left === 0) queueMicrotask(() => void this.lock('signature-limit').catch(() => undefined));
+      if (u.left === 0)
+        queueMicrotask(() => void this.lock('signature-limit').catch(() => undefined));
       return der;
     });
   }

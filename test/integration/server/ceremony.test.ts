@@ -4,7 +4,13 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../server/app';
-import type { OfferMessage, ResultMessage, UpdateMessage, ServerMessage, ErrorMessage } from '../../../shared/protocol';
+import type {
+  OfferMessage,
+  ResultMessage,
+  UpdateMessage,
+  ServerMessage,
+  ErrorMessage,
+} from '../../../shared/protocol';
 import {
   adminApi,
   custodianCard,
@@ -17,7 +23,14 @@ import {
   type TargetHandle,
 } from './harness';
 
-type Snap = { id: string; state: string; epoch: number; progress: { authenticated: number; approvedBy: string[] }; reason?: string; unlocked?: unknown };
+type Snap = {
+  id: string;
+  state: string;
+  epoch: number;
+  progress: { authenticated: number; approvedBy: string[] };
+  reason?: string;
+  unlocked?: unknown;
+};
 
 let cards: CustodianCard[];
 beforeAll(async () => {
@@ -32,10 +45,15 @@ afterEach(async () => {
   server = undefined;
 });
 
-const isUpdate = (state: string, id?: string) => (m: ServerMessage): m is UpdateMessage =>
-  m.type === 'update' && m.state === state && (id === undefined || m.ceremonyId === id);
+const isUpdate =
+  (state: string, id?: string) =>
+  (m: ServerMessage): m is UpdateMessage =>
+    m.type === 'update' && m.state === state && (id === undefined || m.ceremonyId === id);
 const isResult = (m: ServerMessage): m is ResultMessage => m.type === 'result';
-const isError = (code: string) => (m: ServerMessage): m is ErrorMessage => m.type === 'error' && m.code === code;
+const isError =
+  (code: string) =>
+  (m: ServerMessage): m is ErrorMessage =>
+    m.type === 'error' && m.code === code;
 
 /** Target 2-of-3 with three enrolled custodians. */
 async function world(overrides: Parameters<typeof startTestServer>[2] = {}) {
@@ -63,13 +81,18 @@ async function request(s: RunningServer, expiresInSeconds?: number): Promise<Sna
 }
 
 const status = async (s: RunningServer) =>
-  (await adminApi<{ pka: { authenticated: number; missing: number } }>(s, 'GET', '/api/targets/t1')).body.pka;
+  (await adminApi<{ pka: { authenticated: number; missing: number } }>(s, 'GET', '/api/targets/t1'))
+    .body.pka;
 
 describe('ceremony', () => {
   it('enrollment registers every key at the target', async () => {
     await world();
     expect(await status(server!)).toMatchObject({ missing: 0, authenticated: 0 });
-    const list = await adminApi<{ custodians: Array<{ name: string; enrolled: boolean }> }>(server!, 'GET', '/api/targets/t1');
+    const list = await adminApi<{ custodians: Array<{ name: string; enrolled: boolean }> }>(
+      server!,
+      'GET',
+      '/api/targets/t1',
+    );
     expect(list.body.custodians.map((c) => c.name).sort()).toEqual(['alice', 'bob', 'carol']);
   });
 
@@ -81,8 +104,14 @@ describe('ceremony', () => {
     expect(new Set(offers.map((o) => o.challenge)).size).toBe(1);
     await cs[0]!.approve(offers[0]!);
     const r0 = await cs[0]!.waitFor(isResult);
-    expect(r0).toMatchObject({ outcome: 'accepted', sw: 0x9000, progress: { authenticated: 1, approvedBy: ['alice'] } });
-    await cs[2]!.waitFor((m): m is UpdateMessage => m.type === 'update' && m.progress.authenticated === 1);
+    expect(r0).toMatchObject({
+      outcome: 'accepted',
+      sw: 0x9000,
+      progress: { authenticated: 1, approvedBy: ['alice'] },
+    });
+    await cs[2]!.waitFor(
+      (m): m is UpdateMessage => m.type === 'update' && m.progress.authenticated === 1,
+    );
     await cs[1]!.approve(offers[1]!);
     await cs[1]!.waitFor(isResult);
     for (const x of cs) await x.waitFor(isUpdate('quorum', c.id));
@@ -98,9 +127,20 @@ describe('ceremony', () => {
     const c = await request(server!);
     const o = await cs[0]!.offer(c.id);
     cs[0]!.decline(o);
-    await cs[1]!.waitFor((m): m is UpdateMessage => m.type === 'update' && (m.message ?? '').includes('alice declined'));
-    const snap = (await adminApi<Snap & { answers: Array<{ custodian: string; outcome: string }> }>(server!, 'GET', `/api/ceremonies/${c.id}`)).body;
-    expect(snap.answers).toEqual([expect.objectContaining({ custodian: 'alice', outcome: 'declined' })]);
+    await cs[1]!.waitFor(
+      (m): m is UpdateMessage =>
+        m.type === 'update' && (m.message ?? '').includes('alice declined'),
+    );
+    const snap = (
+      await adminApi<Snap & { answers: Array<{ custodian: string; outcome: string }> }>(
+        server!,
+        'GET',
+        `/api/ceremonies/${c.id}`,
+      )
+    ).body;
+    expect(snap.answers).toEqual([
+      expect.objectContaining({ custodian: 'alice', outcome: 'declined' }),
+    ]);
     expect(snap.progress.authenticated).toBe(0);
     // Approving the same offer after declining is a different decision: refused.
     await cs[0]!.approve(o);
@@ -166,7 +206,11 @@ describe('ceremony', () => {
   it('only one active ceremony per target', async () => {
     await world();
     await request(server!);
-    const second = await adminApi(server!, 'POST', '/api/ceremonies', { target: 't1', purpose: 'x', requester: 'y' });
+    const second = await adminApi(server!, 'POST', '/api/ceremonies', {
+      target: 't1',
+      purpose: 'x',
+      requester: 'y',
+    });
     expect(second.status).toBe(409);
   });
 
@@ -213,13 +257,22 @@ describe('ceremony', () => {
     const o2 = await cs[0]!.offer(c.id, o1.offerId);
     expect(o2.challenge).not.toBe(o1.challenge);
     const snap = (await adminApi<Snap>(server!, 'GET', `/api/ceremonies/${c.id}`)).body;
-    expect(snap).toMatchObject({ state: 'open', epoch: 2, progress: { authenticated: 0, approvedBy: [] } });
+    expect(snap).toMatchObject({
+      state: 'open',
+      epoch: 2,
+      progress: { authenticated: 0, approvedBy: [] },
+    });
     // The old offer is void; the new one works.
     await cs[0]!.approve(o1);
     await cs[0]!.waitFor((m): m is ErrorMessage => m.type === 'error' && m.offerId === o1.offerId);
     await cs[0]!.approve(o2);
-    const r2 = await cs[0]!.waitFor((m): m is ResultMessage => isResult(m) && m.offerId === o2.offerId);
-    expect(r2).toMatchObject({ outcome: 'accepted', progress: { authenticated: 1, approvedBy: ['alice'] } });
+    const r2 = await cs[0]!.waitFor(
+      (m): m is ResultMessage => isResult(m) && m.offerId === o2.offerId,
+    );
+    expect(r2).toMatchObject({
+      outcome: 'accepted',
+      progress: { authenticated: 1, approvedBy: ['alice'] },
+    });
     expect(await status(server!)).toMatchObject({ authenticated: 1 });
     // bob's first offer was replaced too; his new one completes the quorum.
     const b1 = cs[1]!.messages.find((m): m is OfferMessage => m.type === 'offer')!;
@@ -230,4 +283,3 @@ describe('ceremony', () => {
     expect(await status(server!)).toMatchObject({ authenticated: 2 });
   });
 });
-

@@ -52,13 +52,18 @@ beforeAll(async () => {
       ceremonyDefaults: { expiresInSeconds: 600 },
     }),
   );
-  child = spawn(process.execPath, [join(root, 'bin', 'custodian-server.mjs'), 'serve', '--config', config], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  child = spawn(
+    process.execPath,
+    [join(root, 'bin', 'custodian-server.mjs'), 'serve', '--config', config],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout!.on('data', (d: Buffer) => void (stdout += d.toString()));
   const deadline = Date.now() + 20_000;
   while (!stdout.includes('fingerprint')) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start: ${stdout}`);
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`server did not start: ${stdout}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }, 30_000);
@@ -74,39 +79,99 @@ describe('custodian-server CLI', () => {
   it('generates a self-signed certificate and prints the fingerprint custodians pin', () => {
     const cert = join(dir, 'data', 'tls-cert.pem');
     const printed = /fingerprint \(custodians pin this\): ([0-9A-F:]+)/.exec(stdout)?.[1];
-    const openssl = execFileSync('openssl', ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' });
+    const openssl = execFileSync(
+      'openssl',
+      ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'],
+      { encoding: 'utf8' },
+    );
     expect(openssl.trim().split('=')[1]).toBe(printed);
     expect(statSync(join(dir, 'data', 'tls-key.pem')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'data', 'admin-token')).mode & 0o777).toBe(0o600);
   });
 
   it('initializes the target, shows status, registers a .pka, refuses re-initialization and an early ceremony', async () => {
-    const init = await cli('target', 'init', '--config', config, '--target', 't1', '--m', '2', '--n', '1');
+    const init = await cli(
+      'target',
+      'init',
+      '--config',
+      config,
+      '--target',
+      't1',
+      '--m',
+      '2',
+      '--n',
+      '1',
+    );
     expect(init.err).toBe('');
     expect(init.out).toMatch(/initialized for 1-of-2/);
     expect(init.out).toMatch(/SO-PIN \(generated, shown once.*\): [0-9A-F]{16}/);
     const st = await cli('target', 'status', '--config', config, '--target', 't1', '--json');
-    expect(JSON.parse(st.out)).toMatchObject({ connected: true, pka: { m: 2, missing: 2, n: 1, authenticated: 0 } });
+    expect(JSON.parse(st.out)).toMatchObject({
+      connected: true,
+      pka: { m: 2, missing: 2, n: 1, authenticated: 0 },
+    });
 
     const cust = await custodianCard();
     const pkaFile = join(dir, 'alice.pka');
     writeFileSync(pkaFile, cust.pka);
-    const reg = await cli('enroll', 'pka', '--config', config, '--target', 't1', '--name', 'alice', '--pka', pkaFile);
+    const reg = await cli(
+      'enroll',
+      'pka',
+      '--config',
+      config,
+      '--target',
+      't1',
+      '--name',
+      'alice',
+      '--pka',
+      pkaFile,
+    );
     expect(reg.err).toBe('');
     expect(reg.out).toContain(cust.chr);
     const fp = /fingerprint \(custodians pin this\): ([0-9A-F:]+)/.exec(stdout)?.[1];
     expect(reg.out).toContain(fp);
-    const inv = await cli('enroll', 'create', '--config', config, '--target', 't1', '--name', 'bob');
+    const inv = await cli(
+      'enroll',
+      'create',
+      '--config',
+      config,
+      '--target',
+      't1',
+      '--name',
+      'bob',
+    );
     expect(inv.out).toMatch(/enrollment token: [A-Za-z0-9_-]{43}/);
     expect(inv.out).toMatch(/wss:\/\/127\.0\.0\.1:\d+\/ws/);
 
     // Initializing again would wipe alice's registered key: refused.
-    const again = await cli('target', 'init', '--config', config, '--target', 't1', '--m', '2', '--n', '1');
+    const again = await cli(
+      'target',
+      'init',
+      '--config',
+      config,
+      '--target',
+      't1',
+      '--m',
+      '2',
+      '--n',
+      '1',
+    );
     expect(again.code).toBe(2);
     expect(again.err).toMatch(/enrolled custodian/);
 
     // One registered, one missing: no ceremony yet.
-    const early = await cli('ceremony', 'request', '--config', config, '--target', 't1', '--purpose', 'p', '--requester', 'r');
+    const early = await cli(
+      'ceremony',
+      'request',
+      '--config',
+      config,
+      '--target',
+      't1',
+      '--purpose',
+      'p',
+      '--requester',
+      'r',
+    );
     expect(early.code).toBe(2);
     expect(early.err).toMatch(/misses 1 of 2/);
   });
@@ -115,12 +180,32 @@ describe('custodian-server CLI', () => {
     const noServer = await cli('target', 'status', '--target', 't1');
     expect(noServer.code).toBe(2);
     expect(noServer.err).toMatch(/--config FILE or --server URL/);
-    const badM = await cli('target', 'init', '--config', config, '--target', 't1', '--m', '1', '--n', '3');
+    const badM = await cli(
+      'target',
+      'init',
+      '--config',
+      config,
+      '--target',
+      't1',
+      '--m',
+      '1',
+      '--n',
+      '3',
+    );
     expect(badM.code).toBe(2);
     const unknown = await cli('target', 'status', '--config', config, '--target', 'nope');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/unknown target "nope"/);
-    const wrongToken = await cli('target', 'status', '--config', config, '--target', 't1', '--admin-token', 'x'.repeat(43));
+    const wrongToken = await cli(
+      'target',
+      'status',
+      '--config',
+      config,
+      '--target',
+      't1',
+      '--admin-token',
+      'x'.repeat(43),
+    );
     expect(wrongToken.code).toBe(2);
     expect(wrongToken.err).toMatch(/admin token required/);
   });

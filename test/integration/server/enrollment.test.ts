@@ -35,11 +35,17 @@ beforeAll(async () => {
   good = await custodianCard();
 });
 
-const isAuthError = (m: ServerMessage): m is ErrorMessage => m.type === 'error' && m.code === 'auth-failed';
+const isAuthError = (m: ServerMessage): m is ErrorMessage =>
+  m.type === 'error' && m.code === 'auth-failed';
 
 async function setup(now?: { t: number }) {
   const target: TargetHandle = { card: await targetCard(3, 2), opens: 0, fail: false };
-  server = await startTestServer(target, dataDir(), {}, now ? { clock: () => new Date(now.t) } : {});
+  server = await startTestServer(
+    target,
+    dataDir(),
+    {},
+    now ? { clock: () => new Date(now.t) } : {},
+  );
   return target;
 }
 
@@ -61,14 +67,20 @@ async function tryEnroll(cust: CustodianCard, tok: string) {
 }
 
 const missing = async () =>
-  (await adminApi<{ pka: { missing: number } }>(server!, 'GET', '/api/targets/t1')).body.pka.missing;
+  (await adminApi<{ pka: { missing: number } }>(server!, 'GET', '/api/targets/t1')).body.pka
+    .missing;
 
 /** A .pka with the outer (attestation) signature broken. */
 function tamperedAttestation(pka: Uint8Array): Uint8Array {
   const f = unwrap(parsePkaFile(pka));
   const sig = f.request.outerSignature.slice();
   sig[5]! ^= 0x40;
-  const req = encodeTlv(0x67, f.request.inner.encoded, f.request.outerCarTlv, encodeTlv(0x5f37, sig));
+  const req = encodeTlv(
+    0x67,
+    f.request.inner.encoded,
+    f.request.outerCarTlv,
+    encodeTlv(0x5f37, sig),
+  );
   return encodePkaFile({ ...f, request: unwrap(parseAuthenticatedRequest(req)) });
 }
 
@@ -80,7 +92,9 @@ describe('enrollment', () => {
     const w = await c.waitFor((m) => m.type === 'welcome');
     expect(w.type === 'welcome' && w.credential).toBeTruthy();
     expect(await missing()).toBe(2);
-    const audit = (await adminApi<{ entries: Array<{ event: string }> }>(server!, 'GET', '/api/audit')).body;
+    const audit = (
+      await adminApi<{ entries: Array<{ event: string }> }>(server!, 'GET', '/api/audit')
+    ).body;
     expect(audit.entries.map((e) => e.event)).toContain('enrollment-completed');
   });
 
@@ -139,11 +153,17 @@ describe('enrollment', () => {
 
   it('admin registration (enroll pka) verifies first; the custodian then enrolls with the same .pka only', async () => {
     await setup();
-    const bad = await adminApi(server!, 'POST', '/api/targets/t1/custodians', { name: 'x', pka: toHex(tamperedAttestation(good.pka)) });
+    const bad = await adminApi(server!, 'POST', '/api/targets/t1/custodians', {
+      name: 'x',
+      pka: toHex(tamperedAttestation(good.pka)),
+    });
     expect(bad.status).toBe(422);
     expect(await missing()).toBe(3);
     const r = await adminApi<{ invite: { token: string }; custodian: { keyChr: string } }>(
-      server!, 'POST', '/api/targets/t1/custodians', { name: 'alice', pka: toHex(good.pka) },
+      server!,
+      'POST',
+      '/api/targets/t1/custodians',
+      { name: 'alice', pka: toHex(good.pka) },
     );
     expect(r.status).toBe(201);
     expect(r.body.custodian.keyChr).toBe(good.chr);

@@ -72,7 +72,13 @@ export async function custodianCard(ca: TestCa = testCa()): Promise<CustodianCar
 
 /** Generates a general-purpose EC signing key (any algorithm) with a PRKD label on an open card. */
 async function addSigningKey(channel: ApduChannel, keyId: number, label: string, curve: CurveName) {
-  const cmd = unwrap(generateEcKeyCommand({ keyId, curve, chr: asciiBytes(`UTSIGN${String(keyId).padStart(5, '0')}`) }));
+  const cmd = unwrap(
+    generateEcKeyCommand({
+      keyId,
+      curve,
+      chr: asciiBytes(`UTSIGN${String(keyId).padStart(5, '0')}`),
+    }),
+  );
   const r = await channel.send(cmd);
   if (r.sw !== 0x9000) throw new Error(`key generation failed ${r.sw.toString(16)}`);
   const prkd = encodePrkd({ label, id: Uint8Array.of(keyId), size: 256 });
@@ -86,7 +92,11 @@ async function addSigningKey(channel: ApduChannel, keyId: number, label: string,
  * A target card initialized for n-of-m PKA (with a user PIN so the test can create signing
  * keys first: key 1 "signer" on brainpoolP256r1, key 2 "signer-p256" on secp256r1).
  */
-export async function targetCard(m: number, n: number, ca: TestCa = testCa()): Promise<EmulatedSmartCardHsm> {
+export async function targetCard(
+  m: number,
+  n: number,
+  ca: TestCa = testCa(),
+): Promise<EmulatedSmartCardHsm> {
   const card = new EmulatedSmartCardHsm(createDeviceState(ca, { serial: serial++ }));
   const t = createInProcessTransport(card);
   const channel = new ApduChannel(t);
@@ -181,7 +191,8 @@ export class ScriptedCustodian {
         this.custodianId = m.value.custodianId;
         if (m.value.credential) this.credential = m.value.credential;
       }
-      if (m.value.type === 'ping') this.send({ v: PROTOCOL_VERSION, type: 'pong', nonce: m.value.nonce });
+      if (m.value.type === 'ping')
+        this.send({ v: PROTOCOL_VERSION, type: 'pong', nonce: m.value.nonce });
       this.messages.push(m.value);
       this.wake();
     });
@@ -196,8 +207,17 @@ export class ScriptedCustodian {
     const auth =
       token !== undefined
         ? { kind: 'enroll' as const, token, pka: toHex(this.cust.pka), keyId: this.cust.keyId }
-        : { kind: 'session' as const, custodianId: this.custodianId!, credential: this.credential! };
-    this.send({ v: PROTOCOL_VERSION, type: 'hello', client: { name: 'scripted', version: '1.0.0' }, auth });
+        : {
+            kind: 'session' as const,
+            custodianId: this.custodianId!,
+            credential: this.credential!,
+          };
+    this.send({
+      v: PROTOCOL_VERSION,
+      type: 'hello',
+      client: { name: 'scripted', version: '1.0.0' },
+      auth,
+    });
   }
 
   private wake() {
@@ -215,12 +235,17 @@ export class ScriptedCustodian {
   }
 
   /** Waits for a message matching `pred` (searching from `from`), or rejects after `ms`. */
-  async waitFor<T extends ServerMessage>(pred: (m: ServerMessage) => m is T, ms = 5000, from = 0): Promise<T> {
+  async waitFor<T extends ServerMessage>(
+    pred: (m: ServerMessage) => m is T,
+    ms = 5000,
+    from = 0,
+  ): Promise<T> {
     const deadline = Date.now() + ms;
     for (;;) {
       const hit = this.messages.slice(from).find(pred);
       if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`timeout; got ${this.messages.map((m) => m.type).join(',')}`);
+      if (Date.now() > deadline)
+        throw new Error(`timeout; got ${this.messages.map((m) => m.type).join(',')}`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 50);
@@ -240,7 +265,8 @@ export class ScriptedCustodian {
   /** The latest offer of a ceremony (optionally newer than `notOfferId`). */
   offer(ceremonyId: string, notOfferId?: string): Promise<OfferMessage> {
     return this.waitFor(
-      (m): m is OfferMessage => m.type === 'offer' && m.ceremonyId === ceremonyId && m.offerId !== notOfferId,
+      (m): m is OfferMessage =>
+        m.type === 'offer' && m.ceremonyId === ceremonyId && m.offerId !== notOfferId,
     );
   }
 
@@ -253,7 +279,8 @@ export class ScriptedCustodian {
       ownKey: { chr: this.cust.chr, keyId: this.cust.keyId },
       decidedOfferIds: new Set(),
     });
-    if (!verdict.acceptable) throw new Error(`offer refused: ${verdict.issues.map((i) => i.message).join('; ')}`);
+    if (!verdict.acceptable)
+      throw new Error(`offer refused: ${verdict.issues.map((i) => i.message).join('; ')}`);
     const t = createInProcessTransport(this.cust.card);
     const hsm = new SmartCardHsm(new ApduChannel(t));
     await hsm.select();
@@ -296,8 +323,15 @@ export class ScriptedCustodian {
 }
 
 /** Enrolls a custodian through the admin API and the WebSocket hello. */
-export async function enroll(server: RunningServer, cust: CustodianCard, name: string): Promise<ScriptedCustodian> {
-  const inv = await adminApi<{ token: string }>(server, 'POST', '/api/enrollments', { target: 't1', name });
+export async function enroll(
+  server: RunningServer,
+  cust: CustodianCard,
+  name: string,
+): Promise<ScriptedCustodian> {
+  const inv = await adminApi<{ token: string }>(server, 'POST', '/api/enrollments', {
+    target: 't1',
+    name,
+  });
   if (inv.status !== 201) throw new Error(JSON.stringify(inv.body));
   const c = new ScriptedCustodian(server, cust);
   await c.connect(inv.body.token);

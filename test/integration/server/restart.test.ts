@@ -25,9 +25,15 @@ afterEach(async () => {
 });
 
 const isResult = (m: ServerMessage): m is ResultMessage => m.type === 'result';
-const isUpdate = (state: string) => (m: ServerMessage): m is UpdateMessage => m.type === 'update' && m.state === state;
+const isUpdate =
+  (state: string) =>
+  (m: ServerMessage): m is UpdateMessage =>
+    m.type === 'update' && m.state === state;
 
-async function reconnect(server: RunningServer, old: ScriptedCustodian): Promise<ScriptedCustodian> {
+async function reconnect(
+  server: RunningServer,
+  old: ScriptedCustodian,
+): Promise<ScriptedCustodian> {
   const c = new ScriptedCustodian(server, old.cust);
   c.custodianId = old.custodianId;
   c.credential = old.credential;
@@ -46,7 +52,13 @@ describe('restart', () => {
     const a = await enroll(server, await custodianCard(), 'alice');
     const b = await enroll(server, await custodianCard(), 'bob');
     clients.push(a, b);
-    const c = (await adminApi<{ id: string }>(server, 'POST', '/api/ceremonies', { target: 't1', purpose: 'p', requester: 'r' })).body;
+    const c = (
+      await adminApi<{ id: string }>(server, 'POST', '/api/ceremonies', {
+        target: 't1',
+        purpose: 'p',
+        requester: 'r',
+      })
+    ).body;
     const o1 = await a.offer(c.id);
     await a.approve(o1);
     await a.waitFor(isResult);
@@ -55,7 +67,13 @@ describe('restart', () => {
     servers = [];
     server = await startTestServer(target, dir);
     servers.push(server);
-    const snap = (await adminApi<{ state: string; epoch: number; progress: { authenticated: number } }>(server, 'GET', `/api/ceremonies/${c.id}`)).body;
+    const snap = (
+      await adminApi<{ state: string; epoch: number; progress: { authenticated: number } }>(
+        server,
+        'GET',
+        `/api/ceremonies/${c.id}`,
+      )
+    ).body;
     expect(snap).toMatchObject({ state: 'open', epoch: 2, progress: { authenticated: 0 } });
 
     const a2 = await reconnect(server, a);
@@ -66,7 +84,9 @@ describe('restart', () => {
     expect((await a2.waitFor(isResult)).progress.authenticated).toBe(1);
     await b2.approve(await b2.offer(c.id));
     await b2.waitFor(isUpdate('quorum'));
-    const st = (await adminApi<{ pka: { authenticated: number } }>(server, 'GET', '/api/targets/t1')).body;
+    const st = (
+      await adminApi<{ pka: { authenticated: number } }>(server, 'GET', '/api/targets/t1')
+    ).body;
     expect(st.pka.authenticated).toBe(2);
 
     // Restart at quorum: the unlock is gone with the card state, so the ceremony is completed.
@@ -74,9 +94,13 @@ describe('restart', () => {
     servers = [];
     server = await startTestServer(target, dir);
     servers.push(server);
-    const done = (await adminApi<{ state: string; reason: string }>(server, 'GET', `/api/ceremonies/${c.id}`)).body;
+    const done = (
+      await adminApi<{ state: string; reason: string }>(server, 'GET', `/api/ceremonies/${c.id}`)
+    ).body;
     expect(done.state).toBe('completed');
-    const audit = (await adminApi<{ verified: { entries: number } | null }>(server, 'GET', '/api/audit?limit=5')).body;
+    const audit = (
+      await adminApi<{ verified: { entries: number } | null }>(server, 'GET', '/api/audit?limit=5')
+    ).body;
     expect(audit.verified?.entries).toBeGreaterThan(10);
   });
 
@@ -86,7 +110,12 @@ describe('restart', () => {
     let server = await startTestServer(target, dir);
     servers.push(server);
     const cust = await custodianCard();
-    const inv = (await adminApi<{ token: string }>(server, 'POST', '/api/enrollments', { target: 't1', name: 'alice' })).body;
+    const inv = (
+      await adminApi<{ token: string }>(server, 'POST', '/api/enrollments', {
+        target: 't1',
+        name: 'alice',
+      })
+    ).body;
     const a = new ScriptedCustodian(server, cust);
     clients.push(a);
     await a.connect(inv.token);

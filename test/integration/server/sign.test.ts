@@ -11,12 +11,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../server/app';
 import { main } from '../../../server/cli/main';
 import type { ServerMessage, UpdateMessage } from '../../../shared/protocol';
+import type { ScriptedCustodian } from './harness';
 import {
   adminApi,
   custodianCard,
   dataDir,
   enroll,
-  ScriptedCustodian,
   startTestServer,
   targetCard,
   type TargetHandle,
@@ -30,7 +30,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-const isUpdate = (state: string) => (m: ServerMessage): m is UpdateMessage => m.type === 'update' && m.state === state;
+const isUpdate =
+  (state: string) =>
+  (m: ServerMessage): m is UpdateMessage =>
+    m.type === 'update' && m.state === state;
 
 /** 1-of-1 target unlocked by one approval. */
 async function unlocked(unlock: { maxSeconds: number; maxSignatures: number }) {
@@ -38,7 +41,13 @@ async function unlocked(unlock: { maxSeconds: number; maxSignatures: number }) {
   server = await startTestServer(target, dataDir(), { unlock });
   const a = await enroll(server, await custodianCard(), 'alice');
   clients.push(a);
-  const c = (await adminApi<{ id: string }>(server, 'POST', '/api/ceremonies', { target: 't1', purpose: 'release', requester: 'ops' })).body;
+  const c = (
+    await adminApi<{ id: string }>(server, 'POST', '/api/ceremonies', {
+      target: 't1',
+      purpose: 'release',
+      requester: 'ops',
+    })
+  ).body;
   await a.approve(await a.offer(c.id));
   await a.waitFor(isUpdate('quorum'));
   return { a, ceremonyId: c.id };
@@ -66,7 +75,9 @@ function files(n: number): { dir: string; paths: string[] } {
 }
 
 const opensslVerify = (key: string, sig: string, file: string) =>
-  execFileSync('openssl', ['dgst', '-sha256', '-verify', key, '-signature', sig, file], { encoding: 'utf8' });
+  execFileSync('openssl', ['dgst', '-sha256', '-verify', key, '-signature', sig, file], {
+    encoding: 'utf8',
+  });
 
 describe('sign', () => {
   it('signs 10 files; openssl verifies every signature; manifest lists them', async () => {
@@ -86,41 +97,74 @@ describe('sign', () => {
     expect(manifest.key).toMatchObject({ id: 1, label: 'signer' });
     expect(manifest.target.deviceId).toMatch(/^[A-Z]/);
     for (const [i, p] of paths.entries()) {
-      expect(opensslVerify(join(out, 'key.pem'), join(out, `file-${i}.bin.sig`), p)).toMatch(/Verified OK/);
+      expect(opensslVerify(join(out, 'key.pem'), join(out, `file-${i}.bin.sig`), p)).toMatch(
+        /Verified OK/,
+      );
       expect(manifest.files[i]!.size).toBe(readFileSync(p).length);
     }
     // A changed file does not verify.
     writeFileSync(paths[0]!, 'tampered');
-    expect(() => opensslVerify(join(out, 'key.pem'), join(out, 'file-0.bin.sig'), paths[0]!)).toThrow();
+    expect(() =>
+      opensslVerify(join(out, 'key.pem'), join(out, 'file-0.bin.sig'), paths[0]!),
+    ).toThrow();
     // The P-256 key verifies too.
     const out2 = mkdtempSync(join(tmpdir(), 'sigs-'));
-    expect((await cli(['sign', '--target', 't1', '--key', '2', '--out', out2, paths[1]!])).code).toBe(0);
-    expect(opensslVerify(join(out2, 'key.pem'), join(out2, 'file-1.bin.sig'), paths[1]!)).toMatch(/Verified OK/);
-    expect(readFileSync(join(out2, 'key.pem'), 'utf8')).not.toBe(readFileSync(join(out, 'key.pem'), 'utf8'));
+    expect(
+      (await cli(['sign', '--target', 't1', '--key', '2', '--out', out2, paths[1]!])).code,
+    ).toBe(0);
+    expect(opensslVerify(join(out2, 'key.pem'), join(out2, 'file-1.bin.sig'), paths[1]!)).toMatch(
+      /Verified OK/,
+    );
+    expect(readFileSync(join(out2, 'key.pem'), 'utf8')).not.toBe(
+      readFileSync(join(out, 'key.pem'), 'utf8'),
+    );
   });
 
   it('the signature limit ends the unlock and resets the target', async () => {
     const { a, ceremonyId } = await unlocked({ maxSeconds: 60, maxSignatures: 3 });
     const { paths } = files(4);
     const out = mkdtempSync(join(tmpdir(), 'sigs-'));
-    expect((await cli(['sign', '--target', 't1', '--key', 'signer', '--out', out, ...paths.slice(0, 3)])).code).toBe(0);
+    expect(
+      (await cli(['sign', '--target', 't1', '--key', 'signer', '--out', out, ...paths.slice(0, 3)]))
+        .code,
+    ).toBe(0);
     await a.waitFor(isUpdate('completed'));
     const r = await cli(['sign', '--target', 't1', '--key', 'signer', '--out', out, paths[3]!]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/locked/);
-    const st = (await adminApi<{ pka: { authenticated: number }; unlocked: unknown }>(server!, 'GET', '/api/targets/t1')).body;
+    const st = (
+      await adminApi<{ pka: { authenticated: number }; unlocked: unknown }>(
+        server!,
+        'GET',
+        '/api/targets/t1',
+      )
+    ).body;
     expect(st.pka.authenticated).toBe(0);
     expect(st.unlocked ?? undefined).toBeUndefined();
-    expect((await adminApi<{ state: string }>(server!, 'GET', `/api/ceremonies/${ceremonyId}`)).body.state).toBe('completed');
+    expect(
+      (await adminApi<{ state: string }>(server!, 'GET', `/api/ceremonies/${ceremonyId}`)).body
+        .state,
+    ).toBe('completed');
   });
 
   it('the time limit ends the unlock and resets the target', async () => {
     const { a } = await unlocked({ maxSeconds: 1, maxSignatures: 100 });
     await a.waitFor(isUpdate('completed'), 4000);
     const { paths } = files(1);
-    const r = await cli(['sign', '--target', 't1', '--key', 'signer', '--out', mkdtempSync(join(tmpdir(), 's-')), paths[0]!]);
+    const r = await cli([
+      'sign',
+      '--target',
+      't1',
+      '--key',
+      'signer',
+      '--out',
+      mkdtempSync(join(tmpdir(), 's-')),
+      paths[0]!,
+    ]);
     expect(r.code).toBe(2);
-    const st = (await adminApi<{ pka: { authenticated: number } }>(server!, 'GET', '/api/targets/t1')).body;
+    const st = (
+      await adminApi<{ pka: { authenticated: number } }>(server!, 'GET', '/api/targets/t1')
+    ).body;
     expect(st.pka.authenticated).toBe(0);
   });
 
@@ -128,7 +172,16 @@ describe('sign', () => {
     const target: TargetHandle = { card: await targetCard(1, 1), opens: 0, fail: false };
     server = await startTestServer(target, dataDir());
     const { paths } = files(1);
-    const r = await cli(['sign', '--target', 't1', '--key', 'signer', '--out', mkdtempSync(join(tmpdir(), 's-')), paths[0]!]);
+    const r = await cli([
+      'sign',
+      '--target',
+      't1',
+      '--key',
+      'signer',
+      '--out',
+      mkdtempSync(join(tmpdir(), 's-')),
+      paths[0]!,
+    ]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/locked: request a ceremony first/);
     const bad = await cli(['sign', '--target', 't1', '--key', 'nope', paths[0]!]);

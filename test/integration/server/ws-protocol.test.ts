@@ -8,7 +8,15 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../../server/app';
 import { PROTOCOL_NAME } from '../../../shared/protocol';
-import { custodianCard, dataDir, enroll, startTestServer, targetCard, type CustodianCard, type TargetHandle } from './harness';
+import {
+  custodianCard,
+  dataDir,
+  enroll,
+  startTestServer,
+  targetCard,
+  type CustodianCard,
+  type TargetHandle,
+} from './harness';
 
 let server: RunningServer | undefined;
 afterEach(async () => {
@@ -56,7 +64,11 @@ describe('custodian endpoint', () => {
 
   it('closes 4002 on invalid JSON, unknown types, extra fields and binary frames', async () => {
     await start();
-    for (const bad of ['not json', '{"v":1,"type":"launch"}', '{"v":1,"type":"pong","nonce":"a","x":1}']) {
+    for (const bad of [
+      'not json',
+      '{"v":1,"type":"launch"}',
+      '{"v":1,"type":"pong","nonce":"a","x":1}',
+    ]) {
       const c = await open();
       c.ws.send(bad);
       expect((await c.closed).code).toBe(4002);
@@ -108,7 +120,13 @@ describe('custodian endpoint', () => {
     const frame = fc.oneof(
       fc.string({ maxLength: 200 }),
       fc.jsonValue().map((v) => JSON.stringify(v)),
-      fc.record({ v: fc.constant(1), type: fc.constantFrom('hello', 'decision', 'pong'), extra: fc.jsonValue() }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          v: fc.constant(1),
+          type: fc.constantFrom('hello', 'decision', 'pong'),
+          extra: fc.jsonValue(),
+        })
+        .map((v) => JSON.stringify(v)),
     );
     await fc.assert(
       fc.asyncProperty(frame, async (text) => {

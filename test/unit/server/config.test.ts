@@ -27,9 +27,13 @@ describe('server config', () => {
       const r = parseConfig({ ...base, listen: { host, port: 1 } }, '/x');
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.error.message).toMatch(/without TLS is refused/);
-      expect(parseConfig({ ...base, listen: { host, port: 1 }, tls: 'self-signed' }, '/x').ok).toBe(true);
+      expect(parseConfig({ ...base, listen: { host, port: 1 }, tls: 'self-signed' }, '/x').ok).toBe(
+        true,
+      );
     }
-    expect(['localhost', '127.0.0.1', '127.8.9.1', '::1', '[::1]'].every(isLoopbackHost)).toBe(true);
+    expect(['localhost', '127.0.0.1', '127.8.9.1', '::1', '[::1]'].every(isLoopbackHost)).toBe(
+      true,
+    );
     expect(['128.0.0.1', '0.0.0.0', 'localhost.evil.com'].some(isLoopbackHost)).toBe(false);
   });
 
@@ -37,7 +41,13 @@ describe('server config', () => {
     const bad = [
       { ...base, targets: [{ name: 't1' }] },
       { ...base, targets: [{ name: 't1', reader: 'r', emulatorState: 's' }] },
-      { ...base, targets: [{ name: 't1', reader: 'r' }, { name: 't1', reader: 'q' }] },
+      {
+        ...base,
+        targets: [
+          { name: 't1', reader: 'r' },
+          { name: 't1', reader: 'q' },
+        ],
+      },
       { ...base, targets: [{ name: 'bad name!', reader: 'r' }] },
       { ...base, extra: 1 },
       { ...base, unlock: { maxSeconds: 0, maxSignatures: 1 } },

@@ -9,9 +9,15 @@ describe('SPKI export', () => {
   it('matches what OpenSSL (node:crypto) exports for a P-256 key', () => {
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const jwk = publicKey.export({ format: 'jwk' });
-    const point = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+    const point = Buffer.concat([
+      Buffer.of(4),
+      Buffer.from(jwk.x!, 'base64url'),
+      Buffer.from(jwk.y!, 'base64url'),
+    ]);
     const ours = ecSpkiDer('secp256r1', point);
-    expect(Buffer.from(ours).toString('hex')).toBe(publicKey.export({ type: 'spki', format: 'der' }).toString('hex'));
+    expect(Buffer.from(ours).toString('hex')).toBe(
+      publicKey.export({ type: 'spki', format: 'der' }).toString('hex'),
+    );
   });
 
   it('a brainpoolP256r1 PEM loads in OpenSSL and verifies a DER signature', () => {

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../../server/store/db';
-import { hashSecret, isWellFormedSecret, newSecret, secretsEqual } from '../../../server/store/secrets';
+import {
+  hashSecret,
+  isWellFormedSecret,
+  newSecret,
+  secretsEqual,
+} from '../../../server/store/secrets';
 import { openStore } from '../../../server/store/store';
 
 const dbPath = () => join(mkdtempSync(join(tmpdir(), 'store-')), 'custodian.db');
@@ -41,13 +46,26 @@ describe('store', () => {
   it('survives a restart: custodians, ceremonies, approvals and the audit chain', () => {
     const path = dbPath();
     const s = seed(path);
-    expect(s.ceremonies.recordApproval({ ceremonyId: 'cer-1', custodianId: 'cus-1', epoch: 1, outcome: 'approved', sw: '9000', time: 't' })).toBe(true);
+    expect(
+      s.ceremonies.recordApproval({
+        ceremonyId: 'cer-1',
+        custodianId: 'cus-1',
+        epoch: 1,
+        outcome: 'approved',
+        sw: '9000',
+        time: 't',
+      }),
+    ).toBe(true);
     s.audit.append('server-start', { a: 1 });
     s.audit.append('quorum', { ceremonyId: 'cer-1' });
     s.close();
     const r = openStore(path);
     expect(r.custodians.byCredentialHash(hashSecret('x'.repeat(43)))?.name).toBe('alice');
-    expect(r.custodians.get('cus-1')).toMatchObject({ keyId: 3, hasCredential: true, pka: Uint8Array.of(0x30, 0) });
+    expect(r.custodians.get('cus-1')).toMatchObject({
+      keyId: 3,
+      hasCredential: true,
+      pka: Uint8Array.of(0x30, 0),
+    });
     expect(r.ceremonies.active().map((c) => c.id)).toEqual(['cer-1']);
     expect(r.ceremonies.approvals('cer-1')).toHaveLength(1);
     expect(r.audit.verify()).toMatchObject({ ok: true, value: { entries: 2 } });
@@ -56,20 +74,37 @@ describe('store', () => {
 
   it('counts a custodian once per epoch; a new epoch starts clean', () => {
     const s = seed(':memory:');
-    const a = { ceremonyId: 'cer-1', custodianId: 'cus-1', outcome: 'approved' as const, sw: '9000', time: 't' };
+    const a = {
+      ceremonyId: 'cer-1',
+      custodianId: 'cus-1',
+      outcome: 'approved' as const,
+      sw: '9000',
+      time: 't',
+    };
     expect(s.ceremonies.recordApproval({ ...a, epoch: 1 })).toBe(true);
     expect(s.ceremonies.recordApproval({ ...a, epoch: 1, outcome: 'declined' })).toBe(false);
     expect(s.ceremonies.newEpoch('cer-1', 'aa'.repeat(8))).toBe(2);
     expect(s.ceremonies.approvals('cer-1', 2)).toEqual([]);
     expect(s.ceremonies.recordApproval({ ...a, epoch: 2 })).toBe(true);
     s.ceremonies.setState('cer-1', 'expired', 'now', 'late');
-    expect(s.ceremonies.get('cer-1')).toMatchObject({ state: 'expired', challenge: undefined, reason: 'late' });
+    expect(s.ceremonies.get('cer-1')).toMatchObject({
+      state: 'expired',
+      challenge: undefined,
+      reason: 'late',
+    });
     expect(s.ceremonies.active()).toEqual([]);
   });
 
   it('refuses a duplicate key CHR or name at the same target', () => {
     const s = seed(':memory:');
-    const c = { id: 'cus-2', name: 'bob', target: 't1', keyChr: 'UTCUST0000100001', pka: new Uint8Array(1), enrolledAt: 'x' };
+    const c = {
+      id: 'cus-2',
+      name: 'bob',
+      target: 't1',
+      keyChr: 'UTCUST0000100001',
+      pka: new Uint8Array(1),
+      enrolledAt: 'x',
+    };
     expect(() => s.custodians.insert(c)).toThrow();
     expect(() => s.custodians.insert({ ...c, keyChr: 'OTHER', name: 'alice' })).toThrow();
     s.custodians.insert({ ...c, target: 't2' });
@@ -77,7 +112,13 @@ describe('store', () => {
 
   it('uses an enrollment token once', () => {
     const s = openStore(':memory:');
-    s.enrollments.insert({ tokenHash: 'h', target: 't1', name: 'a', createdAt: 'a', expiresAt: '9999' });
+    s.enrollments.insert({
+      tokenHash: 'h',
+      target: 't1',
+      name: 'a',
+      createdAt: 'a',
+      expiresAt: '9999',
+    });
     expect(s.enrollments.markUsed('h', 'now')).toBe(true);
     expect(s.enrollments.markUsed('h', 'later')).toBe(false);
     expect(s.enrollments.get('h')?.usedAt).toBe('now');
@@ -89,7 +130,7 @@ describe('store', () => {
     for (let i = 0; i < 5; i++) s.audit.append('approval', { i });
     s.close();
     const raw = new Database(path);
-    raw.prepare("UPDATE audit SET data = '{\"i\":9}' WHERE seq = 3").run();
+    raw.prepare('UPDATE audit SET data = \'{"i":9}\' WHERE seq = 3').run();
     raw.close();
     const r = openStore(path);
     const v = r.audit.verify();
@@ -97,7 +138,7 @@ describe('store', () => {
     if (!v.ok) expect(v.error.seq).toBe(3);
     r.close();
     const raw2 = new Database(path);
-    raw2.prepare("UPDATE audit SET data = '{\"i\":2}' WHERE seq = 3").run();
+    raw2.prepare('UPDATE audit SET data = \'{"i":2}\' WHERE seq = 3').run();
     raw2.prepare('DELETE FROM audit WHERE seq = 2').run();
     raw2.close();
     const r2 = openStore(path);

@@ -1,0 +1,76 @@
+/**
+ * Request body schemas of the admin API (zod) and the one parser that turns a violation into
+ * a 400 with the first failing field.
+ * @module
+ */
+import { z } from 'zod';
+import { displayTextSchema } from '../../shared/protocol';
+import { MAX_EXPIRY_SECONDS } from '../ceremonies/engine';
+import { HttpError } from './http-util';
+
+/** Custodian name (shown to other custodians as display text). */
+export const nameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,99}$/, 'use 1–100 letters, digits, space . _ @ -');
+const hex = (max: number) =>
+  z
+    .string()
+    .max(2 * max)
+    .regex(/^(?:[0-9a-fA-F]{2})+$/, 'must be hex');
+
+/** `POST /api/targets/:t/initialize`. */
+export const initSchema = z
+  .strictObject({
+    m: z.int().min(1).max(90),
+    n: z.int().min(1).max(90),
+    soPin: z
+      .string()
+      .regex(/^[0-9A-Fa-f]{16}$/, 'SO-PIN must be 16 hex digits')
+      .optional(),
+    replaceableKeys: z.boolean().optional(),
+    pkaAndPin: z.boolean().optional(),
+    userPin: z.string().min(6).max(16).optional(),
+    dkekShares: z.int().min(0).max(255).optional(),
+  })
+  .refine((o) => o.n <= o.m, { message: 'n must not exceed m', path: ['n'] });
+
+/** `POST /api/enrollments`. */
+export const tokenSchema = z.strictObject({
+  target: z.string(),
+  name: nameSchema,
+  expiresInSeconds: z
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .optional(),
+});
+/** `POST /api/targets/:t/custodians`. */
+export const pkaSchema = z.strictObject({ name: nameSchema, pka: hex(16 * 1024) });
+/** `POST /api/ceremonies`. */
+export const ceremonySchema = z.strictObject({
+  target: z.string(),
+  purpose: displayTextSchema(500),
+  requester: displayTextSchema(200),
+  expiresInSeconds: z.int().min(10).max(MAX_EXPIRY_SECONDS).optional(),
+});
+/** `POST /api/targets/:t/sign`. */
+export const signSchema = z.strictObject({
+  key: z.string().min(1).max(64),
+  digests: z
+    .array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'SHA-256 digest expected'))
+    .min(1)
+    .max(1000),
+});
+
+/** Validates a body; throws HttpError 400 naming the first problem. */
+export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new HttpError(
+      400,
+      `${i && i.path.length ? `${i.path.join('.')}: ` : ''}${i?.message ?? 'invalid request'}`,
+    );
+  }
+  return r.data;
+}
