@@ -28,7 +28,17 @@ export type EngineContext = {
   audit(kind: AuditKind, data: AuditData): boolean;
   /** Sends a message if connected (false otherwise). */
   send(message: ClientMessage): boolean;
+  /** Server clock minus local clock from the last `welcome`, bounded (docs/protocol.md §8). */
+  clockOffsetMs: number;
 };
+
+/** Largest server clock correction applied: the chain validity dates also depend on "now". */
+export const MAX_CLOCK_OFFSET_MS = 5 * 60_000;
+
+/** The time offers are checked against: the local clock corrected towards the server's. */
+export function trustedNow(ctx: EngineContext): Date {
+  return new Date(ctx.timers.now() + ctx.clockOffsetMs);
+}
 
 /** The offer as an event payload. */
 export function viewOf(entry: OfferEntry): OfferView {
@@ -94,6 +104,6 @@ export function check(ctx: EngineContext, offer: OfferMessage) {
   return verifyOffer(offer, {
     anchors: ctx.options.anchors,
     ownKey: ctx.options.ownKey,
-    now: new Date(ctx.timers.now()),
+    now: trustedNow(ctx),
   });
 }

@@ -5,7 +5,15 @@
  * @module
  */
 import type { OfferMessage, ServerMessage } from '../../shared/protocol/index';
-import { check, move, rejectOffer, viewOf, type EngineContext } from './engine-context';
+import {
+  check,
+  MAX_CLOCK_OFFSET_MS,
+  move,
+  rejectOffer,
+  trustedNow,
+  viewOf,
+  type EngineContext,
+} from './engine-context';
 import type { OfferEntry } from './offer-book';
 import { displayText } from './rejections';
 
@@ -15,12 +23,17 @@ const SETTLED = new Set(['already-decided', 'unknown-offer', 'offer-expired', 'u
 /** Handles one validated server message. */
 export function handleServerMessage(ctx: EngineContext, m: ServerMessage): void {
   switch (m.type) {
-    case 'welcome':
+    case 'welcome': {
+      const offset = Date.parse(m.serverTime) - ctx.timers.now();
+      ctx.clockOffsetMs = Number.isFinite(offset)
+        ? Math.max(-MAX_CLOCK_OFFSET_MS, Math.min(MAX_CLOCK_OFFSET_MS, offset))
+        : 0;
       if (m.credential !== undefined) {
         ctx.audit('enrollment', { custodianId: m.custodianId });
         ctx.emit({ type: 'enrolled', custodianId: m.custodianId, credential: m.credential });
       }
       return;
+    }
     case 'offer':
       return onOffer(ctx, m);
     case 'update': {
@@ -109,7 +122,7 @@ function onOffer(ctx: EngineContext, offer: OfferMessage): void {
     });
   }
   const entry: OfferEntry = { phase: 'pending', progress: offer.progress, verified: checked.value };
-  const delay = Math.max(0, checked.value.expiresAt.getTime() - ctx.timers.now());
+  const delay = Math.max(0, checked.value.expiresAt.getTime() - trustedNow(ctx).getTime());
   entry.expiry = ctx.timers.setTimeout(() => {
     if (move(ctx, entry, 'expire')) {
       ctx.emit({

@@ -80,6 +80,7 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
       }
     },
     send: (message) => client.send(message),
+    clockOffsetMs: 0,
   };
 
   const client = createServerClient({

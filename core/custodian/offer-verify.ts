@@ -1,14 +1,16 @@
 /**
- * Local verification of an offer before it is shown as approvable and again right before the
- * card is touched: the target chain must lead to a trust anchor and name the offered device,
- * the offer must not be expired, it must ask for the custodian's own registered key, and a dry
- * run of its script through a fresh firewall must not hit a deny rule (reference §12,
- * remote-protocols §4.3 items 1–3). Pure: the clock and anchors are parameters.
+ * Local verification of an offer, when it arrives and again right before the card is touched.
+ * The decision is `checkOffer` (shared/policy/offer-check.ts, docs/protocol.md §8): genuine
+ * target chain, device id = chain CHR, expiry window, own key, quorum still open, script passes
+ * a fresh firewall and contains the one approved signature. This module adds what the custodian
+ * is shown (trust anchor and whether it is a TEST anchor, chain path) and a rejection code for
+ * the audit log and the decline reason.
  * @module
  */
-import { fromHex } from '../../shared/codec/bytes';
+import { fromHex, isHex } from '../../shared/codec/bytes';
 import { validateDeviceChain, type TrustAnchor } from '../../shared/cvc/chain';
-import { createApduFirewall, type FirewallDecision } from '../../shared/policy/firewall';
+import type { FirewallDecision } from '../../shared/policy/firewall';
+import { checkOffer, type OfferIssue } from '../../shared/policy/offer-check';
 import type { OfferMessage } from '../../shared/protocol/index';
 import { err, ok, type Result } from '../../shared/result';
 
@@ -43,7 +45,9 @@ export type OfferRejection = {
     | 'untrusted-anchor'
     | 'device-mismatch'
     | 'expired'
+    | 'expiry-too-far'
     | 'wrong-key'
+    | 'quorum-met'
     | 'script-refused'
     | 'replayed'
     | 'busy'
@@ -61,102 +65,65 @@ export type VerifyContext = {
   readonly now: Date;
 };
 
-const PRODUCTION_SOURCE = 'built-in';
-
-/** True for anchors that are not the production root: their chains prove nothing about genuine hardware. */
+/** True for anchors that are not the built-in production root: their chains prove nothing about genuine hardware. */
 export function isTestAnchor(anchor: TrustAnchor): boolean {
-  return anchor.source !== PRODUCTION_SOURCE;
+  return anchor.source !== 'built-in';
 }
 
-const reject = (
-  code: OfferRejection['code'],
-  message: string,
-): Result<VerifiedOffer, OfferRejection> => err({ code, message });
+const CODE: Record<OfferIssue['code'], OfferRejection['code']> = {
+  'chain-not-genuine': 'chain-invalid',
+  'device-id-mismatch': 'device-mismatch',
+  expired: 'expired',
+  'expiry-too-far': 'expiry-too-far',
+  'wrong-key': 'wrong-key',
+  replayed: 'replayed',
+  'quorum-already-met': 'quorum-met',
+  'invalid-approval': 'malformed',
+  'script-refused': 'script-refused',
+  'script-without-signature': 'script-refused',
+};
 
 /** Verifies an offer (see module doc). Never throws. */
 export function verifyOffer(
   offer: OfferMessage,
   ctx: VerifyContext,
 ): Result<VerifiedOffer, OfferRejection> {
-  let chainBytes: Uint8Array;
-  let challenge: Uint8Array;
-  let script: Uint8Array[];
-  try {
-    chainBytes = fromHex(offer.target.chain);
-    challenge = fromHex(offer.challenge);
-    script = offer.script.apdus.map((h) => fromHex(h));
-  } catch {
-    return reject('malformed', 'offer carries invalid hex');
-  }
-  const expiresAt = new Date(offer.expiresAt);
-  if (!Number.isFinite(expiresAt.getTime()))
-    return reject('malformed', 'offer expiry is not a time');
-  if (expiresAt.getTime() <= ctx.now.getTime()) {
-    return reject('expired', `offer expired at ${offer.expiresAt}`);
-  }
-  // reference §5.3: the chain must validate against a configured anchor.
-  const verdict = validateDeviceChain(chainBytes, ctx.anchors, ctx.now);
-  if (!verdict.genuine) {
-    const code = verdict.code === 'unknown-root' ? 'untrusted-anchor' : 'chain-invalid';
-    return reject(code, `target chain rejected: ${verdict.message}`);
-  }
-  // reference §6.6 step 3: the signed input names the device of the validated chain; the
-  // server's text must not be able to show another name.
-  if (verdict.deviceId !== offer.target.deviceId) {
-    return reject(
-      'device-mismatch',
-      `offer names target ${offer.target.deviceId}, but its chain is for ${verdict.deviceId}`,
-    );
-  }
-  if (
-    offer.key.keyId !== ctx.ownKey.keyId ||
-    (ctx.ownKey.chr !== undefined && offer.key.chr !== ctx.ownKey.chr)
-  ) {
-    return reject(
-      'wrong-key',
-      `offer asks for key ${offer.key.keyId} (${offer.key.chr}); this custodian's key is ${ctx.ownKey.keyId}${ctx.ownKey.chr ? ` (${ctx.ownKey.chr})` : ''}`,
-    );
-  }
-  let firewall;
-  try {
-    firewall = createApduFirewall({
-      ceremonyId: offer.ceremonyId,
-      targetDeviceChr: verdict.deviceIdBytes,
-      challenge,
-      keyId: ctx.ownKey.keyId,
-    });
-  } catch (e) {
-    return reject('malformed', `offer cannot be approved: ${(e as Error).message}`);
-  }
-  // A dry run on a fresh firewall: a script the firewall would cut short is refused as a whole.
-  const blocked = script.flatMap((apdu, index) => {
-    const decision = firewall.inspect(apdu);
-    return decision.allow ? [] : [{ index, decision }];
+  // Without a configured CHR the offer's is used; the card part then checks the card's key has it.
+  const ownKey = { keyId: ctx.ownKey.keyId, chr: ctx.ownKey.chr ?? offer.key.chr };
+  const verdict = checkOffer(offer, {
+    anchors: ctx.anchors,
+    now: ctx.now,
+    ownKey,
+    // Replays are caught by the offer book before this check (docs/protocol.md §3.4).
+    decidedOfferIds: new Set(),
   });
-  if (blocked.length > 0) {
-    const first = blocked[0]!.decision;
-    const why = first.allow ? '' : `${first.header}: ${first.reason}`;
-    return err({
-      code: 'script-refused',
-      message: `script contains ${blocked.length} command(s) the firewall refuses (first: ${why})`,
-      blocked,
-    });
+  const chainBytes = isHex(offer.target.chain) ? fromHex(offer.target.chain) : new Uint8Array(0);
+  const chain = validateDeviceChain(chainBytes, ctx.anchors, ctx.now);
+  if (!verdict.acceptable || !chain.genuine) {
+    const first = verdict.issues[0];
+    let code: OfferRejection['code'] = first ? CODE[first.code] : 'chain-invalid';
+    if (!chain.genuine && chain.code === 'unknown-root') code = 'untrusted-anchor';
+    const message = verdict.issues.map((i) => i.message).join('; ') || 'target chain rejected';
+    const blocked = verdict.script.flatMap((s, index) =>
+      s.decision.allow ? [] : [{ index, decision: s.decision }],
+    );
+    return err(blocked.length > 0 ? { code, message, blocked } : { code, message });
   }
-  const anchor = verdict.anchor;
+  const anchor = chain.anchor;
   return ok({
     offer,
-    deviceId: verdict.deviceId,
-    deviceIdBytes: verdict.deviceIdBytes,
+    deviceId: chain.deviceId,
+    deviceIdBytes: chain.deviceIdBytes,
     anchor: {
       label: anchor.label,
       chr: anchor.cvc.body.chr,
       source: anchor.source,
       test: isTestAnchor(anchor),
     },
-    chainPath: verdict.path,
-    chainWarnings: verdict.warnings,
-    challenge,
-    script,
-    expiresAt,
+    chainPath: chain.path,
+    chainWarnings: chain.warnings,
+    challenge: verdict.approval.challenge,
+    script: verdict.script.map((s) => s.apdu),
+    expiresAt: new Date(offer.expiresAt),
   });
 }

@@ -31,7 +31,10 @@ export type ScriptRun = {
   readonly signatures: number;
 };
 
-/** Runs `script` (see module doc). Rejects only when the card transport fails. */
+/**
+ * Runs `script` (see module doc) in order, stopping after the first refused step, so
+ * `results` may be shorter than the script. Rejects only when the card transport fails.
+ */
 export async function runScript(
   script: readonly Uint8Array[],
   firewall: ApduFirewall,
@@ -55,7 +58,8 @@ export async function runScript(
         sw: swHex(decision.sw),
       });
       results.push({ blocked: { sw: decision.sw, rule: decision.rule, reason: decision.reason } });
-      continue;
+      // docs/protocol.md §4.2: the script stops at the first refused step.
+      break;
     }
     const decoded = decodeCommandApdu(apdu);
     // The firewall allowed it, so it decodes; checked again so a bug cannot send garbage.

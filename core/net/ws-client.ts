@@ -170,7 +170,8 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
       invalid += 1;
       options.onInvalidFrame({ error: parsed.error, count: invalid });
       if (invalid >= limit && conn) {
-        closeLocally(CLOSE_CODES.PROTOCOL_VIOLATION, 'too many invalid frames', true);
+        // docs/protocol.md §10: a protocol violation is a bug or an attack; no automatic reconnect.
+        closeLocally(CLOSE_CODES.PROTOCOL_VIOLATION, 'too many invalid frames', false);
         conn.close(CLOSE_CODES.PROTOCOL_VIOLATION, 'protocol violation');
       }
       return;
@@ -199,9 +200,7 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
       return;
     }
     const why = local ? local.reason : `${describeCloseCode(code)}${reason ? `: ${reason}` : ''}`;
-    const retry = local
-      ? local.retry
-      : !FINAL_CODES.has(code) && shouldReconnect(code);
+    const retry = local ? local.retry : !FINAL_CODES.has(code) && shouldReconnect(code);
     if (!reconnect || !retry) {
       stopped = true;
       setState({ kind: 'stopped', reason: why, code });

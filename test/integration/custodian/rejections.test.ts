@@ -111,6 +111,19 @@ describe('offers rejected before the card is touched', () => {
     await expectRejected(t, offer, 'expired', 'expired');
   });
 
+  it('an offer open far too long, and one whose quorum is already met', async () => {
+    const t = await setup();
+    const far = makeOffer(t.target, t.key, {
+      expiresAt: new Date(Date.now() + 24 * 3600_000).toISOString(),
+    });
+    await expectRejected(t, far, 'expiry-too-far', 'offer-invalid');
+    const met = makeOffer(t.target, t.key, {
+      quorum: { n: 1, m: 3 },
+      progress: { authenticated: 1, approvedBy: ['bob'] },
+    });
+    await expectRejected(t, met, 'quorum-met', 'offer-invalid');
+  });
+
   it('another key than the custodian’s own', async () => {
     const t = await setup();
     const offer = makeOffer(t.target, { keyId: t.key.keyId + 1, chr: t.key.chr });

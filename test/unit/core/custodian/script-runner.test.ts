@@ -32,39 +32,52 @@ function fakeCard() {
 }
 
 describe('script runner (runtime firewall)', () => {
-  it('forwards allowed commands, answers refused ones with the firewall SW without sending them', async () => {
+  it('forwards allowed commands, answers a refused one with the firewall SW and stops there', async () => {
     const card = fakeCard();
     const audit: [string, Record<string, unknown>][] = [];
     const script = [
+      Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x08),
       sign(3, concatBytes(chr, challenge)),
       Uint8Array.of(0x00, 0x20, 0x00, 0x81, 0x06, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36),
-      sign(3, concatBytes(chr, challenge)),
       sign(4, concatBytes(chr, challenge)),
-      Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x08),
     ];
     const run = await runScript(script, firewall(), card, (k, d) => void audit.push([k, d]), {
       ceremonyId: 'c1',
       offerId: 'o1',
     });
     expect(run.forwarded).toBe(2);
-    expect(run.blocked).toBe(3);
+    expect(run.blocked).toBe(1);
     expect(run.signatures).toBe(1);
-    expect(card.sent.map((c) => c.ins)).toEqual([0x68, 0x84]);
-    expect(run.results[0]).toEqual({ rapdu: '30009000' });
-    expect(run.results[1]).toMatchObject({ blocked: { sw: 0x6986, rule: 'verify-with-data' } });
-    expect(run.results[2]).toMatchObject({ blocked: { rule: 'sign-budget-spent' } });
-    expect(run.results[3]).toMatchObject({ blocked: { rule: 'sign-other-key' } });
-    expect(audit.map(([k]) => k)).toEqual([
-      'apdu-forwarded',
-      'apdu-blocked',
-      'apdu-blocked',
-      'apdu-blocked',
-      'apdu-forwarded',
-    ]);
+    expect(card.sent.map((c) => c.ins)).toEqual([0x84, 0x68]);
+    expect(run.results).toHaveLength(3); // stopped after the refused VERIFY
+    expect(run.results[1]).toEqual({ rapdu: '30009000' });
+    expect(run.results[2]).toMatchObject({ blocked: { sw: 0x6986, rule: 'verify-with-data' } });
+    expect(audit.map(([k]) => k)).toEqual(['apdu-forwarded', 'apdu-forwarded', 'apdu-blocked']);
     // Only headers, Lc and SW are audited, never data (the VERIFY data was "123456").
     const text = JSON.stringify(audit);
     expect(text).not.toContain('313233343536');
-    expect(audit[0]![1]).toMatchObject({ header: '80 68 03 73', lc: 23, sw: '9000' });
+    expect(audit[1]![1]).toMatchObject({ header: '80 68 03 73', lc: 23, sw: '9000' });
+  });
+
+  it('refuses a second signature and another key', async () => {
+    for (const [second, rule] of [
+      [sign(3, concatBytes(chr, challenge)), 'sign-budget-spent'],
+      [sign(4, concatBytes(chr, challenge)), 'sign-other-key'],
+    ] as const) {
+      const card = fakeCard();
+      const run = await runScript(
+        [sign(3, concatBytes(chr, challenge)), second],
+        firewall(),
+        card,
+        () => undefined,
+        {
+          ceremonyId: 'c1',
+          offerId: 'o1',
+        },
+      );
+      expect(card.sent).toHaveLength(1);
+      expect(run.results[1]).toMatchObject({ blocked: { sw: 0x6986, rule } });
+    }
   });
 
   it('never sends anything the firewall refuses, whatever the bytes', async () => {
@@ -75,13 +88,17 @@ describe('script runner (runtime firewall)', () => {
           const card = fakeCard();
           const fw = firewall();
           const shadow = firewall();
-          const expected = script.filter((a) => shadow.inspect(a).allow).length;
+          let expected = 0;
+          for (const a of script) {
+            if (!shadow.inspect(a).allow) break;
+            expected += 1;
+          }
           const run = await runScript(script, fw, card, () => undefined, {
             ceremonyId: 'c1',
             offerId: 'o1',
           });
           expect(card.sent.length).toBe(expected);
-          expect(run.results.length).toBe(script.length);
+          expect(run.results.length).toBe(Math.min(script.length, expected + 1));
           for (const c of card.sent) expect([0x20, 0xb1, 0x58, 0x84, 0x68]).toContain(c.ins);
         },
       ),

@@ -183,17 +183,20 @@ describe('server client', () => {
     c.events.onText(JSON.stringify({ v: 1, type: 'offer' }));
     expect(t.invalid).toEqual([1, 2, 3]);
     expect(c.closed?.code).toBe(4002);
-    expect(t.states.at(-1)).toMatchObject({ kind: 'waiting' });
+    // A protocol violation is a bug or an attack: no automatic reconnect (docs/protocol.md §10).
+    expect(t.states.at(-1)).toMatchObject({ kind: 'stopped', reason: 'too many invalid frames' });
+    t.clock.advance(120_000);
+    expect(t.conns).toHaveLength(1);
   });
 
   it('survives arbitrary frames', () => {
-    const t = setup();
-    t.client.start();
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json()), (s) => {
-        const c = t.conns.at(-1)!;
+      fc.property(fc.array(fc.oneof(fc.string(), fc.json()), { maxLength: 6 }), (frames) => {
+        const t = setup();
+        t.client.start();
+        const c = t.conns[0]!;
         c.events.onOpen();
-        expect(() => c.events.onText(s)).not.toThrow();
+        for (const s of frames) expect(() => c.events.onText(s)).not.toThrow();
         t.clock.advance(100_000);
       }),
       { numRuns: 200 },

@@ -62,7 +62,7 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-function run(pin: Parameters<typeof createWsConnector>[0]['pin'], host = '127.0.0.1') {
+function run(pin: NonNullable<Parameters<typeof createWsConnector>[0]>['pin'], host = '127.0.0.1') {
   return new Promise<{ opened: boolean; texts: string[]; error?: string; code: number }>(
     (resolve) => {
       const texts: string[] = [];
