@@ -76,6 +76,18 @@ function signatureFrom(
 }
 
 /**
+ * Fails the ceremony when the custodians who have not answered in this epoch can no longer
+ * bring the card's count to n (only enrolled custodians receive offers).
+ */
+function failIfHopeless(ctx: CeremonyContext, c: CeremonyRecord, authenticated: number): void {
+  const answered = new Set(ctx.store.ceremonies.approvals(c.id, c.epoch).map((a) => a.custodianId));
+  const open = ctx.store.custodians.forTarget(c.target).filter((x) => !answered.has(x.id)).length;
+  if (authenticated + open < c.n) {
+    ctx.finish(c.id, 'failed', 'quorum can no longer be reached', 'ceremony-failed');
+  }
+}
+
+/**
  * Handles one decision. Protocol-level problems (unknown offer, late, duplicate) get an
  * `error`; a processed decision gets a `result` (approvals) and an `update` to everyone.
  */
@@ -132,6 +144,7 @@ export async function handleDecision(
       rt.decided.set(msg.offerId, { decision: key, result: undefined });
       ctx.audit('decline', { ceremonyId: c.id, custodian: cu.name, reason: d.reason });
       ctx.broadcast(c.id, `${cu.name} declined`);
+      failIfHopeless(ctx, c, rt.authenticated);
       return;
     }
     // The script has one APDU; a client stops after a blocked step, so never fewer than one.
@@ -186,5 +199,6 @@ export async function handleDecision(
     ctx.link.send(custodianId, result);
     ctx.broadcast(c.id, accepted ? `${cu.name} approved` : `${cu.name}: ${reason ?? 'refused'}`);
     if (rt.authenticated >= c.n) onQuorum(c.id);
+    else if (!accepted) failIfHopeless(ctx, c, rt.authenticated);
   });
 }

@@ -65,6 +65,8 @@ export class CustodianHub implements CustodianLink {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: LIMITS.frameBytes,
+      // docs/protocol.md §2: no compression (secrets in frames, no decompression bombs).
+      perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has(PROTOCOL_NAME) ? PROTOCOL_NAME : false),
     });
   }

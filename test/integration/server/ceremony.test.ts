@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../server/app';
+import { main } from '../../../server/cli/main';
 import type {
   OfferMessage,
   ResultMessage,
@@ -146,6 +147,48 @@ describe('ceremony', () => {
     await cs[0]!.approve(o);
     await cs[0]!.waitFor(isError('already-decided'));
     expect(await status(server!)).toMatchObject({ authenticated: 0 });
+  });
+
+  it('fails as soon as the remaining custodians cannot reach the quorum', async () => {
+    const { cs } = await world();
+    const c = await request(server!);
+    cs[0]!.decline(await cs[0]!.offer(c.id));
+    await cs[2]!.waitFor(
+      (m): m is UpdateMessage => m.type === 'update' && (m.message ?? '').includes('declined'),
+    );
+    cs[1]!.decline(await cs[1]!.offer(c.id));
+    for (const x of cs) await x.waitFor(isUpdate('failed', c.id));
+    const snap = (await adminApi<Snap>(server!, 'GET', `/api/ceremonies/${c.id}`)).body;
+    expect(snap.reason).toMatch(/can no longer be reached/);
+  });
+
+  it('the admin can watch progress live until the ceremony ends', async () => {
+    const { cs } = await world();
+    const c = await request(server!);
+    let out = '';
+    const watching = main(
+      [
+        'ceremony',
+        'status',
+        c.id,
+        '--watch',
+        '--server',
+        server!.url,
+        '--admin-token',
+        server!.adminToken,
+      ],
+      {},
+      { out: (t) => void (out += t), err: (t) => void (out += t) },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await cs[0]!.approve(await cs[0]!.offer(c.id));
+    await cs[0]!.waitFor(isResult);
+    await adminApi(server!, 'POST', `/api/ceremonies/${c.id}/cancel`);
+    expect(await watching).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/ open: 0\/2 authenticated/);
+    expect(out).toMatch(/ open: 1\/2 authenticated \(alice\)/);
+    expect(lines[lines.length - 1]).toMatch(/ cancelled: .*cancelled by admin/);
   });
 
   it('the same approval twice counts once (result re-sent), never twice at the card', async () => {
