@@ -11,7 +11,7 @@ import type { TrustAnchor } from '../../shared/cvc/chain';
 import type { Custodian } from '../store/custodians';
 import { hashSecret, isWellFormedSecret, newId, newSecret } from '../store/secrets';
 import type { Store } from '../store/store';
-import { TargetError } from '../targets/target-card';
+import { CardStatusError } from '../../shared/card/status-words';
 import type { TargetService } from '../targets/target-service';
 import { checkPka, type CheckedPka } from './pka-check';
 
@@ -98,7 +98,11 @@ export class Enrollment {
       try {
         await card.registerKey(file.dica, file.device, file.request.encoded, file.request.outerCar);
       } catch (e) {
-        throw new EnrollmentError('bad-pka', `target refused the key: ${(e as Error).message}`);
+        // A refusal by the card is final for this .pka; transport problems stay what they are.
+        if (e instanceof CardStatusError) {
+          throw new EnrollmentError('bad-pka', `target refused the key: ${e.message}`);
+        }
+        throw e;
       }
       then();
     });
@@ -227,7 +231,6 @@ export class Enrollment {
         });
       } catch (e) {
         if (e instanceof EnrollmentError) return fail(e);
-        if (e instanceof TargetError) return fail(new EnrollmentError('not-pka', e.message));
         throw e;
       }
     }

@@ -212,8 +212,15 @@ export class CustodianHub implements CustodianLink {
         custodianId = r.custodian.id;
         credential = r.credential;
       } catch (e) {
-        if (!(e instanceof EnrollmentError)) throw e;
-        return this.refuse(s, e.message);
+        if (e instanceof EnrollmentError) return this.refuse(s, e.message);
+        // Not the custodian's fault (e.g. the target is unreachable): the token is not used
+        // up, and 1011 tells the client to retry later.
+        this.error(
+          s,
+          'internal-error',
+          `enrollment could not be completed now: ${(e as Error).message}`.slice(0, 500),
+        );
+        return this.close(s, 1011, 'try again later');
       }
     } else {
       const c = this.store.custodians.byCredentialHash(hashSecret(auth.credential));

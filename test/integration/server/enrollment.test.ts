@@ -139,6 +139,20 @@ describe('enrollment', () => {
     expect(await missing()).toBe(3);
   });
 
+  it('an unreachable target does not use the token up; the client may retry (1011)', async () => {
+    const target: TargetHandle = { card: await targetCard(3, 2), opens: 0, fail: true };
+    server = await startTestServer(target, dataDir());
+    const tok = await token();
+    const c = await tryEnroll(good, tok);
+    const e = await c.waitFor((m): m is ErrorMessage => m.type === 'error');
+    expect(e.code).toBe('internal-error');
+    expect((await c.waitClosed()).code).toBe(1011);
+    target.fail = false;
+    const again = await tryEnroll(good, tok);
+    await again.waitFor((m) => m.type === 'welcome');
+    expect(await missing()).toBe(2);
+  });
+
   it('an unknown token or credential closes with 4001', async () => {
     await setup();
     const c = await tryEnroll(good, 'A'.repeat(43));
