@@ -102,3 +102,8 @@ export function pinText(pin: PinStatusView): { text: string; tone: Tone } {
       return { text: 'Card protected by public key authentication', tone: 'attention' };
   }
 }
+
+/** Groups a fingerprint in blocks of four for comparing by eye. */
+export function groupFingerprint(hex: string): string {
+  return (hex.match(/.{1,4}/g) ?? []).join(' ');
+}

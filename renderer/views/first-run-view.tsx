@@ -8,6 +8,7 @@ import { useState, type FormEvent } from 'react';
 import type { IpcError } from '../../shared/ipc/errors';
 import type { ServerPreview } from '../../shared/ipc/model';
 import { Badge, ErrorNotice } from '../components/common';
+import { groupFingerprint } from '../format';
 
 /** First-run view props. */
 export type FirstRunProps = {
@@ -19,11 +20,6 @@ export type FirstRunProps = {
   readonly onConfirm: (url: string, invite: string) => void;
   readonly onBack: () => void;
 };
-
-/** Groups a fingerprint in blocks of four for comparing by eye. */
-export function groupFingerprint(hex: string): string {
-  return (hex.match(/.{1,4}/g) ?? []).join(' ');
-}
 
 /** The first-run view. */
 export function FirstRunView(props: FirstRunProps) {

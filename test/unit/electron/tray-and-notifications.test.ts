@@ -67,7 +67,7 @@ describe('tray icon', () => {
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     const view = new DataView(png.buffer, png.byteOffset);
     let at = 8;
-    let idat = new Uint8Array(0);
+    let idat: Uint8Array = new Uint8Array(0);
     const types: string[] = [];
     while (at < png.length) {
       const len = view.getUint32(at);
