@@ -21,7 +21,10 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`demo: unknown argument ${unknown.join(' ')}\n${USAGE}`);
     return 2;
   }
-  const out = (t: string) => void process.stdout.write(t);
+  // A closed pipe (`npm run demo | head`) must not crash the run: stop writing, finish, clean up.
+  let piped = true;
+  process.stdout.on('error', () => void (piped = false));
+  const out = (t: string) => void (piped && process.stdout.write(t));
   try {
     let hardware: Parameters<typeof runDemo>[0]['hardware'];
     if (flags.has('--pcsc')) {

@@ -17,11 +17,13 @@ import { inProcessHardware, type Hardware } from './hardware';
 import { scanForPins } from './pin-scan';
 import { createReporter, formatPka, type ReportSink } from './report';
 import {
+  cardsStep,
   describeCards,
   enrollAll,
   initializeTarget,
   serverUp,
   testPki,
+  QUORUM,
   TARGET,
   type DemoContext,
 } from './setup-steps';
@@ -80,8 +82,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const ctx: DemoContext = { r, dir, frames: [], serverLog: [], credentials: new Map() };
   const clients: CustodianClient[] = [];
   try {
-    o.out(`Custodian demo: remote ${3}-of-${5} PKA, everything emulated, state in ${dir}\n`);
+    const mode = o.hardware
+      ? 'target and one custodian card over pcscd + vpcd'
+      : 'all cards in-process, no pcscd';
+    o.out(
+      `Custodian demo: remote ${QUORUM.n}-of-${QUORUM.m} PKA with emulated cards (${mode}); state in ${dir}\n`,
+    );
     const { ca, anchorFile } = testPki(ctx);
+    cardsStep(ctx);
     const hw = await (o.hardware ?? ((c: TestCa) => inProcessHardware(c)))(ca, (line) =>
       r.info(line),
     );

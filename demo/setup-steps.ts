@@ -60,12 +60,16 @@ export function testPki(ctx: DemoContext): { ca: TestCa; anchor: TrustAnchor; an
   return { ca, anchor, anchorFile };
 }
 
-/** Step: the cards. */
-export function describeCards(ctx: DemoContext, hw: Hardware): void {
+/** Step header: the cards (created by the hardware provider right after). */
+export function cardsStep(ctx: DemoContext): void {
   ctx.r.step(
     'Prepare one target HSM and five custodian cards (emulated)',
     'each custodian holds an ECDSA key generated on their own card, protected by a PIN only they know (reference §6.2)',
   );
+}
+
+/** The cards as prepared. */
+export function describeCards(ctx: DemoContext, hw: Hardware): void {
   ctx.r.info(`target device id ${hw.targetDeviceId} (factory fresh; ${hw.targetVia})`);
   for (const c of hw.custodians) {
     ctx.r.info(
