@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { displayTextSchema } from '../shared/protocol';
 import { err, ok, type Result } from '../shared/result';
 
 const name = z
@@ -21,7 +22,7 @@ const targetSchema = z
     /** Emulator state file (development and tests). */
     emulatorState: z.string().min(1).optional(),
     /** Human label shown to custodians (defaults to the name). */
-    label: z.string().min(1).max(100).optional(),
+    label: displayTextSchema(100).optional(),
   })
   .strict()
   .refine((t) => (t.reader === undefined) !== (t.emulatorState === undefined), {

@@ -106,7 +106,12 @@ export class CustodianHub implements CustodianLink {
 
   private write(s: Session, message: ServerMessage): boolean {
     const text = encodeServerMessage(message);
-    if (!text.ok) throw new Error(`server built an invalid ${message.type}: ${text.error.message}`);
+    // A message the schema refuses is a server bug; it is dropped (never sent half-valid) and
+    // must not break the caller's state change.
+    if (!text.ok) {
+      process.stderr.write(`custodian-server: dropped an invalid ${message.type}: ${text.error.message}\n`);
+      return false;
+    }
     if (s.ws.readyState !== s.ws.OPEN) return false;
     s.ws.send(text.value);
     return true;
