@@ -5,7 +5,9 @@
  * locally; a wrong PIN is reported with the tries left and never retried on its own.
  * @module
  */
+import { join } from 'node:path';
 import { openAuditLog } from '../../core/audit/audit-log';
+import { fileDecisionStore } from '../../core/custodian/decision-store';
 import type { PinSource } from '../../core/custodian/card-session';
 import { createCustodianEngine, type CustodianEngine } from '../../core/custodian/engine';
 import type { OfferView } from '../../core/custodian/engine-types';
@@ -69,6 +71,7 @@ export async function watch(opts: WatchOptions, deps: CustodianCommandDeps): Pro
     ownKey: c.keyChr !== undefined ? { keyId: c.keyId, chr: c.keyChr } : { keyId: c.keyId },
     openCard,
     audit,
+    decisions: fileDecisionStore(join(home, 'decisions.jsonl')),
     client: { name: 'custodian-cli', version: '0.1.0' },
   });
   try {

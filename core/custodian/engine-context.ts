@@ -13,6 +13,7 @@ import {
 import type { Timers } from '../net/timers';
 import { isOpen, transition, type CeremonyEvent, type CeremonyPhase } from './ceremony-state';
 import type { EngineEvent, EngineOptions, OfferView } from './engine-types';
+import type { DecisionStore } from './decision-store';
 import type { OfferBook, OfferEntry } from './offer-book';
 import type { OfferRejection } from './offer-verify';
 import { verifyOffer } from './offer-verify';
@@ -23,6 +24,7 @@ export type EngineContext = {
   readonly options: EngineOptions;
   readonly timers: Timers;
   readonly book: OfferBook;
+  readonly decisions: DecisionStore;
   emit(event: EngineEvent): void;
   /** Appends to the audit log; false when it could not be written. */
   audit(kind: AuditKind, data: AuditData): boolean;
@@ -76,6 +78,11 @@ export function decide(
 ): void {
   const { ceremonyId, offerId } = entry.verified.offer;
   entry.decision = { v: PROTOCOL_VERSION, type: 'decision', ceremonyId, offerId, decision };
+  try {
+    ctx.decisions.put(entry.decision, entry.verified.expiresAt);
+  } catch {
+    ctx.audit('error', { what: 'decision-store', ceremonyId, offerId });
+  }
   ctx.send(entry.decision);
 }
 
@@ -90,13 +97,24 @@ export function rejectOffer(
   ctx.emit({ type: 'offer-rejected', offer, rejection });
   if (!answer) return;
   const { reason, detail } = declineFor(rejection);
-  ctx.send({
+  const frame: DecisionMessage = {
     v: PROTOCOL_VERSION,
     type: 'decision',
     ceremonyId: offer.ceremonyId,
     offerId: offer.offerId,
     decision: { kind: 'decline', reason, detail },
-  });
+  };
+  const expires = Date.parse(offer.expiresAt);
+  try {
+    ctx.decisions.put(frame, new Date(Number.isFinite(expires) ? expires : ctx.timers.now()));
+  } catch {
+    ctx.audit('error', {
+      what: 'decision-store',
+      ceremonyId: offer.ceremonyId,
+      offerId: offer.offerId,
+    });
+  }
+  ctx.send(frame);
 }
 
 /** Verifies an offer with the engine's anchors, key and clock. */

@@ -80,9 +80,17 @@ export function handleServerMessage(ctx: EngineContext, m: ServerMessage): void 
 function onOffer(ctx: EngineContext, offer: OfferMessage): void {
   const { book } = ctx;
   const sighting = book.sight(offer);
+  const stored = sighting.kind === 'new' ? ctx.decisions.get(offer.offerId) : undefined;
+  if (stored && stored.ceremonyId === offer.ceremonyId) {
+    // Decided before a restart (docs/protocol.md §3.4): resend the stored frame unchanged.
+    book.remember(offer, undefined);
+    ctx.send(stored);
+    return;
+  }
   if (sighting.kind === 'resend') {
     // Sent again after a reconnect: nothing new; repeat our decision if we made one.
-    if (sighting.entry?.decision) ctx.send(sighting.entry.decision);
+    const decided = sighting.entry?.decision ?? ctx.decisions.get(offer.offerId);
+    if (decided) ctx.send(decided);
     return;
   }
   if (sighting.kind === 'altered' || sighting.kind === 'input-reused') {

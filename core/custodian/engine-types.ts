@@ -12,6 +12,7 @@ import type { ConnectionState } from '../net/ws-client';
 import type { WsConnector } from '../net/ws-transport';
 import type { CardOpener } from './card-session';
 import type { CeremonyPhase } from './ceremony-state';
+import type { DecisionStore } from './decision-store';
 import type { OfferRejection, OwnKey, VerifiedOffer } from './offer-verify';
 
 /** An offer as the custodian sees it: what the server said plus what this client verified. */
@@ -73,6 +74,8 @@ export type EngineOptions = {
   readonly ownKey: OwnKey;
   readonly openCard: CardOpener;
   readonly audit: AuditAppender;
+  /** Where decisions are remembered across restarts (default: memory only). */
+  readonly decisions?: DecisionStore;
   /** Reconnect after drops (default true). */
   readonly reconnect?: boolean;
   readonly client?: { readonly name: string; readonly version: string };

@@ -19,6 +19,7 @@ import { approveCeremony, type ApproveOptions, type ApproveResult } from './engi
 import { decide, move, viewOf, type EngineContext } from './engine-context';
 import { handleServerMessage } from './engine-inbox';
 import type { EngineEvent, EngineOptions, OfferView } from './engine-types';
+import { memoryDecisionStore } from './decision-store';
 import { OfferBook } from './offer-book';
 import { displayText } from './rejections';
 
@@ -62,6 +63,7 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
     options,
     timers,
     book,
+    decisions: options.decisions ?? memoryDecisionStore(),
     emit(event) {
       for (const l of listeners) {
         try {

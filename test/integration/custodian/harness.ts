@@ -7,6 +7,7 @@ import { openAuditLog, type AuditLog } from '../../../core/audit/audit-log';
 import { ApduChannel } from '../../../core/card/apdu-channel';
 import type { CardTransport } from '../../../core/card/transport';
 import { createCustodianEngine, type CustodianEngine } from '../../../core/custodian/engine';
+import type { DecisionStore } from '../../../core/custodian/decision-store';
 import type { EngineEvent } from '../../../core/custodian/engine-types';
 import { createWsConnector } from '../../../core/net/ws-transport';
 import { SmartCardHsm } from '../../../core/sc-hsm/sc-hsm-session';
@@ -190,7 +191,11 @@ export async function fakeServer() {
       }
       return new Promise((resolve) => waiters.push({ pred, resolve }));
     },
-    close: () => new Promise<void>((r) => wss.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const ws of sockets) ws.terminate();
+        wss.close(() => r());
+      }),
   };
 }
 
@@ -202,6 +207,7 @@ export function startEngine(opts: {
   keyChr: string;
   anchors?: TrustAnchor[];
   backoff?: { initialMs: number; maxMs: number };
+  decisions?: DecisionStore;
 }): {
   engine: CustodianEngine;
   events: EngineEvent[];
@@ -222,6 +228,7 @@ export function startEngine(opts: {
     openCard: opts.openCard,
     audit,
     backoff: opts.backoff ?? { initialMs: 50, maxMs: 200 },
+    ...(opts.decisions ? { decisions: opts.decisions } : {}),
   });
   engine.on((e) => {
     events.push(e);

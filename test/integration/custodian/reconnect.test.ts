@@ -1,4 +1,8 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fileDecisionStore } from '../../../core/custodian/decision-store';
 import type { ClientMessage } from '../../../shared/protocol/index';
 import {
   custodianCard,
@@ -14,6 +18,8 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
+
+const keyOpts = (key: { keyId: number; chr: string }) => ({ keyId: key.keyId, keyChr: key.chr });
 
 const decisions = (ms: ClientMessage[], offerId: string) =>
   ms.filter((m) => m.type === 'decision' && m.offerId === offerId);
@@ -87,6 +93,58 @@ describe('reconnect and resume', () => {
     );
     expect(waits.length).toBeGreaterThanOrEqual(2);
     for (const d of waits) expect(d).toBeLessThanOrEqual(200);
+  });
+
+  it('after a client restart answers a re-sent decided offer from the decision file', async () => {
+    const server = await fakeServer();
+    const card = await custodianCard();
+    const key = { keyId: card.key.keyId, chr: card.key.chr };
+    const offer = makeOffer(targetDevice(), key);
+    server.setOnHello((ws) => {
+      server.send(ws, {
+        v: 1,
+        type: 'welcome',
+        custodianId: 'cust-1',
+        serverTime: new Date().toISOString(),
+        heartbeatSeconds: 15,
+      });
+      server.send(ws, offer);
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'cust-dec-')), 'decisions.jsonl');
+    const first = startEngine({
+      url: server.url,
+      openCard: card.openCard,
+      ...keyOpts(key),
+      decisions: fileDecisionStore(file),
+    });
+    cleanups.push(() => server.close());
+    await first.next((e) => e.type === 'offer-added');
+    expect((await first.engine.approve(offer.ceremonyId, typedPin(PIN).source)).kind).toBe(
+      'approved',
+    );
+    const sent = await server.next((m) => m.type === 'decision');
+    first.engine.stop();
+    first.audit.close();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const opens = card.opens;
+    const second = startEngine({
+      url: server.url,
+      openCard: card.openCard,
+      ...keyOpts(key),
+      decisions: fileDecisionStore(file),
+    });
+    cleanups.push(
+      () => second.engine.stop(),
+      () => second.audit.close(),
+    );
+    await second.next((e) => e.type === 'connection' && e.state.kind === 'authenticated');
+    await new Promise((r) => setTimeout(r, 100));
+    const all = decisions(server.messages, offer.offerId);
+    expect(all).toHaveLength(2);
+    expect(all[1]).toEqual(sent);
+    expect(second.events.some((e) => e.type === 'offer-added')).toBe(false);
+    expect(card.opens).toBe(opens);
   });
 
   it('delivers a decision made while disconnected once the connection is back', async () => {
