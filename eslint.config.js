@@ -102,9 +102,12 @@ export default tseslint.config(
     },
   },
   { files: ['shared/**', 'renderer/**'], rules: { 'no-restricted-imports': ['error', noNode] } },
-  // Unit tests of the Electron layer import its modules by relative path ('../electron/…'),
+  // Tests of the Electron layer import its modules by relative path ('../electron/…'),
   // which the 'electron/*' package pattern would otherwise match.
-  { files: ['electron/**', 'test/unit/electron/**'], rules: { 'no-restricted-imports': 'off' } },
+  {
+    files: ['electron/**', 'test/unit/electron/**', 'test/ui/**'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
   { files: ['renderer/**'], languageOptions: { globals: { ...globals.browser } } },
   {
     files: ['**/*.ts', '**/*.tsx'],

@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_PIN } from '../../renderer/dev/fake-bridge';
+import { HAVE_CHROMIUM, startUi, type UiHarness } from './harness';
+
+// The renderer in real Chromium with the fake bridge: the custodian's main journeys,
+// driven like a person would (labels, roles, keyboard), under the production CSP.
+describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
+  let ui: UiHarness;
+  beforeAll(async () => {
+    ui = await startUi();
+  }, 60_000);
+  afterAll(async () => ui?.close());
+
+  it('first run: checks the invitation, flags the test root, then connects', async () => {
+    const { page, problems } = await ui.open('first-run');
+    await page.getByLabel('Server address').fill('https://custody.acme.example');
+    await page.getByLabel('Invitation').fill('inv_4f7Qk2mZ9xT1cV8bN3');
+    await page.getByRole('button', { name: 'Check invitation' }).click();
+    const anchors = page.getByRole('list', { name: 'Trust anchors' });
+    await expect.poll(() => anchors.locator('li').count()).toBe(2);
+    const testAnchor = anchors.locator('li.anchor-test');
+    expect(await testAnchor.innerText()).toContain('Test root — not for production');
+    const color = await testAnchor
+      .locator('.anchor-name')
+      .evaluate((e) => getComputedStyle(e).color);
+    expect(color).toBe('rgb(180, 35, 24)');
+    expect(await page.getByRole('alert').innerText()).toContain('This server trusts a test root');
+    await page.getByRole('button', { name: 'Connect to this server' }).click();
+    await page.getByRole('heading', { name: 'Card and reader' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('first run: an expired invitation is explained in words', async () => {
+    const { page } = await ui.open('first-run');
+    await page.getByLabel('Server address').fill('https://custody.acme.example');
+    await page.getByLabel('Invitation').fill('expired-4f7Qk2mZ9xT1cV8bN3');
+    await page.getByRole('button', { name: 'Check invitation' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.innerText()).toContain('This invitation has expired');
+  });
+
+  it('approve: wrong PIN shows tries left, right PIN shows the result and the trace', async () => {
+    const { page, problems } = await ui.open('normal');
+    await page.getByRole('button', { name: /Sign the quarterly CRL/ }).click();
+    await page.getByRole('heading', { name: /Sign the quarterly CRL/ }).waitFor();
+    expect(await page.locator('.content').innerText()).toContain('DECC0101782');
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Approve with your card' });
+    await dialog.waitFor();
+    expect(await dialog.innerText()).toContain('3 tries left');
+    await page.getByLabel('Card PIN').fill('000000');
+    await page.keyboard.press('Enter');
+    await dialog.getByText('Wrong PIN').waitFor();
+    expect(await dialog.innerText()).toContain('2 tries are left');
+    expect(await page.getByLabel('Card PIN').inputValue()).toBe('');
+    await page.getByLabel('Card PIN').fill(FAKE_PIN);
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByRole('heading', { name: 'Your approval was accepted' }).waitFor();
+    expect(await page.locator('.result-card').innerText()).toContain('1 of 2 approvals');
+    // The PIN is nowhere in the page any more.
+    expect(await page.content()).not.toContain(FAKE_PIN);
+    await page.getByRole('button', { name: 'Back to ceremonies' }).click();
+    expect(await page.locator('.nav-count').innerText()).toBe('1');
+    await page.getByRole('button', { name: 'APDU trace' }).click();
+    await page.getByText('sign-pka-input').first().waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('approve on the last try warns before the PIN is sent', async () => {
+    const { page } = await ui.open('last-try');
+    await page.getByRole('button', { name: 'Card and reader' }).click();
+    await page.getByText('Set — last try left').waitFor();
+    await page.getByRole('button', { name: 'Ceremonies' }).click();
+    await page.getByRole('button', { name: /TLS sub-CA/ }).click();
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('This is your last try').waitFor();
+    expect(await dialog.innerText()).toContain('Last try: a wrong PIN now blocks your card.');
+  });
+
+  it('PIN-pad readers get the keypad instruction instead of a PIN field', async () => {
+    const { page } = await ui.open('pinpad');
+    await page.getByRole('button', { name: /Sign the quarterly CRL/ }).click();
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText("Enter the PIN on your reader's keypad").waitFor();
+    expect(await dialog.locator('input[type=password]').count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('heading', { name: 'Your approval was accepted' }).waitFor();
+  });
+
+  it('a hostile server: the result says what was blocked, the trace shows it', async () => {
+    const { page } = await ui.open('hostile');
+    await page.getByRole('button', { name: /TLS sub-CA/ }).click();
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    await page.getByLabel('Card PIN').fill(FAKE_PIN);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Quorum reached' }).waitFor();
+    expect(await page.locator('.result-card').innerText()).toContain(
+      'The app blocked 1 command from the server',
+    );
+    await page.getByRole('button', { name: 'Open APDU trace' }).click();
+    await page.getByRole('button', { name: /Blocked \(2\)/ }).click();
+    const rows = page.locator('tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.first().innerText()).toContain('80 68 02 73');
+  });
+
+  it('decline with a reason, by keyboard only', async () => {
+    const { page } = await ui.open('normal');
+    await page.getByRole('button', { name: /Sign the quarterly CRL/ }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Decline' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Decline this ceremony' });
+    await dialog.waitFor();
+    await page.getByLabel('Reason (optional)').fill('Not in the change calendar');
+    await dialog.getByRole('button', { name: 'Decline' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'You declined' }).waitFor();
+  });
+
+  it('Escape closes the PIN dialog without sending anything', async () => {
+    const { page } = await ui.open('normal');
+    await page.getByRole('button', { name: /Sign the quarterly CRL/ }).click();
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    await page.getByLabel('Card PIN').fill('123');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    const calls = await page.evaluate(() =>
+      (window as unknown as { custodian: { calls: { method: string }[] } }).custodian.calls.map(
+        (c) => c.method,
+      ),
+    );
+    expect(calls).not.toContain('approveCeremony');
+  });
+});
