@@ -132,7 +132,8 @@ export async function insertVirtualCard(
   const ms = options.timeoutMs ?? 10_000;
   const names = await pcsc.listReaders();
   if (!names.includes(slot.reader)) throw new Error(`reader "${slot.reader}" not listed by pcscd`);
-  const release = await lockSlot(slot.port, 6 * ms);
+  // Worst case lock + free + insert = 4 × ms, inside a 60 s hook for the 10 s default.
+  const release = await lockSlot(slot.port, 2 * ms);
   let connection: VpcdConnection | undefined;
   let event: PcscEvent;
   try {
@@ -141,7 +142,7 @@ export async function insertVirtualCard(
       await nextEvent(
         pcsc,
         (e) => e.type === 'card-removed' && e.reader === slot.reader,
-        3 * ms,
+        ms,
         `free ${slot.reader}`,
       );
     }
