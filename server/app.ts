@@ -120,6 +120,10 @@ export async function startServer(
   const server: Server = tls
     ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler)
     : createHttpServer(handler);
+  // Slow or stuck clients must not hold sockets open (the SSE stream is a response, so it is
+  // not affected by these request-side limits).
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
   server.on('upgrade', (req, socket, head) => {
     if (new URL(req.url ?? '/', 'http://x').pathname === '/ws')
       hub.handleUpgrade(req, socket, head);
