@@ -109,7 +109,9 @@ export class CustodianHub implements CustodianLink {
     // A message the schema refuses is a server bug; it is dropped (never sent half-valid) and
     // must not break the caller's state change.
     if (!text.ok) {
-      process.stderr.write(`custodian-server: dropped an invalid ${message.type}: ${text.error.message}\n`);
+      process.stderr.write(
+        `custodian-server: dropped an invalid ${message.type}: ${text.error.message}\n`,
+      );
       return false;
     }
     if (s.ws.readyState !== s.ws.OPEN) return false;
