@@ -50,16 +50,27 @@ export function cardOpener(choice: CardChoice, deps: CliDeps): CardOpener {
     try {
       // Exclusive: no other program can talk to the card while the ceremony holds PIN state.
       const card = await pcsc.connect(reader, { share: 'exclusive' });
-      const close = card.close.bind(card);
-      return Object.assign(Object.create(card) as CardTransport, {
-        close: async (disposition?: Parameters<CardTransport['close']>[0]) => {
+      // Delegates explicitly (no prototype tricks): closing also releases the PC/SC context.
+      const wrapped: CardTransport & { features(): Promise<ReadonlyMap<number, number>> } = {
+        get atr() {
+          return card.atr;
+        },
+        transmit: (apdu) => card.transmit(apdu),
+        reset: () => card.reset(),
+        transaction: (fn) => card.transaction(fn),
+        features: () => card.features(),
+        ...(card.control
+          ? { control: (code: number, data: Uint8Array) => card.control!(code, data) }
+          : {}),
+        close: async (disposition) => {
           try {
-            await close(disposition ?? 'reset');
+            await card.close(disposition ?? 'reset');
           } finally {
             await pcsc.close().catch(() => undefined);
           }
         },
-      });
+      };
+      return wrapped;
     } catch (e) {
       await pcsc.close().catch(() => undefined);
       throw e;

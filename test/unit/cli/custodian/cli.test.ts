@@ -240,3 +240,34 @@ describe('custodian CLI', () => {
     expect(r.err).toMatch(/enroll/);
   });
 });
+
+describe('card opener (PC/SC)', () => {
+  it('connects exclusively to the named reader and releases PC/SC on close', async () => {
+    const { cardOpener } = await import('../../../../cli/custodian/deps');
+    const calls: string[] = [];
+    const fakeCard = {
+      reader: 'R1',
+      atr: Uint8Array.of(0x3b),
+      transmit: async () => Uint8Array.of(0x90, 0x00),
+      reset: async () => Uint8Array.of(0x3b),
+      transaction: <T>(fn: () => Promise<T>) => fn(),
+      features: async () => new Map<number, number>(),
+      close: async (d?: string) => void calls.push(`card-close:${d}`),
+    };
+    const pcsc = {
+      connect: async (reader: string, o: { share: string }) => {
+        calls.push(`connect:${reader}:${o.share}`);
+        return fakeCard;
+      },
+      close: async () => void calls.push('pcsc-close'),
+    };
+    const deps = { ...defaultDeps(), openPcsc: async () => pcsc as never };
+    const open = cardOpener({ reader: 'R1' }, deps);
+    const t = await open();
+    expect(Array.from(await t.transmit(Uint8Array.of(0, 0x20, 0, 0x81)))).toEqual([0x90, 0]);
+    await t.close();
+    expect(calls).toEqual(['connect:R1:exclusive', 'card-close:reset', 'pcsc-close']);
+    expect(() => cardOpener({}, deps)).toThrow(/--reader/);
+    expect(() => cardOpener({ reader: 'a', emulator: 'b' }, deps)).toThrow(/either/);
+  });
+});
