@@ -83,6 +83,8 @@ export class PcscCardImpl implements PcscCard {
   private brokenBy: CardTransportError | undefined;
   private switching: Promise<void> = Promise.resolve();
   private transactions: Promise<unknown> = Promise.resolve();
+  /** The share mode of the current handle (exclusive while a transaction runs). */
+  private mode: ShareMode;
 
   constructor(
     private readonly r: PcscliteReader,
@@ -91,7 +93,9 @@ export class PcscCardImpl implements PcscCard {
     private protocol: number,
     private currentAtr: Uint8Array,
     private readonly timeouts: CardTimeouts,
-  ) {}
+  ) {
+    this.mode = share;
+  }
 
   get reader(): string {
     return this.r.name;
@@ -128,12 +132,12 @@ export class PcscCardImpl implements PcscCard {
     await this.switching;
     this.usable('transmit');
     const what = `transmit to "${this.reader}"`;
+    // Our copies may hold PINs or keys: wiped once the native call has taken them.
+    const out = Buffer.from(apdu);
     let raw: Buffer;
     try {
       raw = await withTimeout(
-        fromCallback<Buffer>((cb) =>
-          this.r.transmit(Buffer.from(apdu), MAX_RESPONSE, this.protocol, cb),
-        ),
+        fromCallback<Buffer>((cb) => this.r.transmit(out, MAX_RESPONSE, this.protocol, cb)),
         this.timeouts.transmitMs,
         what,
       );
@@ -149,6 +153,8 @@ export class PcscCardImpl implements PcscCard {
         );
       }
       throw this.breakWith(mapped);
+    } finally {
+      out.fill(0);
     }
     if (raw.length < 2) {
       // vpcd (and some drivers) report a card that vanished mid-command as an empty answer.
@@ -162,7 +168,9 @@ export class PcscCardImpl implements PcscCard {
       }
       throw new CardTransportError('protocol', `${what}: response of ${raw.length} bytes`);
     }
-    return new Uint8Array(raw);
+    const response = new Uint8Array(raw);
+    raw.fill(0);
+    return response;
   }
 
   async control(code: number, data: Uint8Array): Promise<Uint8Array> {
@@ -223,6 +231,7 @@ export class PcscCardImpl implements PcscCard {
       try {
         await this.disconnect(disposition, what);
         this.protocol = await connectReader(this.r, share, this.timeouts.connectMs);
+        this.mode = share;
       } catch (e) {
         const mapped = mapPcscError(e, what);
         this.state = 'broken';
@@ -240,7 +249,8 @@ export class PcscCardImpl implements PcscCard {
 
   async reset(): Promise<Uint8Array> {
     this.usable('reset');
-    await this.reconnect(this.r.SCARD_RESET_CARD, this.share, `reset "${this.reader}"`);
+    // Keep the current mode: a reset inside a transaction must not give up exclusivity.
+    await this.reconnect(this.r.SCARD_RESET_CARD, this.mode, `reset "${this.reader}"`);
     this.currentAtr = await this.host.atrOf(this.reader);
     return this.currentAtr;
   }

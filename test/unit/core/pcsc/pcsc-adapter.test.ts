@@ -282,6 +282,26 @@ describe('PcscCard', () => {
     await pcsc.close();
   });
 
+  it('keeps exclusivity when the card is reset inside a transaction', async () => {
+    const { fake, pcsc } = await setup();
+    const r = fake.reader(R0);
+    r.status(true, ATR);
+    const card = await pcsc.connect(R0, { share: 'shared' });
+    await card.transaction(async () => {
+      await card.reset();
+    });
+    expect(r.calls).toEqual([
+      'connect 2',
+      'disconnect 0',
+      'connect 1',
+      'disconnect 1',
+      'connect 1',
+      'disconnect 0',
+      'connect 2',
+    ]);
+    await pcsc.close();
+  });
+
   it('loses the connection cleanly when a transaction cannot get exclusive access', async () => {
     const { fake, pcsc } = await setup();
     const r = fake.reader(R0);
