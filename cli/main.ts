@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { cardInfoCommand } from './commands/card-info';
+import { registerCustodianCommands } from './custodian/index';
 import { readersCommand } from './commands/readers';
 import { defaultDeps, processIo, type CliDeps, type CliIo } from './context';
 import { EXIT, reportError } from './errors';
@@ -39,6 +40,9 @@ export function buildProgram(deps: CliDeps, io: CliIo): Command {
     .action((opts: { reader?: string; trustAnchor: string[]; json?: boolean; emulator?: string }) =>
       cardInfoCommand(opts, deps, io),
     );
+
+  // key create/export, enroll, watch, audit verify: the same engine the desktop app uses.
+  registerCustodianCommands(program, { ...deps, io });
   return program;
 }
 
