@@ -25,6 +25,13 @@ const NAV: readonly { view: Route['view']; label: string }[] = [
   { view: 'settings', label: 'Settings' },
 ];
 
+const SERVER_STATE = {
+  connected: 'Connected',
+  connecting: 'Connecting…',
+  offline: 'Offline — retrying',
+  error: 'Connection problem',
+} as const;
+
 /** The whole UI for one set of stores. */
 export function App(props: { stores: Stores }) {
   const { stores } = props;
@@ -100,9 +107,7 @@ export function App(props: { stores: Stores }) {
             <span>
               {server.name}
               <br />
-              <span className="hint">
-                {server.state === 'connected' ? 'Connected' : server.state}
-              </span>
+              <span className="hint">{SERVER_STATE[server.state]}</span>
             </span>
           </div>
         )}

@@ -107,3 +107,21 @@ export function pinText(pin: PinStatusView): { text: string; tone: Tone } {
 export function groupFingerprint(hex: string): string {
   return (hex.match(/.{1,4}/g) ?? []).join(' ');
 }
+
+const AUDIT_KINDS: Readonly<Record<string, string>> = {
+  approval: 'Approval',
+  decline: 'Decline',
+  'apdu-forwarded': 'APDU forwarded',
+  'apdu-blocked': 'APDU blocked',
+  'pin-verified': 'PIN verified',
+  'pin-failed': 'Wrong PIN',
+  'offer-rejected': 'Request refused',
+  enrollment: 'Enrollment',
+  connection: 'Connection',
+  error: 'Error',
+};
+
+/** An audit entry kind (shared/audit/audit-chain.ts) in words; unknown kinds as they are. */
+export function auditKindText(kind: string): string {
+  return AUDIT_KINDS[kind] ?? kind;
+}

@@ -82,7 +82,7 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
           {
             ...samplePreview('https://custody.acme.example', false),
             id: 'srv-acme',
-            state: 'connected',
+            state: scenario === 'errors' ? 'offline' : 'connected',
           },
         ];
   const readers = sampleReaders(scenario === 'pinpad');

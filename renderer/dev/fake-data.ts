@@ -200,7 +200,9 @@ function line(
 ): TraceEntry {
   const header = command.slice(0, 8).replace(/(..)(?!$)/g, '$1 ');
   const sw = decision === 'blocked' ? 0x6986 : parseInt((response ?? '9000').slice(-4), 16);
-  const hexResponse = response?.replace(/[^0-9A-F]/g, '');
+  // `response` in the samples is data ‖ SW for readability; the trace carries data only.
+  const data = response?.replace(/[^0-9A-F]/g, '').slice(0, -4);
+  const hexResponse = data === undefined || data === '' ? undefined : data;
   return {
     seq,
     time,
@@ -210,7 +212,8 @@ function line(
     reason,
     command,
     sw,
-    ...(hexResponse === undefined ? {} : { response: hexResponse, durationMs: 38 + seq * 7 }),
+    ...(hexResponse === undefined ? {} : { response: hexResponse }),
+    ...(decision === 'forwarded' ? { durationMs: 38 + seq * 7 } : {}),
   };
 }
 

@@ -31,7 +31,7 @@ export function CeremoniesView(props: CeremoniesViewProps) {
       </header>
       {props.error === null ? null : <ErrorNotice error={props.error} onRetry={props.onRefresh} />}
       <h2 className="subhead">Waiting for you ({waiting.length})</h2>
-      {waiting.length === 0 ? (
+      {waiting.length === 0 && props.error !== null ? null : waiting.length === 0 ? (
         <p className="empty">
           Nothing waits for your approval. You will get a notification when it does.
         </p>

@@ -6,7 +6,7 @@
 import type { IpcError } from '../../shared/ipc/errors';
 import type { AuditEntryView, AuditVerifyView, TraceEntry } from '../../shared/ipc/model';
 import { Badge, ErrorNotice } from '../components/common';
-import { formatTime, spacedHex, swHex } from '../format';
+import { auditKindText, formatTime, spacedHex, swHex } from '../format';
 import { filterTrace, type TraceFilter } from '../stores/log-stores';
 
 /** Audit view props. */
@@ -71,7 +71,7 @@ export function AuditView(props: AuditViewProps) {
                 <Badge
                   tone={e.kind === 'apdu-blocked' || e.kind === 'pin-failed' ? 'danger' : 'neutral'}
                 >
-                  {e.kind}
+                  {auditKindText(e.kind)}
                 </Badge>
               </td>
               <td>{e.summary}</td>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  auditKindText,
   ceremonyStatusText,
   chainText,
   formatRemaining,
@@ -41,5 +42,11 @@ describe('formatting', () => {
     for (const status of ['test', 'untrusted', 'invalid'] as const)
       expect(chainText({ status }).tone).toBe('danger');
     expect(ceremonyStatusText('waiting').tone).toBe('attention');
+  });
+
+  it('names audit kinds in words and keeps unknown ones', () => {
+    expect(auditKindText('apdu-blocked')).toBe('APDU blocked');
+    expect(auditKindText('pin-failed')).toBe('Wrong PIN');
+    expect(auditKindText('future-kind')).toBe('future-kind');
   });
 });

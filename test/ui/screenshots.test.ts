@@ -1,0 +1,162 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_PIN } from '../../renderer/dev/fake-bridge';
+import { HAVE_CHROMIUM, startUi, type UiHarness } from './harness';
+
+// Screenshots of the main screens. `npm run ui:screenshots` (UPDATE_SCREENSHOTS=1) writes them
+// to docs/screenshots/ for the README; otherwise they go to a temporary directory, so the
+// suite still proves every screen renders without console errors.
+const outDir =
+  process.env['UPDATE_SCREENSHOTS'] === '1'
+    ? 'docs/screenshots'
+    : mkdtempSync(join(tmpdir(), 'custodian-shots-'));
+
+type Shot = {
+  name: string;
+  scenario: string;
+  dark?: boolean;
+  fullPage?: boolean;
+  steps: (page: Page) => Promise<void>;
+};
+
+const openCrl = async (page: Page) => {
+  await page.getByRole('button', { name: /Sign the quarterly CRL/ }).click();
+  await page.getByRole('heading', { name: 'Target HSM' }).waitFor();
+};
+const openApprove = async (page: Page) => {
+  await openCrl(page);
+  await page.getByRole('button', { name: 'Approve…' }).click();
+  await page.getByRole('dialog').waitFor();
+};
+
+const SHOTS: Shot[] = [
+  {
+    name: 'first-run',
+    scenario: 'first-run',
+    fullPage: true,
+    steps: async (page) => {
+      await page.getByLabel('Server address').fill('https://custody.acme.example');
+      await page.getByLabel('Invitation').fill('inv_4f7Qk2mZ9xT1cV8bN3');
+      await page.getByRole('button', { name: 'Check invitation' }).click();
+      await page.getByRole('list', { name: 'Trust anchors' }).waitFor();
+    },
+  },
+  {
+    name: 'card',
+    scenario: 'normal',
+    steps: async (page) => {
+      await page.getByRole('button', { name: 'Card and reader' }).click();
+      await page.getByText('ACMEALICE00001').waitFor();
+    },
+  },
+  {
+    name: 'ceremonies',
+    scenario: 'normal',
+    steps: async (page) => void (await page.getByText('Waiting for you (2)').waitFor()),
+  },
+  { name: 'ceremony-detail', scenario: 'normal', steps: openCrl },
+  {
+    name: 'pin-dialog',
+    scenario: 'normal',
+    steps: async (page) => {
+      await openApprove(page);
+      await page.getByLabel('Card PIN').fill('000000');
+      await page.keyboard.press('Enter');
+      await page.getByRole('dialog').getByText('Wrong PIN').waitFor();
+    },
+  },
+  {
+    name: 'pin-dialog-last-try',
+    scenario: 'last-try',
+    steps: async (page) => {
+      await openApprove(page);
+      await page.getByText('This is your last try').waitFor();
+    },
+  },
+  {
+    name: 'pin-pad',
+    scenario: 'pinpad',
+    steps: async (page) => {
+      await openApprove(page);
+      await page.getByText("Enter the PIN on your reader's keypad").waitFor();
+    },
+  },
+  {
+    name: 'result',
+    scenario: 'normal',
+    steps: async (page) => {
+      await openApprove(page);
+      await page.getByLabel('Card PIN').fill(FAKE_PIN);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Your approval was accepted' }).waitFor();
+    },
+  },
+  {
+    name: 'audit-log',
+    scenario: 'normal',
+    steps: async (page) => {
+      await page.getByRole('button', { name: 'Audit log' }).click();
+      await page.getByRole('button', { name: 'Verify log' }).click();
+      await page.getByText(/The log is intact/).waitFor();
+    },
+  },
+  {
+    name: 'apdu-trace',
+    scenario: 'hostile',
+    steps: async (page) => {
+      await page.getByRole('button', { name: /TLS sub-CA/ }).click();
+      await page.getByRole('button', { name: 'Approve…' }).click();
+      await page.getByLabel('Card PIN').fill(FAKE_PIN);
+      await page.keyboard.press('Enter');
+      await page.getByRole('button', { name: 'Open APDU trace' }).click();
+      await page.getByText('sign-other-key').waitFor();
+    },
+  },
+  {
+    name: 'settings',
+    scenario: 'normal',
+    steps: async (page) => {
+      await page.getByRole('button', { name: 'Settings' }).click();
+      await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    },
+  },
+  {
+    name: 'dark-ceremonies',
+    scenario: 'normal',
+    dark: true,
+    steps: async (page) => void (await page.getByText('Waiting for you (2)').waitFor()),
+  },
+  { name: 'dark-ceremony-detail', scenario: 'normal', dark: true, steps: openCrl },
+  {
+    name: 'error-states',
+    scenario: 'errors',
+    steps: async (page) => void (await page.getByRole('alert').first().waitFor()),
+  },
+];
+
+describe.skipIf(!HAVE_CHROMIUM)('screenshots of the main screens', () => {
+  let ui: UiHarness;
+  beforeAll(async () => {
+    ui = await startUi();
+    mkdirSync(outDir, { recursive: true });
+  }, 60_000);
+  afterAll(async () => ui?.close());
+
+  it.each(SHOTS)('$name', async (shot) => {
+    const { page, problems } = await ui.open(
+      shot.scenario,
+      shot.dark === true ? { colorScheme: 'dark' } : {},
+    );
+    await shot.steps(page);
+    // Let the countdown and focus rings settle.
+    await page.waitForTimeout(150);
+    const png = await page.screenshot({ fullPage: shot.fullPage ?? false });
+    writeFileSync(join(outDir, `${shot.name}.png`), png);
+    expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
+    expect(png.length).toBeGreaterThan(15_000);
+    expect(problems).toEqual([]);
+  });
+});
