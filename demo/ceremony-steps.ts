@@ -15,11 +15,15 @@ import { QUORUM, TARGET, type DemoContext } from './setup-steps';
 /** The custodians who approve in the demo (any three of the five would do). */
 export const APPROVERS = ['alice', 'carol', 'erin'] as const;
 
-/** Step: everyone connects with the credential from enrollment. */
+/**
+ * Step: everyone connects with the credential from enrollment (to `url`, default the server's
+ * own WebSocket URL; the benchmarks pass a delaying proxy).
+ */
 export async function connectAll(
   ctx: DemoContext,
   server: RunningServer,
   hw: Hardware,
+  url: string = server.wsUrl,
 ): Promise<CustodianClient[]> {
   ctx.r.step(
     'Custodians come online',
@@ -31,7 +35,7 @@ export async function connectAll(
     if (!cred) throw new Error(`${c.name} has no credential`);
     const client = startCustodian({
       name: c.name,
-      url: server.wsUrl,
+      url,
       auth: { kind: 'session', ...cred },
       anchors: [ctx.anchor!],
       keyId: c.keyId,
