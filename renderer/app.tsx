@@ -191,8 +191,8 @@ function CurrentView(props: { stores: Stores; route: Route }) {
               busy={cer.busy}
               error={cer.dialogError}
               onCancel={cer.closeDialog}
-              onSubmit={(pin) =>
-                void cer.approve(c.reader, pin).then((ok) => {
+              onSubmit={(pin, confirmLastTry) =>
+                void cer.approve(c.reader, pin, confirmLastTry).then((ok) => {
                   const e = stores.ceremonies.getState().dialogError;
                   if (e?.retriesLeft !== undefined)
                     stores.card.getState().noteRetries(e.retriesLeft);

@@ -48,6 +48,7 @@ export type CustodianBackend = {
     ceremonyId: string;
     reader: string;
     pin?: Uint8Array;
+    confirmLastTry?: boolean;
   }): Reply<CeremonyResult>;
   declineCeremony(request: { ceremonyId: string; reason?: string }): Reply<CeremonyResult>;
   listTrace(request: { limit?: number }): Reply<TraceEntry[]>;

@@ -85,11 +85,14 @@ export function createIpcHandlers(deps: HandlerDeps): InvokeHandlers {
     },
     listCeremonies: () => backend.listCeremonies(),
     getCeremony: (r) => backend.getCeremony(r),
-    approveCeremony: ({ ceremonyId, reader, pin }) =>
+    approveCeremony: ({ ceremonyId, reader, pin, confirmLastTry }) =>
       withPin(pin, (bytes) =>
-        backend.approveCeremony(
-          bytes === undefined ? { ceremonyId, reader } : { ceremonyId, reader, pin: bytes },
-        ),
+        backend.approveCeremony({
+          ceremonyId,
+          reader,
+          ...(bytes === undefined ? {} : { pin: bytes }),
+          ...(confirmLastTry === true ? { confirmLastTry } : {}),
+        }),
       ),
     declineCeremony: ({ ceremonyId, reason }) =>
       backend.declineCeremony(reason === undefined ? { ceremonyId } : { ceremonyId, reason }),

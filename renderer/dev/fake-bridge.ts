@@ -120,9 +120,10 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
     trace.push(full);
     emit('onTrace', full);
   };
-  const checkPin = (pin: string | undefined, reader: string) => {
+  const checkPin = (pin: string | undefined, reader: string, confirmLastTry = true) => {
     const pinPad = readers.find((r) => r.name === reader)?.pinPad ?? false;
     if (retries === 0) return fail('pin-blocked', 'VERIFY answered 6983');
+    if (retries === 1 && !confirmLastTry) return fail('pin-last-try', 'one try left', 1);
     if (pin === undefined) {
       return pinPad ? undefined : fail('pin-format', 'no PIN given for a reader without PIN pad');
     }
@@ -208,7 +209,7 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
       if (c === undefined) return fail('ceremony-not-found', r.ceremonyId);
       if (c.status !== 'waiting') return fail('ceremony-closed', c.status);
       if (Date.parse(c.expiresAt) <= now()) return fail('ceremony-expired', c.expiresAt);
-      const bad = checkPin(r.pin, r.reader);
+      const bad = checkPin(r.pin, r.reader, r.confirmLastTry === true);
       if (bad !== undefined) return bad;
       const lines = approvalTrace(c.id, scenario === 'hostile');
       for (const entry of lines) addTrace(entry);

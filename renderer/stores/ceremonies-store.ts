@@ -29,8 +29,11 @@ export type CeremoniesState = {
   open(ceremonyId: string): Promise<void>;
   openDialog(kind: CeremonyDialog['kind']): void;
   closeDialog(): void;
-  /** Approves with the PIN (omit it for a PIN-pad reader). Resolves true on success. */
-  approve(reader: string, pin?: string): Promise<boolean>;
+  /**
+   * Approves with the PIN (omit it for a PIN-pad reader); `confirmLastTry` when the custodian
+   * confirmed using the last try. Resolves true on success.
+   */
+  approve(reader: string, pin?: string, confirmLastTry?: boolean): Promise<boolean>;
   decline(reason?: string): Promise<boolean>;
 };
 
@@ -86,20 +89,24 @@ export function createCeremoniesStore(api: CustodianApi): StoreApi<CeremoniesSta
     closeDialog() {
       if (!get().busy) set({ dialog: null, dialogError: null });
     },
-    async approve(reader, pin) {
+    async approve(reader, pin, confirmLastTry) {
       const dialog = get().dialog;
       if (dialog === null || dialog.kind !== 'approve' || get().busy) return false;
       set({ busy: true, dialogError: null });
-      const r = await api.approveCeremony(
-        pin === undefined
-          ? { ceremonyId: dialog.ceremonyId, reader }
-          : { ceremonyId: dialog.ceremonyId, reader, pin },
-      );
+      const r = await api.approveCeremony({
+        ceremonyId: dialog.ceremonyId,
+        reader,
+        ...(pin === undefined ? {} : { pin }),
+        ...(confirmLastTry === true ? { confirmLastTry } : {}),
+      });
       if (r.ok) {
         set({ busy: false, dialog: null, result: r.value });
         return true;
       }
-      const stayOpen = r.error.code === 'pin-wrong' || r.error.code === 'pin-format';
+      const stayOpen =
+        r.error.code === 'pin-wrong' ||
+        r.error.code === 'pin-format' ||
+        r.error.code === 'pin-last-try';
       set({
         busy: false,
         dialogError: stayOpen ? r.error : null,

@@ -69,19 +69,22 @@ export type ApproveDialogProps = {
   readonly retries: number | undefined;
   readonly busy: boolean;
   readonly error: IpcError | null;
-  readonly onSubmit: (pin?: string) => void;
+  readonly onSubmit: (pin: string | undefined, confirmLastTry: boolean) => void;
   readonly onCancel: () => void;
 };
 
-/** The approval PIN dialog. */
+/** The approval PIN dialog. On the last try the custodian must tick a confirmation first. */
 export function ApproveDialog(props: ApproveDialogProps) {
   const [pin, setPin] = useState('');
+  const [confirmed, setConfirmed] = useState(false);
   const retries = props.error?.retriesLeft ?? props.retries;
+  const lastTry = retries === 1;
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (lastTry && !confirmed) return;
     const given = pin;
     setPin('');
-    props.onSubmit(props.pinPad ? undefined : given);
+    props.onSubmit(props.pinPad ? undefined : given, lastTry && confirmed);
   };
   return (
     <Modal title="Approve with your card" onCancel={props.onCancel}>
@@ -92,12 +95,31 @@ export function ApproveDialog(props: ApproveDialogProps) {
         </p>
         <p className="quote">{props.ceremony.purpose}</p>
         <PinField pinPad={props.pinPad} retries={retries} value={pin} onChange={setPin} />
-        {props.error === null ? null : <ErrorNotice error={props.error} />}
+        {lastTry ? (
+          <div className="setting">
+            <input
+              id="confirm-last-try"
+              type="checkbox"
+              checked={confirmed}
+              onChange={(e) => setConfirmed(e.target.checked)}
+            />
+            <label htmlFor="confirm-last-try">
+              I am sure of my PIN and want to use my last try
+            </label>
+          </div>
+        ) : null}
+        {props.error === null || props.error.code === 'pin-last-try' ? null : (
+          <ErrorNotice error={props.error} />
+        )}
         <div className="actions">
           <button type="button" className="button" onClick={props.onCancel} disabled={props.busy}>
             Cancel
           </button>
-          <button type="submit" className="button button-primary" disabled={props.busy}>
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={props.busy || (lastTry && !confirmed)}
+          >
             {props.busy ? (props.pinPad ? 'Waiting for the keypad…' : 'Signing…') : 'Approve'}
           </button>
         </div>

@@ -113,7 +113,13 @@ export const INVOKE_CONTRACT = {
   getCeremony: { request: z.strictObject({ ceremonyId: id }), response: ceremonyDetailSchema },
   approveCeremony: {
     // `pin` absent = PIN pad reader (the PIN never passes through the app, reference §3.1).
-    request: z.strictObject({ ceremonyId: id, reader, pin: pinSchema.optional() }),
+    // `confirmLastTry`: the custodian confirmed using the last PIN try (else `pin-last-try`).
+    request: z.strictObject({
+      ceremonyId: id,
+      reader,
+      pin: pinSchema.optional(),
+      confirmLastTry: z.boolean().optional(),
+    }),
     response: ceremonyResultSchema,
   },
   declineCeremony: {

@@ -23,6 +23,7 @@ export const IPC_ERROR_CODES = [
   'pin-cancelled',
   'pin-timeout',
   'pin-format',
+  'pin-last-try',
   'chain-invalid',
   'key-exists',
   'no-key',
@@ -126,6 +127,11 @@ const TEXT: Readonly<Record<IpcErrorCode, ErrorText>> = {
   'pin-format': {
     title: 'That is not a valid PIN',
     detail: 'A SmartCard-HSM PIN has 6 to 16 characters.',
+  },
+  'pin-last-try': {
+    title: 'Confirm your last PIN try',
+    detail:
+      'Only one try is left: a wrong PIN blocks the card. Confirm that you want to use it, or cancel and ask your security officer.',
   },
   'chain-invalid': {
     title: 'The target device could not be verified',

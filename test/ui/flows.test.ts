@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_PIN } from '../../renderer/dev/fake-bridge';
-import { HAVE_CHROMIUM, startUi, type UiHarness } from './harness';
+import { HAVE_CHROMIUM, startUi, type PageWindow, type UiHarness } from './harness';
 
 // The renderer in real Chromium with the fake bridge: the custodian's main journeys,
 // driven like a person would (labels, roles, keyboard), under the production CSP.
@@ -22,7 +22,7 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     expect(await testAnchor.innerText()).toContain('Test root — not for production');
     const color = await testAnchor
       .locator('.anchor-name')
-      .evaluate((e) => getComputedStyle(e).color);
+      .evaluate((e) => (globalThis as unknown as PageWindow).getComputedStyle(e).color);
     expect(color).toBe('rgb(180, 35, 24)');
     expect(await page.getByRole('alert').innerText()).toContain('This server trusts a test root');
     await page.getByRole('button', { name: 'Connect to this server' }).click();
@@ -77,6 +77,27 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     const dialog = page.getByRole('dialog');
     await dialog.getByText('This is your last try').waitFor();
     expect(await dialog.innerText()).toContain('Last try: a wrong PIN now blocks your card.');
+    await page.getByLabel('Card PIN').fill(FAKE_PIN);
+    const approve = dialog.getByRole('button', { name: 'Approve', exact: true });
+    expect(await approve.isDisabled()).toBe(true);
+    await page.keyboard.press('Enter');
+    expect(await dialog.isVisible()).toBe(true);
+    await page.getByLabel('I am sure of my PIN and want to use my last try').check();
+    await approve.click();
+    await page.getByRole('heading', { name: 'Quorum reached' }).waitFor();
+    const sent = await page.evaluate(() =>
+      (globalThis as unknown as PageWindow).custodian.calls
+        .filter((c) => c.method === 'approveCeremony')
+        .map((c) => c.request),
+    );
+    expect(sent).toEqual([
+      {
+        ceremonyId: 'c-5d2107',
+        reader: 'Nitrokey Nitrokey HSM (DENK01023650000) 00 00',
+        pin: '***',
+        confirmLastTry: true,
+      },
+    ]);
   });
 
   it('PIN-pad readers get the keypad instruction instead of a PIN field', async () => {
@@ -129,9 +150,7 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
     const calls = await page.evaluate(() =>
-      (window as unknown as { custodian: { calls: { method: string }[] } }).custodian.calls.map(
-        (c) => c.method,
-      ),
+      (globalThis as unknown as PageWindow).custodian.calls.map((c) => c.method),
     );
     expect(calls).not.toContain('approveCeremony');
   });

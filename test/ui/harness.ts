@@ -92,3 +92,36 @@ function firstUrl(server: ChildProcess): Promise<string> {
     server.on('exit', (code) => reject(new Error(`UI server exited with ${String(code)}`)));
   });
 }
+
+type PageElement = {
+  readonly textContent: string | null;
+  readonly outerHTML: string;
+  getAttribute(name: string): string | null;
+  readonly labels?: ArrayLike<{ readonly textContent: string | null }> | null;
+};
+
+/**
+ * The browser globals that `page.evaluate` callbacks use, typed here because the test project
+ * compiles without the DOM lib. Inside a callback: `const w = globalThis as unknown as PageWindow`.
+ */
+export type PageWindow = {
+  readonly document: {
+    readonly body: PageElement & { append(node: unknown): void };
+    readonly documentElement: { readonly dataset: Record<string, string | undefined> };
+    readonly activeElement: PageElement | null;
+    addEventListener(type: string, listener: (e: { violatedDirective: string }) => void): void;
+    createElement(tag: string): { textContent: string | null };
+    querySelectorAll(selector: string): Iterable<PageElement>;
+  };
+  getComputedStyle(element: unknown): {
+    color: string;
+    backgroundColor: string;
+    outlineStyle: string;
+  };
+  fetch(url: string): Promise<unknown>;
+  readonly custodian: {
+    readonly calls: readonly { method: string; request: unknown }[];
+    emit(method: string, payload: unknown): void;
+  };
+  readonly [key: string]: unknown;
+};

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RENDERER_CSP } from '../../electron/main/security';
 import { FAKE_PIN } from '../../renderer/dev/fake-bridge';
-import { HAVE_CHROMIUM, startUi, type UiHarness } from './harness';
+import { HAVE_CHROMIUM, startUi, type PageWindow, type UiHarness } from './harness';
 
 // Every state the fake bridge can produce, including errors, plus the CSP and the themes.
 describe.skipIf(!HAVE_CHROMIUM)('custodian UI states in Chromium', () => {
@@ -17,11 +17,13 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian UI states in Chromium', () => {
     const { page } = await ui.open('normal');
     await page.getByRole('heading', { name: 'Ceremonies' }).waitFor();
     const blocked = await page.evaluate(async () => {
+      const w = globalThis as unknown as PageWindow;
+      const { document } = w;
       const violations: string[] = [];
       document.addEventListener('securitypolicyviolation', (e) =>
         violations.push(e.violatedDirective),
       );
-      const fetchFailed = await fetch('https://example.com/').then(
+      const fetchFailed = await w.fetch('https://example.com/').then(
         () => false,
         () => true,
       );
@@ -29,7 +31,7 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian UI states in Chromium', () => {
       s.textContent = 'window.__inline = 1';
       document.body.append(s);
       await new Promise((r) => setTimeout(r, 50));
-      return { fetchFailed, inlineRan: 'inline' in window || '__inline' in window, violations };
+      return { fetchFailed, inlineRan: '__inline' in w, violations };
     });
     expect(blocked.fetchFailed).toBe(true);
     expect(blocked.inlineRan).toBe(false);
@@ -77,8 +79,7 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian UI states in Chromium', () => {
     await page.getByRole('alert').first().waitFor();
     // A notification click in main arrives as a navigation event.
     await page.evaluate(() => {
-      const fake = (window as unknown as { custodian: { emit(m: string, p: unknown): void } })
-        .custodian;
+      const fake = (globalThis as unknown as PageWindow).custodian;
       fake.emit('onNavigate', { view: 'ceremony', ceremonyId: 'c-7f3a91' });
     });
     await page.getByRole('heading', { name: /Sign the quarterly CRL/ }).waitFor();
@@ -91,8 +92,7 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian UI states in Chromium', () => {
     const { page } = await ui.open('normal');
     await page.getByRole('heading', { name: 'Ceremonies' }).waitFor();
     await page.evaluate(() => {
-      const fake = (window as unknown as { custodian: { emit(m: string, p: unknown): void } })
-        .custodian;
+      const fake = (globalThis as unknown as PageWindow).custodian;
       fake.emit('onNavigate', { view: 'ceremony', ceremonyId: 'c-gone' });
     });
     await page.getByText('This ceremony no longer exists').waitFor();
@@ -107,20 +107,26 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian UI states in Chromium', () => {
   it('settings switch the theme to dark and back', async () => {
     const { page } = await ui.open('normal');
     await page.getByRole('button', { name: 'Settings' }).click();
-    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const bg = () =>
+      page.evaluate(() => {
+        const w = globalThis as unknown as PageWindow;
+        return w.getComputedStyle(w.document.body).backgroundColor;
+      });
     const light = await bg();
     await page.getByLabel('Dark').check();
     await expect
-      .poll(() => page.evaluate(() => document.documentElement.dataset['theme']))
+      .poll(() =>
+        page.evaluate(
+          () => (globalThis as unknown as PageWindow).document.documentElement.dataset['theme'],
+        ),
+      )
       .toBe('dark');
     expect(await bg()).not.toBe(light);
     await page.getByLabel('Light').check();
     await expect.poll(bg).toBe(light);
     await page.getByLabel(/Start at login/).check();
     const calls = await page.evaluate(() =>
-      (
-        window as unknown as { custodian: { calls: { method: string; request: unknown }[] } }
-      ).custodian.calls
+      (globalThis as unknown as PageWindow).custodian.calls
         .filter((c) => c.method === 'updateSettings')
         .map((c) => c.request),
     );
@@ -130,9 +136,12 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian UI states in Chromium', () => {
   it('system theme follows the OS dark mode', async () => {
     const { page } = await ui.open('normal', { colorScheme: 'dark' });
     await page.getByRole('heading', { name: 'Ceremonies' }).waitFor();
-    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
-      'rgb(15, 19, 24)',
-    );
+    expect(
+      await page.evaluate(() => {
+        const w = globalThis as unknown as PageWindow;
+        return w.getComputedStyle(w.document.body).backgroundColor;
+      }),
+    ).toBe('rgb(15, 19, 24)');
   });
 
   it('every control is labelled and reachable by keyboard', async () => {
@@ -141,12 +150,15 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian UI states in Chromium', () => {
     for (const view of ['Ceremonies', 'Card and reader', 'Audit log', 'APDU trace', 'Settings']) {
       await page.getByRole('button', { name: new RegExp(`^${view}`) }).click();
       const unlabelled = await page.evaluate(() =>
-        [...document.querySelectorAll('button, input, textarea, select')]
+        [
+          ...(globalThis as unknown as PageWindow).document.querySelectorAll(
+            'button, input, textarea, select',
+          ),
+        ]
           .filter((el) => {
-            const input = el as HTMLInputElement;
             const name =
               (el.getAttribute('aria-label') ?? '') +
-              (input.labels?.[0]?.textContent ?? '') +
+              (el.labels?.[0]?.textContent ?? '') +
               (el.textContent ?? '');
             return name.trim() === '';
           })
@@ -160,13 +172,19 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian UI states in Chromium', () => {
     for (let i = 0; i < 8; i++) {
       await page.keyboard.press('Tab');
       focused.push(
-        await page.evaluate(() => document.activeElement?.textContent?.trim().slice(0, 30) ?? ''),
+        await page.evaluate(
+          () =>
+            (globalThis as unknown as PageWindow).document.activeElement?.textContent
+              ?.trim()
+              .slice(0, 30) ?? '',
+        ),
       );
     }
     expect(focused.some((t) => t.startsWith('Sign the quarterly CRL'))).toBe(true);
-    const outline = await page.evaluate(
-      () => getComputedStyle(document.activeElement as Element).outlineStyle,
-    );
+    const outline = await page.evaluate(() => {
+      const w = globalThis as unknown as PageWindow;
+      return w.getComputedStyle(w.document.activeElement).outlineStyle;
+    });
     expect(outline).not.toBe('none');
   });
 });

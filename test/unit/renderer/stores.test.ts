@@ -137,6 +137,17 @@ describe('ceremonies store', () => {
     expect(cer.getState().dialog).toBeNull();
   });
 
+  it('refuses the last PIN try until the custodian confirms it', async () => {
+    const { stores } = setup('last-try');
+    const cer = stores.ceremonies;
+    await cer.getState().open('c-7f3a91');
+    cer.getState().openDialog('approve');
+    expect(await cer.getState().approve(READER, FAKE_PIN)).toBe(false);
+    expect(cer.getState().dialogError?.code).toBe('pin-last-try');
+    expect(cer.getState().dialog?.kind).toBe('approve');
+    expect(await cer.getState().approve(READER, FAKE_PIN, true)).toBe(true);
+  });
+
   it('declines with a trimmed reason', async () => {
     const { fake, stores } = setup();
     const cer = stores.ceremonies;
