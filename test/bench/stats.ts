@@ -3,6 +3,8 @@
  * interpolation, no outlier removal: a p99 is what one in a hundred samples really took).
  * @module
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /** Summary of a sample set, in the samples' unit. */
 export type Summary = {
@@ -45,11 +47,18 @@ export function ms(value: number): string {
   return `${value.toFixed(3)} ms`;
 }
 
-/** Forces a full GC when the process runs with --expose-gc (else a no-op). */
+let gcFn: (() => void) | undefined;
+
+/** Forces a full GC (exposing it at runtime when the process was started without --expose-gc). */
 export function gc(): void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) {
-    g();
-    g();
+  if (!gcFn) {
+    const g = (globalThis as { gc?: () => void }).gc;
+    if (g) gcFn = g;
+    else {
+      setFlagsFromString('--expose-gc');
+      gcFn = runInNewContext('gc') as () => void;
+    }
   }
+  gcFn();
+  gcFn();
 }
