@@ -135,8 +135,21 @@ export function createWsConnector(options: WsConnectorOptions = {}): WsConnector
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
       events.onText(buf.toString('utf8'));
     });
-    ws.on('error', (e) => events.onError(e));
-    ws.on('close', (code, reason) => closeOnce(code, reason.toString('utf8').slice(0, 123)));
+    // docs/protocol.md §2: a frame over the limit is refused unparsed; `ws` then closes with 1009
+    // but reports 1006 locally. Report it as a bad frame and as 1009, which is not retried (§10).
+    let tooBig = false;
+    ws.on('error', (e) => {
+      if ((e as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && !tooBig) {
+        tooBig = true;
+        events.onBadFrame(`frame larger than ${LIMITS.frameBytes} bytes`);
+      }
+      events.onError(e);
+    });
+    ws.on('close', (code, reason) =>
+      tooBig
+        ? closeOnce(1009, 'frame too big')
+        : closeOnce(code, reason.toString('utf8').slice(0, 123)),
+    );
     return {
       send(text) {
         if (ws.readyState === WebSocket.OPEN) ws.send(text);
