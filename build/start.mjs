@@ -24,7 +24,7 @@ On a machine with internet access:
   npm start
 
 Without Electron, run the UI in a browser with the fake bridge:
-  npm run build:app && npm run ui:serve      # then open http://127.0.0.1:5173/`);
+  npm run ui:serve                           # then open http://127.0.0.1:5173/`);
   process.exit(1);
 }
 execFileSync(process.execPath, ['build/bundle.mjs'], { stdio: 'inherit' });

@@ -23,7 +23,7 @@ import type { NavigateRequest } from '../../shared/ipc/model';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-protocol';
 import { HIDDEN_ARG, applyAutoStart } from './auto-start';
 import { createUnavailableBackend, type CustodianBackend } from './backend';
-import { createCredentialStore } from './credential-store';
+import { createCredentialStore, type CredentialStore } from './credential-store';
 import { bindInvokeHandlers } from './ipc/electron-ipc';
 import { createEventSender } from './ipc/ipc-main';
 import { createSenderCheck } from './ipc/sender-trust';
@@ -68,8 +68,11 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
   await rename(tmp, path);
 }
 
-/** Loads the engine adapter; until it exists, the UI reports the engine as unavailable. */
-async function createBackend(): Promise<CustodianBackend> {
+/**
+ * Creates the engine adapter (it will receive the credential store for the session
+ * credential); until it exists, the UI reports the engine as unavailable in words.
+ */
+async function createBackend(_credentials: CredentialStore): Promise<CustodianBackend> {
   return createUnavailableBackend('the custodian engine is not connected in this build');
 }
 
@@ -96,8 +99,8 @@ async function start(): Promise<void> {
   );
   const current = await settings.load();
   nativeTheme.themeSource = current.theme;
-  // Main owns the credential; the engine adapter receives the store when it is wired.
-  createCredentialStore(
+  // Main owns the session credential (safeStorage); the engine adapter gets the store.
+  const credentials = createCredentialStore(
     safeStorage,
     {
       read: (p) =>
@@ -111,7 +114,7 @@ async function start(): Promise<void> {
     join(userData, 'credentials'),
     process.platform,
   );
-  const backend = await createBackend();
+  const backend = await createBackend(credentials);
 
   const windows = createWindowService({
     entryUrl: APP_ENTRY_URL,
