@@ -2,8 +2,9 @@
  * The real `sc-hsm-emulator` CLI (bin/sc-hsm-emulator.mjs) as a child process: `create` a state
  * file, `serve` it into a vpcd slot and wait until pcscd reports the card, stop it with a signal
  * and wait until pcscd reports the removal. Every wait is bounded; `cleanup()` kills whatever
- * is left. The slot's cross-process lock (virtual-card-harness) is held while a process serves,
- * so other test processes sharing pcscd never insert into the same reader.
+ * is left. The fleet takes a slot's cross-process lock (virtual-card-harness) on its first
+ * `serve` there and keeps it until `cleanup()`, so no other test process sharing pcscd inserts
+ * a card between a stop and a restart (or while a test checks that the reader is empty).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +69,8 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** Starts and stops emulator processes on vpcd slots; owns nothing else. */
 export class EmulatorFleet {
-  private readonly live = new Set<{ child: ChildProcess; release: () => void }>();
+  private readonly live = new Map<ChildProcess, VpcdSlot>();
+  private readonly locks = new Map<number, () => void>();
   private readonly timeouts: FleetTimeouts;
 
   /** `pcsc` is the context used to watch pcscd's reader events (the caller closes it). */
@@ -82,7 +84,7 @@ export class EmulatorFleet {
   /** `serve --state stateFile --vpcd 127.0.0.1:<slot port>`; resolves once the card is in. */
   async serve(stateFile: string, slot: VpcdSlot): Promise<ServedEmulator> {
     const t = this.timeouts;
-    const release = await lockSlot(slot.port, t.lock);
+    if (!this.locks.has(slot.port)) this.locks.set(slot.port, await lockSlot(slot.port, t.lock));
     let child: ChildProcess | undefined;
     let err = '';
     try {
@@ -123,12 +125,10 @@ export class EmulatorFleet {
     } catch (e) {
       child?.kill('SIGKILL');
       if (child !== undefined) await exitOf(child);
-      release();
       throw e;
     }
     const proc = child;
-    const entry = { child: proc, release };
-    this.live.add(entry);
+    this.live.set(proc, slot);
     let stopping: Promise<Exit> | undefined;
     const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> => {
       stopping ??= (async () => {
@@ -154,8 +154,7 @@ export class EmulatorFleet {
           await removed;
           return exit;
         } finally {
-          this.live.delete(entry);
-          release();
+          this.live.delete(proc);
         }
       })();
       return stopping;
@@ -169,13 +168,23 @@ export class EmulatorFleet {
     };
   }
 
-  /** Kills every process still serving (SIGKILL) and releases its slot lock. */
+  /** Kills every process still serving (SIGKILL), then releases the slot locks. */
   async cleanup(): Promise<void> {
-    for (const entry of [...this.live]) {
-      this.live.delete(entry);
-      entry.child.kill('SIGKILL');
-      await within(exitOf(entry.child), 5_000, 'killed emulator').catch(() => undefined);
-      entry.release();
+    for (const [child, slot] of [...this.live]) {
+      this.live.delete(child);
+      const removed = isCardPresent(this.pcsc, slot.reader)
+        ? nextEvent(
+            this.pcsc,
+            (e) => e.type === 'card-removed' && e.reader === slot.reader,
+            this.timeouts.stop,
+            `emulator card out of ${slot.reader}`,
+          )
+        : Promise.resolve(undefined);
+      child.kill('SIGKILL');
+      await within(exitOf(child), 5_000, 'killed emulator').catch(() => undefined);
+      await removed.catch(() => undefined);
     }
+    for (const release of this.locks.values()) release();
+    this.locks.clear();
   }
 }
