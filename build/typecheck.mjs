@@ -5,10 +5,23 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const layers = ['shared', 'core', 'cli', 'server', 'emulator', 'electron', 'renderer', 'build', 'demo', 'test'];
+const layers = [
+  'shared',
+  'core',
+  'cli',
+  'server',
+  'emulator',
+  'electron',
+  'renderer',
+  'build',
+  'demo',
+  'test',
+];
 const hasSource = (dir) =>
   readdirSync(dir, { withFileTypes: true }).some((e) =>
-    e.isDirectory() ? e.name !== 'node_modules' && hasSource(join(dir, e.name)) : /\.tsx?$/.test(e.name),
+    e.isDirectory()
+      ? e.name !== 'node_modules' && hasSource(join(dir, e.name))
+      : /\.tsx?$/.test(e.name),
   );
 let failed = false;
 for (const layer of layers) {

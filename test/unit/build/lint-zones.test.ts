@@ -41,6 +41,7 @@ describe('layer import zones', () => {
     ['emulator/probe.ts', "export type { CardTransport } from '../core/card/transport';"],
     ['cli/probe.ts', "export { openAuditLog } from '../core/audit/audit-log';"],
     ['shared/cvc/probe.ts', "export { curveByName } from '../crypto/curves';"],
+    ['test/ui/probe.ts', "export * from '../../electron/main/security';"],
   ])('%s: %s is allowed', async (file, code) => {
     const found = await messages(file, code);
     expect(found.filter((m) => /restricted/i.test(m))).toEqual([]);
