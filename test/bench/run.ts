@@ -58,7 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
   say(`relay overhead (${quick ? 100 : 1000} approvals)…`);
   const relay = await benchRelay(quick ? 100 : 1000, quick ? 10 : 50);
   say('round trips and 3-of-5 ceremony at 50 ms RTT…');
-  const { roundTrips, timing } = await benchCeremony(50, quick ? 4 : 20);
+  const { roundTrips, timing } = await benchCeremony(50, quick ? 4 : 30);
   say(`idle connections (${quick ? '200 / 1,000' : '1,000 / 10,000'})…`);
   const idle = await benchIdleMemory(quick ? [200, 1000] : [1000, 10_000]);
   say('signing many files…');

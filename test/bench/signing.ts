@@ -42,6 +42,8 @@ export type SigningPoint = {
   readonly batchedOverhead: number;
   /** Heap (used + external) after a full GC, after this run. */
   readonly heapAfter: number;
+  /** Highest heap (used + external, sampled every 10 ms) above the GC'd start of a run, worst path. */
+  readonly peakAboveStart: number;
 };
 
 const FILE_BYTES = 4096;
@@ -100,6 +102,7 @@ export async function benchSigning(
     for (const [k, n] of counts.entries()) {
       const { paths, digests } = writeFiles(join(dir, `files-${k}`), n);
       const hashes = digests.map((d) => Uint8Array.from(Buffer.from(d, 'hex')));
+      let peakAboveStart = 0;
       const runs = { cli: [] as number[], batched: [] as number[], raw: [] as number[] };
       // Repeated with the order rotated, so machine load and GC hit every path alike.
       for (let rep = 0; rep < reps; rep++) {
@@ -107,6 +110,12 @@ export async function benchSigning(
           (_, i, a) => a[(i + rep) % a.length]!,
         );
         for (const path of order) {
+          const start = heap();
+          let peak = start;
+          const sampler = setInterval(() => {
+            const m = process.memoryUsage();
+            peak = Math.max(peak, m.heapUsed + m.external);
+          }, 10);
           const t0 = performance.now();
           if (path === 'cli') {
             await signWithServer(server, TARGET, paths, join(dir, `sigs-${k}`));
@@ -135,6 +144,8 @@ export async function benchSigning(
             });
           }
           runs[path].push(performance.now() - t0);
+          clearInterval(sampler);
+          peakAboveStart = Math.max(peakAboveStart, peak - start);
         }
         rmSync(join(dir, `sigs-${k}`), { recursive: true, force: true });
       }
@@ -148,6 +159,7 @@ export async function benchSigning(
         cliOverhead: cliMs / rawMs - 1,
         batchedOverhead: batchedMs / rawMs - 1,
         heapAfter: heap(),
+        peakAboveStart,
       });
     }
     return { points, heapBefore, reps };
