@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects so `vitest run` (npm test) runs everything: unit files in parallel, integration
-// files one at a time because they share pcscd's two vpcd readers (test/integration/helpers).
+// `vitest run` (npm test) runs every project:
+// - unit: every test file outside the two folders below, files in parallel;
+// - integration: one file at a time, because the suites share pcscd's two vpcd readers
+//   (test/integration/helpers);
+// - ui: the renderer suites in headless Chromium, with their own config (npm run test:ui).
 export default defineConfig({
   test: {
     testTimeout: 20_000,
@@ -10,7 +13,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/integration/**', 'test/ui/**', '**/node_modules/**'],
+        },
       },
       {
         extends: true,
@@ -23,6 +30,8 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // Settings live in test/ui/vitest.config.ts (also used alone by npm run test:ui).
+      { extends: './test/ui/vitest.config.ts', test: { name: 'ui', root: '.' } },
     ],
   },
 });

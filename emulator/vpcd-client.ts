@@ -132,11 +132,11 @@ function serve(
       response = card.process(new Uint8Array(payload));
     } catch (e) {
       // VirtualCard promises not to throw; if it does, answer like a card with an internal error.
-      log(`vpcd ${where}: card threw: ${String(e)}`);
+      log(`vpcd ${where}: card threw: ${e instanceof Error ? e.message : typeof e}`);
       response = SW_INTERNAL_ERROR;
     }
-    if (response.length > MAX_FRAME || response.length < 2) {
-      log(`vpcd ${where}: response of ${response.length} bytes cannot be framed`);
+    if (!(response instanceof Uint8Array) || response.length > MAX_FRAME || response.length < 2) {
+      log(`vpcd ${where}: response of ${String(response?.length)} bytes cannot be framed`);
       response = SW_INTERNAL_ERROR;
     }
     send(response);
@@ -150,7 +150,12 @@ function serve(
       const payload = buffered.subarray(2, 2 + len);
       buffered = buffered.subarray(2 + len);
       if (socket.destroyed) return;
-      handle(payload);
+      try {
+        handle(payload);
+      } catch (e) {
+        // A card bug on power/reset/ATR must not take the process down with it.
+        log(`vpcd ${where}: card failed: ${e instanceof Error ? e.message : typeof e}`);
+      }
     }
   });
   socket.on('error', (e) => log(`vpcd ${where}: ${e.message}`));

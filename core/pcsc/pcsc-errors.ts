@@ -36,6 +36,15 @@ export const NO_NATIVE_MODULE_MESSAGE =
 /** The message for an absent PC/SC daemon. */
 export const NO_SERVICE_MESSAGE = 'PC/SC service not available: start pcscd';
 
+/** Text for a thrown non-Error (String() itself throws for null-prototype objects). */
+function describeUnknown(e: unknown): string {
+  try {
+    return String(e);
+  } catch {
+    return Object.prototype.toString.call(e);
+  }
+}
+
 /** Extracts the PC/SC return code from a pcsclite error message (`…(0x8010000c)`). */
 export function pcscReturnCode(e: unknown): number | undefined {
   const text = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
@@ -86,6 +95,6 @@ export function mapPcscError(e: unknown, operation: string): CardTransportError 
     const message = kind === 'no-service' ? text : `${operation}: ${text}${hex}`;
     return new CardTransportError(kind, message, { cause: e });
   }
-  const detail = e instanceof Error ? e.message : String(e);
+  const detail = e instanceof Error ? e.message : describeUnknown(e);
   return new CardTransportError('io', `${operation}: ${detail}`, { cause: e });
 }

@@ -79,6 +79,7 @@ function recordingCard(): VirtualCard & { log: string[] } {
       log.push(`apdu ${Buffer.from(apdu).toString('hex')}`);
       if (apdu[1] === 0xff) throw new Error('bug');
       if (apdu[1] === 0xfe) return new Uint8Array(70000);
+      if (apdu[1] === 0xfd) return undefined as unknown as Uint8Array;
       return Uint8Array.from([...apdu.subarray(4), 0x90, 0x00]);
     },
   };
@@ -132,9 +133,31 @@ describe('connectVpcd', () => {
     expect((await vpcd.next()).toString('hex')).toBe('6f00');
     vpcd.send([0x00, 0xfe, 0, 0]);
     expect((await vpcd.next()).toString('hex')).toBe('6f00');
+    vpcd.send([0x00, 0xfd, 0, 0]);
+    expect((await vpcd.next()).toString('hex')).toBe('6f00');
     expect(logs.some((l) => l.includes('card threw'))).toBe(true);
     expect(logs.some((l) => l.includes('cannot be framed'))).toBe(true);
     expect(logs.join('\n')).not.toMatch(/00ff0000|00fe0000/); // no APDU contents in logs
+  });
+
+  it('survives a card that throws on a control code', async () => {
+    const vpcd = new FakeVpcd();
+    const port = await vpcd.listen();
+    cleanups.push(() => vpcd.close());
+    const logs: string[] = [];
+    const broken: VirtualCard = {
+      ...recordingCard(),
+      atr: () => {
+        throw new Error('no ATR');
+      },
+    };
+    const conn = await connectVpcd(broken, { port, log: (m) => logs.push(m) });
+    cleanups.push(() => conn.close());
+    await new Promise((r) => setTimeout(r, 20));
+    vpcd.send([0x04]);
+    vpcd.send([0x00, 0xb0, 0, 0]);
+    expect((await vpcd.next()).toString('hex')).toBe('9000');
+    expect(logs.some((l) => l.includes('card failed: no ATR'))).toBe(true);
   });
 
   it('closes with a FIN and resolves closed', async () => {

@@ -39,10 +39,12 @@ describe('mapPcscError', () => {
   it('keeps CardTransportErrors and never throws on odd input', () => {
     const orig = new CardTransportError('timeout', 'x');
     expect(mapPcscError(orig, 'op')).toBe(orig);
+    expect(mapPcscError(Object.create(null), 'op').message).toBe('op: [object Object]');
     fc.assert(
-      fc.property(fc.anything(), (x) => {
+      fc.property(fc.anything({ withNullPrototype: true, withBoxedValues: true }), (x) => {
         expect(mapPcscError(x, 'op')).toBeInstanceOf(CardTransportError);
       }),
+      { numRuns: 500 },
     );
   });
 });
