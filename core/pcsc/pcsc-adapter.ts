@@ -169,7 +169,9 @@ class PcscContextImpl implements Pcsc {
       platform,
       atrOf: (reader) => this.tracker.atrOf(reader, 2000),
       waitForRemoval: (reader, ms) => this.tracker.waitForRemoval(reader, ms),
-      released: (reader) => this.cards.delete(reader),
+      released: (card) => {
+        if (this.cards.get(card.reader) === card) this.cards.delete(card.reader);
+      },
     };
   }
 
@@ -214,6 +216,11 @@ class PcscContextImpl implements Pcsc {
     if (!names.includes(reader) || r === undefined) {
       const list = names.length > 0 ? names.map((n) => `"${n}"`).join(', ') : 'none';
       throw new CardTransportError('no-reader', `no reader named "${reader}" (available: ${list})`);
+    }
+    const previous = this.cards.get(reader);
+    if (previous?.broken === true) {
+      // A connection lost to a removal or timeout only blocks the reader: release it.
+      await previous.close('leave').catch(() => undefined);
     }
     if (this.cards.has(reader)) {
       throw new CardTransportError(

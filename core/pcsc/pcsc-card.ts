@@ -39,8 +39,8 @@ export type CardHost = {
   atrOf(reader: string): Promise<Uint8Array>;
   /** Resolves true if the card in `reader` is (or within `ms` becomes) absent. */
   waitForRemoval(reader: string, ms: number): Promise<boolean>;
-  /** Called once when the card is closed. */
-  released(reader: string): void;
+  /** Called once when `card` is closed. */
+  released(card: PcscCard): void;
   readonly platform: string;
 };
 
@@ -103,6 +103,11 @@ export class PcscCardImpl implements PcscCard {
 
   get atr(): Uint8Array {
     return this.currentAtr;
+  }
+
+  /** True once the handle is unusable (card removed, timeout, failed reconnect). */
+  get broken(): boolean {
+    return this.state === 'broken';
   }
 
   private usable(op: string): void {
@@ -285,7 +290,7 @@ export class PcscCardImpl implements PcscCard {
     if (this.state === 'closed') return;
     const wasBroken = this.state === 'broken';
     this.state = 'closed';
-    this.host.released(this.reader);
+    this.host.released(this);
     await this.switching;
     const code =
       disposition === 'leave'

@@ -221,6 +221,11 @@ describe('PcscCard', () => {
     expect(e.code).toBe('card-removed');
     expect(e.message).toContain('during the command');
     expect((await failure(card.transmit(Uint8Array.of(0, 1, 2, 3)))).code).toBe('card-removed');
+    // The lost connection does not block the reader: a new card can be connected right away.
+    r.status(true, ATR, 2);
+    const next = await pcsc.connect(R0);
+    expect(r.calls.slice(-2)).toEqual(['disconnect 0', 'connect 1']);
+    await next.close();
     await card.close();
     await pcsc.close();
   });
