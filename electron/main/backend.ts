@@ -1,62 +1,14 @@
 /**
- * The port between the desktop shell and the custodian engine (core/custodian): everything the
- * UI can ask that involves a server, a card or the audit log. Main adds no card or protocol
- * logic; an adapter over the engine implements this type. PINs arrive here as bytes (converted
- * and wiped by ipc-handlers.ts), never as strings.
+ * The backend port as main sees it (defined in shared/ipc/backend.ts, implemented over the
+ * engine by core/app/engine-backend.ts) and the stand-in main runs when the engine cannot
+ * start, so the UI explains the problem instead of hanging.
  * @module
  */
-import type { IpcResult } from '../../shared/ipc/contract';
 import { ipcError } from '../../shared/ipc/errors';
-import type {
-  AuditEntryView,
-  AuditVerifyView,
-  CardView,
-  CeremonyDetail,
-  CeremonyResult,
-  CeremonySummary,
-  ReaderView,
-  ServerPreview,
-  ServerView,
-  TraceEntry,
-} from '../../shared/ipc/model';
+import type { CustodianBackend } from '../../shared/ipc/backend';
 
-/** An asynchronous backend answer. */
-export type Reply<T> = Promise<IpcResult<T>>;
-
-/** Something the engine reports without being asked. */
-export type BackendEvent =
-  | { readonly type: 'ceremonies'; readonly ceremonies: readonly CeremonySummary[] }
-  | { readonly type: 'readers'; readonly readers: readonly ReaderView[] }
-  | { readonly type: 'servers'; readonly servers: readonly ServerView[] }
-  | { readonly type: 'trace'; readonly entry: TraceEntry };
-
-/** The engine as the desktop shell sees it. */
-export type CustodianBackend = {
-  listServers(): Reply<ServerView[]>;
-  previewServer(request: { url: string; invite: string }): Reply<ServerPreview>;
-  addServer(request: { url: string; invite: string }): Reply<ServerView>;
-  removeServer(request: { serverId: string }): Reply<null>;
-  listReaders(): Reply<ReaderView[]>;
-  inspectCard(request: { reader: string }): Reply<CardView>;
-  /** `pin` absent: PIN-pad reader. The bytes are wiped by the caller after the promise settles. */
-  createKey(request: { reader: string; label: string; pin?: Uint8Array }): Reply<CardView>;
-  /** The `.pka` file (reference §6.2 export) and a suggested file name. */
-  exportPka(request: { reader: string }): Reply<{ fileName: string; bytes: Uint8Array }>;
-  listCeremonies(): Reply<CeremonySummary[]>;
-  getCeremony(request: { ceremonyId: string }): Reply<CeremonyDetail>;
-  approveCeremony(request: {
-    ceremonyId: string;
-    reader: string;
-    pin?: Uint8Array;
-    confirmLastTry?: boolean;
-  }): Reply<CeremonyResult>;
-  declineCeremony(request: { ceremonyId: string; reason?: string }): Reply<CeremonyResult>;
-  listTrace(request: { limit?: number }): Reply<TraceEntry[]>;
-  listAudit(request: { limit?: number }): Reply<AuditEntryView[]>;
-  verifyAudit(): Reply<AuditVerifyView>;
-  /** Subscribes to engine events; returns the unsubscribe function. */
-  subscribe(listener: (event: BackendEvent) => void): () => void;
-};
+// The port lives in shared/ipc so core/app can implement it; re-exported for main's modules.
+export type { BackendEvent, CustodianBackend, Reply } from '../../shared/ipc/backend';
 
 /**
  * A backend that answers every call with `unavailable`: what main runs when the engine cannot

@@ -19,6 +19,10 @@ import {
   session,
   shell,
 } from 'electron';
+import { pcscCardAccess } from '../../core/app/card-access';
+import { createEngineBackend } from '../../core/app/engine-backend';
+import { custodianHome } from '../../core/config/custodian-config';
+import { openPcsc } from '../../core/pcsc/pcsc-adapter';
 import type { NavigateRequest } from '../../shared/ipc/model';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-protocol';
 import { HIDDEN_ARG, applyAutoStart } from './auto-start';
@@ -69,11 +73,27 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
 }
 
 /**
- * Creates the engine adapter (it will receive the credential store for the session
- * credential); until it exists, the UI reports the engine as unavailable in words.
+ * The engine adapter over the custodian home (shared with the CLI), PC/SC and the OS secret
+ * store. When it cannot start (damaged config, unreadable trust anchor, audit log failing
+ * verification), the stand-in answers every call with the reason, so the UI says why.
  */
-async function createBackend(_credentials: CredentialStore): Promise<CustodianBackend> {
-  return createUnavailableBackend('the custodian engine is not connected in this build');
+async function createBackend(credentials: CredentialStore): Promise<CustodianBackend> {
+  try {
+    const backend = await createEngineBackend({
+      home: custodianHome(),
+      cards: pcscCardAccess(() => openPcsc()),
+      credentials,
+      client: { name: 'custodian-desktop', version: app.getVersion() },
+      log,
+    });
+    backend.start();
+    app.on('will-quit', () => void backend.stop());
+    return backend;
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    log(`engine not started: ${reason}`);
+    return createUnavailableBackend(`the custodian engine could not start: ${reason}`);
+  }
 }
 
 async function start(): Promise<void> {

@@ -1,0 +1,165 @@
+/**
+ * Approving and declining from the desktop app: the engine does the work (re-check, audit,
+ * PIN, firewall, decision); this maps the request and the outcome. The PIN arrives as bytes the
+ * caller wipes; the engine receives its own copy, made only when it asks, and wipes that.
+ * An approval waits (bounded) for the server's `result`, so the count shown is the card's.
+ * @module
+ */
+import { ipcError, type IpcError } from '../../shared/ipc/errors';
+import type { CeremonyResult } from '../../shared/ipc/model';
+import type { ResultMessage } from '../../shared/protocol/index';
+import type { Result } from '../../shared/result';
+import type { CardTransportError } from '../card/transport';
+import type { PinSource } from '../custodian/card-session';
+import type { CustodianEngine } from '../custodian/engine';
+import type { CeremonyBook } from './ceremony-book';
+import { approvalFailure } from './errors';
+
+/** What the approvals need. */
+export type ApprovalDeps = {
+  readonly book: CeremonyBook;
+  readonly engineOf: (serverId: string) => CustodianEngine | undefined;
+  /** Runs card work one at a time. */
+  readonly serial: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Points the engines' card opener at the reader the custodian chose. */
+  readonly useReader: (reader: string) => void;
+  readonly timeoutMs: number;
+  /** The last transport failure since the previous call (cleared on read). */
+  readonly takeTransportError: () => CardTransportError | undefined;
+};
+
+/** The approval service. */
+export type Approvals = {
+  approve(
+    r: { ceremonyId: string; reader: string; pin?: Uint8Array; confirmLastTry?: boolean },
+    changed: () => void,
+  ): Promise<Result<CeremonyResult, IpcError>>;
+  decline(
+    r: { ceremonyId: string; reason?: string },
+    changed: () => void,
+  ): Result<CeremonyResult, IpcError>;
+  /** Feeds the server's `result` messages. */
+  onResult(result: ResultMessage): void;
+};
+
+const fail = (error: IpcError) => ({ ok: false as const, error });
+
+/** Creates the approval service. */
+export function createApprovals(d: ApprovalDeps): Approvals {
+  const waiting = new Map<string, (r: ResultMessage) => void>();
+
+  const open = (ceremonyId: string) => {
+    const rec = d.book.get(ceremonyId);
+    if (!rec) return fail(ipcError('ceremony-not-found', `no ceremony ${ceremonyId}`));
+    if (rec.status === 'expired')
+      return fail(ipcError('ceremony-expired', `ceremony ${ceremonyId} expired`));
+    if (rec.status !== 'waiting')
+      return fail(ipcError('ceremony-closed', `ceremony ${ceremonyId} is ${rec.status}`));
+    const engine = d.engineOf(rec.serverId);
+    if (!engine)
+      return fail(ipcError('server-unreachable', `server ${rec.serverId} is not running`));
+    return { ok: true as const, value: { rec, engine } };
+  };
+
+  return {
+    async approve(r, changed) {
+      const first = open(r.ceremonyId);
+      if (!first.ok) return first;
+      const { engine, rec } = first.value;
+      const offerId = rec.offer.offerId;
+      const pin: PinSource =
+        r.pin === undefined
+          ? { kind: 'pinpad' }
+          : // A fresh copy for the engine, which wipes it after VERIFY (card-session.ts).
+            { kind: 'typed', read: async () => r.pin!.slice() };
+      let removedReason: string | undefined;
+      const stop = engine.on((e) => {
+        if (e.type === 'offer-removed' && e.ceremonyId === r.ceremonyId) removedReason = e.reason;
+      });
+      let settle: (m: ResultMessage | undefined) => void = () => {};
+      const answer = new Promise<ResultMessage | undefined>((resolve) => {
+        const timer = setTimeout(() => settle(undefined), d.timeoutMs);
+        settle = (m) => {
+          clearTimeout(timer);
+          waiting.delete(offerId);
+          resolve(m);
+        };
+        waiting.set(offerId, settle);
+      });
+      let outcome;
+      try {
+        outcome = await d.serial(async () => {
+          d.takeTransportError();
+          d.useReader(r.reader);
+          return engine.approve(
+            r.ceremonyId,
+            pin,
+            r.confirmLastTry === true ? { confirmLastTry: true } : {},
+          );
+        });
+      } finally {
+        stop();
+      }
+      changed();
+      if (outcome.kind !== 'approved') {
+        settle(undefined);
+        const transport = d.takeTransportError();
+        return fail(
+          approvalFailure(outcome, {
+            ...(transport ? { lastTransport: transport } : {}),
+            ...(removedReason !== undefined ? { removedReason } : {}),
+          }),
+        );
+      }
+      const result = await answer;
+      changed();
+      const required = rec.offer.verified.offer.quorum.n;
+      if (result?.outcome === 'refused') {
+        return fail(
+          ipcError(
+            'internal',
+            `the target refused the signature: ${result.reason ?? result.sw.toString(16)}`,
+          ),
+        );
+      }
+      // Without the server's answer in time: what the last update said.
+      const approvals =
+        result?.progress.authenticated ?? d.book.summary(r.ceremonyId)?.approvals ?? 0;
+      return {
+        ok: true,
+        value: {
+          ceremonyId: r.ceremonyId,
+          outcome: approvals >= required ? 'quorum' : 'approved',
+          approvals,
+          required,
+          blocked: outcome.blocked,
+        },
+      };
+    },
+    decline(r, changed) {
+      const first = open(r.ceremonyId);
+      if (!first.ok) return first;
+      const { engine, rec } = first.value;
+      const done = engine.decline(r.ceremonyId, 'user-declined', r.reason);
+      if (!done)
+        return fail(
+          ipcError('ceremony-closed', `ceremony ${r.ceremonyId} can no longer be declined`),
+        );
+      changed();
+      const summary = d.book.summary(r.ceremonyId);
+      return {
+        ok: true,
+        value: {
+          ceremonyId: r.ceremonyId,
+          outcome: 'declined',
+          approvals: summary?.approvals ?? 0,
+          required: rec.offer.verified.offer.quorum.n,
+          blocked: 0,
+        },
+      };
+    },
+    onResult(result) {
+      waiting.get(result.offerId)?.(result);
+    },
+  };
+}

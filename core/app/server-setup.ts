@@ -1,0 +1,175 @@
+/**
+ * Adding a management server from the desktop app: the address the custodian typed turned into
+ * the custodian WebSocket URL, the server certificate fingerprint shown for comparison with the
+ * invitation letter (and then pinned, remote-protocols §4.3 item 4), and the one-time
+ * enrollment that exchanges the invitation token and the card's `.pka` for a session
+ * credential (docs/protocol.md "Authentication"; the PKA key never authenticates the transport).
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
+import { toHex } from '../../shared/codec/bytes';
+import { ipcError, type IpcError } from '../../shared/ipc/errors';
+import { PROTOCOL_VERSION, secretSchema } from '../../shared/protocol/index';
+import { err, ok, type Result } from '../../shared/result';
+import { createServerClient } from '../net/ws-client';
+import { checkServerUrl, type ServerPin } from '../net/url-policy';
+import type { WsConnector } from '../net/ws-transport';
+
+/** The all-zero fingerprint shown for a plain loopback server (there is no certificate). */
+export const NO_TLS_FINGERPRINT = '0'.repeat(64);
+
+/**
+ * The custodian WebSocket URL for an address: `https:` → `wss:`, `http:` (loopback only, the
+ * contract checks it) → `ws:`; an address without a path gets the server's `/ws`.
+ */
+export function wsUrlOf(address: string): Result<URL, IpcError> {
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    return err(ipcError('invalid-request', 'the server address is not a URL'));
+  }
+  if (url.protocol === 'https:') url.protocol = 'wss:';
+  else if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol !== 'wss:' && url.protocol !== 'ws:')
+    return err(ipcError('invalid-request', `scheme ${url.protocol} is not https:`));
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/ws';
+  url.search = '';
+  const checked = checkServerUrl(
+    url.toString(),
+    url.protocol === 'wss:' ? { kind: 'fingerprint', sha256: NO_TLS_FINGERPRINT } : undefined,
+  );
+  if (!checked.ok) return err(ipcError('invalid-request', checked.error.message));
+  return ok(url);
+}
+
+/** The address as the custodian typed it, from the stored WebSocket URL. */
+export function displayUrlOf(wsUrl: string): string {
+  try {
+    const url = new URL(wsUrl);
+    url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+    if (url.pathname === '/ws') url.pathname = '/';
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    return wsUrl;
+  }
+}
+
+/** Reads the server's TLS certificate and returns its SHA-256 (upper-case hex). */
+export type FingerprintReader = (url: URL) => Promise<string>;
+
+/**
+ * Connects with TLS only to read the certificate (not trusted yet: the custodian compares the
+ * fingerprint with the invitation letter before anything is sent; afterwards it is pinned).
+ */
+export const readTlsFingerprint: FingerprintReader = (url) =>
+  new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port === '' ? 443 : Number(url.port),
+      servername: /^[\d.]+$|:/.test(url.hostname) ? undefined : url.hostname,
+      rejectUnauthorized: false, // only to read the certificate; it is pinned after review
+      timeout: 10_000,
+    });
+    const fail = (e: Error) => {
+      socket.destroy();
+      reject(e);
+    };
+    socket.once('secureConnect', () => {
+      const cert = socket.getPeerCertificate();
+      socket.end();
+      if (!cert || cert.raw === undefined)
+        return reject(new Error('the server sent no certificate'));
+      resolve(createHash('sha256').update(cert.raw).digest('hex').toUpperCase());
+    });
+    socket.once('timeout', () => fail(new Error('timed out')));
+    socket.once('error', fail);
+  });
+
+/** The pin for a WebSocket URL and fingerprint. */
+export function pinOf(url: URL, fingerprint: string): ServerPin | undefined {
+  return url.protocol === 'wss:'
+    ? { kind: 'fingerprint', sha256: fingerprint.toLowerCase() }
+    : undefined;
+}
+
+/** Checks an invitation token's form (the server checks everything else). */
+export function checkInvite(invite: string): Result<string, IpcError> {
+  const token = invite.trim();
+  return secretSchema.safeParse(token).success
+    ? ok(token)
+    : err(
+        ipcError('invite-invalid', 'the invitation must be 22–256 characters of A–Z a–z 0–9 _ -'),
+      );
+}
+
+/** What enrollment needs. */
+export type EnrollRequest = {
+  readonly url: URL;
+  readonly connector: WsConnector;
+  readonly token: string;
+  readonly pka: Uint8Array;
+  readonly keyId: number;
+  readonly timeoutMs: number;
+  readonly client: { readonly name: string; readonly version: string };
+};
+
+/** Maps the server's refusal of an enrollment to words. */
+function refusal(message: string): IpcError {
+  if (/expired/i.test(message)) return ipcError('invite-expired', message);
+  if (/token|used|invite|unknown/i.test(message)) return ipcError('invite-invalid', message);
+  if (/chain|anchor|attest|pka|key/i.test(message)) return ipcError('chain-invalid', message);
+  return ipcError('invite-invalid', message);
+}
+
+/** Enrolls once (no reconnect); resolves with the custodian id and the session credential. */
+export function enrollOnce(
+  r: EnrollRequest,
+): Promise<Result<{ custodianId: string; credential: string }, IpcError>> {
+  return new Promise((resolve) => {
+    let serverSaid: string | undefined;
+    let done = false;
+    const finish = (v: Result<{ custodianId: string; credential: string }, IpcError>) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      client.stop('enrollment finished');
+      resolve(v);
+    };
+    const timer = setTimeout(
+      () => finish(err(ipcError('server-unreachable', `no answer within ${r.timeoutMs / 1000} s`))),
+      r.timeoutMs,
+    );
+    const client = createServerClient({
+      url: r.url.toString(),
+      connector: r.connector,
+      reconnect: false,
+      hello: () => ({
+        v: PROTOCOL_VERSION,
+        type: 'hello',
+        client: r.client,
+        auth: { kind: 'enroll', token: r.token, pka: toHex(r.pka), keyId: r.keyId },
+      }),
+      onMessage: (m) => {
+        if (m.type === 'welcome') {
+          finish(
+            m.credential === undefined
+              ? err(ipcError('invite-invalid', 'the server did not issue a credential'))
+              : ok({ custodianId: m.custodianId, credential: m.credential }),
+          );
+        } else if (m.type === 'error') serverSaid = m.message;
+      },
+      onState: (s) => {
+        if (s.kind !== 'stopped' || done) return;
+        if (serverSaid !== undefined) return finish(err(refusal(serverSaid)));
+        const identity = /certificate|fingerprint|self.signed|pin/i.test(s.reason);
+        finish(err(ipcError(identity ? 'server-identity' : 'server-unreachable', s.reason)));
+      },
+      onInvalidFrame: (f) => {
+        serverSaid ??= `invalid frame: ${f.error.message}`;
+      },
+    });
+    client.start();
+  });
+}
