@@ -72,7 +72,12 @@ export const isoSeconds = (d: Date): string => d.toISOString().replace(/\.\d{3}Z
 
 /** Starts the hostile server on 127.0.0.1 (random port). */
 export async function startHostileServer(
-  opts: { readonly custodianId?: string; readonly heartbeatSeconds?: number } = {},
+  opts: {
+    readonly custodianId?: string;
+    readonly heartbeatSeconds?: number;
+    /** The clock the server claims in `welcome` (a hostile server may lie about the time). */
+    readonly serverTime?: () => Date;
+  } = {},
 ): Promise<HostileServer> {
   const custodianId = opts.custodianId ?? 'hostile-cust-1';
   const credential = 'Hq' + 'x7'.repeat(21);
@@ -100,7 +105,7 @@ export async function startHostileServer(
       v: 1,
       type: 'welcome',
       custodianId,
-      serverTime: isoSeconds(new Date()),
+      serverTime: isoSeconds(opts.serverTime?.() ?? new Date()),
       heartbeatSeconds: opts.heartbeatSeconds ?? 30,
       ...(hello.auth.kind === 'enroll' ? { credential } : {}),
     });

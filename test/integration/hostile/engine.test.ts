@@ -286,4 +286,21 @@ describe('hostile server: replayed and expired offers', () => {
     expect(s.auditSince(from).some((l) => l.kind === 'approval')).toBe(false);
     s.expectCardUntouched();
   });
+
+  it('a server lying about its clock cannot revive an expired offer', async () => {
+    // welcome claims it is a day earlier; the engine bounds the correction (±5 min), so an
+    // offer that expired an hour ago is still expired (unbounded, it would look 23 h ahead).
+    const liar = await hostileSession({ serverTime: () => new Date(Date.now() - 24 * 3600_000) });
+    try {
+      const offer = offerFor(liar.target, liar.key, () => ({
+        expiresAt: isoSeconds(new Date(Date.now() - 3600_000)),
+      }));
+      await expectOfferRefused(liar, offer, 'expired', 'expired');
+      await expectCleanTrail(liar.auditPath, liar.server);
+    } finally {
+      liar.engine.stop();
+      liar.audit.close();
+      await liar.server.close();
+    }
+  });
 });

@@ -40,8 +40,8 @@ export function pinSource() {
 let serial = 7100;
 
 /** Starts a session and runs the legitimate approval. */
-export async function hostileSession() {
-  const server = await startHostileServer();
+export async function hostileSession(opts: { serverTime?: () => Date } = {}) {
+  const server = await startHostileServer(opts);
   const cust = await newCustodianCard(serial++);
   const card = observedCard(cust.card);
   const key = { keyId: cust.keyId, chr: cust.chr };
