@@ -59,7 +59,8 @@ describePcsc(
     let config: string;
     let fingerprint: string;
     let wsUrl: string;
-    let server: Child;
+    let server: Child | undefined;
+    let watch: Child | undefined;
     const cards: SlotCard[] = [];
     const engines: Custodian[] = [];
 
@@ -203,7 +204,7 @@ describePcsc(
       expect(registered.custodians.find((c) => c.name === 'alice')?.keyChr).toBe(aliceKey.chr);
 
       // Alice watches with the real CLI; the PIN comes from fd 3.
-      const watch = spawnNode('custodian watch', BIN.custodian, ['watch', '--pin-fd', '3'], {
+      watch = spawnNode('custodian watch', BIN.custodian, ['watch', '--pin-fd', '3'], {
         env,
         stdio: ['pipe', 'pipe', 'pipe', pinFd],
       });
@@ -332,7 +333,7 @@ describePcsc(
       expect(scanned.files).toBeGreaterThan(3);
       expect(scanned.leaks).toEqual([]);
       for (const pin of PINS) {
-        expect(server.all()).not.toContain(pin);
+        expect(server!.all()).not.toContain(pin);
         expect(watch.all()).not.toContain(pin);
       }
       // The CLI's audit chain verifies.
