@@ -154,7 +154,9 @@ describe('hostile server: denied commands never reach the card', () => {
       'script-refused',
     );
     // The decline names the refused step; the audit has the blocked header and rule.
-    expect(decision?.decision.kind === 'decline' && decision.decision.detail).toMatch(/./);
+    expect(decision?.decision.kind === 'decline' && decision.decision.detail).toContain(
+      `APDU ${attack.index + 1} (${headerOf(blockedApdu)}) refused`,
+    );
     const blocked = audit.filter((l) => l.kind === 'apdu-blocked');
     expect(blocked).toHaveLength(1);
     expect(blocked[0]!.data).toMatchObject({

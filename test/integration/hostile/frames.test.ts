@@ -76,7 +76,10 @@ describe('hostile server: frames', () => {
     const from = s.auditCount();
     s.server.sendRaw('{"v":1,"type":"offer",');
     s.server.sendRaw(new TextEncoder().encode(JSON.stringify(offerFor(s.target, s.key))));
-    s.server.sendRaw('['.repeat(60_000));
+    // Valid JSON nested 10 000 deep inside an offer-shaped frame (just under the size limit).
+    const deep = `{"v":1,"type":"offer","x":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`;
+    expect(deep.length).toBeLessThan(LIMITS.frameBytes);
+    s.server.sendRaw(deep);
     const closed = await s.server.current().closed;
     expect(closed.code).toBe(4002);
     const state = await stopped(s);
