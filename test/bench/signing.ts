@@ -39,14 +39,18 @@ export type SigningPoint = {
   /** Raw card SIGN of the same hashes. */
   readonly rawMs: number;
   readonly cliOverhead: number;
+  /** Spread of the raw repetitions, (max − min) / median: the noise floor of this machine. */
+  readonly rawSpread: number;
   readonly batchedOverhead: number;
   /** Heap (used + external) after a full GC, after this run. */
   readonly heapAfter: number;
-  /** Highest heap (used + external, sampled every 10 ms) above the GC'd start of a run, worst path. */
-  readonly peakAboveStart: number;
+  /** Highest live heap (GC'd samples every 100 ms) above the GC'd start of a run, worse of CLI and batched. */
+  readonly liveAboveStart: number;
 };
 
 const FILE_BYTES = 4096;
+const PATHS = ['raw', 'batched', 'cli'] as const;
+type Path = (typeof PATHS)[number];
 
 function writeFiles(dir: string, n: number): { paths: string[]; digests: string[] } {
   mkdirSync(dir, { recursive: true });
@@ -102,52 +106,54 @@ export async function benchSigning(
     for (const [k, n] of counts.entries()) {
       const { paths, digests } = writeFiles(join(dir, `files-${k}`), n);
       const hashes = digests.map((d) => Uint8Array.from(Buffer.from(d, 'hex')));
-      let peakAboveStart = 0;
-      const runs = { cli: [] as number[], batched: [] as number[], raw: [] as number[] };
-      // Repeated with the order rotated, so machine load and GC hit every path alike.
-      for (let rep = 0; rep < reps; rep++) {
-        const order = (['raw', 'batched', 'cli'] as const).map(
-          (_, i, a) => a[(i + rep) % a.length]!,
-        );
-        for (const path of order) {
-          const start = heap();
-          let peak = start;
-          const sampler = setInterval(() => {
-            const m = process.memoryUsage();
-            peak = Math.max(peak, m.heapUsed + m.external);
-          }, 10);
-          const t0 = performance.now();
-          if (path === 'cli') {
-            await signWithServer(server, TARGET, paths, join(dir, `sigs-${k}`));
-          } else if (path === 'batched') {
-            for (let i = 0; i < digests.length; i += 1000) {
-              const r = await adminCall<{ signatures: string[] }>(
-                server,
-                'POST',
-                `/api/targets/${TARGET}/sign`,
-                {
-                  key: String(SIGNING_KEY.id),
-                  digests: digests.slice(i, i + 1000),
-                },
-              );
-              if (r.signatures.length !== Math.min(1000, digests.length - i))
-                throw new Error('batch incomplete');
-            }
-          } else {
-            await target.run(async (card) => {
-              for (const h of hashes) {
-                const r = await card.channel.send(
-                  unwrap(signCommand(SIGNING_KEY.id, ALGO.ECDSA_PREHASHED, h)),
-                );
-                if (r.sw !== 0x9000) throw new Error(`raw SIGN: SW ${r.sw.toString(16)}`);
-              }
-            });
+      const runPath = async (path: Path): Promise<void> => {
+        if (path === 'cli') {
+          await signWithServer(server, TARGET, paths, join(dir, `sigs-${k}`));
+          rmSync(join(dir, `sigs-${k}`), { recursive: true, force: true });
+        } else if (path === 'batched') {
+          for (let i = 0; i < digests.length; i += 1000) {
+            const r = await adminCall<{ signatures: string[] }>(
+              server,
+              'POST',
+              `/api/targets/${TARGET}/sign`,
+              {
+                key: String(SIGNING_KEY.id),
+                digests: digests.slice(i, i + 1000),
+              },
+            );
+            if (r.signatures.length !== Math.min(1000, digests.length - i))
+              throw new Error('batch incomplete');
           }
-          runs[path].push(performance.now() - t0);
-          clearInterval(sampler);
-          peakAboveStart = Math.max(peakAboveStart, peak - start);
+        } else {
+          await target.run(async (card) => {
+            for (const h of hashes) {
+              const r = await card.channel.send(
+                unwrap(signCommand(SIGNING_KEY.id, ALGO.ECDSA_PREHASHED, h)),
+              );
+              if (r.sw !== 0x9000) throw new Error(`raw SIGN: SW ${r.sw.toString(16)}`);
+            }
+          });
         }
-        rmSync(join(dir, `sigs-${k}`), { recursive: true, force: true });
+      };
+      const runs = { cli: [] as number[], batched: [] as number[], raw: [] as number[] };
+      // Timed: repeated with the order rotated, so machine load and GC hit every path alike.
+      for (let rep = 0; rep < reps; rep++) {
+        for (const [i] of PATHS.entries()) {
+          const path = PATHS[(i + rep) % PATHS.length]!;
+          const t0 = performance.now();
+          await runPath(path);
+          runs[path].push(performance.now() - t0);
+        }
+      }
+      // Memory (untimed): live heap during a run = GC'd samples every 100 ms, minus the GC'd start.
+      let liveAboveStart = 0;
+      for (const path of ['cli', 'batched'] as const) {
+        const start = heap();
+        let live = start;
+        const sampler = setInterval(() => void (live = Math.max(live, heap())), 100);
+        await runPath(path);
+        clearInterval(sampler);
+        liveAboveStart = Math.max(liveAboveStart, live - start);
       }
       rmSync(join(dir, `files-${k}`), { recursive: true, force: true });
       const [cliMs, batchedMs, rawMs] = [median(runs.cli), median(runs.batched), median(runs.raw)];
@@ -157,9 +163,10 @@ export async function benchSigning(
         batchedMs,
         rawMs,
         cliOverhead: cliMs / rawMs - 1,
+        rawSpread: (Math.max(...runs.raw) - Math.min(...runs.raw)) / rawMs,
         batchedOverhead: batchedMs / rawMs - 1,
         heapAfter: heap(),
-        peakAboveStart,
+        liveAboveStart,
       });
     }
     return { points, heapBefore, reps };
