@@ -220,7 +220,10 @@ function custodiansOf(e: Entry): CustodianState[] {
   if (e.mine && !rows.some((r) => r.me)) {
     rows.unshift({ name: 'You', state: e.mine.answer, me: true, at: e.mine.at });
   }
-  while (rows.length < m)
-    rows.push({ name: 'Not named by the server', state: 'pending', me: false });
+  // The list is keyed by name, so each unnamed row gets its own.
+  for (let i = 1; rows.length < m; i++) {
+    const name = `Custodian not named by the server (${i})`;
+    if (!rows.some((r) => r.name === name)) rows.push({ name, state: 'pending', me: false });
+  }
   return rows.slice(0, m);
 }

@@ -264,6 +264,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
     credentials: options.credentials,
     timeoutMs: options.enrollTimeoutMs ?? 30_000,
     now,
+    audit: auditSink,
   });
 
   const { homes, broken } = listServerHomes(root);

@@ -16,6 +16,7 @@ import {
   saveCustodianConfig,
   type CustodianConfig,
 } from '../config/custodian-config';
+import type { AuditAppender } from '../custodian/engine-types';
 import type { ServerPin } from '../net/url-policy';
 import type { WsConnector } from '../net/ws-transport';
 import { anchorViews } from './anchors';
@@ -52,6 +53,8 @@ export type ServerSetupDeps = {
   readonly credentials: CredentialPort | undefined;
   readonly timeoutMs: number;
   readonly now: () => Date;
+  /** The app's audit log (enrollment is recorded like `custodian enroll` does). */
+  readonly audit: AuditAppender;
 };
 
 /** The setup service. */
@@ -177,6 +180,16 @@ export function createServerSetup(d: ServerSetupDeps): ServerSetup {
       const saved = saveCustodianConfig(target.home, config);
       if (!saved.ok) return err(ipcError('internal', saved.error.message));
       shown.delete(url.value.toString());
+      try {
+        d.audit.append('enrollment', {
+          server: url.value.toString(),
+          custodianId: enrolled.value.custodianId,
+          keyId: card.value.key.keyId,
+          keyChr: card.value.key.chr,
+        });
+      } catch {
+        // Enrolled and saved; the audit problem shows when the log is verified or next written.
+      }
       return ok({ ...target, config });
     },
     async remove(serverId) {
