@@ -237,7 +237,7 @@ connection.
 
 | Files | raw card SIGN (spread) | \`custodian-server sign\` | overhead | extra per file | batched API | overhead | live heap above start | heap after (GC'd) |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-${signing.points.map((x) => `| ${x.files.toLocaleString('en-US')} | ${ms(x.rawMs)} (±${(50 * x.rawSpread).toFixed(0)} %) | ${ms(x.cliMs)} | ${pct(x.cliOverhead)} | ${ms((x.cliMs - x.rawMs) / x.files)} | ${ms(x.batchedMs)} | ${pct(x.batchedOverhead)} | ${mb(x.liveAboveStart)} | ${mb(x.heapAfter)} |`).join('\n')}
+${signing.points.map((x) => `| ${x.files.toLocaleString('en-US')} | ${ms(x.rawMs)} (±${(50 * x.rawSpread).toFixed(1)} %) | ${ms(x.cliMs)} | ${pct(x.cliOverhead)} | ${ms((x.cliMs - x.rawMs) / x.files)} | ${ms(x.batchedMs)} | ${pct(x.batchedOverhead)} | ${mb(x.liveAboveStart)} | ${mb(x.heapAfter)} |`).join('\n')}
 
 Memory: heap = V8 heap used + external (Buffers). In a separate untimed pass per file count, the
 CLI and the batched API run again while a full GC is forced every 100 ms; "live heap above start"
