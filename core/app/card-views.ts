@@ -184,6 +184,8 @@ export function createKey(
       const refused = await verifyOnce(card, hsm, pin);
       if (refused) return err(refused);
       const created = await hsm.generateCustodianKey({ label: c.label });
+      // Log out before reading the status back: the card is reset right after anyway (§1.3).
+      await hsm.logout();
       const view = await describe(c.reader, card, hsm, c.anchors, created.keyId, c.now);
       if (view.pkaKey === null) return err(ipcError('internal', 'the new key cannot be read back'));
       return ok({ card: view, key: view.pkaKey });

@@ -117,6 +117,7 @@ export class CeremonyBook {
     const status = statusOfRemoval(reason);
     if (!entry || status === undefined) return false;
     entry.status = status;
+    this.#trim();
     return true;
   }
 

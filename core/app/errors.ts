@@ -74,6 +74,9 @@ export function approvalFailure(
         result.message,
       );
     case 'refused':
+      // The engine had no pending offer (decided or ended meanwhile).
+      if (result.message.startsWith('no pending offer'))
+        return ipcError('ceremony-closed', result.message);
       return ipcError(refusedCode(seen.removedReason), result.message);
   }
 }

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CeremonyBook,
+  statusOfPhase,
+  statusOfRemoval,
+  targetChainOf,
+} from '../../../../core/app/ceremony-book';
+import type { OfferView } from '../../../../core/custodian/engine-types';
+import { verifyOffer } from '../../../../core/custodian/offer-verify';
+import { productionAnchor } from '../../../../shared/cvc/chain';
+import { ceremonyDetailSchema, ceremonySummarySchema } from '../../../../shared/ipc/model';
+import { unwrap } from '../../../../shared/result';
+import { anchorOf, makeOffer, targetDevice } from '../../../integration/custodian/harness';
+
+const KEY = { keyId: 1, chr: 'UTCUSTOD00001' };
+const target = targetDevice(777);
+
+function view(anchorBuiltIn: boolean, over: Partial<OfferView> = {}): OfferView {
+  const anchor = anchorOf();
+  const offer = makeOffer(target, KEY, { quorum: { n: 2, m: 3 } });
+  const verified = unwrap(
+    verifyOffer(offer, {
+      anchors: [productionAnchor(), anchorBuiltIn ? { ...anchor, source: 'built-in' } : anchor],
+      ownKey: KEY,
+      now: new Date(),
+    }),
+  );
+  return {
+    ceremonyId: offer.ceremonyId,
+    offerId: offer.offerId,
+    phase: 'pending',
+    progress: offer.progress,
+    verified,
+    ...over,
+  };
+}
+
+describe('ceremonies as the app lists them', () => {
+  it('maps engine phases and removal reasons to the UI status', () => {
+    expect(statusOfPhase('pending')).toBe('waiting');
+    expect(statusOfPhase('approving')).toBe('waiting');
+    expect(statusOfPhase('rejected')).toBe('failed');
+    expect(statusOfRemoval('quorum')).toBe('quorum');
+    expect(statusOfRemoval('completed')).toBe('quorum');
+    expect(statusOfRemoval('cancelled')).toBe('cancelled');
+    expect(statusOfRemoval('expired')).toBe('expired');
+    expect(statusOfRemoval('chain-invalid')).toBe('failed');
+    expect(statusOfRemoval('replaced by a newer offer')).toBeUndefined();
+  });
+
+  it('a target chaining to a root not built in is a TEST device, with the reason', () => {
+    const test = targetChainOf(view(false));
+    expect(test.status).toBe('test');
+    expect(test.detail).toContain('test root');
+    expect(targetChainOf(view(true)).status).toBe('genuine');
+  });
+
+  it('summary and detail pass the IPC schemas and show k of n, device id and expiry', () => {
+    const book = new CeremonyBook(() => new Date('2026-01-01T00:00:00Z'));
+    const v = view(true);
+    book.offer('srv', v);
+    const s = book.summary(v.ceremonyId)!;
+    expect(ceremonySummarySchema.parse(s)).toMatchObject({
+      status: 'waiting',
+      required: 2,
+      total: 3,
+      approvals: 0,
+      targetDeviceId: new TextDecoder().decode(target.chr),
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
+    const d = ceremonyDetailSchema.parse(book.detail(v.ceremonyId));
+    expect(d.custodians.map((c) => c.state)).toEqual(['pending', 'pending', 'pending']);
+    expect(new Set(d.custodians.map((c) => c.name)).size).toBe(3); // the list is keyed by name
+    expect(d.keyChr).toBe(KEY.chr);
+  });
+
+  it('marks our own answer, learns our name from our result, keeps ended ceremonies', () => {
+    const book = new CeremonyBook();
+    const v = view(true);
+    book.offer('srv', v);
+    book.offer('srv', { ...v, phase: 'approved' });
+    let d = book.detail(v.ceremonyId)!;
+    expect(d.custodians[0]).toMatchObject({ name: 'You', state: 'approved', me: true });
+    book.ownResult(v.ceremonyId, v.offerId, { authenticated: 1, approvedBy: ['Alice'] }, true);
+    d = book.detail(v.ceremonyId)!;
+    expect(d.custodians[0]).toMatchObject({ name: 'Alice', me: true });
+    expect(d.approvals).toBe(1);
+    expect(book.progress(v.ceremonyId, { authenticated: 2, approvedBy: ['Alice', 'Bob'] })).toBe(
+      true,
+    );
+    expect(book.removed(v.ceremonyId, 'quorum')).toBe(true);
+    d = book.detail(v.ceremonyId)!;
+    expect(d.status).toBe('quorum');
+    expect(d.custodians.map((c) => [c.name, c.me])).toEqual([
+      ['Alice', true],
+      ['Bob', false],
+      ['Custodian not named by the server (1)', false],
+    ]);
+    // Another offer id's result does not rename us.
+    expect(
+      book.ownResult(v.ceremonyId, 'other', { authenticated: 2, approvedBy: ['X'] }, true),
+    ).toBe(false);
+    expect(book.removed('unknown', 'quorum')).toBe(false);
+  });
+
+  it('keeps at most 200 ended ceremonies, never dropping waiting ones', () => {
+    const book = new CeremonyBook();
+    const waiting = view(true);
+    book.offer('srv', waiting);
+    const base = view(true);
+    for (let i = 0; i < 205; i++) {
+      const ceremonyId = `cer-many-${i}`;
+      const offer = { ...base.verified.offer, ceremonyId };
+      const v = { ...base, ceremonyId, verified: { ...base.verified, offer } };
+      book.offer('srv', v);
+      book.removed(v.ceremonyId, 'expired');
+    }
+    const all = book.summaries();
+    expect(all.filter((s) => s.status !== 'waiting')).toHaveLength(200);
+    expect(all.some((s) => s.id === waiting.ceremonyId)).toBe(true);
+    book.dropServer('srv');
+    expect(book.summaries()).toEqual([]);
+  });
+});
