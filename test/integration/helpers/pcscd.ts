@@ -5,9 +5,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { openPcsc, type Pcsc } from '../../../core/pcsc/pcsc-adapter';
+import { isAlive, lockFile } from './file-lock';
 
 /** Where pcsc-lite puts its socket and pid file (Debian build, `pcscd -v`). */
 export const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
@@ -54,10 +56,33 @@ export function pcscdPid(): number | undefined {
   }
 }
 
+/** Every running pcscd process (from /proc), whether or not the pid file names it. */
+export function pcscdProcesses(): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'pcscd') pids.push(Number(e));
+    } catch {
+      // the process just exited
+    }
+  }
+  return pids;
+}
+
 /** True when pcscd runs and its socket exists. */
 export function isPcscdRunning(): boolean {
   return pcscdPid() !== undefined && existsSync(PCSCD_SOCKET);
 }
+
+/** Serialises pcscd starts across processes (vitest workers, parallel local runs). */
+const START_LOCK = join(tmpdir(), 'custodian-pcscd-start.lock');
 
 /** Starts pcscd (daemon mode) unless it runs; resolves once its socket accepts clients. */
 export async function startPcscd(timeoutMs = 10_000): Promise<void> {
@@ -65,13 +90,29 @@ export async function startPcscd(timeoutMs = 10_000): Promise<void> {
   const bin = findBinary('pcscd');
   if (bin === undefined) throw new Error('pcscd is not installed (apt-get install pcscd)');
   if (process.getuid?.() !== 0) throw new Error('pcscd is not running and only root can start it');
-  // Without --foreground pcscd forks into the background and the parent exits at once.
-  const r = spawnSync(bin, [], { stdio: 'ignore', timeout: 5000 });
-  if (r.error) throw r.error;
-  const deadline = Date.now() + timeoutMs;
-  while (!isPcscdRunning()) {
-    if (Date.now() > deadline) throw new Error(`pcscd did not come up within ${timeoutMs} ms`);
-    await sleep(50);
+  const release = await lockFile(START_LOCK, 2 * timeoutMs, 'pcscd start');
+  try {
+    // A pcscd that is starting (or lost its pid file) must not get a twin: two daemons split
+    // the socket and the vpcd ports between them and neither works.
+    if (pcscdProcesses().length === 0) {
+      // Without --foreground pcscd forks into the background and the parent exits at once.
+      const r = spawnSync(bin, [], { stdio: 'ignore', timeout: 5000 });
+      if (r.error) throw r.error;
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (!isPcscdRunning()) {
+      if (Date.now() > deadline) {
+        const pids = pcscdProcesses();
+        throw new Error(
+          pids.length > 0
+            ? `pcscd (pid ${pids.join(', ')}) runs but ${PCSCD_SOCKET} or its pid file is missing`
+            : `pcscd did not come up within ${timeoutMs} ms`,
+        );
+      }
+      await sleep(50);
+    }
+  } finally {
+    release();
   }
 }
 
@@ -85,15 +126,6 @@ export async function stopPcscd(timeoutMs = 10_000): Promise<void> {
     if (Date.now() > deadline)
       throw new Error(`pcscd (pid ${pid}) did not stop within ${timeoutMs} ms`);
     await sleep(50);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -225,6 +257,12 @@ export async function pcscAvailability(): Promise<PcscAvailability> {
       await waitForReaders(2);
       pcsc = await openPcsc();
       slots = await vpcdSlots(pcsc);
+    }
+    const daemons = pcscdProcesses();
+    if (slots.length < 2 && daemons.length > 1) {
+      return no(
+        `${daemons.length} pcscd processes run (pids ${daemons.join(', ')}); stop all but one`,
+      );
     }
     if (slots.length < 2)
       return no(

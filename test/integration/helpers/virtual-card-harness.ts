@@ -2,12 +2,12 @@
  * Puts a VirtualCard into a vpcd reader and waits until pcscd has seen it; stops it the same
  * way (until pcscd reports the removal), so tests never race pcscd's card polling.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPcsc, type Pcsc, type PcscEvent } from '../../../core/pcsc/pcsc-adapter';
 import { connectVpcd, type VpcdConnection } from '../../../emulator/vpcd-client';
 import type { VirtualCard } from '../../../emulator/virtual-card';
+import { lockFile } from './file-lock';
 import type { VpcdSlot } from './pcscd';
 
 /** A virtual card inserted in a reader. */
@@ -57,59 +57,12 @@ export function nextEvent(
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Lock file of a vpcd port: vitest workers and other local runs share pcscd's readers. */
 export const slotLockPath = (port: number): string => join(tmpdir(), `custodian-vpcd-${port}.lock`);
 
-function lockOwner(path: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Takes the cross-process lock of a vpcd port (an O_EXCL file holding our pid; a lock whose
- * owner died is stale and taken over). Resolves with the release function.
- */
-export async function lockSlot(port: number, timeoutMs: number): Promise<() => void> {
-  const path = slotLockPath(port);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        if (lockOwner(path) === process.pid) unlinkSync(path);
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const owner = lockOwner(path);
-    if (owner === undefined || (owner !== process.pid && !alive(owner))) {
-      try {
-        unlinkSync(path);
-      } catch {
-        // someone else cleaned it up first
-      }
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`vpcd port ${port} stays locked by pid ${owner}`);
-    await sleep(100);
-  }
+/** Takes the cross-process lock of a vpcd port; resolves with the release function. */
+export function lockSlot(port: number, timeoutMs: number): Promise<() => void> {
+  return lockFile(slotLockPath(port), timeoutMs, `vpcd port ${port}`);
 }
 
 /** Whether pcscd currently reports a card in `reader` (the watch replays the current state). */
