@@ -6,8 +6,9 @@ import type { DeviceSummary } from '../../../emulator/cli/summary';
 import { emulatorCli } from './emulator-process';
 import { describeResult, runTool, type OpenscTools, type ToolResult } from './opensc-tools';
 
-/** SO-PIN and user PIN of the issue text. */
+/** The SO-PIN of the issue text (16 hex digits, as sc-hsm-tool takes it). */
 export const SO_PIN = '3537363231383830';
+/** The user PIN of the issue text. */
 export const USER_PIN = '648219';
 
 /** Numbers printed by `sc-hsm-tool --public-key-auth-status`. */
