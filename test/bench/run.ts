@@ -4,7 +4,7 @@
  * (seconds instead of minutes) and writes to a temporary file unless `--out` is given.
  * @module
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg, release, setPriority, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,48 @@ function raisePriority(): string {
   return `nice ${getPriority()}`;
 }
 
+/** File descriptors the idle-connection bench needs in one process (10,000 sockets + slack). */
+const NEEDED_FDS = 12_000;
+
+function fdLimit(): number {
+  try {
+    return Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Re-runs this process under a raised `ulimit -n` when the soft limit is too low for 10,000
+ * connections (Node cannot raise its own limit). Returns the child's exit code, or undefined
+ * when no re-run is needed or possible.
+ */
+function rerunWithMoreFds(): number | undefined {
+  const limit = fdLimit();
+  if (limit === 0 || limit >= NEEDED_FDS || process.env.CUSTODIAN_BENCH_REEXEC === '1')
+    return undefined;
+  process.stderr.write(`bench: ulimit -n is ${limit}; re-running with a raised limit\n`);
+  const script = `ulimit -n ${4 * NEEDED_FDS} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`;
+  const r = spawnSync(
+    'sh',
+    ['-c', script, 'sh', process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, CUSTODIAN_BENCH_REEXEC: '1' },
+    },
+  );
+  return r.status ?? 1;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
+  const rerun = rerunWithMoreFds();
+  if (rerun !== undefined) return rerun;
+  if (fdLimit() > 0 && fdLimit() < NEEDED_FDS && !argv.includes('--quick')) {
+    process.stderr.write(
+      `bench: ulimit -n is ${fdLimit()}, 10,000 connections need ${NEEDED_FDS}: run \`ulimit -n ${4 * NEEDED_FDS}\` (as root if needed) first\n`,
+    );
+    return 1;
+  }
   const quick = argv.includes('--quick');
   const outIndex = argv.indexOf('--out');
   const out =
