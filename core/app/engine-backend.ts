@@ -14,14 +14,14 @@ import { fileDecisionStore } from '../custodian/decision-store';
 import type { Timers } from '../net/timers';
 import { createWsConnector, type WsConnector } from '../net/ws-transport';
 import type { ServerPin } from '../net/url-policy';
-import { CardTransportError } from '../card/transport';
+import type { CardTransportError } from '../card/transport';
 import { productionAnchor, type TrustAnchor } from '../../shared/cvc/chain';
 import type { BackendEvent, CustodianBackend } from '../../shared/ipc/backend';
 import { ipcError } from '../../shared/ipc/errors';
 import type { ServerView } from '../../shared/ipc/model';
 import { loadAnchorFiles } from './anchors';
 import { createApprovals } from './approvals';
-import type { CardAccess, OpenedCard } from './card-access';
+import { recordingOpener, serialQueue, type CardAccess } from './card-access';
 import { createKey, exportPka, inspectCard } from './card-views';
 import { CeremonyBook } from './ceremony-book';
 import { cardFailure } from './errors';
@@ -33,9 +33,9 @@ import {
   type CredentialPort,
   type ServerHome,
 } from './server-homes';
-import { displayUrlOf, pinOf, type FingerprintReader } from './server-setup';
+import { pinOf, type FingerprintReader } from './server-setup';
 import { createTraceLog } from './trace-log';
-import { anchorViews, serverStateOf } from './views';
+import { serverStateOf, serverViewOf } from './views';
 
 /** Options of {@link createEngineBackend}. */
 export type EngineBackendOptions = {
@@ -127,56 +127,14 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
     (rootConfig.ok ? rootConfig.value.keyId : undefined);
 
   // One card action at a time: approvals, inspections and key creation never interleave.
-  let cardQueue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = cardQueue.then(fn, fn);
-    cardQueue = run.catch(() => undefined);
-    return run;
-  };
+  const serial = serialQueue();
   // The transport failure seen last (the engine keeps only its message).
   let lastTransport: CardTransportError | undefined;
-  const openReader = (reader: string) => async (): Promise<OpenedCard> => {
-    try {
-      const card = await options.cards.open(reader);
-      const watch =
-        <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
-        async (...a: A) => {
-          try {
-            return await f(...a);
-          } catch (e) {
-            if (e instanceof CardTransportError) lastTransport = e;
-            throw e;
-          }
-        };
-      return {
-        ...card,
-        get atr() {
-          return card.atr;
-        },
-        transmit: watch((x: Uint8Array) => card.transmit(x)),
-        transaction: (fn) => card.transaction(fn),
-        reset: () => card.reset(),
-        close: (d) => card.close(d),
-        ...(card.control
-          ? { control: watch((c: number, d: Uint8Array) => card.control!(c, d)) }
-          : {}),
-        ...(card.features ? { features: () => card.features!() } : {}),
-      };
-    } catch (e) {
-      if (e instanceof CardTransportError) lastTransport = e;
-      throw e;
-    }
-  };
-
-  const serverView = (s: RunningServer): ServerView => ({
-    id: s.home.id,
-    url: displayUrlOf(s.home.config.server.url),
-    name: new URL(s.home.config.server.url).host,
-    custodianName: s.home.config.custodianId ?? '',
-    tlsFingerprint: (s.home.config.server.fingerprint ?? '0'.repeat(64)).toUpperCase(),
-    anchors: anchorViews(anchors),
-    state: s.state,
+  const openReader = recordingOpener(options.cards, (e) => {
+    lastTransport = e;
   });
+
+  const serverView = (s: RunningServer): ServerView => serverViewOf(s.home, s.state, anchors);
   const emitServers = () =>
     emit({ type: 'servers', servers: [...servers.values()].map(serverView) });
   const emitCeremonies = () => emit({ type: 'ceremonies', ceremonies: book.summaries() });

@@ -2,10 +2,33 @@
  * Small mappings from engine state to the desktop app's view model.
  * @module
  */
+import type { TrustAnchor } from '../../shared/cvc/chain';
 import type { ServerView } from '../../shared/ipc/model';
 import type { ConnectionState } from '../net/ws-client';
+import { anchorViews } from './anchors';
+import type { ServerHome } from './server-homes';
+import { NO_TLS_FINGERPRINT, displayUrlOf } from './server-setup';
 
-export { anchorViews } from './anchors';
+export { anchorViews };
+
+/** A configured server as the UI lists it. */
+export function serverViewOf(
+  home: ServerHome,
+  state: ServerView['state'],
+  anchors: readonly TrustAnchor[],
+): ServerView {
+  const url = home.config.server.url;
+  return {
+    id: home.id,
+    url: displayUrlOf(url),
+    name: new URL(url).host,
+    custodianName: home.config.custodianId ?? '',
+    // Pinned fingerprint; a plain loopback server (tests) has no certificate.
+    tlsFingerprint: (home.config.server.fingerprint ?? NO_TLS_FINGERPRINT).toUpperCase(),
+    anchors: anchorViews(anchors),
+    state,
+  };
+}
 
 /** The server badge for a connection state. */
 export function serverStateOf(state: ConnectionState): ServerView['state'] {
