@@ -33,7 +33,7 @@ import {
   type CredentialPort,
   type ServerHome,
 } from './server-homes';
-import { pinOf, type FingerprintReader } from './server-setup';
+import { serverPinOf, type FingerprintReader } from './server-setup';
 import { createTraceLog } from './trace-log';
 import { serverStateOf, serverViewOf } from './views';
 
@@ -166,10 +166,16 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
       log(`server ${home.id}: ${credential.reason}`);
       return;
     }
-    const url = new URL(c.server.url);
+    const pin = serverPinOf(c.server, home.home);
+    if (!pin.ok) {
+      s.state = 'error';
+      s.problem = pin.error;
+      log(`server ${home.id}: ${pin.error}`);
+      return;
+    }
     const engine = createCustodianEngine({
       url: c.server.url,
-      connector: connectorFor(c.server.fingerprint ? pinOf(url, c.server.fingerprint) : undefined),
+      connector: connectorFor(pin.value),
       auth: { kind: 'session', custodianId: c.custodianId!, credential: credential.value },
       anchors,
       ownKey: c.keyChr !== undefined ? { keyId: c.keyId!, chr: c.keyChr } : { keyId: c.keyId! },

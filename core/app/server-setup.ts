@@ -7,11 +7,13 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import { toHex } from '../../shared/codec/bytes';
 import { ipcError, type IpcError } from '../../shared/ipc/errors';
 import { PROTOCOL_VERSION, secretSchema } from '../../shared/protocol/index';
 import { err, ok, type Result } from '../../shared/result';
+import { resolveInHome } from '../config/custodian-config';
 import { createServerClient } from '../net/ws-client';
 import { checkServerUrl, type ServerPin } from '../net/url-policy';
 import type { WsConnector } from '../net/ws-transport';
@@ -86,6 +88,32 @@ export const readTlsFingerprint: FingerprintReader = (url) =>
     socket.once('timeout', () => fail(new Error('timed out')));
     socket.once('error', fail);
   });
+
+/**
+ * The TLS pin of a configured server (remote-protocols §4.3 item 4): its fingerprint, or the
+ * PEM of its CA file (the CLI's `--ca`), resolved relative to the home.
+ */
+export function serverPinOf(
+  server: {
+    readonly url: string;
+    readonly fingerprint?: string | undefined;
+    readonly caFile?: string | undefined;
+  },
+  home: string,
+): Result<ServerPin | undefined, string> {
+  if (server.fingerprint !== undefined)
+    return ok({ kind: 'fingerprint', sha256: server.fingerprint.toLowerCase() });
+  if (server.caFile === undefined) return ok(undefined);
+  const path = resolveInHome(home, server.caFile);
+  try {
+    const pem = readFileSync(path, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+      return err(`${path} is not a PEM certificate`);
+    return ok({ kind: 'ca', pem });
+  } catch (e) {
+    return err(`cannot read the server CA file ${path}: ${(e as Error).message}`);
+  }
+}
 
 /** The pin for a WebSocket URL and fingerprint. */
 export function pinOf(url: URL, fingerprint: string): ServerPin | undefined {

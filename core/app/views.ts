@@ -21,7 +21,7 @@ export function serverViewOf(
   return {
     id: home.id,
     url: displayUrlOf(url),
-    name: new URL(url).host,
+    name: hostOf(url),
     custodianName: home.config.custodianId ?? '',
     // Pinned fingerprint; a plain loopback server (tests) has no certificate.
     tlsFingerprint: (home.config.server.fingerprint ?? NO_TLS_FINGERPRINT).toUpperCase(),
@@ -43,5 +43,13 @@ export function serverStateOf(state: ConnectionState): ServerView['state'] {
     case 'stopped':
       // A close with a code is the server ending the session (e.g. credential refused).
       return state.code !== undefined ? 'error' : 'offline';
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host || url;
+  } catch {
+    return url.slice(0, 500);
   }
 }
