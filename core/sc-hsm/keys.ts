@@ -1,10 +1,10 @@
 /**
- * Custodian-side key operations: listing key objects, generating the PKA custodian key with a
- * unique CHR, and signing a PKA challenge (reference §2, §6.2, §6.6, §7).
+ * Key operations: listing key objects, generating EC keys with a unique CHR (the PKA custodian
+ * key among them), and signing a PKA challenge (reference §2, §6.2, §6.6, §7).
  * @module
  */
 import { asciiBytes, bytesToAscii, isPrintableAscii } from '../../shared/codec/bytes';
-import { curveByDomain, type Curve } from '../../shared/crypto/curves';
+import { curveByDomain, type Curve, type CurveName } from '../../shared/crypto/curves';
 import { verifyPlain } from '../../shared/crypto/ecdsa';
 import {
   parseAuthenticatedRequest,
@@ -125,7 +125,7 @@ export async function readKeyRequest(
 /** Sequence numbers are 5 decimal digits (reference §4.1). */
 const MAX_SEQUENCE = 99999;
 /** Only 256-bit keys authenticate reliably (reference §6.2). */
-const CUSTODIAN_CURVE = 'brainpoolP256r1';
+const CUSTODIAN_CURVE: CurveName = 'brainpoolP256r1';
 
 /** Options of {@link generateCustodianKey}. */
 export type CustodianKeyOptions = {
@@ -135,14 +135,38 @@ export type CustodianKeyOptions = {
   readonly chr?: string;
 };
 
+/** Options of {@link generateEcKey}. */
+export type EcKeyOptions = CustodianKeyOptions & {
+  /** Curve of the new key. */
+  readonly curve: CurveName;
+  /** The only algorithms the card will use the key with (`91`, reference §7.1, §8.3). */
+  readonly algorithms: readonly number[];
+};
+
 /**
  * Generates a brainpoolP256r1 key that may only do ECDSA-SHA-256, with a CHR unique on this
  * device, stores a PRKD with the label and returns the authenticated request (reference §6.2,
  * §7). Requires the user to be authenticated (the card answers `6982` otherwise).
  */
-export async function generateCustodianKey(
+export function generateCustodianKey(
   channel: CommandSender,
   options: CustodianKeyOptions,
+): Promise<GeneratedKey> {
+  return generateEcKey(channel, {
+    ...options,
+    curve: CUSTODIAN_CURVE,
+    algorithms: PKA_KEY_ALGORITHMS,
+  });
+}
+
+/**
+ * Generates an EC key in the first free id with a CHR unique on this device (the given one, or
+ * device holder + the first unused sequence number), restricted to `algorithms`, checks the
+ * card's request names that CHR, and writes a PRKD with the label (reference §4.1, §7).
+ */
+export async function generateEcKey(
+  channel: CommandSender,
+  options: EcKeyOptions,
 ): Promise<GeneratedKey> {
   const chain = await loadDeviceChain(channel);
   const keys = await listKeys(channel);
@@ -171,9 +195,9 @@ export async function generateCustodianKey(
 
   const cmd = generateEcKeyCommand({
     keyId,
-    curve: CUSTODIAN_CURVE,
+    curve: options.curve,
     chr: asciiBytes(chr),
-    algorithms: PKA_KEY_ALGORITHMS,
+    algorithms: options.algorithms,
   });
   if (!cmd.ok) throw new KeyOperationError(cmd.error.message);
   const resp = await transmit(channel, cmd.value, 'GENERATE ASYMMETRIC KEY PAIR');
@@ -185,16 +209,16 @@ export async function generateCustodianKey(
   const request = parseGenerateKeyResponse(raw ?? new Uint8Array(0));
   if (!request.ok) throw new KeyOperationError(request.error.message);
   const parsed = parseAuthenticatedRequest(request.value);
-  if (!parsed.ok || parsed.value.inner.body.chr !== chr) {
+  const curve = parsed.ok ? curveOf(parsed.value) : undefined;
+  if (!parsed.ok || parsed.value.inner.body.chr !== chr || curve?.name !== options.curve) {
     throw new KeyOperationError(
       'the card returned a request that does not match the generated key',
     );
   }
-  const curve = curveOf(parsed.value);
   const prkd = encodePrkd({
     label: options.label,
     id: Uint8Array.of(keyId),
-    size: curve ? 8 * curve.fieldBytes : 256,
+    size: 8 * curve.fieldBytes,
   });
   await writeEf(channel, objectFid(PREFIX.PRKD, keyId), prkd, 'UPDATE BINARY PRKD');
   return { keyId, chr, request: request.value };

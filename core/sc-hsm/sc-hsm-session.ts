@@ -29,6 +29,12 @@ import {
   selectPkaKey,
   type PkaRegistration,
 } from './pka-target';
+import {
+  generateSigningKey,
+  readKeyObject,
+  signHash,
+  type SigningKeyOptions,
+} from './signing-keys';
 import type { CardInfo, GeneratedKey, KeyInfo } from './types';
 
 /**
@@ -41,7 +47,13 @@ export type PkaSigner = (targetChr: Uint8Array, challenge: Uint8Array) => Promis
 export class SmartCardHsm {
   private applet: AppletInfo | undefined;
 
-  constructor(private readonly channel: CommandSender) {}
+  constructor(
+    /**
+     * The channel this session talks over, for commands the session does not wrap. Anything
+     * sent here shares the session's applet selection and with it its authentication (§6.7).
+     */
+    readonly channel: CommandSender,
+  ) {}
 
   /**
    * Selects the applet (and so logs out, reference §1.3) and returns its version/options.
@@ -144,6 +156,21 @@ export class SmartCardHsm {
   /** Generates the PKA custodian key (brainpoolP256r1, ECDSA-SHA-256 only, unique CHR). */
   generateCustodianKey(options: CustodianKeyOptions): Promise<GeneratedKey> {
     return generateCustodianKey(this.channel, options);
+  }
+
+  /** Generates a key that may only sign hashes (`70`) on a 256-bit curve, with a PRKD label (reference §7). */
+  generateSigningKey(options: SigningKeyOptions): Promise<GeneratedKey> {
+    return generateSigningKey(this.channel, options);
+  }
+
+  /** ECDSA over a caller-computed hash with key `keyId` (`80 68 <kid> 70`); returns DER (reference §8.1). */
+  signHash(keyId: number, hash: Uint8Array): Promise<Uint8Array> {
+    return signHash(this.channel, keyId, hash);
+  }
+
+  /** `CE<id>`: key `keyId`'s request or certificate, undefined when absent (reference §2.2, §7.2). */
+  readKeyObject(keyId: number): Promise<Uint8Array | undefined> {
+    return readKeyObject(this.channel, keyId);
   }
 
   /** The `.pka` file of key `keyId`: its request plus this device's certificate and DICA (reference §6.2). */

@@ -1,0 +1,69 @@
+/**
+ * General signing keys, e.g. a target's release key: generation restricted to ECDSA on a
+ * supplied hash, signing a hash, and reading the public key object a key leaves in `CE<id>`
+ * (reference §2.2, §7, §8.1, §8.3).
+ * @module
+ */
+import { ALGO, PREFIX } from '../../shared/sc-hsm/constants';
+import { objectFid } from '../../shared/sc-hsm/files';
+import { signCommand } from '../../shared/sc-hsm/sign';
+import { readEf, transmit, type CommandSender } from './card-io';
+import { generateEcKey, KeyOperationError, type CustodianKeyOptions } from './keys';
+import type { GeneratedKey } from './types';
+
+/** Curves a signing key may use: the 256-bit ones every SmartCard-HSM supports (reference §6.2). */
+export const SIGNING_KEY_CURVES = ['brainpoolP256r1', 'secp256r1'] as const;
+
+/** A curve of {@link SIGNING_KEY_CURVES}. */
+export type SigningKeyCurve = (typeof SIGNING_KEY_CURVES)[number];
+
+/** A signing key may only sign hashes: ECDSA on a supplied hash (`70`, reference §8.3). */
+export const SIGNING_KEY_ALGORITHMS: readonly number[] = [ALGO.ECDSA_PREHASHED];
+
+/** Options of {@link generateSigningKey}: PRKD label, optional CHR, curve. */
+export type SigningKeyOptions = CustodianKeyOptions & { readonly curve: SigningKeyCurve };
+
+/**
+ * Generates a key that may only sign hashes (`70`), with a CHR unique on this device and a
+ * PRKD label (reference §7). Needs the user authenticated: by PIN or, on a PKA device, by the
+ * quorum (reference §6.7); the card answers `6982` otherwise.
+ */
+export async function generateSigningKey(
+  channel: CommandSender,
+  options: SigningKeyOptions,
+): Promise<GeneratedKey> {
+  if (!(SIGNING_KEY_CURVES as readonly string[]).includes(options.curve)) {
+    throw new KeyOperationError(
+      `curve ${String(options.curve)} is not offered for signing keys (use ${SIGNING_KEY_CURVES.join(' or ')})`,
+    );
+  }
+  return generateEcKey(channel, { ...options, algorithms: SIGNING_KEY_ALGORITHMS });
+}
+
+/**
+ * `80 68 <kid> 70 Lc <hash> 00`: ECDSA over a hash the caller computed (reference §8.1, §8.3);
+ * returns the card's DER signature. The caller verifies it against the key's public key.
+ */
+export async function signHash(
+  channel: CommandSender,
+  keyId: number,
+  hash: Uint8Array,
+): Promise<Uint8Array> {
+  const cmd = signCommand(keyId, ALGO.ECDSA_PREHASHED, hash);
+  if (!cmd.ok) throw new KeyOperationError(cmd.error.message);
+  return (await transmit(channel, cmd.value, `SIGN with key ${keyId}`)).data;
+}
+
+/**
+ * The content of `CE<id>`: the key's authenticated request from generation, or a certificate
+ * (CVC or X.509) written there later (reference §2.2, §7.2); undefined when absent.
+ */
+export async function readKeyObject(
+  channel: CommandSender,
+  keyId: number,
+): Promise<Uint8Array | undefined> {
+  if (!Number.isInteger(keyId) || keyId < 1 || keyId > 255) {
+    throw new KeyOperationError('key id must be 1–255');
+  }
+  return readEf(channel, objectFid(PREFIX.EE_CERT, keyId), `READ BINARY CE of key ${keyId}`);
+}
