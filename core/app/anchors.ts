@@ -47,10 +47,11 @@ export function anchorViews(anchors: readonly TrustAnchor[]): AnchorView[] {
     out.push({
       name: a.cvc.body.chr.slice(0, 128),
       fingerprint,
+      // Only the production root is built in; anything configured is a TEST root (project rule:
+      // trust anchors are explicit, test roots only by configuration). The app never takes
+      // roots from a server, so every anchor it lists is its own.
       test: a.source !== 'built-in',
-      // The model's `source` tells built-in roots from ones a server announced; the app never
-      // takes roots from a server, so every anchor it lists is its own.
-      source: 'built-in',
+      source: a.source === 'built-in' ? 'built-in' : 'configured',
     });
   }
   return out.slice(0, 32);

@@ -12,6 +12,7 @@ import type { Result } from '../../shared/result';
 import type { CardTransportError } from '../card/transport';
 import type { PinSource } from '../custodian/card-session';
 import type { CustodianEngine } from '../custodian/engine';
+import type { OfferView } from '../custodian/engine-types';
 import type { CeremonyBook } from './ceremony-book';
 import { approvalFailure } from './errors';
 
@@ -31,7 +32,13 @@ export type ApprovalDeps = {
 /** The approval service. */
 export type Approvals = {
   approve(
-    r: { ceremonyId: string; reader: string; pin?: Uint8Array; confirmLastTry?: boolean },
+    r: {
+      ceremonyId: string;
+      reader: string;
+      pin?: Uint8Array;
+      confirmLastTry?: boolean;
+      acknowledgeTestAnchor?: string;
+    },
     changed: () => void,
   ): Promise<Result<CeremonyResult, IpcError>>;
   decline(
@@ -43,6 +50,34 @@ export type Approvals = {
 };
 
 const fail = (error: IpcError) => ({ ok: false as const, error });
+
+/**
+ * Defence in depth behind the renderer's TEST acknowledgement: a target whose chain ends in a
+ * root that is not built in (a configured TEST root) is approved only when the request names
+ * exactly that root; an acknowledgement for anything else (a production-rooted target, another
+ * root) is refused too, so a confused or compromised renderer cannot approve by accident.
+ * Returns the refusal, or undefined when the request matches the offer.
+ */
+export function testAnchorRefusal(
+  offer: OfferView,
+  acknowledged: string | undefined,
+): IpcError | undefined {
+  const anchor = offer.verified.anchor;
+  if (anchor.test) {
+    if (acknowledged === anchor.chr) return undefined;
+    return ipcError(
+      'test-anchor-unacknowledged',
+      acknowledged === undefined
+        ? `target ${offer.verified.deviceId} chains to the TEST root ${anchor.chr}; not acknowledged`
+        : `acknowledged ${acknowledged}, but target ${offer.verified.deviceId} chains to the TEST root ${anchor.chr}`,
+    );
+  }
+  if (acknowledged === undefined) return undefined;
+  return ipcError(
+    'invalid-request',
+    `acknowledged the TEST root ${acknowledged}, but target ${offer.verified.deviceId} chains to the built-in ${anchor.chr}`,
+  );
+}
 
 /** Creates the approval service. */
 export function createApprovals(d: ApprovalDeps): Approvals {
@@ -66,6 +101,8 @@ export function createApprovals(d: ApprovalDeps): Approvals {
       const first = open(r.ceremonyId);
       if (!first.ok) return first;
       const { engine, rec } = first.value;
+      const refused = testAnchorRefusal(rec.offer, r.acknowledgeTestAnchor);
+      if (refused) return fail(refused);
       const offerId = rec.offer.offerId;
       const pin: PinSource =
         r.pin === undefined
@@ -90,6 +127,11 @@ export function createApprovals(d: ApprovalDeps): Approvals {
       try {
         outcome = await d.serial(async () => {
           d.takeTransportError();
+          // Checked again on the engine's current offer, right before the card is used: a
+          // replacement offer that arrived meanwhile must match the acknowledgement as well.
+          const current = engine.offers().find((o) => o.ceremonyId === r.ceremonyId);
+          const late = current && testAnchorRefusal(current, r.acknowledgeTestAnchor);
+          if (late) return { kind: 'refused-ack' as const, error: late };
           d.useReader(r.reader);
           return engine.approve(
             r.ceremonyId,
@@ -99,6 +141,10 @@ export function createApprovals(d: ApprovalDeps): Approvals {
         });
       } finally {
         stop();
+      }
+      if (outcome.kind === 'refused-ack') {
+        settle(undefined);
+        return fail(outcome.error);
       }
       changed();
       if (outcome.kind !== 'approved') {

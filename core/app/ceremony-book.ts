@@ -203,6 +203,8 @@ function summaryOf(e: Entry): CeremonySummary {
     status: e.status,
     createdAt: e.seenAt,
     expiresAt: new Date(o.expiresAt).toISOString(),
+    // In the list too, so a TEST target is flagged before anyone opens it.
+    targetChain: targetChainOf(e.offer),
   };
 }
 

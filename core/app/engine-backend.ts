@@ -15,6 +15,7 @@ import type { Timers } from '../net/timers';
 import { createWsConnector, type WsConnector } from '../net/ws-transport';
 import type { ServerPin } from '../net/url-policy';
 import type { CardTransportError } from '../card/transport';
+import { bytesEqual } from '../../shared/codec/bytes';
 import { productionAnchor, type TrustAnchor } from '../../shared/cvc/chain';
 import type { BackendEvent, CustodianBackend } from '../../shared/ipc/backend';
 import { ipcError } from '../../shared/ipc/errors';
@@ -43,8 +44,6 @@ export type EngineBackendOptions = {
   readonly home: string;
   /** PC/SC (`pcscCardAccess(openPcsc)`) or emulated cards in tests. */
   readonly cards: CardAccess;
-  /** Roots built into this build (default: the production root only, reference Appendix A). */
-  readonly builtInAnchors?: readonly TrustAnchor[];
   /** The shell's OS secret store for session credentials (default: 0600 files, like the CLI). */
   readonly credentials?: CredentialPort;
   /** WebSocket connector for a server pin (default: `ws` with the pin). */
@@ -90,9 +89,16 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
   const rootConfig = loadCustodianConfig(root);
   if (!rootConfig.ok && rootConfig.error.code !== 'not-found')
     throw new Error(rootConfig.error.message);
+  // Trust anchors are explicit: the production root is the only one built in (reference
+  // Appendix A); a test root comes only from the custodian config and is then always flagged
+  // TEST (loadAnchorFiles marks it `configured`). There is deliberately no option to build in
+  // another root.
   const anchors: TrustAnchor[] = [
-    ...(options.builtInAnchors ?? [productionAnchor()]),
-    ...(await loadAnchorFiles(rootConfig.ok ? rootConfig.value.trustAnchors : [], root)),
+    productionAnchor(),
+    // The production root configured as a file as well stays the built-in one, never a TEST root.
+    ...(await loadAnchorFiles(rootConfig.ok ? rootConfig.value.trustAnchors : [], root)).filter(
+      (a) => !bytesEqual(a.cvc.encoded, productionAnchor().cvc.encoded),
+    ),
   ];
   ensureHome(root);
   const audit: AuditLog = openAuditLog(

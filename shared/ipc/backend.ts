@@ -49,6 +49,11 @@ export type CustodianBackend = {
     reader: string;
     pin?: Uint8Array;
     confirmLastTry?: boolean;
+    /**
+     * CHR of the TEST root the custodian acknowledged; must name the target's anchor when that
+     * is not built in, and must be absent otherwise.
+     */
+    acknowledgeTestAnchor?: string;
   }): Reply<CeremonyResult>;
   declineCeremony(request: { ceremonyId: string; reason?: string }): Reply<CeremonyResult>;
   listTrace(request: { limit?: number }): Reply<TraceEntry[]>;

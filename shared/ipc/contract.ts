@@ -114,11 +114,15 @@ export const INVOKE_CONTRACT = {
   approveCeremony: {
     // `pin` absent = PIN pad reader (the PIN never passes through the app, reference §3.1).
     // `confirmLastTry`: the custodian confirmed using the last PIN try (else `pin-last-try`).
+    // `acknowledgeTestAnchor`: CHR of the TEST root (configured, not built in) the custodian
+    // acknowledged for this ceremony; required exactly when the target chains to one (else
+    // `test-anchor-unacknowledged`).
     request: z.strictObject({
       ceremonyId: id,
       reader,
       pin: pinSchema.optional(),
       confirmLastTry: z.boolean().optional(),
+      acknowledgeTestAnchor: id.optional(),
     }),
     response: ceremonyResultSchema,
   },

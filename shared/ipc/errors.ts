@@ -25,6 +25,7 @@ export const IPC_ERROR_CODES = [
   'pin-format',
   'pin-last-try',
   'chain-invalid',
+  'test-anchor-unacknowledged',
   'key-exists',
   'no-key',
   'ceremony-not-found',
@@ -137,6 +138,11 @@ const TEXT: Readonly<Record<IpcErrorCode, ErrorText>> = {
     title: 'The target device could not be verified',
     detail:
       'Its certificate chain does not end in a trusted root. Do not approve; tell your administrator.',
+  },
+  'test-anchor-unacknowledged': {
+    title: 'Confirm that this is a TEST target',
+    detail:
+      'The target chains to a test root configured on this computer, not to the production root. Nothing was signed; tick the confirmation first if this is a test installation.',
   },
   'key-exists': {
     title: 'This card already has a custodian key',

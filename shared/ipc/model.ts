@@ -31,8 +31,11 @@ export const trustAnchorSchema = z.strictObject({
   fingerprint: z.string().regex(/^[0-9A-F]{64}$/),
   /** True for test/development roots: a genuine device never chains to them. */
   test: z.boolean(),
-  /** Built into the app, or announced by the server (then it must match a built-in one). */
-  source: z.enum(['built-in', 'server']),
+  /**
+   * Built into the app; configured on this computer (custodian config `trustAnchors`, a TEST
+   * root by definition); or announced by a server (then it must match one of the app's own).
+   */
+  source: z.enum(['built-in', 'configured', 'server']),
 });
 /** A trust anchor (CVCA / scheme root). */
 export type TrustAnchor = z.infer<typeof trustAnchorSchema>;
@@ -149,6 +152,11 @@ export const ceremonySummarySchema = z.strictObject({
   status: ceremonyStatusSchema,
   createdAt: isoTime,
   expiresAt: isoTime,
+  /**
+   * The target's device chain as this app checked it, so the list can flag TEST targets
+   * (optional in the list for older producers; always present in the detail).
+   */
+  targetChain: chainStatusSchema.optional(),
 });
 /** One ceremony in the list. */
 export type CeremonySummary = z.infer<typeof ceremonySummarySchema>;

@@ -72,6 +72,16 @@ describe('ceremonies as the app lists them', () => {
     expect(d.custodians.map((c) => c.state)).toEqual(['pending', 'pending', 'pending']);
     expect(new Set(d.custodians.map((c) => c.name)).size).toBe(3); // the list is keyed by name
     expect(d.keyChr).toBe(KEY.chr);
+    expect(s.targetChain).toEqual(d.targetChain);
+  });
+
+  it('the list summary flags a TEST target (chain to a configured root) before it is opened', () => {
+    const book = new CeremonyBook();
+    const v = view(false);
+    book.offer('srv', v);
+    const s = ceremonySummarySchema.parse(book.summary(v.ceremonyId));
+    expect(s.targetChain).toMatchObject({ status: 'test', anchor: v.verified.anchor.chr });
+    expect(book.summaries()[0]?.targetChain?.status).toBe('test');
   });
 
   it('marks our own answer, learns our name from our result, keeps ended ceremonies', () => {

@@ -10,7 +10,7 @@ import { createDeviceState } from '../../../../emulator/card/state-file';
 import { createInProcessTransport } from '../../../../emulator/transport/in-process';
 import type { BackendEvent } from '../../../../shared/ipc/backend';
 import { asciiBytes } from '../../../../shared/codec/bytes';
-import { anchorFromCvc, productionAnchor } from '../../../../shared/cvc/chain';
+import { PRODUCTION_ROOT_CHR } from '../../../../shared/cvc/chain';
 import {
   auditVerifySchema,
   cardSchema,
@@ -38,10 +38,16 @@ import { emulatedCardAccess, type EmulatedReader } from './emulated-cards';
 
 // The backend over emulated cards and the real server (in-process, plain ws on loopback).
 const home = () => mkdtempSync(join(tmpdir(), 'custodian-app-'));
-const builtInTestRoot = () => ({
-  ...unwrap(anchorFromCvc(testCa().root.cvc, 'test root')),
-  source: 'built-in' as const,
-});
+/** A home whose custodian config names the test PKI's root: a TEST root, never built in. */
+const homeWithTestRoot = () => {
+  const h = home();
+  writeFileSync(join(h, 'test-root.cvc'), testCa().root.cvc);
+  writeFileSync(
+    join(h, 'config.json'),
+    JSON.stringify({ version: 1, trustAnchors: ['test-root.cvc'] }),
+  );
+  return h;
+};
 
 async function initializedCard(): Promise<EmulatedSmartCardHsm> {
   const card = new EmulatedSmartCardHsm(
@@ -62,11 +68,10 @@ describe('engine backend: the card', () => {
   let dir: string;
   beforeAll(async () => {
     reader.card = await initializedCard();
-    dir = home();
+    dir = homeWithTestRoot();
     backend = await createEngineBackend({
       home: dir,
       cards: emulatedCardAccess([reader, empty]),
-      builtInAnchors: [productionAnchor(), builtInTestRoot()],
     });
   });
   afterAll(() => backend.stop());
@@ -88,9 +93,9 @@ describe('engine backend: the card', () => {
     });
   });
 
-  it('inspects a card without a key: genuine chain, 3 tries, no key', async () => {
+  it('inspects a card without a key: chain to the configured TEST root, 3 tries, no key', async () => {
     const card = cardSchema.parse(unwrap(await backend.inspectCard({ reader: reader.name })));
-    expect(card.chain.status).toBe('genuine');
+    expect(card.chain).toMatchObject({ status: 'test', anchor: testCa().root.chr });
     expect(card.pin).toEqual({ state: 'not-verified', retries: 3 });
     expect(card.pkaKey).toBeNull();
     expect(await backend.exportPka({ reader: reader.name })).toMatchObject({
@@ -216,9 +221,8 @@ describe('engine backend: a ceremony against the real server', () => {
     const alice = await custodianCard();
     reader.card = alice.card;
     backend = await createEngineBackend({
-      home: home(),
+      home: homeWithTestRoot(),
       cards: emulatedCardAccess([reader]),
-      builtInAnchors: [productionAnchor(), builtInTestRoot()],
       resultTimeoutMs: 5_000,
     });
     backend.subscribe((e) => void events.push(e));
@@ -253,6 +257,11 @@ describe('engine backend: a ceremony against the real server', () => {
     expect(preview.tlsFingerprint).toBe('0'.repeat(64)); // plain loopback: no certificate
     const added = unwrap(await backend.addServer({ url: server.url, invite: inv.body.token }));
     expect(added.url).toBe(server.url);
+    // Only the production root is built in; the configured test root is listed as a TEST root.
+    expect(added.anchors).toEqual([
+      expect.objectContaining({ name: PRODUCTION_ROOT_CHR, test: false, source: 'built-in' }),
+      expect.objectContaining({ name: testCa().root.chr, test: true, source: 'configured' }),
+    ]);
     await waitFor(() =>
       events.find((e) => e.type === 'servers' && e.servers.some((s) => s.state === 'connected')),
     );
@@ -282,24 +291,56 @@ describe('engine backend: a ceremony against the real server', () => {
       required: 2,
       total: 3,
       purpose: 'Sign the CRL',
-      targetChain: { status: 'genuine' },
+      targetChain: { status: 'test', anchor: testCa().root.chr },
     });
+    // The list flags the TEST target too, before anyone opens it.
+    const listed = unwrap(await backend.listCeremonies()).find((c) => c.id === ceremonyId);
+    expect(listed?.targetChain).toMatchObject({ status: 'test', anchor: testCa().root.chr });
     expect(await backend.getCeremony({ ceremonyId: 'nope' })).toMatchObject({
       ok: false,
       error: { code: 'ceremony-not-found' },
     });
   });
 
+  it('a TEST target is refused without the acknowledgement of exactly its root, before the card', async () => {
+    const opensBefore = reader.opens;
+    const pin = asciiBytes(PIN);
+    expect(await backend.approveCeremony({ ceremonyId, reader: reader.name, pin })).toMatchObject({
+      ok: false,
+      error: { code: 'test-anchor-unacknowledged' },
+    });
+    expect(
+      await backend.approveCeremony({
+        ceremonyId,
+        reader: reader.name,
+        pin,
+        acknowledgeTestAnchor: PRODUCTION_ROOT_CHR,
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'test-anchor-unacknowledged' } });
+    // Neither the card nor the PIN was touched, and nothing reached the server.
+    expect(reader.opens).toBe(opensBefore);
+    expect(unwrap(await backend.listTrace({}))).toEqual([]);
+    const snap = await adminApi<{ progress: { authenticated: number } }>(
+      server,
+      'GET',
+      `/api/ceremonies/${ceremonyId}`,
+    );
+    expect(snap.body.progress.authenticated).toBe(0);
+    expect(unwrap(await backend.getCeremony({ ceremonyId })).status).toBe('waiting');
+  });
+
   it('wrong PIN: pin-wrong with tries left, nothing sent; right PIN: approved, counted by the card', async () => {
+    const ack = { acknowledgeTestAnchor: testCa().root.chr };
     const wrong = await backend.approveCeremony({
       ceremonyId,
       reader: reader.name,
       pin: asciiBytes('000000'),
+      ...ack,
     });
     expect(wrong).toMatchObject({ ok: false, error: { code: 'pin-wrong', retriesLeft: 2 } });
     const pin = asciiBytes(PIN);
     const result = ceremonyResultSchema.parse(
-      unwrap(await backend.approveCeremony({ ceremonyId, reader: reader.name, pin })),
+      unwrap(await backend.approveCeremony({ ceremonyId, reader: reader.name, pin, ...ack })),
     );
     expect(result).toEqual({
       ceremonyId,
@@ -315,7 +356,9 @@ describe('engine backend: a ceremony against the real server', () => {
       `/api/ceremonies/${ceremonyId}`,
     );
     expect(snap.body.progress.authenticated).toBe(1);
-    expect(await backend.approveCeremony({ ceremonyId, reader: reader.name, pin })).toMatchObject({
+    expect(
+      await backend.approveCeremony({ ceremonyId, reader: reader.name, pin, ...ack }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'ceremony-closed' },
     });
