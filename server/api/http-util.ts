@@ -6,9 +6,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CardStatusError } from '../../shared/card/status-words';
 import { CardTransportError } from '../../core/card/transport';
+import { DeviceChainError } from '../../core/sc-hsm/device-chain';
+import { KeyOperationError } from '../../core/sc-hsm/keys';
+import { PkaError } from '../../core/sc-hsm/pka-target';
 import { CeremonyError } from '../ceremonies/context';
 import { EnrollmentError } from '../enroll/enrollment';
-import { TargetError } from '../targets/target-card';
+import { TargetError } from '../targets/target-error';
 
 /** Largest admin request body (a .pka is ~1.3 KiB, a digest batch at most ~70 KiB). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -78,6 +81,7 @@ const TARGET_STATUS: Record<TargetError['code'], number> = {
   malformed: 502,
   'not-pka': 409,
   invalid: 400,
+  duplicate: 409,
   busy: 409,
   locked: 409,
   unavailable: 503,
@@ -97,5 +101,8 @@ export function errorToHttp(e: unknown): { status: number; message: string; code
     return { status: 502, message: `target card: ${e.message}`, code: 'card' };
   if (e instanceof CardTransportError)
     return { status: 503, message: `target card: ${e.message}`, code: e.code };
+  // Answers of the wrong shape from the target card (core/sc-hsm parsers).
+  if (e instanceof PkaError || e instanceof DeviceChainError || e instanceof KeyOperationError)
+    return { status: 502, message: `target card: ${e.message}`, code: 'malformed' };
   return { status: 500, message: 'internal server error', code: 'internal' };
 }

@@ -8,7 +8,7 @@ import { fromHex, toHex } from '../../shared/codec/bytes';
 import type { CeremonyEngine } from '../ceremonies/engine';
 import type { Enrollment } from '../enroll/enrollment';
 import type { Store } from '../store/store';
-import { TargetError } from '../targets/target-card';
+import { TargetError } from '../targets/target-error';
 import {
   initializeTarget,
   signingKey,

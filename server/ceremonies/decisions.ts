@@ -6,10 +6,11 @@
  * that touches the card runs in the target's queue, and a custodian answers once per epoch.
  * @module
  */
+import type { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
 import { canonicalJson } from '../../shared/audit/audit-chain';
-import { fromHex, toHex } from '../../shared/codec/bytes';
+import { asciiBytes, fromHex, toHex } from '../../shared/codec/bytes';
 import { derToPlain, verifyPlain } from '../../shared/crypto/ecdsa';
-import { swHex, SW } from '../../shared/card/status-words';
+import { CardStatusError, swHex, SW } from '../../shared/card/status-words';
 import {
   PROTOCOL_VERSION,
   type DecisionMessage,
@@ -23,6 +24,26 @@ import type { Custodian } from '../store/custodians';
 import type { CeremonyContext, Runtime } from './context';
 
 type Refusal = { sw: number; reason: string };
+
+/**
+ * MSE SET AT `A4 <key CHR>` then EXTERNAL AUTHENTICATE with plain r‖s, adjacent in the target's
+ * queue (reference §6.6 steps 1 and 6). Resolves with the SW of the step the card refused, or
+ * `9000`: a refusal is the custodian's result, not a server failure.
+ */
+async function presentSignature(
+  card: SmartCardHsm,
+  keyChr: string,
+  plain: Uint8Array,
+): Promise<number> {
+  try {
+    await card.selectPkaKey(asciiBytes(keyChr));
+    await card.externalAuthenticate(plain);
+    return SW.OK;
+  } catch (e) {
+    if (e instanceof CardStatusError) return e.sw;
+    throw e;
+  }
+}
 
 function sendError(
   ctx: CeremonyContext,
@@ -161,7 +182,7 @@ export async function handleDecision(
     let sw: number;
     let reason: string | undefined;
     if ('plain' in sig) {
-      sw = await card.authenticate(cu.keyChr, sig.plain);
+      sw = await presentSignature(card, cu.keyChr, sig.plain);
       if (sw !== SW.OK) reason = `target refused the authentication (${swHex(sw)})`;
       const status = await card.pkaStatus();
       if (status) rt.authenticated = status.authenticated;

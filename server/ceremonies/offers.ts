@@ -11,7 +11,7 @@ import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
 import { signCommand } from '../../shared/sc-hsm/sign';
 import type { CeremonyRecord } from '../store/ceremonies';
 import type { Custodian } from '../store/custodians';
-import type { DeviceChain } from '../targets/target-card';
+import type { DeviceChain } from '../targets/target-service';
 
 /**
  * The custodian-card command of an approval: `80 68 <kid> 73 Lc CHR(T) ‖ challenge 00`
@@ -48,7 +48,7 @@ export function buildOffer(args: {
     type: 'offer',
     ceremonyId: ceremony.id,
     offerId: args.offerId,
-    target: { label: args.targetLabel, deviceId: chain.deviceId, chain: toHex(chain.raw) },
+    target: { label: args.targetLabel, deviceId: chain.deviceId, chain: toHex(chain.encoded) },
     purpose: ceremony.purpose,
     requester: ceremony.requester,
     quorum: { n: ceremony.n, m: ceremony.m },

@@ -11,6 +11,7 @@ import type { TrustAnchor } from '../../shared/cvc/chain';
 import type { Custodian } from '../store/custodians';
 import { hashSecret, isWellFormedSecret, newId, newSecret } from '../store/secrets';
 import type { Store } from '../store/store';
+import { PkaError } from '../../core/sc-hsm/pka-target';
 import { CardStatusError } from '../../shared/card/status-words';
 import type { TargetService } from '../targets/target-service';
 import { checkPka, type CheckedPka } from './pka-check';
@@ -96,10 +97,14 @@ export class Enrollment {
       }
       const { file } = checked;
       try {
-        await card.registerKey(file.dica, file.device, file.request.encoded, file.request.outerCar);
+        await card.registerPublicKey({
+          request: file.request,
+          device: file.device,
+          dica: file.dica,
+        });
       } catch (e) {
         // A refusal by the card is final for this .pka; transport problems stay what they are.
-        if (e instanceof CardStatusError) {
+        if (e instanceof CardStatusError || e instanceof PkaError) {
           throw new EnrollmentError('bad-pka', `target refused the key: ${e.message}`);
         }
         throw e;

@@ -5,12 +5,11 @@
  * @module
  */
 import { X509Certificate } from 'node:crypto';
+import type { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
 import { parseAuthenticatedRequest, parseCvc, type CvcPublicKey } from '../../shared/cvc/cvc';
 import { curveByDomain, isValidPublicPoint } from '../../shared/crypto/curves';
-import { PREFIX } from '../../shared/sc-hsm/constants';
-import { parsePrkd } from '../../shared/sc-hsm/prkd';
 import { ecPublicKeyPem } from '../sign/spki';
-import { TargetError, type TargetCard } from './target-card';
+import { TargetError } from './target-error';
 
 /** A key the target can sign with. */
 export type SigningKey = {
@@ -25,15 +24,9 @@ export type SigningKey = {
 /** A key as listed (public key may be unknown). */
 export type KeyListing = { readonly id: number; readonly label: string | undefined };
 
-/** Lists the keys with their labels. */
-export async function listKeys(card: TargetCard): Promise<KeyListing[]> {
-  const out: KeyListing[] = [];
-  for (const id of await card.listKeyIds()) {
-    const prkd = await card.readObject(PREFIX.PRKD, id);
-    const parsed = prkd ? parsePrkd(prkd) : undefined;
-    out.push({ id, label: parsed?.ok ? parsed.value.label : undefined });
-  }
-  return out;
+/** Lists the keys with their labels (PRKD `C4xx`, reference §2.3). */
+export async function listKeys(card: SmartCardHsm): Promise<KeyListing[]> {
+  return (await card.listKeys()).map((k) => ({ id: k.id, label: k.label }));
 }
 
 function pemFromCvcKey(pk: CvcPublicKey, id: number): string {
@@ -45,8 +38,19 @@ function pemFromCvcKey(pk: CvcPublicKey, id: number): string {
 }
 
 /** The public key of key `id` from EF `CE<id>`. */
-async function publicKeyOf(card: TargetCard, id: number): Promise<{ pem: string; chr?: string }> {
-  const data = await card.readObject(PREFIX.EE_CERT, id);
+async function publicKeyOf(card: SmartCardHsm, id: number): Promise<{ pem: string; chr?: string }> {
+  const data = await card.readKeyObject(id);
+  return publicKeyFrom(data, id);
+}
+
+/**
+ * The public key (SPKI PEM) and CHR in the content of `CE<id>`: an authenticated request
+ * `67`, a CVC `7F21` or an X.509 certificate (reference §2.2, §7.2).
+ */
+export function publicKeyFrom(
+  data: Uint8Array | undefined,
+  id: number,
+): { pem: string; chr?: string } {
   if (!data || data.length === 0) {
     throw new TargetError('invalid', `key ${id} has no public key object (CE${id.toString(16)})`);
   }
@@ -81,7 +85,7 @@ async function publicKeyOf(card: TargetCard, id: number): Promise<{ pem: string;
  * Resolves `key` (a decimal id 1–255 or a PRKD label) to a signing key with its public key.
  * An unknown or ambiguous label is an error, never a guess.
  */
-export async function resolveSigningKey(card: TargetCard, key: string): Promise<SigningKey> {
+export async function resolveSigningKey(card: SmartCardHsm, key: string): Promise<SigningKey> {
   const keys = await listKeys(card);
   let match: KeyListing[];
   if (/^\d{1,3}$/.test(key)) match = keys.filter((k) => k.id === Number(key));

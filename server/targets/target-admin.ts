@@ -1,6 +1,6 @@
 /**
  * Admin operations on a target: PKA initialization (reference §3.4, §6.3), status, keys, and
- * the signing key's public key.
+ * the signing key's public key. Key generation: ./target-keygen.
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,7 @@ import { asciiBytes } from '../../shared/codec/bytes';
 import { OPTION } from '../../shared/sc-hsm/constants';
 import type { Store } from '../store/store';
 import { listKeys, resolveSigningKey, type KeyListing, type SigningKey } from './key-info';
-import { TargetError } from './target-card';
+import { TargetError } from './target-error';
 import type { TargetService, TargetStatus } from './target-service';
 
 /** PKA initialization parameters. */
@@ -54,14 +54,19 @@ export async function initializeTarget(
   if (opts.replaceableKeys === true) mask |= OPTION.REPLACE_PKA;
   if (opts.pkaAndPin === true) mask |= OPTION.PKA_AND_PIN;
   await target.run(async (card) => {
-    await card.initialize({
-      soPin: opts.soPin ?? generated!,
-      pka: { m: opts.m, n: opts.n },
-      options: mask,
-      ...(opts.userPin === undefined ? {} : { userPin: asciiBytes(opts.userPin) }),
-      ...(opts.dkekShares === undefined ? {} : { dkekShares: opts.dkekShares }),
-    });
-    await card.select();
+    try {
+      // Wipes the device, then re-selects (reference §3.4).
+      await card.initialize({
+        soPin: opts.soPin ?? generated!,
+        pka: { m: opts.m, n: opts.n },
+        options: mask,
+        ...(opts.userPin === undefined ? {} : { userPin: asciiBytes(opts.userPin) }),
+        ...(opts.dkekShares === undefined ? {} : { dkekShares: opts.dkekShares }),
+      });
+    } catch (e) {
+      if (e instanceof RangeError) throw new TargetError('invalid', e.message);
+      throw e;
+    }
   });
   store.audit.append('target-initialized', {
     target: target.name,

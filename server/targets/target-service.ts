@@ -9,12 +9,17 @@
  */
 import { CardTransportError, type CardTransport } from '../../core/card/transport';
 import { ApduChannel } from '../../core/card/apdu-channel';
+import { DeviceChainError, type DeviceCertificates } from '../../core/sc-hsm/device-chain';
+import { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
 import type { PkaStatus } from '../../shared/sc-hsm/pka';
 import { Mutex } from './mutex';
-import { TargetCard, TargetError, type DeviceChain } from './target-card';
+import { TargetError } from './target-error';
 
 /** Opens a fresh connection to the target's card. */
 export type TransportOpener = () => Promise<CardTransport>;
+
+/** The target's EF 2F02 (reference §5.2) with its device id: the device CHR (§6.6 step 3). */
+export type DeviceChain = DeviceCertificates & { readonly deviceId: string };
 
 /** Unlock limits after quorum. */
 export type UnlockLimits = { readonly maxSeconds: number; readonly maxSignatures: number };
@@ -45,7 +50,7 @@ type Unlock = { ceremonyId: string; until: number; left: number; timer: NodeJS.T
 export class TargetService {
   private readonly mutex = new Mutex();
   private transport: CardTransport | undefined;
-  private card: TargetCard | undefined;
+  private card: SmartCardHsm | undefined;
   private cachedChain: DeviceChain | undefined;
   private unlock: Unlock | undefined;
   private readonly listeners: Array<(reason: ResetReason) => void> = [];
@@ -89,7 +94,7 @@ export class TargetService {
    * Runs `fn` with exclusive use of the card, opening it first if needed. A transport failure
    * closes the connection: the card's PKA state is then gone and listeners are told.
    */
-  run<T>(fn: (card: TargetCard, chain: DeviceChain) => Promise<T>): Promise<T> {
+  run<T>(fn: (card: SmartCardHsm, chain: DeviceChain) => Promise<T>): Promise<T> {
     return this.mutex.run(async () => {
       const { card, chain } = await this.ensureOpen();
       try {
@@ -101,7 +106,7 @@ export class TargetService {
     });
   }
 
-  private async ensureOpen(): Promise<{ card: TargetCard; chain: DeviceChain }> {
+  private async ensureOpen(): Promise<{ card: SmartCardHsm; chain: DeviceChain }> {
     if (this.card && this.cachedChain) return { card: this.card, chain: this.cachedChain };
     let transport: CardTransport;
     try {
@@ -110,9 +115,9 @@ export class TargetService {
       throw new TargetError('unavailable', `target ${this.name}: ${(e as Error).message}`);
     }
     try {
-      const card = new TargetCard(new ApduChannel(transport));
+      const card = new SmartCardHsm(new ApduChannel(transport));
       await card.select();
-      const chain = await card.readDeviceChain();
+      const chain = await readChain(card);
       if (this.cachedChain && this.cachedChain.deviceId !== chain.deviceId) {
         // A different card in the reader must never inherit this target's ceremonies.
         throw new TargetError(
@@ -208,16 +213,22 @@ export class TargetService {
     });
   }
 
+  /** The open unlock window, or a `locked` refusal (checked inside the queue, before any APDU). */
+  private openWindow(): Unlock {
+    const u = this.unlock;
+    if (!u || this.clock() >= u.until || u.left <= 0) {
+      throw new TargetError('locked', `target ${this.name} is locked: request a ceremony first`);
+    }
+    return u;
+  }
+
   /**
    * Signs `hash` with key `keyId` inside the unlock window, counting the signature; the last
    * allowed signature ends the window. Refused (without touching the card) when locked.
    */
   signWithinUnlock(keyId: number, hash: Uint8Array): Promise<Uint8Array> {
     return this.run(async (card) => {
-      const u = this.unlock;
-      if (!u || this.clock() >= u.until || u.left <= 0) {
-        throw new TargetError('locked', `target ${this.name} is locked: request a ceremony first`);
-      }
+      const u = this.openWindow();
       u.left--;
       const der = await card.signHash(keyId, hash);
       if (u.left === 0)
@@ -226,8 +237,31 @@ export class TargetService {
     });
   }
 
+  /**
+   * Runs `fn` inside the unlock window: an operation that needs the user authentication the
+   * quorum gave (reference §6.7), e.g. key generation. It spends no signature. Refused (without
+   * touching the card) when locked.
+   */
+  withinUnlock<T>(fn: (card: SmartCardHsm, window: UnlockWindow) => Promise<T>): Promise<T> {
+    return this.run(async (card) => {
+      this.openWindow();
+      return fn(card, this.unlocked!);
+    });
+  }
+
   /** Closes the connection (reset disposition: nothing stays authenticated). */
   async close(): Promise<void> {
     await this.mutex.run(() => this.drop('closed'));
+  }
+}
+
+/** Reads EF 2F02; a card without a readable device chain cannot be a PKA target (reference §5.2). */
+async function readChain(card: SmartCardHsm): Promise<DeviceChain> {
+  try {
+    const certs = await card.deviceCertificates();
+    return { ...certs, deviceId: certs.device.body.chr };
+  } catch (e) {
+    if (e instanceof DeviceChainError) throw new TargetError('malformed', e.message);
+    throw e;
   }
 }
