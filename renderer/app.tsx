@@ -7,6 +7,7 @@ import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import { ErrorNotice } from './components/common';
 import type { Route } from './stores/app-store';
+import { testAckFor } from './stores/ceremonies-store';
 import type { Stores } from './stores/create-stores';
 import { CardView } from './views/card-view';
 import { CeremoniesView } from './views/ceremonies-view';
@@ -179,6 +180,8 @@ function CurrentView(props: { stores: Stores; route: Route }) {
             error={cer.detailError}
             canApprove={hint === null}
             approveHint={hint}
+            testAcknowledged={testAckFor(detail, cer.testAck) !== undefined}
+            onAcknowledgeTest={cer.acknowledgeTest}
             onApprove={() => cer.openDialog('approve')}
             onDecline={() => cer.openDialog('decline')}
             onBack={() => nav({ view: 'ceremonies' })}

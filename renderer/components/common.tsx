@@ -34,6 +34,29 @@ export function Badge(props: { tone: Tone; children: ReactNode }) {
   return <span className={`badge badge-${props.tone}`}>{props.children}</span>;
 }
 
+/**
+ * The loud red TEST flag of a target whose chain ends in a root configured on this computer
+ * (not built in): shown on the list, the detail and inside the PIN dialog. The words say it,
+ * not only the colour.
+ */
+export function TestFlag(props: { anchor: string | undefined }) {
+  const root = props.anchor === undefined ? 'a test root' : `the test root ${props.anchor}`;
+  return (
+    <span className="flag flag-test" title={`TEST target: chains to ${root}, not to production`}>
+      TEST
+    </span>
+  );
+}
+
+/** The red flag of a target this app could not confirm as genuine (never approvable). */
+export function NotGenuineFlag() {
+  return (
+    <span className="flag flag-danger" title="The target's certificate chain did not check out">
+      NOT GENUINE
+    </span>
+  );
+}
+
 /** Time left until `expiresAt`, updated every second. */
 export function Countdown(props: { expiresAt: string; now?: () => number }) {
   const now = props.now ?? Date.now;

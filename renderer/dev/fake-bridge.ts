@@ -18,6 +18,8 @@ import type {
 } from '../../shared/ipc/model';
 import { createEventHub } from './fake-events';
 import {
+  PRODUCTION_ANCHOR,
+  TEST_ANCHOR,
   approvalTrace,
   fakeHash,
   sampleAudit,
@@ -26,6 +28,7 @@ import {
   samplePreview,
   sampleReaders,
   sampleTrace,
+  withTestTargets,
 } from './fake-data';
 
 /** Scenarios the fake can play. */
@@ -36,6 +39,7 @@ export const SCENARIOS = [
   'pinpad',
   'last-try',
   'hostile',
+  'test-root',
   'errors',
   'empty',
 ] as const;
@@ -62,7 +66,7 @@ export type FakeBridge = CustodianApi & {
 };
 
 const summaryOf = (c: CeremonyDetail): CeremonySummary => {
-  const { targetChain: _t, custodians: _c, keyChr: _k, ...summary } = c;
+  const { custodians: _c, keyChr: _k, ...summary } = c;
   return summary;
 };
 
@@ -81,6 +85,9 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
       : [
           {
             ...samplePreview('https://custody.acme.example', false),
+            ...(scenario === 'test-root'
+              ? { anchors: [PRODUCTION_ANCHOR, { ...TEST_ANCHOR, source: 'configured' as const }] }
+              : {}),
             id: 'srv-acme',
             state: scenario === 'errors' ? 'offline' : 'connected',
           },
@@ -88,7 +95,12 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
   const readers = sampleReaders(scenario === 'pinpad');
   let retries = scenario === 'last-try' ? 1 : 3;
   let hasKey = scenario !== 'no-key';
-  let ceremonies = scenario === 'empty' ? [] : sampleCeremonies(now());
+  let ceremonies =
+    scenario === 'empty'
+      ? []
+      : scenario === 'test-root'
+        ? withTestTargets(sampleCeremonies(now()))
+        : sampleCeremonies(now());
   const trace: TraceEntry[] = sampleTrace(now());
   const audit = sampleAudit(now());
 
@@ -209,6 +221,15 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
       if (c === undefined) return fail('ceremony-not-found', r.ceremonyId);
       if (c.status !== 'waiting') return fail('ceremony-closed', c.status);
       if (Date.parse(c.expiresAt) <= now()) return fail('ceremony-expired', c.expiresAt);
+      // Like the engine backend (core/app/approvals.ts): a TEST target needs the acknowledgement
+      // of exactly its root, a genuine one none, anything else is never approved.
+      const chain = c.targetChain;
+      if (chain.status === 'untrusted' || chain.status === 'invalid')
+        return fail('chain-invalid', `target chain is ${chain.status}`);
+      if (chain.status === 'test' && r.acknowledgeTestAnchor !== chain.anchor)
+        return fail('test-anchor-unacknowledged', `TEST root ${chain.anchor ?? '?'}`);
+      if (chain.status === 'genuine' && r.acknowledgeTestAnchor !== undefined)
+        return fail('invalid-request', 'acknowledged a TEST root for a genuine target');
       const bad = checkPin(r.pin, r.reader, r.confirmLastTry === true);
       if (bad !== undefined) return bad;
       const lines = approvalTrace(c.id, scenario === 'hostile');

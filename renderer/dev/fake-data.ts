@@ -32,6 +32,34 @@ export const TEST_ANCHOR: TrustAnchor = {
   source: 'server',
 };
 
+/**
+ * The 'test-root' scenario's ceremonies: the CRL target chains to {@link TEST_ANCHOR} configured
+ * on this computer (approvable after the acknowledgement), the sub-CA target to a root this app
+ * does not know (never approvable).
+ */
+export function withTestTargets(list: readonly CeremonyDetail[]): CeremonyDetail[] {
+  return list.map((c) =>
+    c.id === 'c-7f3a91'
+      ? {
+          ...c,
+          targetChain: {
+            status: 'test',
+            anchor: TEST_ANCHOR.name,
+            detail: `${TEST_ANCHOR.name} is a test root (configured); a genuine device never chains to it`,
+          },
+        }
+      : c.id === 'c-5d2107'
+        ? {
+            ...c,
+            targetChain: {
+              status: 'untrusted',
+              detail: 'the chain ends in DEXXCA0000001, which this app does not trust',
+            },
+          }
+        : c,
+  );
+}
+
 /** What the invitation says. */
 export function samplePreview(url: string, withTestAnchor: boolean): ServerPreview {
   return {

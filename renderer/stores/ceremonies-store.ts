@@ -2,6 +2,9 @@
  * Ceremonies: the list (kept current by main's push events), the open detail, the approval
  * dialog state and the last result. The PIN itself is never stored here: the dialog passes it
  * straight into {@link CeremoniesState.approve}, which hands it to main and forgets it.
+ * The acknowledgement of a TEST target (chain ending in a root configured on this computer, not
+ * built in) belongs to the open ceremony only: opening any ceremony clears it, so it is never
+ * remembered across ceremonies or visits.
  * @module
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
@@ -24,10 +27,17 @@ export type CeremoniesState = {
   readonly dialogError: IpcError | null;
   readonly busy: boolean;
   readonly result: CeremonyResult | null;
+  /**
+   * CHR of the TEST root the custodian acknowledged for the open ceremony (`null`: not ticked).
+   * Counts only while it names the anchor the open detail chains to ({@link testAckFor}).
+   */
+  readonly testAck: string | null;
   refresh(): Promise<void>;
   setList(list: readonly CeremonySummary[]): void;
   open(ceremonyId: string): Promise<void>;
   openDialog(kind: CeremonyDialog['kind']): void;
+  /** Ticks or unticks "I know this target chains to the TEST root …" for the open ceremony. */
+  acknowledgeTest(checked: boolean): void;
   closeDialog(): void;
   /**
    * Approves with the PIN (omit it for a PIN-pad reader); `confirmLastTry` when the custodian
@@ -36,6 +46,33 @@ export type CeremoniesState = {
   approve(reader: string, pin?: string, confirmLastTry?: boolean): Promise<boolean>;
   decline(reason?: string): Promise<boolean>;
 };
+
+/** A target chains to a TEST root: a configured root, not the production root built in. */
+export function isTestTarget(c: Pick<CeremonySummary, 'targetChain'>): boolean {
+  return c.targetChain?.status === 'test';
+}
+
+/**
+ * The acknowledgement to send for `detail`: the acknowledged CHR when the target is a TEST
+ * target and the custodian ticked exactly its root; otherwise undefined.
+ */
+export function testAckFor(
+  detail: CeremonyDetail | null,
+  testAck: string | null,
+): string | undefined {
+  if (detail === null || detail.targetChain.status !== 'test') return undefined;
+  const anchor = detail.targetChain.anchor;
+  return anchor !== undefined && testAck === anchor ? anchor : undefined;
+}
+
+/**
+ * Whether the open ceremony's chain allows approving at all: genuine, or TEST and acknowledged.
+ * A chain that failed or ends in an unknown root is never approvable.
+ */
+export function chainAllowsApproval(detail: CeremonyDetail, testAck: string | null): boolean {
+  if (detail.targetChain.status === 'genuine') return true;
+  return testAckFor(detail, testAck) !== undefined;
+}
 
 /** Waiting ceremonies first (soonest expiry first), then the rest newest first. */
 export function sortCeremonies(list: readonly CeremonySummary[]): CeremonySummary[] {
@@ -60,6 +97,7 @@ export function createCeremoniesStore(api: CustodianApi): StoreApi<CeremoniesSta
     dialogError: null,
     busy: false,
     result: null,
+    testAck: null,
     async refresh() {
       set({ loading: true });
       const r = await api.listCeremonies();
@@ -71,11 +109,14 @@ export function createCeremoniesStore(api: CustodianApi): StoreApi<CeremoniesSta
       const open = get().detail;
       const fresh = open === null ? undefined : list.find((c) => c.id === open.id);
       if (open !== null && fresh !== undefined) {
-        set({ detail: { ...open, ...fresh } });
+        // The list's chain (when given) replaces the detail's: a changed anchor un-ticks the
+        // TEST acknowledgement, which names the old root (testAckFor).
+        set({ detail: { ...open, ...fresh, targetChain: fresh.targetChain ?? open.targetChain } });
       }
     },
     async open(ceremonyId) {
-      set({ detailError: null, dialog: null, dialogError: null, result: null });
+      // A fresh visit: the TEST acknowledgement is never carried over (per ceremony, per visit).
+      set({ detailError: null, dialog: null, dialogError: null, result: null, testAck: null });
       if (get().detail?.id !== ceremonyId) set({ detail: null });
       const r = await api.getCeremony({ ceremonyId });
       if (r.ok) set({ detail: r.value });
@@ -84,7 +125,16 @@ export function createCeremoniesStore(api: CustodianApi): StoreApi<CeremoniesSta
     openDialog(kind) {
       const detail = get().detail;
       if (detail === null || detail.status !== 'waiting') return;
+      if (kind === 'approve' && !chainAllowsApproval(detail, get().testAck)) return;
       set({ dialog: { kind, ceremonyId: detail.id }, dialogError: null });
+    },
+    acknowledgeTest(checked) {
+      const detail = get().detail;
+      if (!checked || detail === null || !isTestTarget(detail)) {
+        set({ testAck: null });
+        return;
+      }
+      set({ testAck: detail.targetChain.anchor ?? null });
     },
     closeDialog() {
       if (!get().busy) set({ dialog: null, dialogError: null });
@@ -92,15 +142,20 @@ export function createCeremoniesStore(api: CustodianApi): StoreApi<CeremoniesSta
     async approve(reader, pin, confirmLastTry) {
       const dialog = get().dialog;
       if (dialog === null || dialog.kind !== 'approve' || get().busy) return false;
+      const detail = get().detail;
+      if (detail === null || detail.id !== dialog.ceremonyId) return false;
+      if (!chainAllowsApproval(detail, get().testAck)) return false;
+      const ack = testAckFor(detail, get().testAck);
       set({ busy: true, dialogError: null });
       const r = await api.approveCeremony({
         ceremonyId: dialog.ceremonyId,
         reader,
         ...(pin === undefined ? {} : { pin }),
         ...(confirmLastTry === true ? { confirmLastTry } : {}),
+        ...(ack === undefined ? {} : { acknowledgeTestAnchor: ack }),
       });
       if (r.ok) {
-        set({ busy: false, dialog: null, result: r.value });
+        set({ busy: false, dialog: null, result: r.value, testAck: null });
         return true;
       }
       const stayOpen =

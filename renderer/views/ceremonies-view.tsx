@@ -1,11 +1,12 @@
 /**
  * The ceremonies list: what waits for this custodian first, with purpose, target, progress and
- * time left.
+ * time left. A target chaining to a TEST root (configured, not built in) carries the red TEST
+ * flag in its row; one whose chain did not check out carries NOT GENUINE.
  * @module
  */
 import type { IpcError } from '../../shared/ipc/errors';
 import type { CeremonySummary } from '../../shared/ipc/model';
-import { Badge, Countdown, ErrorNotice } from '../components/common';
+import { Badge, Countdown, ErrorNotice, NotGenuineFlag, TestFlag } from '../components/common';
 import { ceremonyStatusText } from '../format';
 
 /** Ceremonies list props. */
@@ -57,7 +58,19 @@ function CeremonyList(props: { list: readonly CeremonySummary[]; onOpen: (id: st
           <li key={c.id}>
             <button type="button" className="ceremony-row" onClick={() => props.onOpen(c.id)}>
               <span className="ceremony-main">
-                <span className="ceremony-purpose">{c.purpose}</span>
+                <span className="ceremony-purpose">
+                  {c.targetChain?.status === 'test' ? (
+                    <>
+                      <TestFlag anchor={c.targetChain.anchor} />{' '}
+                    </>
+                  ) : c.targetChain?.status === 'untrusted' ||
+                    c.targetChain?.status === 'invalid' ? (
+                    <>
+                      <NotGenuineFlag />{' '}
+                    </>
+                  ) : null}
+                  {c.purpose}
+                </span>
                 <span className="ceremony-meta">
                   {c.targetLabel} · <span className="mono">{c.targetDeviceId}</span> · requested by{' '}
                   {c.requester}

@@ -1,11 +1,15 @@
 /**
  * One ceremony: what would be unlocked (target device id and its chain as this app checked
  * it), why, who asked, k of n with who approved, time left, and approve/decline.
+ * Approving needs a genuine chain, or a chain to a TEST root configured on this computer plus
+ * the custodian's explicit, per-ceremony acknowledgement; a chain that failed or ends in an
+ * unknown root can never be approved (project rule: trust anchors are explicit, test roots only
+ * by configuration and shown loudly).
  * @module
  */
 import type { IpcError } from '../../shared/ipc/errors';
 import type { CeremonyDetail } from '../../shared/ipc/model';
-import { Badge, Countdown, ErrorNotice, Fact, Panel } from '../components/common';
+import { Badge, Countdown, ErrorNotice, Fact, Panel, TestFlag } from '../components/common';
 import { ceremonyStatusText, chainText, formatTime } from '../format';
 
 /** Detail view props. */
@@ -15,6 +19,9 @@ export type CeremonyDetailProps = {
   readonly canApprove: boolean;
   /** Why approving is not possible right now (no card, no key …). */
   readonly approveHint: string | null;
+  /** The custodian ticked the TEST-root acknowledgement for this ceremony's anchor. */
+  readonly testAcknowledged: boolean;
+  readonly onAcknowledgeTest: (checked: boolean) => void;
   readonly onApprove: () => void;
   readonly onDecline: () => void;
   readonly onBack: () => void;
@@ -23,6 +30,11 @@ export type CeremonyDetailProps = {
 /** The ceremony detail view. */
 export function CeremonyDetailView(props: CeremonyDetailProps) {
   const c = props.ceremony;
+  // A TEST target needs its root's name: the acknowledgement names exactly that root.
+  const testRoot = c !== null && c.targetChain.status === 'test' ? c.targetChain.anchor : undefined;
+  const chainOk =
+    c !== null &&
+    (c.targetChain.status === 'genuine' || (testRoot !== undefined && props.testAcknowledged));
   return (
     <div className="view">
       <header className="view-header">
@@ -38,6 +50,7 @@ export function CeremonyDetailView(props: CeremonyDetailProps) {
       ) : (
         <>
           <div className="detail-title">
+            {c.targetChain.status === 'test' ? <TestFlag anchor={c.targetChain.anchor} /> : null}
             <h1>{c.purpose}</h1>
             <Badge tone={ceremonyStatusText(c.status).tone}>
               {ceremonyStatusText(c.status).text}
@@ -97,7 +110,30 @@ export function CeremonyDetailView(props: CeremonyDetailProps) {
           </Panel>
           {c.status === 'waiting' ? (
             <div className="decision">
-              {c.targetChain.status !== 'genuine' ? (
+              {testRoot !== undefined ? (
+                <div className="notice notice-danger" role="alert">
+                  <p className="notice-title">
+                    <TestFlag anchor={testRoot} /> This target chains to a TEST root
+                  </p>
+                  <p>
+                    <span className="mono">{testRoot}</span> is a test root configured on this
+                    computer, not CardContact's production root. A genuine SmartCard-HSM never
+                    chains to it: approve only if this is a test installation you expected.
+                  </p>
+                  <div className="setting test-ack">
+                    <input
+                      id="ack-test-root"
+                      type="checkbox"
+                      checked={props.testAcknowledged}
+                      onChange={(e) => props.onAcknowledgeTest(e.target.checked)}
+                    />
+                    <label htmlFor="ack-test-root">
+                      I know this target chains to the TEST root {testRoot} configured on this
+                      computer, not to CardContact's production root
+                    </label>
+                  </div>
+                </div>
+              ) : c.targetChain.status !== 'genuine' ? (
                 <div className="notice notice-danger" role="alert">
                   <p className="notice-title">Do not approve</p>
                   <p>This app could not confirm that the target is a genuine HSM.</p>
@@ -116,7 +152,7 @@ export function CeremonyDetailView(props: CeremonyDetailProps) {
                   type="button"
                   className="button button-primary"
                   onClick={props.onApprove}
-                  disabled={!props.canApprove || c.targetChain.status !== 'genuine'}
+                  disabled={!props.canApprove || !chainOk}
                 >
                   Approve…
                 </button>

@@ -8,7 +8,7 @@ import { useState, type FormEvent } from 'react';
 import { USER_PIN_LENGTH } from '../../shared/sc-hsm/pin';
 import type { IpcError } from '../../shared/ipc/errors';
 import type { CeremonySummary } from '../../shared/ipc/model';
-import { ErrorNotice, Modal } from '../components/common';
+import { ErrorNotice, Modal, TestFlag } from '../components/common';
 
 /** The PIN input, or the keypad instruction, with tries left and the last-try warning. */
 export function PinField(props: {
@@ -73,7 +73,10 @@ export type ApproveDialogProps = {
   readonly onCancel: () => void;
 };
 
-/** The approval PIN dialog. On the last try the custodian must tick a confirmation first. */
+/**
+ * The approval PIN dialog. On the last try the custodian must tick a confirmation first. A TEST
+ * target (chain to a configured root) keeps its red flag here too, right above the PIN.
+ */
 export function ApproveDialog(props: ApproveDialogProps) {
   const [pin, setPin] = useState('');
   const [confirmed, setConfirmed] = useState(false);
@@ -94,6 +97,18 @@ export function ApproveDialog(props: ApproveDialogProps) {
           <span className="mono">{props.ceremony.targetDeviceId}</span>) for:
         </p>
         <p className="quote">{props.ceremony.purpose}</p>
+        {props.ceremony.targetChain?.status === 'test' ? (
+          <div className="notice notice-danger test-target">
+            <p className="notice-title">
+              <TestFlag anchor={props.ceremony.targetChain.anchor} /> Target chains to a TEST root
+            </p>
+            <p>
+              It chains to the test root{' '}
+              <span className="mono">{props.ceremony.targetChain.anchor ?? '(unnamed)'}</span>{' '}
+              configured on this computer, not to the production root. You confirmed this.
+            </p>
+          </div>
+        ) : null}
         <PinField pinPad={props.pinPad} retries={retries} value={pin} onChange={setPin} />
         {lastTry ? (
           <div className="setting">

@@ -100,6 +100,76 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     ]);
   });
 
+  it('a TEST target: red flag in the list, the detail and the PIN dialog; approvable only once acknowledged, per visit', async () => {
+    const { page, problems } = await ui.open('test-root');
+    const row = page.getByRole('button', { name: /Sign the quarterly CRL/ });
+    const red = (loc: ReturnType<typeof page.locator>) =>
+      loc.evaluate(
+        (e) => (globalThis as unknown as PageWindow).getComputedStyle(e).backgroundColor,
+      );
+    const rowFlag = row.locator('.flag-test');
+    expect(await rowFlag.innerText()).toBe('TEST');
+    expect(await red(rowFlag)).toBe('rgb(180, 35, 24)');
+    // The other target's chain ends in an unknown root: flagged, never approvable.
+    expect(
+      await page
+        .getByRole('button', { name: /TLS sub-CA/ })
+        .locator('.flag-danger')
+        .innerText(),
+    ).toBe('NOT GENUINE');
+
+    await row.click();
+    await page.getByRole('heading', { name: 'Target HSM' }).waitFor();
+    expect(await page.locator('.detail-title .flag-test').innerText()).toBe('TEST');
+    const ack = page.getByLabel(/I know this target chains to the TEST root UTSRCACC100001/);
+    const approve = page.getByRole('button', { name: 'Approve…' });
+    expect(await ack.isChecked()).toBe(false);
+    expect(await approve.isDisabled()).toBe(true);
+    await ack.check();
+    expect(await approve.isEnabled()).toBe(true);
+    await ack.uncheck();
+    expect(await approve.isDisabled()).toBe(true);
+    await ack.check();
+    // Never remembered: back to the list and in again, the box is unticked.
+    await page.getByRole('button', { name: '← All ceremonies' }).click();
+    await row.click();
+    await page.getByRole('heading', { name: 'Target HSM' }).waitFor();
+    expect(await ack.isChecked()).toBe(false);
+    expect(await approve.isDisabled()).toBe(true);
+    await ack.check();
+    await approve.click();
+    const dialog = page.getByRole('dialog', { name: 'Approve with your card' });
+    await dialog.waitFor();
+    expect(await dialog.locator('.flag-test').innerText()).toBe('TEST');
+    expect(await dialog.innerText()).toContain('UTSRCACC100001');
+    await page.getByLabel('Card PIN').fill(FAKE_PIN);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Your approval was accepted' }).waitFor();
+    const sent = await page.evaluate(() =>
+      (globalThis as unknown as PageWindow).custodian.calls
+        .filter((c) => c.method === 'approveCeremony')
+        .map((c) => c.request),
+    );
+    expect(sent).toEqual([
+      {
+        ceremonyId: 'c-7f3a91',
+        reader: 'Nitrokey Nitrokey HSM (DENK01023650000) 00 00',
+        pin: '***',
+        acknowledgeTestAnchor: 'UTSRCACC100001',
+      },
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  it('a target that is not genuine: "Do not approve", no acknowledgement offered, button disabled', async () => {
+    const { page } = await ui.open('test-root');
+    await page.getByRole('button', { name: /TLS sub-CA/ }).click();
+    await page.getByRole('heading', { name: 'Target HSM' }).waitFor();
+    expect(await page.getByRole('alert').innerText()).toContain('Do not approve');
+    expect(await page.getByRole('checkbox').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Approve…' }).isDisabled()).toBe(true);
+  });
+
   it('PIN-pad readers get the keypad instruction instead of a PIN field', async () => {
     const { page } = await ui.open('pinpad');
     await page.getByRole('button', { name: /Sign the quarterly CRL/ }).click();

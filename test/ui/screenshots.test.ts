@@ -19,6 +19,8 @@ type Shot = {
   scenario: string;
   dark?: boolean;
   fullPage?: boolean;
+  /** Viewport height (the content pane scrolls inside the window, so full-page cannot grow it). */
+  height?: number;
   steps: (page: Page) => Promise<void>;
 };
 
@@ -95,6 +97,30 @@ const SHOTS: Shot[] = [
     },
   },
   {
+    name: 'test-root-ceremonies',
+    scenario: 'test-root',
+    steps: async (page) => void (await page.locator('.flag-test').first().waitFor()),
+  },
+  {
+    name: 'test-root-detail',
+    scenario: 'test-root',
+    height: 1010,
+    steps: async (page) => {
+      await openCrl(page);
+      await page.getByLabel(/I know this target chains to the TEST root/).check();
+    },
+  },
+  {
+    name: 'test-root-pin-dialog',
+    scenario: 'test-root',
+    steps: async (page) => {
+      await openCrl(page);
+      await page.getByLabel(/I know this target chains to the TEST root/).check();
+      await page.getByRole('button', { name: 'Approve…' }).click();
+      await page.getByRole('dialog').locator('.flag-test').waitFor();
+    },
+  },
+  {
     name: 'audit-log',
     scenario: 'normal',
     steps: async (page) => {
@@ -146,10 +172,10 @@ describe.skipIf(!HAVE_CHROMIUM)('screenshots of the main screens', () => {
   afterAll(async () => ui?.close());
 
   it.each(SHOTS)('$name', async (shot) => {
-    const { page, problems } = await ui.open(
-      shot.scenario,
-      shot.dark === true ? { colorScheme: 'dark' } : {},
-    );
+    const { page, problems } = await ui.open(shot.scenario, {
+      ...(shot.dark === true ? { colorScheme: 'dark' as const } : {}),
+      ...(shot.height === undefined ? {} : { height: shot.height }),
+    });
     await shot.steps(page);
     // Let the countdown and focus rings settle.
     await page.waitForTimeout(150);

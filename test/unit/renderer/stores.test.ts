@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ipcError } from '../../../shared/ipc/errors';
 import type { CeremonySummary } from '../../../shared/ipc/model';
 import { createFakeBridge, FAKE_PIN, type Scenario } from '../../../renderer/dev/fake-bridge';
-import { sortCeremonies } from '../../../renderer/stores/ceremonies-store';
+import { sortCeremonies, testAckFor } from '../../../renderer/stores/ceremonies-store';
 import { createStores } from '../../../renderer/stores/create-stores';
 import { TRACE_LIMIT, filterTrace } from '../../../renderer/stores/log-stores';
 
@@ -146,6 +146,84 @@ describe('ceremonies store', () => {
     expect(cer.getState().dialogError?.code).toBe('pin-last-try');
     expect(cer.getState().dialog?.kind).toBe('approve');
     expect(await cer.getState().approve(READER, FAKE_PIN, true)).toBe(true);
+  });
+
+  it('a TEST target: no approve dialog until acknowledged; the acknowledgement names its root and is never remembered', async () => {
+    const { fake, stores } = setup('test-root');
+    const cer = stores.ceremonies;
+    await cer.getState().refresh();
+    // The list carries the chain, so the row can be flagged before it is opened.
+    expect(cer.getState().list.find((c) => c.id === 'c-7f3a91')?.targetChain?.status).toBe('test');
+    await cer.getState().open('c-7f3a91');
+    const root = cer.getState().detail?.targetChain.anchor;
+    expect(root).toBe('UTSRCACC100001');
+    cer.getState().openDialog('approve');
+    expect(cer.getState().dialog).toBeNull();
+    cer.getState().acknowledgeTest(true);
+    expect(testAckFor(cer.getState().detail, cer.getState().testAck)).toBe(root);
+    cer.getState().acknowledgeTest(false);
+    expect(cer.getState().testAck).toBeNull();
+    cer.getState().acknowledgeTest(true);
+    // Leaving and opening the ceremony again clears it: per ceremony, per visit.
+    await cer.getState().open('c-09bc12');
+    await cer.getState().open('c-7f3a91');
+    expect(cer.getState().testAck).toBeNull();
+    cer.getState().openDialog('approve');
+    expect(cer.getState().dialog).toBeNull();
+    cer.getState().acknowledgeTest(true);
+    cer.getState().openDialog('approve');
+    expect(cer.getState().dialog?.kind).toBe('approve');
+    expect(await cer.getState().approve(READER, FAKE_PIN)).toBe(true);
+    expect(fake.calls.at(-1)?.request).toEqual({
+      ceremonyId: 'c-7f3a91',
+      reader: READER,
+      pin: '***',
+      acknowledgeTestAnchor: root,
+    });
+    expect(cer.getState().testAck).toBeNull();
+  });
+
+  it('a TEST acknowledgement stops counting when the target changes root; a target not genuine is never approvable', async () => {
+    const { fake, stores } = setup('test-root');
+    const cer = stores.ceremonies;
+    await cer.getState().refresh();
+    await cer.getState().open('c-7f3a91');
+    cer.getState().acknowledgeTest(true);
+    const list = cer
+      .getState()
+      .list.map((c) =>
+        c.id === 'c-7f3a91'
+          ? { ...c, targetChain: { status: 'test' as const, anchor: 'UTOTHERROOT001' } }
+          : c,
+      );
+    fake.emit('onCeremonies', list);
+    expect(cer.getState().detail?.targetChain.anchor).toBe('UTOTHERROOT001');
+    expect(testAckFor(cer.getState().detail, cer.getState().testAck)).toBeUndefined();
+    cer.getState().openDialog('approve');
+    expect(cer.getState().dialog).toBeNull();
+
+    await cer.getState().open('c-5d2107');
+    expect(cer.getState().detail?.targetChain.status).toBe('untrusted');
+    cer.getState().acknowledgeTest(true);
+    expect(cer.getState().testAck).toBeNull();
+    cer.getState().openDialog('approve');
+    expect(cer.getState().dialog).toBeNull();
+    expect(fake.calls.some((c) => c.method === 'approveCeremony')).toBe(false);
+  });
+
+  it('the fake main refuses a TEST target without the acknowledgement, like the engine backend', async () => {
+    const fake = createFakeBridge({ scenario: 'test-root', now: () => NOW });
+    const base = { ceremonyId: 'c-7f3a91', reader: READER, pin: FAKE_PIN };
+    expect(await fake.approveCeremony(base)).toMatchObject({
+      ok: false,
+      error: { code: 'test-anchor-unacknowledged' },
+    });
+    expect(
+      await fake.approveCeremony({ ...base, ceremonyId: 'c-5d2107', acknowledgeTestAnchor: 'X' }),
+    ).toMatchObject({ ok: false, error: { code: 'chain-invalid' } });
+    expect(
+      await fake.approveCeremony({ ...base, acknowledgeTestAnchor: 'UTSRCACC100001' }),
+    ).toMatchObject({ ok: true });
   });
 
   it('declines with a trimmed reason', async () => {
