@@ -38,8 +38,18 @@ export async function approveCeremony(
     return { kind: 'refused', message: `no pending offer for ceremony ${ceremonyId}` };
   }
   const offer = entry.verified.offer;
-  // Re-check right before the card: anchors, expiry and key may have changed since arrival.
-  const checked = check(ctx, offer);
+  // Re-check right before the card: anchors, expiry and key may have changed since arrival, and
+  // another ceremony may have had the same target and challenge signed meanwhile (replay,
+  // docs/protocol.md §3.4). Only the chain's signature math is reused (chain-cache.ts).
+  const checked = ctx.book.wasSigned(offer)
+    ? ({
+        ok: false,
+        error: {
+          code: 'replayed',
+          message: `the challenge for ${offer.target.deviceId} was already signed (replay)`,
+        },
+      } as const)
+    : check(ctx, offer);
   if (!checked.ok) {
     const expired = checked.error.code === 'expired';
     move(ctx, entry, expired ? 'expire' : 'reject');

@@ -13,6 +13,7 @@ import {
 import type { Timers } from '../net/timers';
 import { isOpen, transition, type CeremonyEvent, type CeremonyPhase } from './ceremony-state';
 import type { EngineEvent, EngineOptions, OfferView } from './engine-types';
+import type { ChainCache } from './chain-cache';
 import type { DecisionStore } from './decision-store';
 import type { OfferBook, OfferEntry } from './offer-book';
 import type { OfferRejection } from './offer-verify';
@@ -25,6 +26,8 @@ export type EngineContext = {
   readonly timers: Timers;
   readonly book: OfferBook;
   readonly decisions: DecisionStore;
+  /** Validated target chains: the ECDSA runs on arrival, the re-check reuses it. */
+  readonly chainCache: ChainCache;
   emit(event: EngineEvent): void;
   /** Appends to the audit log; false when it could not be written. */
   audit(kind: AuditKind, data: AuditData): boolean;
@@ -117,11 +120,15 @@ export function rejectOffer(
   ctx.send(frame);
 }
 
-/** Verifies an offer with the engine's anchors, key and clock. */
+/**
+ * Verifies an offer with the engine's anchors, key and clock. Everything is evaluated on every
+ * call except the chain's signatures, which the chain cache keeps per chain and anchor set.
+ */
 export function check(ctx: EngineContext, offer: OfferMessage) {
   return verifyOffer(offer, {
     anchors: ctx.options.anchors,
     ownKey: ctx.options.ownKey,
     now: trustedNow(ctx),
+    chainCache: ctx.chainCache,
   });
 }

@@ -11,6 +11,7 @@ import type { Timers } from '../net/timers';
 import type { ConnectionState } from '../net/ws-client';
 import type { WsConnector } from '../net/ws-transport';
 import type { CardOpener } from './card-session';
+import type { ChainCache } from './chain-cache';
 import type { CeremonyPhase } from './ceremony-state';
 import type { DecisionStore } from './decision-store';
 import type { OfferRejection, OwnKey, VerifiedOffer } from './offer-verify';
@@ -76,6 +77,8 @@ export type EngineOptions = {
   readonly audit: AuditAppender;
   /** Where decisions are remembered across restarts (default: memory only). */
   readonly decisions?: DecisionStore;
+  /** Validated target chains (default: a new bounded cache per engine, chain-cache.ts). */
+  readonly chainCache?: ChainCache;
   /** Reconnect after drops (default true). */
   readonly reconnect?: boolean;
   readonly client?: { readonly name: string; readonly version: string };

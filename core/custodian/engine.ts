@@ -16,6 +16,7 @@ import { systemTimers } from '../net/timers';
 import { createServerClient, type ConnectionState } from '../net/ws-client';
 import type { PinSource } from './card-session';
 import { approveCeremony, type ApproveOptions, type ApproveResult } from './engine-approve';
+import { createChainCache } from './chain-cache';
 import { decide, move, viewOf, type EngineContext } from './engine-context';
 import { handleServerMessage } from './engine-inbox';
 import type { EngineEvent, EngineOptions, OfferView } from './engine-types';
@@ -64,6 +65,7 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
     timers,
     book,
     decisions: options.decisions ?? memoryDecisionStore(),
+    chainCache: options.chainCache ?? createChainCache(),
     emit(event) {
       for (const l of listeners) {
         try {

@@ -71,6 +71,11 @@ export class OfferBook {
     this.#signed.add(signedInputKey(offer.target.deviceId, offer.challenge));
   }
 
+  /** True when the card already signed this offer's target and challenge (a replay). */
+  wasSigned(offer: OfferMessage): boolean {
+    return this.#signed.has(signedInputKey(offer.target.deviceId, offer.challenge));
+  }
+
   /** The tracked offer of a ceremony. */
   get(ceremonyId: string): OfferEntry | undefined {
     return this.#byCeremony.get(ceremonyId);

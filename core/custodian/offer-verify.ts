@@ -8,11 +8,18 @@
  * @module
  */
 import { fromHex, isHex } from '../../shared/codec/bytes';
-import { validateDeviceChain, type TrustAnchor } from '../../shared/cvc/chain';
+import { validateDeviceChain, type ChainVerdict, type TrustAnchor } from '../../shared/cvc/chain';
 import type { FirewallDecision } from '../../shared/policy/firewall';
-import { checkOffer, type OfferIssue } from '../../shared/policy/offer-check';
+import {
+  checkOffer,
+  type OfferCheckContext,
+  type OfferIssue,
+  type OfferVerdict,
+} from '../../shared/policy/offer-check';
 import type { OfferMessage } from '../../shared/protocol/index';
 import { err, ok, type Result } from '../../shared/result';
+import type { ChainCache } from './chain-cache';
+import { chainIsNotHex, checkOfferWithChain } from './offer-check-chain';
 
 /** The custodian's own PKA key, as registered at targets. */
 export type OwnKey = { readonly keyId: number; readonly chr?: string };
@@ -63,6 +70,12 @@ export type VerifyContext = {
   readonly ownKey: OwnKey;
   /** Current time as this client trusts it. */
   readonly now: Date;
+  /**
+   * Where validated device chains are remembered (chain-cache.ts): the chain's ECDSA then runs
+   * once per chain and anchor set, everything else on every call. Without it the chain is
+   * validated by `checkOffer` and again here, as before.
+   */
+  readonly chainCache?: ChainCache;
 };
 
 /** True for anchors that are not the built-in production root: their chains prove nothing about genuine hardware. */
@@ -90,15 +103,16 @@ export function verifyOffer(
 ): Result<VerifiedOffer, OfferRejection> {
   // Without a configured CHR the offer's is used; the card part then checks the card's key has it.
   const ownKey = { keyId: ctx.ownKey.keyId, chr: ctx.ownKey.chr ?? offer.key.chr };
-  const verdict = checkOffer(offer, {
+  const checkContext: OfferCheckContext = {
     anchors: ctx.anchors,
     now: ctx.now,
     ownKey,
     // Replays are caught by the offer book before this check (docs/protocol.md §3.4).
     decidedOfferIds: new Set(),
-  });
-  const chainBytes = isHex(offer.target.chain) ? fromHex(offer.target.chain) : new Uint8Array(0);
-  const chain = validateDeviceChain(chainBytes, ctx.anchors, ctx.now);
+  };
+  const { verdict, chain } = ctx.chainCache
+    ? cachedCheck(offer, checkContext, ctx.chainCache)
+    : uncachedCheck(offer, checkContext);
   if (!verdict.acceptable || !chain.genuine) {
     const first = verdict.issues[0];
     let code: OfferRejection['code'] = first ? CODE[first.code] : 'chain-invalid';
@@ -126,4 +140,29 @@ export function verifyOffer(
     script: verdict.script.map((s) => s.apdu),
     expiresAt: new Date(offer.expiresAt),
   });
+}
+
+/** The chain validated once (through the cache) and handed to the rest of the offer check. */
+function cachedCheck(
+  offer: OfferMessage,
+  context: OfferCheckContext,
+  cache: ChainCache,
+): { verdict: OfferVerdict; chain: ChainVerdict } {
+  const notHex = chainIsNotHex(offer);
+  const bytes = notHex ? new Uint8Array(0) : fromHex(offer.target.chain);
+  // An empty or non-hex chain is refused as malformed without any signature math.
+  const chain = notHex
+    ? validateDeviceChain(bytes, context.anchors, context.now)
+    : cache.validate(bytes, context.anchors, context.now);
+  return { verdict: checkOfferWithChain(offer, context, notHex ? 'not-hex' : chain), chain };
+}
+
+/** The reference path: `checkOffer` validates the chain, and it is validated again here. */
+function uncachedCheck(
+  offer: OfferMessage,
+  context: OfferCheckContext,
+): { verdict: OfferVerdict; chain: ChainVerdict } {
+  const verdict = checkOffer(offer, context);
+  const bytes = isHex(offer.target.chain) ? fromHex(offer.target.chain) : new Uint8Array(0);
+  return { verdict, chain: validateDeviceChain(bytes, context.anchors, context.now) };
 }
