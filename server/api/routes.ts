@@ -9,6 +9,7 @@ import type { CeremonyEngine } from '../ceremonies/engine';
 import type { Enrollment } from '../enroll/enrollment';
 import type { Store } from '../store/store';
 import { TargetError } from '../targets/target-error';
+import { generateTargetKey } from '../targets/target-keygen';
 import {
   initializeTarget,
   signingKey,
@@ -17,7 +18,15 @@ import {
 } from '../targets/target-admin';
 import type { TargetService } from '../targets/target-service';
 import { HttpError, readJson, sendJson } from './http-util';
-import { ceremonySchema, initSchema, parse, pkaSchema, signSchema, tokenSchema } from './schemas';
+import {
+  ceremonySchema,
+  initSchema,
+  keygenSchema,
+  parse,
+  pkaSchema,
+  signSchema,
+  tokenSchema,
+} from './schemas';
 import { streamCeremony } from './sse';
 
 /** What the routes need. */
@@ -85,6 +94,16 @@ const routes: Array<[string, RegExp, Handler]> = [
     /^\/api\/targets\/([^/]+)\/keys$/,
     async (d, _q, res, [name]) => {
       sendJson(res, 200, { keys: await targetKeys(target(d, name!)) });
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/targets\/([^/]+)\/keys$/,
+    async (d, req, res, [name]) => {
+      const body = parse(keygenSchema, await readJson(req));
+      const t = target(d, name!);
+      const key = await generateTargetKey(d.store, t, body);
+      sendJson(res, 201, { ...key, unlocked: t.unlocked ?? null });
     },
   ],
   [

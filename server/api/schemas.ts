@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import { SIGNING_KEY_CURVES } from '../../core/sc-hsm/signing-keys';
 import { displayTextSchema } from '../../shared/protocol';
 import { MAX_EXPIRY_SECONDS } from '../ceremonies/engine';
 import { HttpError } from './http-util';
@@ -60,6 +61,20 @@ export const signSchema = z.strictObject({
     .array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'SHA-256 digest expected'))
     .min(1)
     .max(1000),
+});
+
+/**
+ * A signing key's PRKD label (at most 64 bytes, reference §2.3). Signing picks a key by label
+ * or by a decimal id, so a label that reads as an id is refused.
+ */
+export const keyLabelSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._@:+/-]{0,63}$/, 'use 1–64 letters, digits, space . _ @ : + / -')
+  .refine((l) => !/^\d{1,3}$/.test(l), 'a label of 1–3 digits would read as a key id');
+/** `POST /api/targets/:t/keys`: generate a signing key inside the unlock window. */
+export const keygenSchema = z.strictObject({
+  label: keyLabelSchema,
+  curve: z.enum(SIGNING_KEY_CURVES).default('brainpoolP256r1'),
 });
 
 /** Validates a body; throws HttpError 400 naming the first problem. */

@@ -109,6 +109,30 @@ export async function targetStatus(
     io.out(`  custodian ${c.name}: key ${c.keyChr}${c.enrolled ? '' : ' (not yet connected)'}\n`);
 }
 
+/** `target keygen`: a signing key generated on the target inside its unlock window (the server checks label and curve). */
+export async function targetKeygen(
+  o: ConnectionOptions & { target: string; label: string; curve?: string; json?: boolean },
+  io: CliIo,
+) {
+  const k = await api<{
+    id: number;
+    label: string;
+    chr: string;
+    curve: string;
+    publicKeyPem: string;
+    deviceId: string;
+    ceremonyId: string;
+  }>(resolveServer(o), 'POST', `/api/targets/${encodeURIComponent(o.target)}/keys`, {
+    label: o.label,
+    ...(o.curve === undefined ? {} : { curve: o.curve }),
+  });
+  if (o.json) return io.out(`${JSON.stringify(k, null, 2)}\n`);
+  io.out(
+    `generated key ${k.id} "${k.label}" (CHR ${k.chr}, ${k.curve}) on target ${o.target} (device ${k.deviceId}) in the unlock window of ${k.ceremonyId}\n`,
+  );
+  io.out(k.publicKeyPem.endsWith('\n') ? k.publicKeyPem : `${k.publicKeyPem}\n`);
+}
+
 /** `target lock`. */
 export async function targetLock(o: ConnectionOptions & { target: string }, io: CliIo) {
   await api(resolveServer(o), 'POST', `/api/targets/${encodeURIComponent(o.target)}/lock`);

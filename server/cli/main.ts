@@ -4,6 +4,7 @@
  * @module
  */
 import { Command, CommanderError, Option } from 'commander';
+import { SIGNING_KEY_CURVES } from '../../core/sc-hsm/signing-keys';
 import { ApiError } from './admin-client';
 import {
   auditShow,
@@ -13,6 +14,7 @@ import {
   enrollCreate,
   enrollPka,
   targetInit,
+  targetKeygen,
   targetLock,
   targetStatus,
 } from './admin-commands';
@@ -79,6 +81,20 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
     .requiredOption('--target <name>')
     .option('--json')
     .action((o) => targetStatus(o, io));
+  connection(
+    target
+      .command('keygen')
+      .description('generate a signing key on the target (needs the unlock window of a quorum)'),
+  )
+    .requiredOption('--target <name>')
+    .requiredOption('--label <label>', 'label of the new key (unique on the target)')
+    .addOption(
+      new Option('--curve <curve>', 'curve of the new key')
+        .choices([...SIGNING_KEY_CURVES])
+        .default('brainpoolP256r1'),
+    )
+    .option('--json')
+    .action((o) => targetKeygen(o, io));
   connection(target.command('lock').description('reset the target now (ends any unlock)'))
     .requiredOption('--target <name>')
     .action((o) => targetLock(o, io));

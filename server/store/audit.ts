@@ -32,6 +32,7 @@ export type ServerAuditEvent =
   | 'ceremony-failed'
   | 'ceremony-completed'
   | 'signed'
+  | 'key-generated'
   | 'target-reset';
 
 /** One audit row. */

@@ -1,0 +1,78 @@
+/**
+ * Generating a signing key ON the target. The card needs user authentication for GENERATE
+ * ASYMMETRIC KEY PAIR; on a PKA target that authentication is the quorum (reference §6.7), so
+ * this runs only inside an unlock window, on the connection and selection the quorum was
+ * reached on. It spends no signature of the window, and it is audited.
+ * @module
+ */
+import { KeyOperationError } from '../../core/sc-hsm/keys';
+import type { SigningKeyCurve } from '../../core/sc-hsm/signing-keys';
+import type { Store } from '../store/store';
+import { publicKeyFrom, type SigningKey } from './key-info';
+import { TargetError } from './target-error';
+import type { TargetService } from './target-service';
+
+/** What to generate. */
+export type KeygenOptions = {
+  /** PRKD label; must be unique on the target (signing picks keys by label). */
+  readonly label: string;
+  readonly curve: SigningKeyCurve;
+};
+
+/** The new key as reported to the admin. */
+export type GeneratedSigningKey = SigningKey & {
+  readonly curve: SigningKeyCurve;
+  readonly deviceId: string;
+  /** The ceremony whose unlock window the key was generated in. */
+  readonly ceremonyId: string;
+};
+
+/**
+ * Generates a hash-signing ECDSA key (`70` only, reference §8.3) with a unique CHR and the
+ * label in its PRKD (reference §7), inside the unlock window of `target`. Refused without
+ * touching the card when the target is locked, and refused when the label is taken.
+ */
+export async function generateTargetKey(
+  store: Store,
+  target: TargetService,
+  opts: KeygenOptions,
+): Promise<GeneratedSigningKey> {
+  return target.withinUnlock(async (card, window) => {
+    // resolveSigningKey refuses an ambiguous label, so a second key with it could never sign.
+    if ((await card.listKeys()).some((k) => k.label === opts.label)) {
+      throw new TargetError(
+        'duplicate',
+        `target ${target.name} already has a key labelled "${opts.label}"`,
+      );
+    }
+    let gen;
+    try {
+      gen = await card.generateSigningKey({ label: opts.label, curve: opts.curve });
+    } catch (e) {
+      if (e instanceof KeyOperationError)
+        throw new TargetError('invalid', `key generation: ${e.message}`);
+      throw e;
+    }
+    const deviceId = target.deviceId ?? '';
+    // Audited as soon as the key exists on the card, before anything else can fail.
+    store.audit.append('key-generated', {
+      target: target.name,
+      deviceId,
+      keyId: gen.keyId,
+      label: opts.label,
+      chr: gen.chr,
+      curve: opts.curve,
+      ceremonyId: window.ceremonyId,
+    });
+    const pub = publicKeyFrom(gen.request, gen.keyId);
+    return {
+      id: gen.keyId,
+      label: opts.label,
+      chr: gen.chr,
+      publicKeyPem: pub.pem,
+      curve: opts.curve,
+      deviceId,
+      ceremonyId: window.ceremonyId,
+    };
+  });
+}

@@ -1,0 +1,268 @@
+/**
+ * `target keygen` / `POST /api/targets/:t/keys`: a signing key generated ON the target, only
+ * inside the unlock window a quorum opened (the card needs user authentication and with PKA the
+ * quorum is that authentication, reference §6.7). The target is initialized by the server
+ * (PKA only, no user PIN), the quorum comes from in-process custodians, the new key signs files
+ * and openssl verifies them.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmulatedSmartCardHsm } from '../../../emulator/card/sc-hsm-card';
+import { createDeviceState } from '../../../emulator/card/state-file';
+import type { RunningServer } from '../../../server/app';
+import { main } from '../../../server/cli/main';
+import type { ServerMessage, UpdateMessage } from '../../../shared/protocol';
+import { removableCard } from '../faults/world';
+import {
+  adminApi,
+  custodianCard,
+  dataDir,
+  enroll,
+  startTestServer,
+  testCa,
+  type ScriptedCustodian,
+} from './harness';
+
+let server: RunningServer | undefined;
+const clients: ScriptedCustodian[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.stop();
+  server = undefined;
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(
+    [...args, '--server', server!.url, '--admin-token', server!.adminToken],
+    {},
+    { out: (t) => void (out += t), err: (t) => void (err += t) },
+  );
+  return { code, out, err };
+}
+
+const isUpdate =
+  (state: string) =>
+  (m: ServerMessage): m is UpdateMessage =>
+    m.type === 'update' && m.state === state;
+
+/** GENERATE ASYMMETRIC KEY PAIR commands the target card received. */
+const keygens = (apdus: readonly string[]) => apdus.filter((a) => a.startsWith('0046')).length;
+
+/**
+ * A factory-fresh target (APDUs recorded) behind a server; initialized 2-of-2 with the admin
+ * CLI, two custodians enrolled.
+ */
+async function world(maxSignatures: number) {
+  const card = new EmulatedSmartCardHsm(
+    createDeviceState(testCa(), { serial: 9000 + Math.floor(Math.random() * 900) }),
+  );
+  const target = removableCard(card);
+  server = await startTestServer(
+    { card, opens: 0, fail: false },
+    dataDir(),
+    { unlock: { maxSeconds: 60, maxSignatures } },
+    { openerFor: () => target.openCard, log: () => undefined },
+  );
+  const init = await cli(['target', 'init', '--target', 't1', '--m', '2', '--n', '2']);
+  expect(init.err).toBe('');
+  expect(init.code).toBe(0);
+  for (const name of ['alice', 'bob'])
+    clients.push(await enroll(server, await custodianCard(), name));
+  return target;
+}
+
+/** A ceremony both custodians approve; resolves at quorum with its id. */
+async function quorum(): Promise<string> {
+  const c = await adminApi<{ id: string }>(server!, 'POST', '/api/ceremonies', {
+    target: 't1',
+    purpose: 'create the release key',
+    requester: 'ops',
+  });
+  expect(c.status).toBe(201);
+  for (const cl of clients) await cl.approve(await cl.offer(c.body.id));
+  await clients[0]!.waitFor(isUpdate('quorum'));
+  return c.body.id;
+}
+
+type Status = { unlocked: { ceremonyId: string; signaturesLeft: number } | null };
+const status = async () => (await adminApi<Status>(server!, 'GET', '/api/targets/t1')).body;
+
+function files(n: number): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'keygen-files-'));
+  return Array.from({ length: n }, (_, i) => {
+    const p = join(dir, `artefact-${i}.bin`);
+    writeFileSync(p, `artefact ${i}\n`.repeat(50 * (i + 1)));
+    return p;
+  });
+}
+
+const opensslVerify = (key: string, sig: string, file: string) =>
+  execFileSync('openssl', ['dgst', '-sha256', '-verify', key, '-signature', sig, file], {
+    encoding: 'utf8',
+    stdio: 'pipe',
+  });
+
+const pemIn = (text: string) =>
+  /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(text)?.[0];
+
+describe('target keygen', () => {
+  it('is refused outside an unlock window without touching the card', async () => {
+    const target = await world(5);
+    const before = target.apdus.length;
+    const r = await cli(['target', 'keygen', '--target', 't1', '--label', 'release']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/target t1 is locked: request a ceremony first/);
+    expect(target.apdus.slice(before)).toEqual([]);
+    const api = await adminApi<{ code: string }>(server!, 'POST', '/api/targets/t1/keys', {
+      label: 'release',
+    });
+    expect(api.status).toBe(409);
+    expect(api.body.code).toBe('locked');
+    expect(keygens(target.apdus)).toBe(0);
+    expect((await adminApi(server!, 'GET', '/api/targets/t1/keys')).body).toEqual({ keys: [] });
+  });
+
+  it('generates inside the window (no signature spent), audited; the key signs files openssl verifies', async () => {
+    const target = await world(4);
+    const ceremonyId = await quorum();
+    expect((await status()).unlocked).toMatchObject({ ceremonyId, signaturesLeft: 4 });
+
+    const r = await cli([
+      'target',
+      'keygen',
+      '--target',
+      't1',
+      '--label',
+      'release',
+      '--curve',
+      'secp256r1',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const m = /generated key (\d+) "release" \(CHR (\S+), secp256r1\)/.exec(r.out);
+    expect(m).not.toBeNull();
+    expect(r.out).toContain(ceremonyId);
+    const printedPem = pemIn(r.out);
+    expect(printedPem).toBeDefined();
+    expect(keygens(target.apdus)).toBe(1);
+    // An operation of the window, not a signature.
+    expect((await status()).unlocked).toMatchObject({ ceremonyId, signaturesLeft: 4 });
+    const audit = await adminApi<{
+      entries: Array<{ event: string; data: Record<string, unknown> }>;
+    }>(server!, 'GET', '/api/audit?limit=50');
+    expect(audit.body.entries.filter((e) => e.event === 'key-generated')).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          keyId: Number(m![1]),
+          label: 'release',
+          chr: m![2],
+          curve: 'secp256r1',
+          ceremonyId,
+        }),
+      }),
+    ]);
+
+    // The default curve through the API; a taken label is refused before any generation.
+    const second = await adminApi<{ id: number; curve: string; chr: string; publicKeyPem: string }>(
+      server!,
+      'POST',
+      '/api/targets/t1/keys',
+      { label: 'release-bp' },
+    );
+    expect(second.status).toBe(201);
+    expect(second.body.curve).toBe('brainpoolP256r1');
+    expect(second.body.id).not.toBe(Number(m![1]));
+    expect(second.body.chr).not.toBe(m![2]);
+    const dup = await adminApi<{ code: string }>(server!, 'POST', '/api/targets/t1/keys', {
+      label: 'release',
+    });
+    expect(dup.status).toBe(409);
+    expect(dup.body.code).toBe('duplicate');
+    expect(keygens(target.apdus)).toBe(2);
+
+    // Both keys sign; openssl verifies with the key the signer wrote, which is the printed one.
+    const paths = files(3);
+    const out = mkdtempSync(join(tmpdir(), 'keygen-sigs-'));
+    const signed = await cli([
+      'sign',
+      '--target',
+      't1',
+      '--key',
+      'release',
+      '--out',
+      out,
+      ...paths,
+    ]);
+    expect(signed.err).toBe('');
+    expect(signed.code).toBe(0);
+    expect(readFileSync(join(out, 'key.pem'), 'utf8').trim()).toBe(printedPem!.trim());
+    for (const p of paths) {
+      const name = p.split('/').at(-1)!;
+      expect(opensslVerify(join(out, 'key.pem'), join(out, `${name}.sig`), p)).toMatch(
+        /Verified OK/,
+      );
+    }
+    const out2 = mkdtempSync(join(tmpdir(), 'keygen-sigs-'));
+    expect(
+      (await cli(['sign', '--target', 't1', '--key', 'release-bp', '--out', out2, paths[0]!])).code,
+    ).toBe(0);
+    expect(readFileSync(join(out2, 'key.pem'), 'utf8').trim()).toBe(
+      second.body.publicKeyPem.trim(),
+    );
+    const name0 = paths[0]!.split('/').at(-1)!;
+    expect(opensslVerify(join(out2, 'key.pem'), join(out2, `${name0}.sig`), paths[0]!)).toMatch(
+      /Verified OK/,
+    );
+    // A signature of one key does not verify under the other (the checks above can fail).
+    expect(() =>
+      opensslVerify(join(out2, 'key.pem'), join(out, `${name0}.sig`), paths[0]!),
+    ).toThrow();
+
+    // The fourth signature ended the window: key generation is refused again.
+    await clients[0]!.waitFor(isUpdate('completed'));
+    const after = await adminApi<{ code: string }>(server!, 'POST', '/api/targets/t1/keys', {
+      label: 'late',
+    });
+    expect(after.status).toBe(409);
+    expect(after.body.code).toBe('locked');
+    expect(keygens(target.apdus)).toBe(2);
+  });
+
+  it('validates label and curve', async () => {
+    await world(5);
+    await quorum();
+    for (const body of [
+      { label: '' },
+      { label: '12' },
+      { label: 'x'.repeat(65) },
+      { label: ' leading space' },
+      { label: 'ok', curve: 'secp384r1' },
+      { label: 'ok', extra: 1 },
+      { curve: 'secp256r1' },
+    ]) {
+      const r = await adminApi(server!, 'POST', '/api/targets/t1/keys', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+    }
+    const bad = await cli([
+      'target',
+      'keygen',
+      '--target',
+      't1',
+      '--label',
+      'x',
+      '--curve',
+      'p384',
+    ]);
+    expect(bad.code).toBe(2);
+    expect((await adminApi(server!, 'GET', '/api/targets/t1/keys')).body).toEqual({ keys: [] });
+    // --json gives the whole answer.
+    const j = await cli(['target', 'keygen', '--target', 't1', '--label', 'x', '--json']);
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.out)).toMatchObject({ id: 1, label: 'x', curve: 'brainpoolP256r1' });
+  });
+});
