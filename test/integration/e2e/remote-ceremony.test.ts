@@ -1,15 +1,18 @@
 /**
  * End to end over the real PC/SC stack (pcscd + vpcd): a 3-of-5 remote PKA ceremony.
  *
- * - target: `sc-hsm-emulator serve` in vpcd reader 0, owned exclusively by the server process
- *   (`custodian-server serve`, self-signed TLS, custodians pin its fingerprint);
+ * - target: a factory-fresh device served by `sc-hsm-emulator serve` in vpcd reader 0, owned
+ *   exclusively by the server process (`custodian-server serve`, self-signed TLS, custodians pin
+ *   its fingerprint); the admin CLI initializes it for 3-of-5 PKA (`target init`);
  * - custodian #1: the real CLI (`custodian key create` / `enroll` / `watch --pin-fd 3`), its card
  *   served by another emulator process in vpcd reader 1;
  * - custodians #2–#5: the real engine in-process, each with an in-process emulated card.
  *
  * All five enroll with key attestation (reference §6.5), a ceremony is requested with the admin
  * CLI, three approve (including the CLI), the quorum is read from the target card's own status
- * (`80 54`, reference §6.4), `custodian-server sign` signs files and openssl verifies them. No
+ * (`80 54`, reference §6.4). Inside that unlock window `custodian-server target keygen` creates
+ * the release key on the target (the quorum is the user authentication the card needs,
+ * reference §6.7), `custodian-server sign` signs files with it and openssl verifies them. No
  * PIN appears in any recorded frame, server file, custodian file or output.
  */
 import { execFileSync } from 'node:child_process';
@@ -27,14 +30,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openPcsc, type Pcsc } from '../../../core/pcsc/pcsc-adapter';
 import { generateTestCa, type TestCa } from '../../../emulator/ca/test-ca';
-import { saveState } from '../../../emulator/card/state-file';
+import { createDeviceState, saveState } from '../../../emulator/card/state-file';
 import { createInProcessTransport } from '../../../emulator/transport/in-process';
 import { describePcsc, pcscAvailability } from '../helpers/pcscd';
 import { BIN, freePort, runNode, spawnNode, stopAll, type Child } from './processes';
 import {
   addPkaKey,
   custodianCard,
-  preparedTarget,
   serveInSlot,
   SIGNER_LABEL,
   startCustodian,
@@ -77,7 +79,8 @@ describePcsc(
       ca = generateTestCa();
       dir = mkdtempSync(join(tmpdir(), 'e2e-3of5-'));
       writeFileSync(join(dir, 'root.cvc'), ca.root.cvc);
-      saveState(join(dir, 'target.json'), (await preparedTarget(ca, 42_001, 5, 3)).state);
+      // Factory-fresh: initialized and given its signing key through the server below.
+      saveState(join(dir, 'target.json'), createDeviceState(ca, { serial: 42_001 }));
       saveState(join(dir, 'alice-card.json'), (await custodianCard(ca, 42_101, PINS[0])).state);
       cards.push(await serveInSlot(pcsc, join(dir, 'target.json'), slots[0]!));
       cards.push(await serveInSlot(pcsc, join(dir, 'alice-card.json'), slots[1]!));
@@ -118,7 +121,23 @@ describePcsc(
       await pcsc?.close();
     }, 60_000);
 
-    it('runs the ceremony and signs files that openssl verifies', async () => {
+    it('runs the ceremony, creates the signing key and signs files that openssl verifies', async () => {
+      // The administrator initializes the target for 3-of-5 PKA through the server.
+      const init = await admin('target', 'init', '--target', 'ca', '--m', '5', '--n', '3');
+      expect(init).toMatch(/initialized for 3-of-5 public key authentication/);
+      // Without a quorum the card has no user authentication: key generation is refused.
+      const early = await runNode('custodian-server', BIN.server, [
+        'target',
+        'keygen',
+        '--target',
+        'ca',
+        '--label',
+        SIGNER_LABEL,
+        '--config',
+        config,
+      ]);
+      expect(early.code).toBe(2);
+      expect(early.err).toMatch(/locked: request a ceremony first/);
       // The target as the server sees it through pcscd: initialized 3-of-5, nobody registered.
       const before = JSON.parse(await admin('target', 'status', '--target', 'ca', '--json')) as {
         connected: boolean;
@@ -263,6 +282,26 @@ describePcsc(
       expect(unlocked.pka).toMatchObject({ authenticated: 3, n: 3 });
       expect(unlocked.unlocked?.ceremonyId).toBe(cer.id);
 
+      // The release key, generated on the target inside the unlock window (no signature spent).
+      const key = JSON.parse(
+        await admin(
+          'target',
+          'keygen',
+          '--target',
+          'ca',
+          '--label',
+          SIGNER_LABEL,
+          '--curve',
+          'secp256r1',
+          '--json',
+        ),
+      ) as { id: number; label: string; curve: string; ceremonyId: string; publicKeyPem: string };
+      expect(key).toMatchObject({ label: SIGNER_LABEL, curve: 'secp256r1', ceremonyId: cer.id });
+      const window = JSON.parse(await admin('target', 'status', '--target', 'ca', '--json')) as {
+        unlocked: { ceremonyId: string; signaturesLeft: number } | undefined;
+      };
+      expect(window.unlocked).toMatchObject({ ceremonyId: cer.id, signaturesLeft: 5 });
+
       // Signing through the unlocked target; openssl verifies every detached signature.
       const files = mkdtempSync(join(tmpdir(), 'e2e-files-'));
       const paths = [1, 2, 3].map((i) => {
@@ -285,6 +324,7 @@ describePcsc(
       ]);
       expect(signed.err).toBe('');
       expect(signed.code).toBe(0);
+      expect(readFileSync(join(out, 'key.pem'), 'utf8').trim()).toBe(key.publicKeyPem.trim());
       for (const p of paths) {
         const name = p.split('/').at(-1)!;
         const v = execFileSync(
