@@ -37,7 +37,12 @@ export function chainStatusOf(
       status:
         v.anchor.source === 'built-in'
           ? { status: 'genuine', anchor }
-          : { status: 'test', anchor, detail: `${anchor} is a test root (${v.anchor.label})` },
+          : {
+              status: 'test',
+              anchor,
+              // Only configured roots are not built in (engine-backend.ts): say where it came from.
+              detail: `${anchor} is a test root configured on this computer (${v.anchor.label})`,
+            },
       deviceId: v.deviceId,
     };
   }

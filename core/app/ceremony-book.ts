@@ -73,7 +73,10 @@ export function targetChainOf(offer: OfferView): ChainStatus {
   const v = offer.verified;
   const warnings = v.chainWarnings.join('; ').slice(0, 500);
   if (v.anchor.test) {
-    const detail = `${v.anchor.chr} is a test root (${v.anchor.label}); a genuine device never chains to it`;
+    const detail =
+      v.anchor.source === 'configured'
+        ? `${v.anchor.chr} is a test root configured on this computer (${v.anchor.label}); a genuine device never chains to it`
+        : `${v.anchor.chr} is a test root (${v.anchor.label}); a genuine device never chains to it`;
     return {
       status: 'test',
       anchor: v.anchor.chr,

@@ -45,7 +45,7 @@ export function withTestTargets(list: readonly CeremonyDetail[]): CeremonyDetail
           targetChain: {
             status: 'test',
             anchor: TEST_ANCHOR.name,
-            detail: `${TEST_ANCHOR.name} is a test root (configured); a genuine device never chains to it`,
+            detail: `${TEST_ANCHOR.name} is a test root configured on this computer (/home/alice/.config/custodian/test-root.cvc); a genuine device never chains to it`,
           },
         }
       : c.id === 'c-5d2107'

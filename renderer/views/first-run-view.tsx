@@ -31,6 +31,9 @@ export function FirstRunView(props: FirstRunProps) {
     else props.onConfirm(url, invite);
   };
   const hasTest = props.preview?.anchors.some((a) => a.test) ?? false;
+  // A test root from this computer's custodian config (the engine adapter lists its own roots).
+  const configuredTest =
+    props.preview?.anchors.some((a) => a.test && a.source === 'configured') ?? false;
   return (
     <main className="first-run" aria-labelledby="first-run-title">
       <div className="first-run-card">
@@ -120,11 +123,24 @@ export function FirstRunView(props: FirstRunProps) {
               </ul>
               {hasTest ? (
                 <div className="notice notice-danger" role="alert">
-                  <p className="notice-title">This server trusts a test root</p>
-                  <p>
-                    Devices chained to a test root are not genuine SmartCard-HSMs. Continue only if
-                    this is a test installation.
-                  </p>
+                  {configuredTest ? (
+                    <>
+                      <p className="notice-title">A test root is configured on this computer</p>
+                      <p>
+                        Devices chained to a test root are not genuine SmartCard-HSMs. The app flags
+                        their ceremonies TEST and asks you to confirm each time before you approve.
+                        Continue only if this is a test installation.
+                      </p>
+                    </>
+                  ) : (
+                    <>
+                      <p className="notice-title">This server trusts a test root</p>
+                      <p>
+                        Devices chained to a test root are not genuine SmartCard-HSMs. Continue only
+                        if this is a test installation.
+                      </p>
+                    </>
+                  )}
                 </div>
               ) : null}
               {props.error === null ? null : <ErrorNotice error={props.error} />}

@@ -111,6 +111,13 @@ const SHOTS: Shot[] = [
     },
   },
   {
+    name: 'dark-test-root-detail',
+    scenario: 'test-root',
+    dark: true,
+    height: 1010,
+    steps: openCrl,
+  },
+  {
     name: 'test-root-pin-dialog',
     scenario: 'test-root',
     steps: async (page) => {

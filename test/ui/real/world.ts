@@ -40,10 +40,15 @@ export type World = {
   readonly fingerprint: string;
   /** Admin API call over TLS, trusting exactly the server's certificate. */
   admin<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
-  /** Custodian A's backend: a build whose built-in root is the test PKI's root. */
+  /**
+   * Custodian A's backend: the production root built in (nothing else can be), the test PKI's
+   * root configured in A's custodian config, so A's app flags the target TEST.
+   */
   readonly alice: EngineBackend;
-  /** Custodian C's backend: production root built in, the test root configured (a TEST root). */
+  /** Custodian C's backend: configured the same way as A's. */
   readonly carol: EngineBackend;
+  /** CHR of the test PKI's root both apps have configured. */
+  readonly testRootChr: string;
   readonly aliceReader: EmulatedReader;
   /** Custodian B: the engine alone, approving in-process. */
   readonly bob: { engine: CustodianEngine; events: EngineEvent[]; audit: AuditLog };
@@ -114,7 +119,19 @@ export async function buildWorld(): Promise<World> {
     if (r.status !== 201) throw new Error(JSON.stringify(r.body));
     return r.body.token;
   };
-  const testRoot = unwrap(anchorFromCvc(ca.root.cvc, 'test build root'));
+  const testRoot = unwrap(anchorFromCvc(ca.root.cvc, 'test root'));
+  // Both UI custodians configure the test root like any installation would (config.json
+  // `trustAnchors`); the backend builds in the production root only.
+  const homeWithTestRoot = (who: string) => {
+    const h = mkdtempSync(join(tmpdir(), `custodian-${who}-`));
+    writeFileSync(join(h, 'test-root.cvc'), ca.root.cvc);
+    writeFileSync(
+      join(h, 'config.json'),
+      JSON.stringify({ version: 1, trustAnchors: ['test-root.cvc'] }),
+      { mode: 0o600 },
+    );
+    return h;
+  };
 
   const aliceReader: EmulatedReader = {
     name: 'Emulated SmartCard-HSM (Alice) 00 00',
@@ -122,21 +139,12 @@ export async function buildWorld(): Promise<World> {
     opens: 0,
   };
   const alice = await createEngineBackend({
-    home: mkdtempSync(join(tmpdir(), 'custodian-alice-')),
+    home: homeWithTestRoot('alice'),
     cards: emulatedCardAccess([aliceReader]),
-    builtInAnchors: [productionAnchor(), { ...testRoot, source: 'built-in' }],
     resultTimeoutMs: 10_000,
   });
-
-  const carolHome = mkdtempSync(join(tmpdir(), 'custodian-carol-'));
-  writeFileSync(join(carolHome, 'test-root.cvc'), ca.root.cvc);
-  writeFileSync(
-    join(carolHome, 'config.json'),
-    JSON.stringify({ version: 1, trustAnchors: ['test-root.cvc'] }),
-    { mode: 0o600 },
-  );
   const carol = await createEngineBackend({
-    home: carolHome,
+    home: homeWithTestRoot('carol'),
     cards: emulatedCardAccess([
       { name: 'Emulated SmartCard-HSM (Carol) 00 00', card: c.card, opens: 0 },
     ]),
@@ -176,6 +184,7 @@ export async function buildWorld(): Promise<World> {
     admin,
     alice,
     carol,
+    testRootChr: ca.root.chr,
     aliceReader,
     bob: { engine: bobEngine, events: bobEvents, audit: bobAudit },
     invite,
