@@ -57,13 +57,44 @@ export function pkaSignApdu(
   );
 }
 
-/** A valid offer #`seq` for `target`, asking key `key` to sign a fresh challenge. */
+/**
+ * The relay script: read-only steps the firewall allows (docs/protocol.md §9.1) and the one
+ * SIGN last: VERIFY status, GET CHALLENGE, enumerate objects, READ BINARY of EF 2F02 in two
+ * parts, GET CHALLENGE, VERIFY status, SIGN. Every step answers 9000 on the bench card.
+ */
+export function relayScript(
+  keyId: number,
+  target: { chain: Uint8Array; chr: Uint8Array },
+  challenge: Uint8Array,
+): Uint8Array[] {
+  const rest = target.chain.length - 256;
+  if (rest <= 0 || rest > 255) throw new Error('relay script: EF 2F02 must be 257–511 bytes');
+  const read = (offset: number, le: number) =>
+    Uint8Array.of(0x00, 0xb1, 0x2f, 0x02, 0x04, 0x54, 0x02, offset >> 8, offset & 0xff, le);
+  return [
+    Uint8Array.of(0x00, 0x20, 0x00, 0x81),
+    Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x08),
+    Uint8Array.of(0x80, 0x58, 0x00, 0x00, 0x00),
+    read(0, 0x00),
+    read(256, rest),
+    Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x08),
+    Uint8Array.of(0x00, 0x20, 0x00, 0x81),
+    pkaSignApdu(keyId, target.chr, challenge),
+  ];
+}
+
+/**
+ * A valid offer #`seq` for `target`, asking key `key` to sign a fresh challenge. The script is
+ * the SIGN alone unless `script` builds another one from the challenge.
+ */
 export function benchOffer(
   seq: number,
   target: { chain: Uint8Array; chr: Uint8Array; deviceId: string },
   key: { keyId: number; keyChr: string },
+  script?: (challenge: Uint8Array) => Uint8Array[],
 ): OfferMessage {
   const challenge = new Uint8Array(randomBytes(8));
+  const apdus = script ? script(challenge) : [pkaSignApdu(key.keyId, target.chr, challenge)];
   return {
     v: 1,
     type: 'offer',
@@ -77,13 +108,20 @@ export function benchOffer(
     expiresAt: new Date(Date.now() + 10 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z'),
     challenge: toHex(challenge),
     key: { chr: key.keyChr, keyId: key.keyId },
-    script: { apdus: [toHex(pkaSignApdu(key.keyId, target.chr, challenge))] },
+    script: { apdus: apdus.map(toHex) },
   };
 }
 
-/** Card time accounting: every transmit on transports from `open` adds to `ms` and `apdus`. */
+/** One APDU as the card saw it: when it went in and when the answer came back (ms). */
+export type CardCall = { readonly start: number; readonly end: number };
+
+/**
+ * Card time accounting: every transmit on transports from `open` adds to `ms` and `apdus` and
+ * is appended to `calls` (the caller empties it between approvals).
+ */
 export function timedCard(card: EmulatedSmartCardHsm) {
   const acc = { ms: 0, apdus: 0 };
+  const calls: CardCall[] = [];
   const open = async (): Promise<CardTransport> => {
     const inner = createInProcessTransport(card);
     return {
@@ -91,10 +129,12 @@ export function timedCard(card: EmulatedSmartCardHsm) {
         return inner.atr;
       },
       async transmit(apdu) {
-        const t0 = performance.now();
+        const start = performance.now();
         const r = await inner.transmit(apdu);
-        acc.ms += performance.now() - t0;
+        const end = performance.now();
+        acc.ms += end - start;
         acc.apdus += 1;
+        calls.push({ start, end });
         return r;
       },
       transaction: (fn) => inner.transaction(fn),
@@ -102,5 +142,5 @@ export function timedCard(card: EmulatedSmartCardHsm) {
       reset: () => inner.reset(),
     };
   };
-  return { acc, open };
+  return { acc, calls, open };
 }
