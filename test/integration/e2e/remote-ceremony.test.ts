@@ -126,16 +126,8 @@ describePcsc(
       const init = await admin('target', 'init', '--target', 'ca', '--m', '5', '--n', '3');
       expect(init).toMatch(/initialized for 3-of-5 public key authentication/);
       // Without a quorum the card has no user authentication: key generation is refused.
-      const early = await runNode('custodian-server', BIN.server, [
-        'target',
-        'keygen',
-        '--target',
-        'ca',
-        '--label',
-        SIGNER_LABEL,
-        '--config',
-        config,
-      ]);
+      const keygen = ['target', 'keygen', '--target', 'ca', '--label', SIGNER_LABEL];
+      const early = await runNode('custodian-server', BIN.server, [...keygen, '--config', config]);
       expect(early.code).toBe(2);
       expect(early.err).toMatch(/locked: request a ceremony first/);
       // The target as the server sees it through pcscd: initialized 3-of-5, nobody registered.
@@ -283,19 +275,13 @@ describePcsc(
       expect(unlocked.unlocked?.ceremonyId).toBe(cer.id);
 
       // The release key, generated on the target inside the unlock window (no signature spent).
-      const key = JSON.parse(
-        await admin(
-          'target',
-          'keygen',
-          '--target',
-          'ca',
-          '--label',
-          SIGNER_LABEL,
-          '--curve',
-          'secp256r1',
-          '--json',
-        ),
-      ) as { id: number; label: string; curve: string; ceremonyId: string; publicKeyPem: string };
+      const key = JSON.parse(await admin(...keygen, '--curve', 'secp256r1', '--json')) as {
+        id: number;
+        label: string;
+        curve: string;
+        ceremonyId: string;
+        publicKeyPem: string;
+      };
       expect(key).toMatchObject({ label: SIGNER_LABEL, curve: 'secp256r1', ceremonyId: cer.id });
       const window = JSON.parse(await admin('target', 'status', '--target', 'ca', '--json')) as {
         unlocked: { ceremonyId: string; signaturesLeft: number } | undefined;

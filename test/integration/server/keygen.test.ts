@@ -5,15 +5,12 @@
  * (PKA only, no user PIN), the quorum comes from in-process custodians, the new key signs files
  * and openssl verifies them.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedSmartCardHsm } from '../../../emulator/card/sc-hsm-card';
 import { createDeviceState } from '../../../emulator/card/state-file';
-import type { RunningServer } from '../../../server/app';
-import { main } from '../../../server/cli/main';
 import type { ServerMessage, UpdateMessage } from '../../../shared/protocol';
 import { removableCard } from '../faults/world';
 import {
@@ -25,25 +22,13 @@ import {
   testCa,
   type ScriptedCustodian,
 } from './harness';
+import { adminCli, filesToSign, opensslVerify } from './signing-helpers';
 
-let server: RunningServer | undefined;
-const clients: ScriptedCustodian[] = [];
+/** What each test started, undone after it (custodians first, then the server). */
+const started: Array<() => unknown> = [];
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.stop();
-  server = undefined;
+  for (const undo of started.splice(0).reverse()) await undo();
 });
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(
-    [...args, '--server', server!.url, '--admin-token', server!.adminToken],
-    {},
-    { out: (t) => void (out += t), err: (t) => void (err += t) },
-  );
-  return { code, out, err };
-}
 
 const isUpdate =
   (state: string) =>
@@ -62,75 +47,73 @@ async function world(maxSignatures: number) {
     createDeviceState(testCa(), { serial: 9000 + Math.floor(Math.random() * 900) }),
   );
   const target = removableCard(card);
-  server = await startTestServer(
+  const server = await startTestServer(
     { card, opens: 0, fail: false },
     dataDir(),
     { unlock: { maxSeconds: 60, maxSignatures } },
     { openerFor: () => target.openCard, log: () => undefined },
   );
+  started.push(() => server.stop());
+  const cli = (args: string[]) => adminCli(server, args);
   const init = await cli(['target', 'init', '--target', 't1', '--m', '2', '--n', '2']);
   expect(init.err).toBe('');
   expect(init.code).toBe(0);
-  for (const name of ['alice', 'bob'])
-    clients.push(await enroll(server, await custodianCard(), name));
-  return target;
+  const clients: ScriptedCustodian[] = [];
+  for (const name of ['alice', 'bob']) {
+    const c = await enroll(server, await custodianCard(), name);
+    started.push(() => c.close());
+    clients.push(c);
+  }
+  type Status = { unlocked: { ceremonyId: string; signaturesLeft: number } | null };
+  return {
+    server,
+    target,
+    clients,
+    cli,
+    api: <T = Record<string, unknown>>(method: string, path: string, body?: unknown) =>
+      adminApi<T>(server, method, path, body),
+    status: async () => (await adminApi<Status>(server, 'GET', '/api/targets/t1')).body,
+    /** A ceremony both custodians approve; resolves at quorum with its id. */
+    quorum: async (): Promise<string> => {
+      const c = await adminApi<{ id: string }>(server, 'POST', '/api/ceremonies', {
+        target: 't1',
+        purpose: 'create the release key',
+        requester: 'ops',
+      });
+      expect(c.status).toBe(201);
+      for (const cl of clients) await cl.approve(await cl.offer(c.body.id));
+      await clients[0]!.waitFor(isUpdate('quorum'));
+      return c.body.id;
+    },
+  };
 }
-
-/** A ceremony both custodians approve; resolves at quorum with its id. */
-async function quorum(): Promise<string> {
-  const c = await adminApi<{ id: string }>(server!, 'POST', '/api/ceremonies', {
-    target: 't1',
-    purpose: 'create the release key',
-    requester: 'ops',
-  });
-  expect(c.status).toBe(201);
-  for (const cl of clients) await cl.approve(await cl.offer(c.body.id));
-  await clients[0]!.waitFor(isUpdate('quorum'));
-  return c.body.id;
-}
-
-type Status = { unlocked: { ceremonyId: string; signaturesLeft: number } | null };
-const status = async () => (await adminApi<Status>(server!, 'GET', '/api/targets/t1')).body;
-
-function files(n: number): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'keygen-files-'));
-  return Array.from({ length: n }, (_, i) => {
-    const p = join(dir, `artefact-${i}.bin`);
-    writeFileSync(p, `artefact ${i}\n`.repeat(50 * (i + 1)));
-    return p;
-  });
-}
-
-const opensslVerify = (key: string, sig: string, file: string) =>
-  execFileSync('openssl', ['dgst', '-sha256', '-verify', key, '-signature', sig, file], {
-    encoding: 'utf8',
-    stdio: 'pipe',
-  });
 
 const pemIn = (text: string) =>
   /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(text)?.[0];
 
 describe('target keygen', () => {
   it('is refused outside an unlock window without touching the card', async () => {
-    const target = await world(5);
+    const w = await world(5);
+    const { target, cli } = w;
     const before = target.apdus.length;
     const r = await cli(['target', 'keygen', '--target', 't1', '--label', 'release']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/target t1 is locked: request a ceremony first/);
     expect(target.apdus.slice(before)).toEqual([]);
-    const api = await adminApi<{ code: string }>(server!, 'POST', '/api/targets/t1/keys', {
+    const api = await w.api<{ code: string }>('POST', '/api/targets/t1/keys', {
       label: 'release',
     });
     expect(api.status).toBe(409);
     expect(api.body.code).toBe('locked');
     expect(keygens(target.apdus)).toBe(0);
-    expect((await adminApi(server!, 'GET', '/api/targets/t1/keys')).body).toEqual({ keys: [] });
+    expect((await w.api('GET', '/api/targets/t1/keys')).body).toEqual({ keys: [] });
   });
 
   it('generates inside the window (no signature spent), audited; the key signs files openssl verifies', async () => {
-    const target = await world(4);
-    const ceremonyId = await quorum();
-    expect((await status()).unlocked).toMatchObject({ ceremonyId, signaturesLeft: 4 });
+    const w = await world(4);
+    const { target, cli } = w;
+    const ceremonyId = await w.quorum();
+    expect((await w.status()).unlocked).toMatchObject({ ceremonyId, signaturesLeft: 4 });
 
     const r = await cli([
       'target',
@@ -151,10 +134,10 @@ describe('target keygen', () => {
     expect(printedPem).toBeDefined();
     expect(keygens(target.apdus)).toBe(1);
     // An operation of the window, not a signature.
-    expect((await status()).unlocked).toMatchObject({ ceremonyId, signaturesLeft: 4 });
-    const audit = await adminApi<{
+    expect((await w.status()).unlocked).toMatchObject({ ceremonyId, signaturesLeft: 4 });
+    const audit = await w.api<{
       entries: Array<{ event: string; data: Record<string, unknown> }>;
-    }>(server!, 'GET', '/api/audit?limit=50');
+    }>('GET', '/api/audit?limit=50');
     expect(audit.body.entries.filter((e) => e.event === 'key-generated')).toEqual([
       expect.objectContaining({
         data: expect.objectContaining({
@@ -168,8 +151,7 @@ describe('target keygen', () => {
     ]);
 
     // The default curve through the API; a taken label is refused before any generation.
-    const second = await adminApi<{ id: number; curve: string; chr: string; publicKeyPem: string }>(
-      server!,
+    const second = await w.api<{ id: number; curve: string; chr: string; publicKeyPem: string }>(
       'POST',
       '/api/targets/t1/keys',
       { label: 'release-bp' },
@@ -178,7 +160,7 @@ describe('target keygen', () => {
     expect(second.body.curve).toBe('brainpoolP256r1');
     expect(second.body.id).not.toBe(Number(m![1]));
     expect(second.body.chr).not.toBe(m![2]);
-    const dup = await adminApi<{ code: string }>(server!, 'POST', '/api/targets/t1/keys', {
+    const dup = await w.api<{ code: string }>('POST', '/api/targets/t1/keys', {
       label: 'release',
     });
     expect(dup.status).toBe(409);
@@ -186,7 +168,7 @@ describe('target keygen', () => {
     expect(keygens(target.apdus)).toBe(2);
 
     // Both keys sign; openssl verifies with the key the signer wrote, which is the printed one.
-    const paths = files(3);
+    const { paths } = filesToSign(3);
     const out = mkdtempSync(join(tmpdir(), 'keygen-sigs-'));
     const signed = await cli([
       'sign',
@@ -224,8 +206,8 @@ describe('target keygen', () => {
     ).toThrow();
 
     // The fourth signature ended the window: key generation is refused again.
-    await clients[0]!.waitFor(isUpdate('completed'));
-    const after = await adminApi<{ code: string }>(server!, 'POST', '/api/targets/t1/keys', {
+    await w.clients[0]!.waitFor(isUpdate('completed'));
+    const after = await w.api<{ code: string }>('POST', '/api/targets/t1/keys', {
       label: 'late',
     });
     expect(after.status).toBe(409);
@@ -234,8 +216,9 @@ describe('target keygen', () => {
   });
 
   it('validates label and curve', async () => {
-    await world(5);
-    await quorum();
+    const w = await world(5);
+    const { cli } = w;
+    await w.quorum();
     for (const body of [
       { label: '' },
       { label: '12' },
@@ -245,7 +228,7 @@ describe('target keygen', () => {
       { label: 'ok', extra: 1 },
       { curve: 'secp256r1' },
     ]) {
-      const r = await adminApi(server!, 'POST', '/api/targets/t1/keys', body);
+      const r = await w.api('POST', '/api/targets/t1/keys', body);
       expect(r.status, JSON.stringify(body)).toBe(400);
     }
     const bad = await cli([
@@ -259,7 +242,7 @@ describe('target keygen', () => {
       'p384',
     ]);
     expect(bad.code).toBe(2);
-    expect((await adminApi(server!, 'GET', '/api/targets/t1/keys')).body).toEqual({ keys: [] });
+    expect((await w.api('GET', '/api/targets/t1/keys')).body).toEqual({ keys: [] });
     // --json gives the whole answer.
     const j = await cli(['target', 'keygen', '--target', 't1', '--label', 'x', '--json']);
     expect(j.code).toBe(0);

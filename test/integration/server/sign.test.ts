@@ -3,15 +3,14 @@
  * card, detached DER signatures verified by the real openssl CLI; the unlock ends after the
  * configured number of signatures or seconds, and the target is reset.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../server/app';
-import { main } from '../../../server/cli/main';
 import type { ServerMessage, UpdateMessage } from '../../../shared/protocol';
 import type { ScriptedCustodian } from './harness';
+import { adminCli, filesToSign, opensslVerify } from './signing-helpers';
 import {
   adminApi,
   custodianCard,
@@ -53,31 +52,8 @@ async function unlocked(unlock: { maxSeconds: number; maxSignatures: number }) {
   return { a, ceremonyId: c.id };
 }
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(
-    [...args, '--server', server!.url, '--admin-token', server!.adminToken],
-    {},
-    { out: (t) => void (out += t), err: (t) => void (err += t) },
-  );
-  return { code, out, err };
-}
-
-function files(n: number): { dir: string; paths: string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'to-sign-'));
-  const paths = Array.from({ length: n }, (_, i) => {
-    const p = join(dir, `file-${i}.bin`);
-    writeFileSync(p, `release artefact ${i}\n`.repeat(100 * (i + 1)));
-    return p;
-  });
-  return { dir, paths };
-}
-
-const opensslVerify = (key: string, sig: string, file: string) =>
-  execFileSync('openssl', ['dgst', '-sha256', '-verify', key, '-signature', sig, file], {
-    encoding: 'utf8',
-  });
+const cli = (args: string[]) => adminCli(server!, args);
+const files = filesToSign;
 
 describe('sign', () => {
   it('signs 10 files; openssl verifies every signature; manifest lists them', async () => {
