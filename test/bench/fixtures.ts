@@ -117,11 +117,13 @@ export type CardCall = { readonly start: number; readonly end: number };
 
 /**
  * Card time accounting: every transmit on transports from `open` adds to `ms` and `apdus` and
- * is appended to `calls` (the caller empties it between approvals).
+ * is appended to `calls`; every close (the reset at the end of an approval) to `closes`. The
+ * caller empties both between approvals.
  */
 export function timedCard(card: EmulatedSmartCardHsm) {
   const acc = { ms: 0, apdus: 0 };
   const calls: CardCall[] = [];
+  const closes: CardCall[] = [];
   const open = async (): Promise<CardTransport> => {
     const inner = createInProcessTransport(card);
     return {
@@ -138,9 +140,13 @@ export function timedCard(card: EmulatedSmartCardHsm) {
         return r;
       },
       transaction: (fn) => inner.transaction(fn),
-      close: (d) => inner.close(d),
+      async close(d) {
+        const start = performance.now();
+        await inner.close(d);
+        closes.push({ start, end: performance.now() });
+      },
       reset: () => inner.reset(),
     };
   };
-  return { acc, calls, open };
+  return { acc, calls, closes, open };
 }

@@ -41,7 +41,7 @@ export type RelayRun = {
   readonly perApdu: Summary;
   /** Cross-check: ((b) − card time of the k APDUs inside (b)) / k. */
   readonly perApduInside: Summary;
-  /** (b): PIN verified → decision read, k APDUs forwarded. */
+  /** (b): PIN verified → decision read, k APDUs forwarded, minus the card reset after them. */
   readonly forwarded: Summary;
   /** (a): the same k APDUs straight to the card. */
   readonly direct: Summary;
@@ -55,6 +55,8 @@ export type RelayRun = {
     readonly approveToScriptCard: Summary;
     /** The VERIFY PIN APDU on the card. */
     readonly pinVerify: Summary;
+    /** The card reset and release after the script (taken out of (b)). */
+    readonly reset: Summary;
     /** Offer written → decision read. */
     readonly total: Summary;
     readonly totalCard: Summary;
@@ -162,6 +164,7 @@ export async function runConfig(
     pin: [] as number[],
     total: [] as number[],
     totalCard: [] as number[],
+    reset: [] as number[],
   };
   let decisionText = '';
   const pin = { kind: 'typed' as const, read: async () => asciiBytes(BENCH_PIN) };
@@ -175,6 +178,7 @@ export async function runConfig(
     const directFirst = i % 2 === 0;
     const a = directFirst ? await direct(w, script) : 0;
     w.timed.calls.length = 0;
+    w.timed.closes.length = 0;
     let added = 0;
     let approveCalled = 0;
     const decided = new Promise<number>((resolve) => {
@@ -200,6 +204,7 @@ export async function runConfig(
     send(peer!, offer);
     const [t1] = await Promise.all([decided, approved]);
     const calls = [...w.timed.calls];
+    const closes = [...w.timed.closes];
     // End the ceremony so the engine's offer book stays small, as a real server would.
     const removed = new Promise<void>((resolve) => {
       onEvent = (e) => e.type === 'offer-removed' && e.ceremonyId === offer.ceremonyId && resolve();
@@ -220,7 +225,8 @@ export async function runConfig(
     if (calls.length < k + 1) throw new Error(`only ${calls.length} card APDUs for ${k} steps`);
     const inScript = calls.slice(-k);
     const before = calls.slice(0, -k);
-    const b = t1 - marks.pinVerified;
+    // The card reset after the script (a card operation (a) does not do) is not part of (b).
+    const b = t1 - marks.pinVerified - sum(closes);
     s.a.push(aa);
     s.b.push(b);
     s.perApdu.push((b - aa) / k);
@@ -228,6 +234,7 @@ export async function runConfig(
     s.arrival.push(added - t0);
     s.toScript.push(marks.pinVerified - approveCalled);
     s.toScriptCard.push(sum(before));
+    s.reset.push(sum(closes));
     s.pin.push(sum(before.slice(-1)));
     s.total.push(t1 - t0);
     s.totalCard.push(sum(calls));
@@ -248,6 +255,7 @@ export async function runConfig(
         approveToScript: summarize(s.toScript),
         approveToScriptCard: summarize(s.toScriptCard),
         pinVerify: summarize(s.pin),
+        reset: summarize(s.reset),
         total: summarize(s.total),
         totalCard: summarize(s.totalCard),
       },

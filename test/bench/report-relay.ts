@@ -70,6 +70,7 @@ function runRows(run: RelayRun, k: number): string {
     `| | fixed: approve() → PIN verified and audited | ${ms(f.approveToScript.p50)} | ${ms(f.approveToScript.p99)} |`,
     `| | … of which card time (SELECT ×2, key list, PIN status ×2, VERIFY) | ${ms(f.approveToScriptCard.p50)} | ${ms(f.approveToScriptCard.p99)} |`,
     `| | … of which the VERIFY PIN APDU | ${ms(f.pinVerify.p50)} | ${ms(f.pinVerify.p99)} |`,
+    `| | fixed: card reset and release after the script (card time, taken out of (b)) | ${ms(f.reset.p50)} | ${ms(f.reset.p99)} |`,
     `| | whole approval: offer written → decision read | ${ms(f.total.p50)} | ${ms(f.total.p99)} |`,
     `| | … of which card time (all APDUs) | ${ms(f.totalCard.p50)} | ${ms(f.totalCard.p99)} |`,
   ].join('\n');
@@ -93,7 +94,8 @@ ${relay.k} responses in its decision.
 
 Per approval, in the same run: **(b)** from the moment the engine has the PIN verified (its audit
 entry written) to the moment the server reads the decision: the ${relay.k} APDUs through firewall,
-card, audit log and the decision frame over loopback WebSocket; **(a)** the same ${relay.k} APDU
+card, audit log and the decision frame over loopback WebSocket, minus the card reset the engine
+does before it sends the decision (a card operation, listed with the fixed costs); **(a)** the same ${relay.k} APDU
 bytes sent straight to the same card through the in-process transport (PIN verified before the
 clock starts), alternately right before and right after the approval so both see the same
 machine load. Overhead per APDU = ((b) − (a)) / ${relay.k}; p50/p99 over ${relay.samples}
