@@ -4,7 +4,9 @@
  * target chain, device id = chain CHR, expiry window, own key, quorum still open, script passes
  * a fresh firewall and contains the one approved signature. This module adds what the custodian
  * is shown (trust anchor and whether it is a TEST anchor, chain path) and a rejection code for
- * the audit log and the decline reason.
+ * the audit log and the decline reason. With a chain cache (the engine always has one) the target
+ * chain's ECDSA runs once per chain and anchor set and the other checks run on every call
+ * (offer-check-chain.ts); the re-check before the card re-evaluates all but the signature math.
  * @module
  */
 import { fromHex, isHex } from '../../shared/codec/bytes';
