@@ -85,13 +85,15 @@ export function createIpcHandlers(deps: HandlerDeps): InvokeHandlers {
     },
     listCeremonies: () => backend.listCeremonies(),
     getCeremony: (r) => backend.getCeremony(r),
-    approveCeremony: ({ ceremonyId, reader, pin, confirmLastTry }) =>
+    approveCeremony: ({ ceremonyId, reader, pin, confirmLastTry, acknowledgeTestAnchor }) =>
       withPin(pin, (bytes) =>
         backend.approveCeremony({
           ceremonyId,
           reader,
           ...(bytes === undefined ? {} : { pin: bytes }),
           ...(confirmLastTry === true ? { confirmLastTry } : {}),
+          // The backend refuses a TEST-anchored target unless this names its root (approvals.ts).
+          ...(acknowledgeTestAnchor === undefined ? {} : { acknowledgeTestAnchor }),
         }),
       ),
     declineCeremony: ({ ceremonyId, reason }) =>

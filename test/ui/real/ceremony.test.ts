@@ -40,11 +40,6 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
     carol = await ui.open(world.carol, { height: 900 });
   }, 120_000);
   afterAll(async () => {
-    const carried = alice?.carriedAcks() ?? 0;
-    if (carried > 0)
-      console.warn(
-        `loopback carried acknowledgeTestAnchor ${carried}x: electron/main/ipc-handlers.ts does not forward it yet`,
-      );
     await alice?.close();
     await carol?.close();
     await ui?.close();

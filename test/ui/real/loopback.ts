@@ -18,8 +18,6 @@ import { createEventSender, registerInvokeHandlers } from '../../../electron/mai
 import { createSenderCheck, type SenderInfo } from '../../../electron/main/ipc/sender-trust';
 import { createSettingsStore } from '../../../electron/main/settings-store';
 import type { CustodianBackend } from '../../../shared/ipc/backend';
-import { INVOKE_CHANNELS } from '../../../shared/ipc/channels';
-import { INVOKE_CONTRACT } from '../../../shared/ipc/contract';
 import { CHROMIUM } from '../harness';
 
 /** A page wired to a backend, plus what happened on it. */
@@ -29,11 +27,6 @@ export type LoopbackPage = {
   readonly problems: string[];
   /** Every IPC payload the page sent (to check that no PIN stays anywhere but the request). */
   readonly calls: { channel: string; payload: unknown }[];
-  /**
-   * Approvals where main's handler did not pass the validated `acknowledgeTestAnchor` on and
-   * this bridge carried it across (see {@link carryTestAck}); 0 once main forwards it.
-   */
-  readonly carriedAcks: () => number;
   /** Files the renderer asked main to save (export .pka). */
   readonly saved: { name: string; bytes: Uint8Array }[];
   close(): Promise<void>;
@@ -48,45 +41,6 @@ export type Loopback = {
   ): Promise<LoopbackPage>;
   close(): Promise<void>;
 };
-
-/**
- * WORKAROUND (reported to the project): `createIpcHandlers` (electron/main/ipc-handlers.ts)
- * forwards `ceremonyId`, `reader`, `pin` and `confirmLastTry` of an approval but not yet the
- * contract's `acknowledgeTestAnchor`, so the backend (core/app/approvals.ts) refuses every TEST
- * target coming through main — fail-closed. Until main forwards it, this wraps the backend and
- * fills in the acknowledgement from the same request after main's schema accepted it; it only
- * acts when the field was dropped and counts how often it did.
- */
-function carryTestAck(backend: CustodianBackend): {
-  backend: CustodianBackend;
-  saw(channel: string, payload: unknown): void;
-  carried(): number;
-} {
-  let last: { ceremonyId: string; ack: string } | undefined;
-  let carried = 0;
-  return {
-    backend: {
-      ...backend,
-      approveCeremony(r) {
-        const seen = last;
-        last = undefined;
-        if (r.acknowledgeTestAnchor !== undefined || seen?.ceremonyId !== r.ceremonyId)
-          return backend.approveCeremony(r);
-        carried += 1;
-        return backend.approveCeremony({ ...r, acknowledgeTestAnchor: seen.ack });
-      },
-    },
-    saw(channel, payload) {
-      if (channel !== INVOKE_CHANNELS.approveCeremony) return;
-      const parsed = INVOKE_CONTRACT.approveCeremony.request.safeParse(payload);
-      last =
-        parsed.success && parsed.data.acknowledgeTestAnchor !== undefined
-          ? { ceremonyId: parsed.data.ceremonyId, ack: parsed.data.acknowledgeTestAnchor }
-          : undefined;
-    },
-    carried: () => carried,
-  };
-}
 
 /** The in-page half: builds `window.custodian` from the contract's channel map. */
 async function bridgeScript(): Promise<string> {
@@ -170,14 +124,13 @@ export async function startLoopback(): Promise<Loopback> {
         write: async (_p, t) => void (settingsText = t),
       });
       await settings.load();
-      const ack = carryTestAck(backend);
       const unregister = registerInvokeHandlers(
         {
           handle: (c, l) => void handlers.set(c, l),
           removeHandler: (c) => void handlers.delete(c),
         },
         createIpcHandlers({
-          backend: ack.backend,
+          backend,
           settings,
           version: '0.1.0-test',
           openExternal: async () => undefined,
@@ -193,7 +146,6 @@ export async function startLoopback(): Promise<Loopback> {
         async (source, channel: unknown, payload: unknown) => {
           if (typeof channel !== 'string') throw new Error('channel must be a string');
           calls.push({ channel, payload });
-          ack.saw(channel, payload);
           const handler = handlers.get(channel);
           if (!handler) throw new Error(`no handler for ${channel}`);
           const frame = source.frame;
@@ -232,7 +184,6 @@ export async function startLoopback(): Promise<Loopback> {
         page,
         problems,
         calls,
-        carriedAcks: ack.carried,
         saved,
         async close() {
           open = false;

@@ -95,6 +95,38 @@ describe('PIN handling in main', () => {
   });
 });
 
+describe('approval options reach the backend', () => {
+  it('forwards the last-try confirmation and the TEST anchor acknowledgement unchanged', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const backend: CustodianBackend = {
+      ...createUnavailableBackend('x'),
+      approveCeremony: async (r) => {
+        seen.push({ ...r });
+        return { ok: false, error: ipcError('pin-timeout', 'no input') };
+      },
+    };
+    const handlers = createIpcHandlers({
+      backend,
+      settings: settingsStub(),
+      version: '1',
+      openExternal: async () => {},
+      saveFile: async () => undefined,
+    });
+    await handlers.approveCeremony({
+      ceremonyId: 'c',
+      reader: 'r',
+      confirmLastTry: true,
+      acknowledgeTestAnchor: 'UTCUSTSRCA00001',
+    });
+    await handlers.approveCeremony({ ceremonyId: 'c', reader: 'r' });
+    expect(seen[0]).toMatchObject({
+      confirmLastTry: true,
+      acknowledgeTestAnchor: 'UTCUSTSRCA00001',
+    });
+    expect(Object.keys(seen[1] ?? {}).sort()).toEqual(['ceremonyId', 'reader']);
+  });
+});
+
 describe('createIpcHandlers', () => {
   it('reports an unavailable engine in words, not a hang', async () => {
     const handlers = createIpcHandlers({
