@@ -54,6 +54,13 @@ export function formatCardInfo(r: CardReport): string {
       ? `yes — chain ${g.path} to trust anchor ${g.anchorChr} (${g.anchor})`
       : `NOT GENUINE — ${g.reason}`,
   ]);
+  // Trust anchors are explicit: a root that is not built in is said loudly, every time.
+  if (g.genuine && g.anchorSource === 'configured') {
+    lines.push([
+      'TEST ROOT',
+      `!! ${g.anchorChr} is a configured root, NOT CardContact's production root DESRCACC100001`,
+    ]);
+  }
   if (g.genuine) for (const w of g.warnings) lines.push(['Warning', w]);
   const width = Math.max(...lines.map(([k]) => k.length)) + 1;
   let out = lines.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n') + '\n';

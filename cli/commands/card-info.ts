@@ -32,6 +32,8 @@ export type Genuineness =
       readonly genuine: true;
       readonly anchor: string;
       readonly anchorChr: string;
+      /** `configured`: a root given with --trust-anchor, not the built-in production root. */
+      readonly anchorSource: 'built-in' | 'configured';
       readonly path: string;
       readonly warnings: readonly string[];
     }
@@ -88,6 +90,7 @@ function genuineness(
     genuine: true,
     anchor: v.anchor.label,
     anchorChr: v.anchor.cvc.body.chr,
+    anchorSource: v.anchor.source,
     path: v.path,
     warnings: v.warnings,
   };

@@ -161,6 +161,9 @@ describe('custodian card info on an emulated device', () => {
       /Genuine:\s+yes — chain \/UTCUSTSRCA\/UTCUSTDICA\/\S+ to trust anchor UTCUSTSRCA00001 \(root\.cvc\)/,
     );
     expect(withAnchor.stdout).toMatch(/Device id:\s+UTEMU\d+00009/);
+    expect(withAnchor.stdout).toMatch(
+      /TEST ROOT:\s+!! UTCUSTSRCA00001 is a configured root, NOT CardContact's production root/,
+    );
     const hexAnchor = capture();
     expect(
       await main(
@@ -169,7 +172,10 @@ describe('custodian card info on an emulated device', () => {
         hexAnchor,
       ),
     ).toBe(0);
-    expect(JSON.parse(hexAnchor.stdout).genuine.genuine).toBe(true);
+    expect(JSON.parse(hexAnchor.stdout).genuine).toMatchObject({
+      genuine: true,
+      anchorSource: 'configured',
+    });
 
     const without = capture();
     expect(
