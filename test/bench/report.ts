@@ -152,7 +152,9 @@ no answer.
 Time from the ceremony request (admin API) to the server's ceremony state \`quorum\` (read in
 process every 1 ms). Three custodians approve as soon as their offer arrives. The custodians reach
 the server through a loopback TCP proxy that delays every chunk by ${ceremony.rttMs / 2} ms in each
-direction; the same ceremony without the proxy is measured in the same run, in alternating short
+direction. The proxy runs in a worker thread: on the bench's main thread, which runs server,
+engines and cards, its delay timers fired late by whatever work was running and added up to
+~30 ms per ceremony that a real link does not add; the same ceremony without the proxy is measured in the same run, in alternating short
 phases (${ceremony.runs} ceremonies each).
 
 Lower bound: the target is local to the server and the approvers work in parallel, so the only
