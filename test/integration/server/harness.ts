@@ -28,11 +28,6 @@ import {
   type ServerMessage,
 } from '../../../shared/protocol';
 import { unwrap } from '../../../shared/result';
-import { generateEcKeyCommand } from '../../../shared/sc-hsm/keygen';
-import { encodePrkd } from '../../../shared/sc-hsm/prkd';
-import { objectFid, updateBinaryCommands } from '../../../shared/sc-hsm/files';
-import { PREFIX } from '../../../shared/sc-hsm/constants';
-import type { CurveName } from '../../../shared/crypto/curves';
 import { startServer, type AppDeps, type RunningServer } from '../../../server/app';
 import { parseConfig, type ServerConfig } from '../../../server/config';
 
@@ -70,24 +65,6 @@ export async function custodianCard(ca: TestCa = testCa()): Promise<CustodianCar
   return { card, keyId: key.keyId, chr: key.chr, pka };
 }
 
-/** Generates a general-purpose EC signing key (any algorithm) with a PRKD label on an open card. */
-async function addSigningKey(channel: ApduChannel, keyId: number, label: string, curve: CurveName) {
-  const cmd = unwrap(
-    generateEcKeyCommand({
-      keyId,
-      curve,
-      chr: asciiBytes(`UTSIGN${String(keyId).padStart(5, '0')}`),
-    }),
-  );
-  const r = await channel.send(cmd);
-  if (r.sw !== 0x9000) throw new Error(`key generation failed ${r.sw.toString(16)}`);
-  const prkd = encodePrkd({ label, id: Uint8Array.of(keyId), size: 256 });
-  for (const c of unwrap(updateBinaryCommands(objectFid(PREFIX.PRKD, keyId), prkd))) {
-    const w = await channel.send(c);
-    if (w.sw !== 0x9000) throw new Error('PRKD write failed');
-  }
-}
-
 /**
  * A target card initialized for n-of-m PKA (with a user PIN so the test can create signing
  * keys first: key 1 "signer" on brainpoolP256r1, key 2 "signer-p256" on secp256r1).
@@ -99,13 +76,13 @@ export async function targetCard(
 ): Promise<EmulatedSmartCardHsm> {
   const card = new EmulatedSmartCardHsm(createDeviceState(ca, { serial: serial++ }));
   const t = createInProcessTransport(card);
-  const channel = new ApduChannel(t);
-  const hsm = new SmartCardHsm(channel);
+  const hsm = new SmartCardHsm(new ApduChannel(t));
   await hsm.select();
   await hsm.initialize({ soPin: SO_PIN, userPin: asciiBytes(PIN), retries: 3, pka: { m, n } });
   await hsm.verifyPin(asciiBytes(PIN));
-  await addSigningKey(channel, 1, 'signer', 'brainpoolP256r1');
-  await addSigningKey(channel, 2, 'signer-p256', 'secp256r1');
+  // Ids 1 and 2: the first free ones (reference §7); both may only sign hashes (`70`).
+  await hsm.generateSigningKey({ label: 'signer', curve: 'brainpoolP256r1' });
+  await hsm.generateSigningKey({ label: 'signer-p256', curve: 'secp256r1' });
   await t.close('reset');
   return card;
 }
