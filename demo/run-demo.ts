@@ -105,11 +105,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     r.step(
       'Generate the release signing key on the unlocked target',
-      'the target has no user PIN, so keys can only be created under a quorum; the key may only sign hashes (reference §7, §8.3)',
+      'the target has no user PIN, so keys can only be created under a quorum: POST /api/targets/:t/keys, as custodian-server target keygen; the key may only sign hashes (reference §7, §8.3)',
     );
     const key = await generateReleaseKey(server, TARGET);
     r.ok(
-      `key #${key.id} on ${key.curve.name}, public key from the card's own authenticated request`,
+      `key #${key.id} "${key.label}" (CHR ${key.chr}) on ${key.curve.name} by the server's target keygen in ceremony ${key.ceremonyId}'s unlock window; audited, no signature spent`,
     );
 
     r.step(

@@ -1,9 +1,11 @@
 /**
- * What the quorum is for: the unlocked target generates the release signing key (a PKA-only
- * device has no user PIN, so this is the only way to create it, reference §6.7), then ten files
- * are signed through the server's sign path (`custodian-server sign`) and every signature is
- * verified independently: with @noble against the key from the card's own authenticated
- * request, and with `openssl` when it is on PATH.
+ * What the quorum is for: the unlocked target generates the release signing key with the
+ * server's `target keygen` (admin API `POST /api/targets/:t/keys`; a PKA-only device has no
+ * user PIN, so the quorum's unlock window is the only way to create it, reference §6.7), then
+ * ten files are signed through the server's sign path (`custodian-server sign`) and every
+ * signature is verified independently: with @noble against the public key the server reported
+ * at generation (taken from the card's own authenticated request), and with `openssl` when it
+ * is on PATH.
  * @module
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,61 +14,80 @@ import { join } from 'node:path';
 import type { RunningServer } from '../server/app';
 import { main as serverCli } from '../server/cli/main';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { asciiBytes, toHex } from '../shared/codec/bytes';
-import { curveByDomain, curveByName, type Curve } from '../shared/crypto/curves';
+import { toHex } from '../shared/codec/bytes';
+import { children, decodeTlv } from '../shared/codec/tlv';
+import { curveByName, isValidPublicPoint, type Curve } from '../shared/crypto/curves';
 import { derToPlain, verifyDigestPlain } from '../shared/crypto/ecdsa';
-import { parseAuthenticatedRequest } from '../shared/cvc/cvc';
-import { unwrap } from '../shared/result';
-import { ALGO, PREFIX } from '../shared/sc-hsm/constants';
-import { objectFid, updateBinaryCommands } from '../shared/sc-hsm/files';
-import { generateEcKeyCommand, parseGenerateKeyResponse } from '../shared/sc-hsm/keygen';
-import { encodePrkd } from '../shared/sc-hsm/prkd';
-
-/** Id and label of the release signing key generated on the target. */
-export const SIGNING_KEY = { id: 1, label: 'release-signer', chr: 'DEMOSIGN00001' } as const;
-
-/** The release key as the card reported it at generation. */
-export type ReleaseKey = { readonly id: number; readonly curve: Curve; readonly point: Uint8Array };
+import { adminCall } from './admin';
 
 /**
- * Generates the P-256 release key on the unlocked target over the server's own connection
- * (any other connection would re-select and drop the quorum, reference §6.7). The key may only
- * sign hashes (`91` = ECDSA prehashed, reference §8.3); its PRKD carries the label.
+ * Label of the release signing key, and the id it gets as the first key on the freshly
+ * initialized target (the card's first free key id).
+ */
+export const SIGNING_KEY = { id: 1, label: 'release-signer' } as const;
+
+/** The release key as the server reported it at generation. */
+export type ReleaseKey = {
+  readonly id: number;
+  readonly curve: Curve;
+  readonly point: Uint8Array;
+  readonly label: string;
+  /** CHR the server chose (unique on the device). */
+  readonly chr: string;
+  /** The ceremony whose unlock window the key was generated in. */
+  readonly ceremonyId: string;
+};
+
+/** The answer of `POST /api/targets/:t/keys`. */
+type GeneratedKeyView = {
+  readonly id: number;
+  readonly label: string;
+  readonly chr: string;
+  readonly publicKeyPem: string;
+  readonly curve: string;
+  readonly ceremonyId: string;
+};
+
+/** The EC point of a SPKI PEM (RFC 5480: SEQUENCE { algorithm, BIT STRING 00 ‖ point }). */
+function pointOfSpkiPem(pem: string, curve: Curve): Uint8Array {
+  const b64 = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '');
+  const spki = decodeTlv(Uint8Array.from(Buffer.from(b64, 'base64')));
+  const parts = spki.ok && spki.value.tag === 0x30 ? children(spki.value) : undefined;
+  const bits = parts?.ok ? parts.value[1] : undefined;
+  const point = bits?.tag === 0x03 && bits.value[0] === 0 ? bits.value.subarray(1) : undefined;
+  if (!point || !isValidPublicPoint(curve, point))
+    throw new Error(`the server reported a public key that is not a ${curve.name} point`);
+  return point;
+}
+
+/**
+ * Generates the P-256 release key on the unlocked target with the server's `target keygen`
+ * (the admin API, as `custodian-server target keygen` calls it): the server generates it on
+ * its own connection inside the unlock window (any other connection would re-select and drop
+ * the quorum, reference §6.7), restricted to signing hashes (`70`, reference §8.3), labelled in
+ * its PRKD, audited, and without spending a signature of the window.
  */
 export async function generateReleaseKey(
   server: RunningServer,
   target: string,
 ): Promise<ReleaseKey> {
-  const t = server.targets.get(target);
-  if (!t) throw new Error(`server has no target ${target}`);
-  return t.run(async (card) => {
-    const cmd = unwrap(
-      generateEcKeyCommand({
-        keyId: SIGNING_KEY.id,
-        curve: 'secp256r1',
-        chr: asciiBytes(SIGNING_KEY.chr),
-        algorithms: [ALGO.ECDSA_PREHASHED],
-      }),
-    );
-    const r = await card.channel.send(cmd);
-    if (r.sw !== 0x9000)
-      throw new Error(`key generation refused: SW ${r.sw.toString(16).toUpperCase()}`);
-    const request = unwrap(parseAuthenticatedRequest(unwrap(parseGenerateKeyResponse(r.data))));
-    const pk = request.inner.body.publicKey;
-    const curve = pk.domain ? curveByDomain(pk.domain) : curveByName('secp256r1');
-    if (!curve || !pk.point) throw new Error('the card returned a key without curve or point');
-    const prkd = encodePrkd({
-      label: SIGNING_KEY.label,
-      id: Uint8Array.of(SIGNING_KEY.id),
-      size: 256,
-    });
-    for (const c of unwrap(updateBinaryCommands(objectFid(PREFIX.PRKD, SIGNING_KEY.id), prkd))) {
-      const w = await card.channel.send(c);
-      if (w.sw !== 0x9000)
-        throw new Error(`PRKD write refused: SW ${w.sw.toString(16).toUpperCase()}`);
-    }
-    return { id: SIGNING_KEY.id, curve, point: pk.point };
-  });
+  const k = await adminCall<GeneratedKeyView>(
+    server,
+    'POST',
+    `/api/targets/${encodeURIComponent(target)}/keys`,
+    { label: SIGNING_KEY.label, curve: 'secp256r1' },
+  );
+  const curve = curveByName('secp256r1');
+  if (k.curve !== curve.name || k.label !== SIGNING_KEY.label)
+    throw new Error(`the server generated ${k.curve} key "${k.label}", not what was asked`);
+  return {
+    id: k.id,
+    curve,
+    point: pointOfSpkiPem(k.publicKeyPem, curve),
+    label: k.label,
+    chr: k.chr,
+    ceremonyId: k.ceremonyId,
+  };
 }
 
 /** Writes `count` sample files (deterministic content) into `dir`. */

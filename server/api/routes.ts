@@ -8,7 +8,6 @@ import { fromHex, toHex } from '../../shared/codec/bytes';
 import type { CeremonyEngine } from '../ceremonies/engine';
 import type { Enrollment } from '../enroll/enrollment';
 import type { Store } from '../store/store';
-import { TargetError } from '../targets/target-error';
 import { generateTargetKey } from '../targets/target-keygen';
 import {
   initializeTarget,
@@ -17,7 +16,7 @@ import {
   type PkaInitOptions,
 } from '../targets/target-admin';
 import type { TargetService } from '../targets/target-service';
-import { HttpError, readJson, sendJson } from './http-util';
+import { errorToHttp, HttpError, readJson, sendJson } from './http-util';
 import {
   ceremonySchema,
   initSchema,
@@ -120,23 +119,36 @@ const routes: Array<[string, RegExp, Handler]> = [
       const body = parse(signSchema, await readJson(req));
       const t = target(d, name!);
       const key = await signingKey(t, body.key);
+      // Taken before signing: the last allowed signature ends the window (and its ceremony id).
+      const ceremonyId = t.unlocked?.ceremonyId ?? '';
       const signatures: string[] = [];
-      try {
-        for (const digest of body.digests)
+      let failure: unknown;
+      for (const digest of body.digests) {
+        try {
           signatures.push(toHex(await t.signWithinUnlock(key.id, fromHex(digest))));
-      } catch (e) {
-        if (e instanceof TargetError && signatures.length > 0) {
-          return sendJson(res, 409, { error: e.message, code: e.code, signatures });
+        } catch (e) {
+          // Window ended (signature or time limit, reference §6.7) or the card failed: stop.
+          failure = e;
+          break;
         }
-        throw e;
       }
-      d.store.audit.append('signed', {
-        target: t.name,
-        keyId: key.id,
-        count: signatures.length,
-        digests: body.digests.map((x) => x.toLowerCase()),
-        ceremonyId: t.unlocked?.ceremonyId ?? '',
-      });
+      // One entry per request, listing exactly the digests the card signed (also part-way).
+      if (signatures.length > 0) {
+        d.store.audit.append('signed', {
+          target: t.name,
+          keyId: key.id,
+          count: signatures.length,
+          digests: body.digests.slice(0, signatures.length).map((x) => x.toLowerCase()),
+          ceremonyId,
+          ...(failure === undefined ? {} : { requested: body.digests.length }),
+        });
+      }
+      if (failure !== undefined) {
+        if (signatures.length === 0) throw failure;
+        // Part-way: the refusal plus the signatures already made, so none of them is lost.
+        const { status, message, code } = errorToHttp(failure);
+        return sendJson(res, status, { error: message, code, signatures });
+      }
       sendJson(res, 200, { keyId: key.id, signatures, unlocked: t.unlocked ?? null });
     },
   ],
