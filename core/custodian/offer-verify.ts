@@ -6,10 +6,10 @@
  * is shown (trust anchor and whether it is a TEST anchor, chain path) and a rejection code for
  * the audit log and the decline reason. With a chain cache (the engine always has one) the target
  * chain's ECDSA runs once per chain and anchor set and the other checks run on every call
- * (offer-check-chain.ts); the re-check before the card re-evaluates all but the signature math.
+ * (`checkOffer` takes the cache as its chain validator); the re-check before the card
+ * re-evaluates all but the signature math.
  * @module
  */
-import { fromHex, isHex } from '../../shared/codec/bytes';
 import { validateDeviceChain, type ChainVerdict, type TrustAnchor } from '../../shared/cvc/chain';
 import type { FirewallDecision } from '../../shared/policy/firewall';
 import {
@@ -21,7 +21,6 @@ import {
 import type { OfferMessage } from '../../shared/protocol/index';
 import { err, ok, type Result } from '../../shared/result';
 import type { ChainCache } from './chain-cache';
-import { chainIsNotHex, checkOfferWithChain } from './offer-check-chain';
 
 /** The custodian's own PKA key, as registered at targets. */
 export type OwnKey = { readonly keyId: number; readonly chr?: string };
@@ -112,9 +111,12 @@ export function verifyOffer(
     // Replays are caught by the offer book before this check (docs/protocol.md §3.4).
     decidedOfferIds: new Set(),
   };
-  const { verdict, chain } = ctx.chainCache
-    ? cachedCheck(offer, checkContext, ctx.chainCache)
-    : uncachedCheck(offer, checkContext);
+  const cache = ctx.chainCache;
+  const { verdict, chain } = checkOnce(
+    offer,
+    checkContext,
+    cache ? (b, a, n) => cache.validate(b, a, n) : validateDeviceChain,
+  );
   if (!verdict.acceptable || !chain.genuine) {
     const first = verdict.issues[0];
     let code: OfferRejection['code'] = first ? CODE[first.code] : 'chain-invalid';
@@ -144,27 +146,21 @@ export function verifyOffer(
   });
 }
 
-/** The chain validated once (through the cache) and handed to the rest of the offer check. */
-function cachedCheck(
+/**
+ * The offer check with the chain validated once: `checkOffer` gets the validator (the cache, or
+ * plain `validateDeviceChain`) and we keep the verdict it produced for the rest of verifyOffer.
+ */
+function checkOnce(
   offer: OfferMessage,
   context: OfferCheckContext,
-  cache: ChainCache,
+  validate: NonNullable<OfferCheckContext['validateChain']>,
 ): { verdict: OfferVerdict; chain: ChainVerdict } {
-  const notHex = chainIsNotHex(offer);
-  const bytes = notHex ? new Uint8Array(0) : fromHex(offer.target.chain);
-  // An empty or non-hex chain is refused as malformed without any signature math.
-  const chain = notHex
-    ? validateDeviceChain(bytes, context.anchors, context.now)
-    : cache.validate(bytes, context.anchors, context.now);
-  return { verdict: checkOfferWithChain(offer, context, notHex ? 'not-hex' : chain), chain };
-}
-
-/** The reference path: `checkOffer` validates the chain, and it is validated again here. */
-function uncachedCheck(
-  offer: OfferMessage,
-  context: OfferCheckContext,
-): { verdict: OfferVerdict; chain: ChainVerdict } {
-  const verdict = checkOffer(offer, context);
-  const bytes = isHex(offer.target.chain) ? fromHex(offer.target.chain) : new Uint8Array(0);
-  return { verdict, chain: validateDeviceChain(bytes, context.anchors, context.now) };
+  let seen: ChainVerdict | undefined;
+  const verdict = checkOffer(offer, {
+    ...context,
+    validateChain: (bytes, anchors, now) => (seen = validate(bytes, anchors, now)),
+  });
+  // checkOffer skips validation of an empty or non-hex chain (refused as malformed).
+  const chain = seen ?? validateDeviceChain(new Uint8Array(0), context.anchors, context.now);
+  return { verdict, chain };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { fromHex, isHex, asciiBytes } from '../codec/bytes';
-import { validateDeviceChain, type TrustAnchor } from '../cvc/chain';
+import { validateDeviceChain, type ChainVerdict, type TrustAnchor } from '../cvc/chain';
 import type { OfferMessage } from '../protocol/server-messages';
 import { createApduFirewall, type FirewallApproval, type FirewallDecision } from './firewall';
 
@@ -28,6 +28,16 @@ export type OfferCheckContext = {
   readonly clockSkewMs?: number;
   /** Longest accepted offer lifetime from now (default {@link DEFAULT_MAX_OFFER_LIFETIME_MS}). */
   readonly maxLifetimeMs?: number;
+  /**
+   * Validates the target's EF 2F02 (default `validateDeviceChain`). The engine passes a cache
+   * of genuine verdicts so the signature math runs once per chain; it must return exactly what
+   * `validateDeviceChain` would for the same inputs.
+   */
+  readonly validateChain?: (
+    ef2f02: Uint8Array,
+    anchors: readonly TrustAnchor[],
+    now: Date,
+  ) => ChainVerdict;
 };
 
 /** Why an offer must not be approved. */
@@ -102,7 +112,8 @@ export function checkOffer(offer: OfferMessage, context: OfferCheckContext): Off
   if (!isHex(offer.target.chain) || offer.target.chain.length === 0) {
     add('chain-not-genuine', 'target certificate chain is not hex');
   } else {
-    const chain = validateDeviceChain(fromHex(offer.target.chain), context.anchors, context.now);
+    const validate = context.validateChain ?? validateDeviceChain;
+    const chain = validate(fromHex(offer.target.chain), context.anchors, context.now);
     if (!chain.genuine) {
       add('chain-not-genuine', `target is not a genuine SmartCard-HSM: ${chain.message}`);
     } else {
