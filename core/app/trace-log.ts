@@ -100,11 +100,12 @@ export function createTraceLog(
   };
   return {
     tee: (inner) => ({
-      append(kind, data) {
-        const written = inner.append(kind, data); // throws when the log cannot be written
+      append(kind, data, options) {
+        const written = inner.append(kind, data, options); // throws when it cannot be written
         record(kind, data);
         return written;
       },
+      sync: () => inner.sync?.(),
     }),
     list(limit) {
       const n = limit === undefined ? ring.length : Math.max(0, Math.min(limit, ring.length));

@@ -15,10 +15,19 @@ import {
 } from '../../shared/audit/audit-chain';
 import type { Result } from '../../shared/result';
 
+/** Options of {@link AuditLog.append}. */
+export type AppendOptions = { readonly sync?: boolean };
+
 /** An open audit log. */
 export type AuditLog = {
-  /** Appends an entry durably and returns it. */
-  append(kind: AuditKind, data: AuditData): AuditEntry;
+  /**
+   * Appends an entry and returns it. By default the entry is fsync'd before this returns;
+   * `{ sync: false }` only writes it (it survives a crash of this process, not a power loss)
+   * until the next {@link AuditLog.sync} or synced append.
+   */
+  append(kind: AuditKind, data: AuditData, options?: AppendOptions): AuditEntry;
+  /** fsyncs everything written so far (cheap when nothing is pending). */
+  sync(): void;
   /** The last entry, if any. */
   readonly head: AuditEntry | undefined;
   /** The file path. */
@@ -41,21 +50,34 @@ export function openAuditLog(path: string, clock: () => Date = () => new Date())
   }
   const fd = openSync(path, 'a', 0o600);
   let closed = false;
+  let pending = false;
   return {
     path,
     get head() {
       return head;
     },
-    append(kind, data) {
+    append(kind, data, options) {
       if (closed) throw new Error('audit log is closed');
       const entry = nextEntry(head, kind, data, clock());
       writeSync(fd, JSON.stringify(entry) + '\n');
-      fsyncSync(fd);
       head = entry;
+      if (options?.sync === false) pending = true;
+      else {
+        fsyncSync(fd);
+        pending = false;
+      }
       return entry;
     },
+    sync() {
+      if (closed || !pending) return;
+      fsyncSync(fd);
+      pending = false;
+    },
     close() {
-      if (!closed) closeSync(fd);
+      if (!closed) {
+        if (pending) fsyncSync(fd);
+        closeSync(fd);
+      }
       closed = true;
     },
   };

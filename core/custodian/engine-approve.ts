@@ -94,9 +94,17 @@ export async function approveCeremony(
       challenge: v.challenge,
       keyId: ctx.options.ownKey.keyId,
     }),
-    audit: (kind, data) => void ctx.audit(kind, data),
+    audit: (kind, data, opts) => void ctx.audit(kind, data, opts),
     ids,
   });
+  // The script's per-command entries were written without fsync; they are made durable here,
+  // before any decision can leave. If that fails, nothing is sent: the card's signature is
+  // dropped and the approval counts nowhere (fail closed).
+  if (!ctx.auditSync() && outcome.kind === 'approved') {
+    move(ctx, entry, 'approval-aborted');
+    ctx.emit({ type: 'offer-updated', offer: viewOf(entry) });
+    return { kind: 'refused', message: 'the audit log cannot be written; no decision was sent' };
+  }
   if (outcome.kind === 'approved') {
     ctx.book.markSigned(offer);
     if (move(ctx, entry, 'approval-done'))

@@ -30,7 +30,9 @@ export type EngineContext = {
   readonly chainCache: ChainCache;
   emit(event: EngineEvent): void;
   /** Appends to the audit log; false when it could not be written. */
-  audit(kind: AuditKind, data: AuditData): boolean;
+  audit(kind: AuditKind, data: AuditData, options?: { readonly sync?: boolean }): boolean;
+  /** Makes every entry written so far durable; false when that failed. */
+  auditSync(): boolean;
   /** Sends a message if connected (false otherwise). */
   send(message: ClientMessage): boolean;
   /** Server clock minus local clock from the last `welcome`, bounded (docs/protocol.md §8). */

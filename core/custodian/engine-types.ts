@@ -63,8 +63,14 @@ export type EngineAuth =
       readonly keyId: number;
     };
 
-/** Where audit entries go (core/audit's AuditLog fits). */
-export type AuditAppender = { append(kind: AuditKind, data: AuditData): unknown };
+/**
+ * Where audit entries go (core/audit's AuditLog fits). `{ sync: false }` entries may be
+ * buffered until `sync()`; the engine syncs before any decision leaves for the server.
+ */
+export type AuditAppender = {
+  append(kind: AuditKind, data: AuditData, options?: { readonly sync?: boolean }): unknown;
+  sync?(): unknown;
+};
 
 /** Options of the engine. */
 export type EngineOptions = {

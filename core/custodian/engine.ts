@@ -75,9 +75,17 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
         }
       }
     },
-    audit(kind, data) {
+    audit(kind, data, opts) {
       try {
-        options.audit.append(kind, data);
+        options.audit.append(kind, data, opts);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    auditSync() {
+      try {
+        options.audit.sync?.();
         return true;
       } catch {
         return false;

@@ -21,7 +21,15 @@ import type { AuditData, AuditKind } from '../../shared/audit/audit-chain';
 export type CommandPort = { send(cmd: CommandApdu): Promise<ResponseApdu> };
 
 /** Appends an audit entry. */
-export type AuditSink = (kind: AuditKind, data: AuditData) => void;
+// Per-APDU entries are written at once but synced together: the engine fsyncs the log before
+// the decision leaves (engine-approve.ts), so each command costs a write, not an fsync.
+const DEFER = { sync: false } as const;
+
+export type AuditSink = (
+  kind: AuditKind,
+  data: AuditData,
+  options?: { readonly sync?: boolean },
+) => void;
 
 /** What the run produced. */
 export type ScriptRun = {
@@ -49,14 +57,18 @@ export async function runScript(
     const decision = firewall.inspect(apdu);
     if (!decision.allow) {
       blocked += 1;
-      audit('apdu-blocked', {
-        ...ids,
-        index,
-        header: decision.header,
-        rule: decision.rule,
-        reason: decision.reason,
-        sw: swHex(decision.sw),
-      });
+      audit(
+        'apdu-blocked',
+        {
+          ...ids,
+          index,
+          header: decision.header,
+          rule: decision.rule,
+          reason: decision.reason,
+          sw: swHex(decision.sw),
+        },
+        DEFER,
+      );
       results.push({ blocked: { sw: decision.sw, rule: decision.rule, reason: decision.reason } });
       // docs/protocol.md §4.2: the script stops at the first refused step.
       break;
@@ -71,14 +83,18 @@ export async function runScript(
       rapdu = encodeResponseApdu({ data: new Uint8Array(0), sw: 0x6700 });
     }
     forwarded += 1;
-    audit('apdu-forwarded', {
-      ...ids,
-      index,
-      header: decision.header,
-      rule: decision.rule,
-      lc: decoded.value.data.length,
-      sw: swHex(resp.sw),
-    });
+    audit(
+      'apdu-forwarded',
+      {
+        ...ids,
+        index,
+        header: decision.header,
+        rule: decision.rule,
+        lc: decoded.value.data.length,
+        sw: swHex(resp.sw),
+      },
+      DEFER,
+    );
     results.push({ rapdu: toHex(rapdu) });
   }
   return { results, forwarded, blocked, signatures: firewall.signaturesUsed };

@@ -67,6 +67,23 @@ describe('audit log', () => {
     });
   });
 
+  it('writes deferred entries at once and keeps the chain across sync and reopen', () => {
+    const path = fresh();
+    const log = openAuditLog(path);
+    log.append('approval', { ceremonyId: 'c1' });
+    log.append('apdu-forwarded', { header: '80 68 01 73', sw: '9000' }, { sync: false });
+    log.append('apdu-blocked', { header: '80 50 00 00' }, { sync: false });
+    // Written before any sync: another reader (or a crash of this process) sees them already.
+    expect(verifyAuditFile(path)).toMatchObject({ ok: true, value: { entries: 3 } });
+    log.sync();
+    log.sync(); // nothing pending: a no-op
+    log.append('decline', { ceremonyId: 'c2' }, { sync: false });
+    log.close(); // syncs what is pending
+    expect(() => log.sync()).not.toThrow();
+    expect(verifyAuditFile(path)).toMatchObject({ ok: true, value: { entries: 4 } });
+    expect(openAuditLog(path).head?.seq).toBe(4);
+  });
+
   it('refuses to append to a tampered log', () => {
     const path = fresh();
     writeThree(path);
