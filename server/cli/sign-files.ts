@@ -13,11 +13,13 @@
  * While one batch is being signed the next batch's files are hashed.
  * @module
  */
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { api, ApiError, type ServerTarget } from './admin-client';
 import { UsageError, type CliIo } from './errors';
-import { hashFile, verifyFileSignature, type FileDigest } from './file-digest';
+import { hashFile, readBuffer, verifyFileSignature, type FileDigest } from './file-digest';
 import { SIGN_BATCH_SIZE, signBatch, type SignStop } from './sign-batch';
 
 type KeyInfo = { id: number; label?: string; chr?: string; publicKeyPem: string; deviceId: string };
@@ -49,16 +51,21 @@ function checkFiles(files: readonly string[]): void {
   }
 }
 
-async function hashAll(files: readonly string[]): Promise<FileDigest[]> {
-  const out: FileDigest[] = [];
-  for (const f of files) {
+/** Files read at once (each with its own reused read buffer). */
+const READ_PARALLEL = 8;
+
+/** Per-worker read buffers, so a run allocates {@link READ_PARALLEL} of them, not one per file. */
+const bufferPool = (): Uint8Array[] => Array.from({ length: READ_PARALLEL }, readBuffer);
+
+/** Hashes `files` ({@link READ_PARALLEL} at a time: file reads wait on the disk, not the CPU). */
+async function hashAll(files: readonly string[], pool: Uint8Array[]): Promise<FileDigest[]> {
+  return mapLimited(files, pool, async (f, _i, buf) => {
     try {
-      out.push(await hashFile(f));
+      return await hashFile(f, buf);
     } catch (e) {
       throw new UsageError(`cannot read ${f}: ${(e as Error).message}`);
     }
-  }
-  return out;
+  });
 }
 
 function stopOf(e: unknown): SignStop {
@@ -70,6 +77,41 @@ function stopOf(e: unknown): SignStop {
 function listNames(names: readonly string[]): string {
   const shown = names.slice(0, 10).join(', ');
   return names.length > 10 ? `${shown} and ${names.length - 10} more` : shown;
+}
+
+/** `fn` over `items`, one worker per buffer of `pool`; results in input order. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  pool: readonly Uint8Array[],
+  fn: (item: T, index: number, buf: Uint8Array) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let nextIndex = 0;
+  const worker = async (buf: Uint8Array): Promise<void> => {
+    while (nextIndex < items.length) {
+      const i = nextIndex++;
+      out[i] = await fn(items[i]!, i, buf);
+    }
+  };
+  await Promise.all(pool.slice(0, items.length).map(worker));
+  return out;
+}
+
+/**
+ * Writes verified signatures off the event loop (file creation is slow on some file systems
+ * and would otherwise hold up the next batch). The returned promise is already observed, so a
+ * failure surfaces where it is awaited, never as an unhandled rejection.
+ */
+function writeSignatures(files: ReadonlyArray<readonly [string, Uint8Array]>): Promise<void> {
+  const p = Promise.all(
+    files.map(([path, der]) =>
+      writeFile(path, der).catch((e: unknown) => {
+        throw new Error(`cannot write ${path}: ${(e as Error).message}`);
+      }),
+    ),
+  ).then(() => undefined);
+  p.catch(() => undefined);
+  return p;
 }
 
 /** Signs `files` with key `key` of `target`, writing results into `outDir`. */
@@ -86,6 +128,14 @@ export async function signFiles(
     'GET',
     `/api/targets/${t}/keys/${encodeURIComponent(opts.key)}`,
   );
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey(key.publicKeyPem);
+  } catch (e) {
+    throw new Error(
+      `the server's public key of key ${key.id} is unreadable: ${(e as Error).message}`,
+    );
+  }
   const total = opts.files.length;
   const batches: string[][] = [];
   for (let i = 0; i < total; i += SIGN_BATCH_SIZE)
@@ -93,7 +143,10 @@ export async function signFiles(
 
   const entries: ManifestEntry[] = [];
   let stop: SignStop | undefined;
-  let next: Promise<FileDigest[]> | undefined = hashAll(batches[0]!);
+  let writes: Promise<void> = Promise.resolve();
+  // Two pools: the next batch is hashed while this one's signatures are checked.
+  const pools = [bufferPool(), bufferPool()];
+  let next: Promise<FileDigest[]> | undefined = hashAll(batches[0]!, pools[0]!);
   for (const [b, batch] of batches.entries()) {
     let digests: FileDigest[];
     let signatures: Uint8Array[];
@@ -106,7 +159,7 @@ export async function signFiles(
         digests.map((d) => d.sha256),
       );
       // Hash the next batch while the card signs this one; a read error surfaces when awaited.
-      next = b + 1 < batches.length ? hashAll(batches[b + 1]!) : undefined;
+      next = b + 1 < batches.length ? hashAll(batches[b + 1]!, pools[(b + 1) % 2]!) : undefined;
       next?.catch(() => undefined);
       const r = await request;
       signatures = r.signatures;
@@ -117,29 +170,39 @@ export async function signFiles(
       stop = stopOf(e);
       break;
     }
-    for (const [i, der] of signatures.entries()) {
-      const f = batch[i]!;
+    // Every signature is checked before it is written and before the next batch is asked
+    // for: one that does not verify means the card or the key lookup is wrong.
+    const checks = await mapLimited(signatures, pools[b % 2]!, (der, i, buf) =>
+      verifyFileSignature(batch[i]!, publicKey, der, buf),
+    );
+    const good = checks.indexOf(false) < 0 ? checks.length : checks.indexOf(false);
+    await writes; // the previous batch's files (at most one batch of writes outstanding)
+    const signedAt = new Date().toISOString();
+    writes = writeSignatures(
+      batch.slice(0, good).map((f, i) => [join(opts.out, `${basename(f)}.sig`), signatures[i]!]),
+    );
+    for (const [i, f] of batch.slice(0, good).entries()) {
       const d = digests[i]!;
-      // A signature that does not verify is never written: the card or the key lookup is wrong.
-      if (!(await verifyFileSignature(f, key.publicKeyPem, der))) {
-        throw new Error(
-          `signature of ${f} does not verify with key ${key.id}; nothing written for it`,
-        );
-      }
       const name = basename(f);
-      writeFileSync(join(opts.out, `${name}.sig`), der);
       entries.push({
         file: name,
         size: d.size,
         sha256: d.sha256,
         signature: `${name}.sig`,
-        signedAt: new Date().toISOString(),
+        signedAt,
       });
       io.out(`[${entries.length}/${total}] ${name} signed (sha256 ${d.sha256.slice(0, 16)}…)\n`);
+    }
+    if (good < checks.length) {
+      await writes;
+      throw new Error(
+        `signature of ${batch[good]!} does not verify with key ${key.id}; nothing written for it`,
+      );
     }
     if (stop) break;
   }
 
+  await writes;
   const notSigned: NotSignedEntry[] = opts.files
     .slice(entries.length)
     .map((f) => ({ file: basename(f), reason: stop?.reason ?? 'not signed' }));
