@@ -5,22 +5,27 @@
  * public key, and writes `<file>.sig` (DER), `key.pem` (SPKI) and `manifest.json`, so
  * `openssl dgst -sha256 -verify key.pem -signature f.sig f` verifies each file.
  *
- * The unlock window is counted per signature by the server: a batch larger than the
- * signatures left is signed as far as allowed, and the files after that are reported as not
- * signed, with the reason, on the progress lines, in `manifest.json` (`notSigned`) and in the
- * exit status (2 for a refusal such as a locked target, 1 for a failure). The server writes
- * one `signed` audit entry per batch listing the digests it signed (server/api/routes.ts).
- * While one batch is being signed the next batch's files are hashed.
+ * Unlock window: the server counts every signature. A batch larger than the signatures left
+ * is signed as far as allowed; the files after that are reported as NOT signed, with the
+ * reason, on the progress lines, in `manifest.json` (`notSigned`) and in the exit status (2
+ * for a refusal such as a locked target, 1 for a failure). Audit: the server writes one
+ * `signed` entry per batch listing exactly the digests it signed (server/api/routes.ts).
+ *
+ * Pipeline: the next batch's files are hashed while the card signs. No signature is ever
+ * written unverified; the first batch is verified completely before anything more is asked
+ * for (a wrong key costs at most one batch), after that batch k is verified while batch k+1
+ * is being signed, so a card that starts producing bad signatures costs at most one more
+ * batch of the window (signed and audited by the server, discarded here).
  * @module
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { api, ApiError, type ServerTarget } from './admin-client';
 import { UsageError, type CliIo } from './errors';
-import { hashFile, readBuffer, verifyFileSignature, type FileDigest } from './file-digest';
-import { SIGN_BATCH_SIZE, signBatch, type SignStop } from './sign-batch';
+import type { FileDigest } from './file-digest';
+import { SIGN_BATCH_SIZE, signBatch, type BatchResult, type SignStop } from './sign-batch';
+import { bufferPool, hashAll, verifiedPrefix, writeSignatures } from './sign-io';
 
 type KeyInfo = { id: number; label?: string; chr?: string; publicKeyPem: string; deviceId: string };
 
@@ -35,6 +40,13 @@ export type ManifestEntry = {
 
 /** A file this run did not sign, and why (manifest `notSigned`). */
 export type NotSignedEntry = { file: string; reason: string };
+
+/** A batch whose digests have gone to the server. */
+type InFlight = {
+  readonly files: readonly string[];
+  readonly digests: readonly FileDigest[];
+  readonly result: Promise<BatchResult>;
+};
 
 /** Checks the file list before anything is signed: every path a file, no two with one name. */
 function checkFiles(files: readonly string[]): void {
@@ -51,23 +63,6 @@ function checkFiles(files: readonly string[]): void {
   }
 }
 
-/** Files read at once (each with its own reused read buffer). */
-const READ_PARALLEL = 8;
-
-/** Per-worker read buffers, so a run allocates {@link READ_PARALLEL} of them, not one per file. */
-const bufferPool = (): Uint8Array[] => Array.from({ length: READ_PARALLEL }, readBuffer);
-
-/** Hashes `files` ({@link READ_PARALLEL} at a time: file reads wait on the disk, not the CPU). */
-async function hashAll(files: readonly string[], pool: Uint8Array[]): Promise<FileDigest[]> {
-  return mapLimited(files, pool, async (f, _i, buf) => {
-    try {
-      return await hashFile(f, buf);
-    } catch (e) {
-      throw new UsageError(`cannot read ${f}: ${(e as Error).message}`);
-    }
-  });
-}
-
 function stopOf(e: unknown): SignStop {
   if (e instanceof ApiError) return { reason: e.message, status: e.status };
   if (e instanceof UsageError) return { reason: e.message, status: 400 };
@@ -79,39 +74,12 @@ function listNames(names: readonly string[]): string {
   return names.length > 10 ? `${shown} and ${names.length - 10} more` : shown;
 }
 
-/** `fn` over `items`, one worker per buffer of `pool`; results in input order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  pool: readonly Uint8Array[],
-  fn: (item: T, index: number, buf: Uint8Array) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let nextIndex = 0;
-  const worker = async (buf: Uint8Array): Promise<void> => {
-    while (nextIndex < items.length) {
-      const i = nextIndex++;
-      out[i] = await fn(items[i]!, i, buf);
-    }
-  };
-  await Promise.all(pool.slice(0, items.length).map(worker));
-  return out;
-}
-
-/**
- * Writes verified signatures off the event loop (file creation is slow on some file systems
- * and would otherwise hold up the next batch). The returned promise is already observed, so a
- * failure surfaces where it is awaited, never as an unhandled rejection.
- */
-function writeSignatures(files: ReadonlyArray<readonly [string, Uint8Array]>): Promise<void> {
-  const p = Promise.all(
-    files.map(([path, der]) =>
-      writeFile(path, der).catch((e: unknown) => {
-        throw new Error(`cannot write ${path}: ${(e as Error).message}`);
-      }),
-    ),
-  ).then(() => undefined);
-  p.catch(() => undefined);
-  return p;
+function parseKey(key: KeyInfo): KeyObject {
+  try {
+    return createPublicKey(key.publicKeyPem);
+  } catch (e) {
+    throw new Error(`the public key of key ${key.id} is unreadable: ${(e as Error).message}`);
+  }
 }
 
 /** Signs `files` with key `key` of `target`, writing results into `outDir`. */
@@ -122,67 +90,70 @@ export async function signFiles(
 ): Promise<void> {
   checkFiles(opts.files);
   mkdirSync(opts.out, { recursive: true });
-  const t = encodeURIComponent(opts.target);
   const key = await api<KeyInfo>(
     server,
     'GET',
-    `/api/targets/${t}/keys/${encodeURIComponent(opts.key)}`,
+    `/api/targets/${encodeURIComponent(opts.target)}/keys/${encodeURIComponent(opts.key)}`,
   );
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey(key.publicKeyPem);
-  } catch (e) {
-    throw new Error(
-      `the server's public key of key ${key.id} is unreadable: ${(e as Error).message}`,
-    );
-  }
+  const publicKey = parseKey(key);
   const total = opts.files.length;
   const batches: string[][] = [];
   for (let i = 0; i < total; i += SIGN_BATCH_SIZE)
     batches.push(opts.files.slice(i, i + SIGN_BATCH_SIZE));
 
+  const hashPool = bufferPool();
+  const verifyPool = bufferPool();
+  let next: Promise<FileDigest[]> | undefined = hashAll(batches[0]!, hashPool);
+  /** Sends batch `b` (hashed ahead) and starts hashing batch b+1. */
+  const send = async (b: number): Promise<InFlight> => {
+    const digests = await next!;
+    const result = signBatch(
+      server,
+      opts.target,
+      key.id,
+      digests.map((d) => d.sha256),
+    );
+    result.catch(() => undefined); // observed here, awaited by the loop
+    next = b + 1 < batches.length ? hashAll(batches[b + 1]!, hashPool) : undefined;
+    next?.catch(() => undefined);
+    return { files: batches[b]!, digests, result };
+  };
+
   const entries: ManifestEntry[] = [];
   let stop: SignStop | undefined;
   let writes: Promise<void> = Promise.resolve();
-  // Two pools: the next batch is hashed while this one's signatures are checked.
-  const pools = [bufferPool(), bufferPool()];
-  let next: Promise<FileDigest[]> | undefined = hashAll(batches[0]!, pools[0]!);
-  for (const [b, batch] of batches.entries()) {
-    let digests: FileDigest[];
-    let signatures: Uint8Array[];
+  let current: InFlight | undefined = await send(0);
+  for (let b = 0; current !== undefined; b++) {
+    let r: BatchResult;
     try {
-      digests = await next!;
-      const request = signBatch(
-        server,
-        opts.target,
-        key.id,
-        digests.map((d) => d.sha256),
-      );
-      // Hash the next batch while the card signs this one; a read error surfaces when awaited.
-      next = b + 1 < batches.length ? hashAll(batches[b + 1]!, pools[(b + 1) % 2]!) : undefined;
-      next?.catch(() => undefined);
-      const r = await request;
-      signatures = r.signatures;
-      stop = r.stop;
+      r = await current.result;
     } catch (e) {
-      // Nothing signed at all: the server's (or the file's) refusal as it is.
+      // Nothing signed at all: the server's refusal as it is.
       if (entries.length === 0) throw e;
       stop = stopOf(e);
       break;
     }
-    // Every signature is checked before it is written and before the next batch is asked
-    // for: one that does not verify means the card or the key lookup is wrong.
-    const checks = await mapLimited(signatures, pools[b % 2]!, (der, i, buf) =>
-      verifyFileSignature(batch[i]!, publicKey, der, buf),
-    );
-    const good = checks.indexOf(false) < 0 ? checks.length : checks.indexOf(false);
+    stop = r.stop;
+    let ahead: InFlight | undefined;
+    let aheadError: unknown;
+    const more = stop === undefined && b + 1 < batches.length;
+    // After a fully verified batch the key is known good: ask for the next batch now.
+    if (more && entries.length > 0) {
+      try {
+        ahead = await send(b + 1);
+      } catch (e) {
+        aheadError = e;
+      }
+    }
+    const good = await verifiedPrefix(current.files, r.signatures, publicKey, verifyPool);
     await writes; // the previous batch's files (at most one batch of writes outstanding)
     const signedAt = new Date().toISOString();
+    const signed = current.files.slice(0, good);
     writes = writeSignatures(
-      batch.slice(0, good).map((f, i) => [join(opts.out, `${basename(f)}.sig`), signatures[i]!]),
+      signed.map((f, i) => [join(opts.out, `${basename(f)}.sig`), r.signatures[i]!]),
     );
-    for (const [i, f] of batch.slice(0, good).entries()) {
-      const d = digests[i]!;
+    for (const [i, f] of signed.entries()) {
+      const d = current.digests[i]!;
       const name = basename(f);
       entries.push({
         file: name,
@@ -193,16 +164,47 @@ export async function signFiles(
       });
       io.out(`[${entries.length}/${total}] ${name} signed (sha256 ${d.sha256.slice(0, 16)}…)\n`);
     }
-    if (good < checks.length) {
+    if (good < r.signatures.length) {
       await writes;
+      const wasted = ahead
+        ? await ahead.result.then(
+            (x) => x.signatures.length,
+            () => 0,
+          )
+        : 0;
       throw new Error(
-        `signature of ${batch[good]!} does not verify with key ${key.id}; nothing written for it`,
+        `signature of ${current.files[good]!} does not verify with key ${key.id}; nothing written for it` +
+          (wasted > 0 ? ` (${wasted} signature(s) of the next batch discarded unwritten)` : ''),
       );
     }
     if (stop) break;
+    if (aheadError !== undefined) {
+      stop = stopOf(aheadError);
+      break;
+    }
+    if (ahead === undefined && more) {
+      try {
+        ahead = await send(b + 1);
+      } catch (e) {
+        stop = stopOf(e);
+        break;
+      }
+    }
+    current = ahead;
   }
-
   await writes;
+  writeOutputs(opts, key, entries, stop, io);
+}
+
+/** Writes `key.pem` and `manifest.json`, reports files left unsigned, and ends the command. */
+function writeOutputs(
+  opts: { target: string; out: string; files: readonly string[] },
+  key: KeyInfo,
+  entries: readonly ManifestEntry[],
+  stop: SignStop | undefined,
+  io: CliIo,
+): void {
+  const total = opts.files.length;
   const notSigned: NotSignedEntry[] = opts.files
     .slice(entries.length)
     .map((f) => ({ file: basename(f), reason: stop?.reason ?? 'not signed' }));
@@ -221,12 +223,11 @@ export async function signFiles(
     ...(notSigned.length > 0 ? { notSigned } : {}),
   };
   writeFileSync(join(opts.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  if (stop || notSigned.length > 0) {
-    const reason = stop?.reason ?? 'not signed';
+  if (notSigned.length > 0) {
     throw new ApiError(
       stop?.status ?? 500,
       `${entries.length} of ${total} file(s) signed (written to ${resolve(opts.out)}); ` +
-        `${notSigned.length} NOT signed (${listNames(notSigned.map((n) => n.file))}): ${reason}`,
+        `${notSigned.length} NOT signed (${listNames(notSigned.map((n) => n.file))}): ${stop?.reason ?? 'not signed'}`,
       undefined,
     );
   }
