@@ -184,8 +184,8 @@ ${idle.map((x) => `| ${x.connections.toLocaleString('en-US')} | ${x.sessions.toL
 The demo's world unlocked by a real 3-of-5 ceremony; a P-256 release key generated on the target.
 Files of ${4} KB. Three paths over the same hashes, each ${signing.reps} times with the order
 rotated, median kept (the spread of the raw repetitions, ±half of (max − min)/median, shows how much
-this machine's noise alone moves a figure): \`custodian-server sign\` (hash each file, one admin API request per file,
-card SIGN, verify, write \`.sig\`, manifest); the admin API with up to 1000 digests per request;
+this machine's noise alone moves a figure): \`custodian-server sign\` (hash each file as a stream, up to 64 digests per admin API
+request, card SIGN, verify, write \`.sig\`, manifest); the admin API with up to 1000 digests per request;
 raw card SIGN (\`80 68 01 70\`, reference §8.1) on the same card and key over the server's own
 connection.
 
@@ -205,7 +205,7 @@ after the work is done: not a pass/fail figure, but a slow growth worth watching
 near 0.
 
 Reading: the emulator signs in about ${ms(largest.rawMs / largest.files)} per hash, so fixed
-per-file costs of the CLI (an HTTP request, file hashing and signature verification per file) are
+per-file costs of the CLI (file hashing, signature verification and writing the \`.sig\` per file, an HTTP request per 64 files) are
 large relative to it; on a physical SmartCard-HSM, whose signing time is far longer, the same
 absolute cost is a smaller fraction — not measured here.${signing.points.some((x) => x.batchedOverhead < 0 || x.cliOverhead < 0) ? ' A negative overhead means the difference is smaller than the run-to-run noise of this machine.' : ''}
 `;
