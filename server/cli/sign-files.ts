@@ -24,22 +24,13 @@ import { basename, join, resolve } from 'node:path';
 import { api, ApiError, type ServerTarget } from './admin-client';
 import { UsageError, type CliIo } from './errors';
 import type { FileDigest } from './file-digest';
+import { openManifestWriter, type ManifestWriter, type NotSignedEntry } from './manifest-writer';
 import { SIGN_BATCH_SIZE, signBatch, type BatchResult, type SignStop } from './sign-batch';
 import { bufferPool, hashAll, verifiedPrefix, writeSignatures } from './sign-io';
 
 type KeyInfo = { id: number; label?: string; chr?: string; publicKeyPem: string; deviceId: string };
 
-/** One manifest entry. */
-export type ManifestEntry = {
-  file: string;
-  size: number;
-  sha256: string;
-  signature: string;
-  signedAt: string;
-};
-
-/** A file this run did not sign, and why (manifest `notSigned`). */
-export type NotSignedEntry = { file: string; reason: string };
+export type { ManifestEntry, NotSignedEntry } from './manifest-writer';
 
 /** A batch whose digests have gone to the server. */
 type InFlight = {
@@ -119,114 +110,119 @@ export async function signFiles(
     return { files: batches[b]!, digests, result };
   };
 
-  const entries: ManifestEntry[] = [];
-  let stop: SignStop | undefined;
-  let writes: Promise<void> = Promise.resolve();
-  let current: InFlight | undefined = await send(0);
-  for (let b = 0; current !== undefined; b++) {
-    let r: BatchResult;
-    try {
-      r = await current.result;
-    } catch (e) {
-      // Nothing signed at all: the server's refusal as it is.
-      if (entries.length === 0) throw e;
-      stop = stopOf(e);
-      break;
-    }
-    stop = r.stop;
-    let ahead: InFlight | undefined;
-    let aheadError: unknown;
-    const more = stop === undefined && b + 1 < batches.length;
-    // After a fully verified batch the key is known good: ask for the next batch now.
-    if (more && entries.length > 0) {
+  const entries = openManifestWriter(opts.out);
+  try {
+    let stop: SignStop | undefined;
+    let writes: Promise<void> = Promise.resolve();
+    let current: InFlight | undefined = await send(0);
+    for (let b = 0; current !== undefined; b++) {
+      let r: BatchResult;
       try {
-        ahead = await send(b + 1);
+        r = await current.result;
       } catch (e) {
-        aheadError = e;
-      }
-    }
-    const good = await verifiedPrefix(current.files, r.signatures, publicKey, verifyPool);
-    await writes; // the previous batch's files (at most one batch of writes outstanding)
-    const signedAt = new Date().toISOString();
-    const signed = current.files.slice(0, good);
-    writes = writeSignatures(
-      signed.map((f, i) => [join(opts.out, `${basename(f)}.sig`), r.signatures[i]!]),
-    );
-    for (const [i, f] of signed.entries()) {
-      const d = current.digests[i]!;
-      const name = basename(f);
-      entries.push({
-        file: name,
-        size: d.size,
-        sha256: d.sha256,
-        signature: `${name}.sig`,
-        signedAt,
-      });
-      io.out(`[${entries.length}/${total}] ${name} signed (sha256 ${d.sha256.slice(0, 16)}…)\n`);
-    }
-    if (good < r.signatures.length) {
-      await writes;
-      const wasted = ahead
-        ? await ahead.result.then(
-            (x) => x.signatures.length,
-            () => 0,
-          )
-        : 0;
-      throw new Error(
-        `signature of ${current.files[good]!} does not verify with key ${key.id}; nothing written for it` +
-          (wasted > 0 ? ` (${wasted} signature(s) of the next batch discarded unwritten)` : ''),
-      );
-    }
-    if (stop) break;
-    if (aheadError !== undefined) {
-      stop = stopOf(aheadError);
-      break;
-    }
-    if (ahead === undefined && more) {
-      try {
-        ahead = await send(b + 1);
-      } catch (e) {
+        // Nothing signed at all: the server's refusal as it is.
+        if (entries.count === 0) throw e;
         stop = stopOf(e);
         break;
       }
+      stop = r.stop;
+      let ahead: InFlight | undefined;
+      let aheadError: unknown;
+      const more = stop === undefined && b + 1 < batches.length;
+      // After a fully verified batch the key is known good: ask for the next batch now.
+      if (more && entries.count > 0) {
+        try {
+          ahead = await send(b + 1);
+        } catch (e) {
+          aheadError = e;
+        }
+      }
+      const good = await verifiedPrefix(current.files, r.signatures, publicKey, verifyPool);
+      await writes; // the previous batch's files (at most one batch of writes outstanding)
+      const signedAt = new Date().toISOString();
+      const signed = current.files.slice(0, good);
+      writes = writeSignatures(
+        signed.map((f, i) => [join(opts.out, `${basename(f)}.sig`), r.signatures[i]!]),
+      );
+      for (const [i, f] of signed.entries()) {
+        const d = current.digests[i]!;
+        const name = basename(f);
+        entries.add({
+          file: name,
+          size: d.size,
+          sha256: d.sha256,
+          signature: `${name}.sig`,
+          signedAt,
+        });
+        io.out(`[${entries.count}/${total}] ${name} signed (sha256 ${d.sha256.slice(0, 16)}…)\n`);
+      }
+      if (good < r.signatures.length) {
+        await writes;
+        const wasted = ahead
+          ? await ahead.result.then(
+              (x) => x.signatures.length,
+              () => 0,
+            )
+          : 0;
+        throw new Error(
+          `signature of ${current.files[good]!} does not verify with key ${key.id}; nothing written for it` +
+            (wasted > 0 ? ` (${wasted} signature(s) of the next batch discarded unwritten)` : ''),
+        );
+      }
+      if (stop) break;
+      if (aheadError !== undefined) {
+        stop = stopOf(aheadError);
+        break;
+      }
+      if (ahead === undefined && more) {
+        try {
+          ahead = await send(b + 1);
+        } catch (e) {
+          stop = stopOf(e);
+          break;
+        }
+      }
+      current = ahead;
     }
-    current = ahead;
+    await writes;
+    writeOutputs(opts, key, entries, stop, io);
+  } catch (e) {
+    entries.discard(); // no-op once the manifest is written
+    throw e;
   }
-  await writes;
-  writeOutputs(opts, key, entries, stop, io);
 }
 
 /** Writes `key.pem` and `manifest.json`, reports files left unsigned, and ends the command. */
 function writeOutputs(
   opts: { target: string; out: string; files: readonly string[] },
   key: KeyInfo,
-  entries: readonly ManifestEntry[],
+  entries: ManifestWriter,
   stop: SignStop | undefined,
   io: CliIo,
 ): void {
   const total = opts.files.length;
   const notSigned: NotSignedEntry[] = opts.files
-    .slice(entries.length)
+    .slice(entries.count)
     .map((f) => ({ file: basename(f), reason: stop?.reason ?? 'not signed' }));
   for (const [i, n] of notSigned.entries())
-    io.out(`[${entries.length + i + 1}/${total}] ${n.file} NOT signed: ${n.reason}\n`);
+    io.out(`[${entries.count + i + 1}/${total}] ${n.file} NOT signed: ${n.reason}\n`);
 
   writeFileSync(join(opts.out, 'key.pem'), key.publicKeyPem);
-  const manifest = {
-    version: 1,
-    target: { name: opts.target, deviceId: key.deviceId },
-    key: { id: key.id, label: key.label ?? null, chr: key.chr ?? null, publicKey: 'key.pem' },
-    algorithm: 'ECDSA with SHA-256 (DER signatures)',
-    verify: 'openssl dgst -sha256 -verify key.pem -signature <file>.sig <file>',
-    createdAt: new Date().toISOString(),
-    files: entries,
-    ...(notSigned.length > 0 ? { notSigned } : {}),
-  };
-  writeFileSync(join(opts.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  entries.finish(
+    {
+      version: 1,
+      target: { name: opts.target, deviceId: key.deviceId },
+      key: { id: key.id, label: key.label ?? null, chr: key.chr ?? null, publicKey: 'key.pem' },
+      algorithm: 'ECDSA with SHA-256 (DER signatures)',
+      verify: 'openssl dgst -sha256 -verify key.pem -signature <file>.sig <file>',
+      createdAt: new Date().toISOString(),
+    },
+    notSigned,
+  );
   if (notSigned.length > 0) {
     throw new ApiError(
       stop?.status ?? 500,
-      `${entries.length} of ${total} file(s) signed (written to ${resolve(opts.out)}); ` +
+      `${entries.count} of ${total} file(s) signed (written to ${resolve(opts.out)}); ` +
         `${notSigned.length} NOT signed (${listNames(notSigned.map((n) => n.file))}): ${stop?.reason ?? 'not signed'}`,
       undefined,
     );
