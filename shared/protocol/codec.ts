@@ -71,7 +71,16 @@ function parseWith<T>(
       ),
     );
   }
-  const type = frame.type;
+  return validate<T>(frame, schemas, direction);
+}
+
+/** Looks up the schema of the message's `type` and validates the message against it. */
+function validate<T>(
+  message: unknown,
+  schemas: SchemaTable,
+  direction: string,
+): Result<T, ProtocolError> {
+  const type = (message as { type?: unknown } | null)?.type;
   const schema =
     typeof type === 'string' && Object.hasOwn(schemas, type) ? schemas[type] : undefined;
   if (schema === undefined) {
@@ -79,7 +88,7 @@ function parseWith<T>(
       protocolError('unknown-type', `${describeType(type)} is not a ${direction} message type`),
     );
   }
-  const parsed = schema.safeParse(frame);
+  const parsed = schema.safeParse(message);
   if (!parsed.success) {
     return err(
       protocolError(
@@ -107,25 +116,9 @@ function encodeWith(
   schemas: SchemaTable,
   direction: string,
 ): Result<string, ProtocolError> {
-  const type = (message as { type?: unknown } | null)?.type;
-  const schema =
-    typeof type === 'string' && Object.hasOwn(schemas, type) ? schemas[type] : undefined;
-  if (schema === undefined) {
-    return err(
-      protocolError('unknown-type', `${describeType(type)} is not a ${direction} message type`),
-    );
-  }
-  const parsed = schema.safeParse(message);
-  if (!parsed.success) {
-    return err(
-      protocolError(
-        'invalid-message',
-        `invalid "${String(type)}" message`,
-        formatIssues(parsed.error),
-      ),
-    );
-  }
-  const text = JSON.stringify(parsed.data);
+  const valid = validate<unknown>(message, schemas, direction);
+  if (!valid.ok) return valid;
+  const text = JSON.stringify(valid.value);
   if (utf8Length(text) > LIMITS.frameBytes) {
     return err(protocolError('frame-too-large', `frame exceeds ${LIMITS.frameBytes} bytes`));
   }
