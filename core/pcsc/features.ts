@@ -9,12 +9,27 @@ import { err, ok, type Result } from '../../shared/result';
 /** Control code number of GET_FEATURE_REQUEST, to be wrapped by SCARD_CTL_CODE (part 10 §2.2). */
 export const GET_FEATURE_REQUEST_CODE = 3400;
 
-/** Well-known feature tags (PC/SC part 10 §2.3). */
+/** Feature tags of PC/SC part 10 §2.3. */
 export const FEATURE = {
+  VERIFY_PIN_START: 0x01,
+  VERIFY_PIN_FINISH: 0x02,
+  MODIFY_PIN_START: 0x03,
+  MODIFY_PIN_FINISH: 0x04,
+  GET_KEY_PRESSED: 0x05,
   VERIFY_PIN_DIRECT: 0x06,
   MODIFY_PIN_DIRECT: 0x07,
+  MCT_READER_DIRECT: 0x08,
+  MCT_UNIVERSAL: 0x09,
   IFD_PIN_PROPERTIES: 0x0a,
+  ABORT: 0x0b,
+  SET_SPE_MESSAGE: 0x0c,
+  VERIFY_PIN_DIRECT_APP_ID: 0x0d,
+  MODIFY_PIN_DIRECT_APP_ID: 0x0e,
+  WRITE_DISPLAY: 0x0f,
+  GET_KEY: 0x10,
+  IFD_DISPLAY_PROPERTIES: 0x11,
   GET_TLV_PROPERTIES: 0x12,
+  CCID_ESC_COMMAND: 0x13,
 } as const;
 
 /** Why a feature list could not be parsed. */
@@ -39,7 +54,14 @@ export function parseFeatureList(bytes: Uint8Array): Result<Map<number, number>,
   return ok(out);
 }
 
-/** SCARD_CTL_CODE as pcsc-lite defines it (Linux/macOS) and as WinSCard does. */
+/**
+ * SCARD_CTL_CODE as the platform's PC/SC stack defines it: pcsc-lite (Linux, macOS) adds
+ * 0x42000000; WinSCard uses the Windows device-IO encoding `0x31 << 16 | code << 2`.
+ * @throws RangeError for a function number outside 0..0xFFF
+ */
 export function scardCtlCode(code: number, platform: string): number {
+  if (!Number.isInteger(code) || code < 0 || code > 0xfff) {
+    throw new RangeError(`control code function ${code} is out of range`);
+  }
   return platform === 'win32' ? ((0x31 << 16) | (code << 2)) >>> 0 : 0x42000000 + code;
 }

@@ -6,29 +6,14 @@
  * @module
  */
 import { err, ok, type Result } from '../../shared/result';
+import {
+  FEATURE,
+  GET_FEATURE_REQUEST_CODE,
+  parseFeatureList,
+  scardCtlCode as ctlCode,
+} from '../pcsc/features';
 
-/** Feature tags of PC/SC part 10 §2.3 (the subset this client knows by name). */
-export const FEATURE = {
-  VERIFY_PIN_START: 0x01,
-  VERIFY_PIN_FINISH: 0x02,
-  MODIFY_PIN_START: 0x03,
-  MODIFY_PIN_FINISH: 0x04,
-  GET_KEY_PRESSED: 0x05,
-  VERIFY_PIN_DIRECT: 0x06,
-  MODIFY_PIN_DIRECT: 0x07,
-  MCT_READER_DIRECT: 0x08,
-  MCT_UNIVERSAL: 0x09,
-  IFD_PIN_PROPERTIES: 0x0a,
-  ABORT: 0x0b,
-  SET_SPE_MESSAGE: 0x0c,
-  VERIFY_PIN_DIRECT_APP_ID: 0x0d,
-  MODIFY_PIN_DIRECT_APP_ID: 0x0e,
-  WRITE_DISPLAY: 0x0f,
-  GET_KEY: 0x10,
-  IFD_DISPLAY_PROPERTIES: 0x11,
-  GET_TLV_PROPERTIES: 0x12,
-  CCID_ESC_COMMAND: 0x13,
-} as const;
+export { FEATURE };
 
 /** Feature tag → reader control code, as announced by the reader. */
 export type FeatureMap = ReadonlyMap<number, number>;
@@ -43,17 +28,11 @@ export type PinpadError = { readonly code: PinpadErrorCode; readonly message: st
 const pinpadError = (code: PinpadErrorCode, message: string): PinpadError => ({ code, message });
 
 /** The control code number of CM_IOCTL_GET_FEATURE_REQUEST (PC/SC part 10 §2.2). */
-export const GET_FEATURE_REQUEST = 3400;
+export const GET_FEATURE_REQUEST = GET_FEATURE_REQUEST_CODE;
 
-/**
- * SCARD_CTL_CODE as the platform's PC/SC stack defines it: pcsc-lite (Linux, macOS) adds
- * 0x42000000; WinSCard uses the Windows device-IO encoding `0x31 << 16 | code << 2`.
- */
+/** SCARD_CTL_CODE for this platform (core/pcsc/features.ts). */
 export function scardCtlCode(code: number, platform: string = process.platform): number {
-  if (!Number.isInteger(code) || code < 0 || code > 0xfff) {
-    throw new RangeError(`control code function ${code} is out of range`);
-  }
-  return platform === 'win32' ? ((0x31 << 16) | (code << 2)) >>> 0 : 0x42000000 + code;
+  return ctlCode(code, platform);
 }
 
 /** Largest feature list accepted (19 known features × 6 bytes, with room for vendor ones). */
@@ -75,21 +54,19 @@ export function parseFeatures(bytes: Uint8Array): Result<FeatureMap, PinpadError
       ),
     );
   }
-  const map = new Map<number, number>();
+  // Stricter than the generic parser: a PIN pad is only trusted from a clean list.
+  const seen = new Set<number>();
   for (let i = 0; i < bytes.length; i += 6) {
     const tag = bytes[i]!;
-    const len = bytes[i + 1]!;
-    if (len !== 4) {
-      return err(pinpadError('malformed-features', `feature ${tag} has length ${len}, expected 4`));
-    }
-    if (tag === 0 || map.has(tag)) {
+    if (tag === 0 || seen.has(tag)) {
       return err(pinpadError('malformed-features', `feature tag ${tag} is invalid or repeated`));
     }
-    const code =
-      ((bytes[i + 2]! << 24) | (bytes[i + 3]! << 16) | (bytes[i + 4]! << 8) | bytes[i + 5]!) >>> 0;
-    map.set(tag, code);
+    seen.add(tag);
   }
-  return ok(map);
+  const parsed = parseFeatureList(bytes);
+  return parsed.ok
+    ? ok(parsed.value)
+    : err(pinpadError('malformed-features', parsed.error.message));
 }
 
 /** A reader that accepts control codes (PC/SC SCardControl). */
