@@ -9,18 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { openPcsc, type Pcsc } from '../../../core/pcsc/pcsc-adapter';
-import { isAlive, lockFile } from './file-lock';
+import { isAlive, lockFile } from '../../../emulator/file-lock';
+import {
+  READER_CONF_DIR,
+  vpcdConfigs,
+  vpcdSlots,
+  type VpcdConfig,
+  type VpcdSlot,
+} from '../../../emulator/vpcd-slots';
+
+export { READER_CONF_DIR, vpcdConfigs, vpcdSlots, type VpcdConfig, type VpcdSlot };
 
 /** Where pcsc-lite puts its socket and pid file (Debian build, `pcscd -v`). */
 export const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
 export const PCSCD_PID_FILE = '/run/pcscd/pcscd.pid';
-/** Directory pcscd reads serial-reader definitions from. */
-export const READER_CONF_DIR = '/etc/reader.conf.d';
 /** The vpcd base port of the Debian `vsmartcard-vpcd` config (CHANNELID 0x8C7B); slot n uses base+n. */
 export const VPCD_BASE_PORT = 35963;
-
-/** One vpcd slot: the pcscd reader name and the TCP port its virtual card connects to. */
-export type VpcdSlot = { readonly reader: string; readonly port: number };
 
 /** Whether pcscd can be used here, and if not, why. */
 export type PcscAvailability =
@@ -133,51 +137,6 @@ export async function stopPcscd(timeoutMs = 10_000): Promise<void> {
 export async function restartPcscd(): Promise<void> {
   await stopPcscd();
   await startPcscd();
-}
-
-/** A vpcd entry of reader.conf: pcscd names its slots `"<friendlyName> <index> <slot>"`. */
-export type VpcdConfig = {
-  readonly friendlyName: string;
-  readonly channel: number;
-  readonly file: string;
-};
-
-/** The vpcd entries of the reader.conf files (LIBPATH …libifdvpcd…, CHANNELID = base port). */
-export function vpcdConfigs(confDir = READER_CONF_DIR): VpcdConfig[] {
-  if (!existsSync(confDir)) return [];
-  const out: VpcdConfig[] = [];
-  for (const f of readdirSync(confDir).sort()) {
-    let text: string;
-    try {
-      text = readFileSync(join(confDir, f), 'utf8');
-    } catch {
-      continue;
-    }
-    if (!/^\s*LIBPATH\s+\S*libifdvpcd/m.test(text)) continue;
-    const channel = /^\s*CHANNELID\s+(0x[0-9a-f]+|\d+)/im.exec(text)?.[1];
-    const name = /^\s*FRIENDLYNAME\s+"([^"]+)"/m.exec(text)?.[1];
-    if (channel !== undefined && name !== undefined) {
-      out.push({ friendlyName: name, channel: Number(channel), file: join(confDir, f) });
-    }
-  }
-  return out;
-}
-
-/**
- * The vpcd reader slots pcscd exposes, in port order. pcscd names slot n of a reader
- * `"<FRIENDLYNAME> <reader index> <slot>"` (two hex digits each); vpcd serves slot n on
- * CHANNELID + n (Debian: "Virtual PCD 00 00" on 35963, "Virtual PCD 00 01" on 35964).
- */
-export async function vpcdSlots(pcsc: Pcsc, configs = vpcdConfigs()): Promise<VpcdSlot[]> {
-  const names = await pcsc.listReaders();
-  const slots: VpcdSlot[] = [];
-  for (const reader of names) {
-    const m = /^(.*) [0-9A-F]{2} ([0-9A-F]{2})$/.exec(reader);
-    if (m?.[1] === undefined || m[2] === undefined) continue;
-    const conf = configs.find((c) => c.friendlyName === m[1]);
-    if (conf !== undefined) slots.push({ reader, port: conf.channel + Number.parseInt(m[2], 16) });
-  }
-  return slots.sort((a, b) => a.port - b.port);
 }
 
 /** The extra reader.conf entry written when the installed vpcd offers only one slot. */

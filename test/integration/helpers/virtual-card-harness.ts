@@ -2,13 +2,10 @@
  * Puts a VirtualCard into a vpcd reader and waits until pcscd has seen it; stops it the same
  * way (until pcscd reports the removal), so tests never race pcscd's card polling.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openPcsc, type Pcsc, type PcscEvent } from '../../../core/pcsc/pcsc-adapter';
 import { connectVpcd, type VpcdConnection } from '../../../emulator/vpcd-client';
 import type { VirtualCard } from '../../../emulator/virtual-card';
-import { lockFile } from './file-lock';
-import type { VpcdSlot } from './pcscd';
+import { lockSlot, type VpcdSlot } from '../../../emulator/vpcd-slots';
 
 /** A virtual card inserted in a reader. */
 export type InsertedCard = {
@@ -57,13 +54,7 @@ export function nextEvent(
   });
 }
 
-/** Lock file of a vpcd port: vitest workers and other local runs share pcscd's readers. */
-export const slotLockPath = (port: number): string => join(tmpdir(), `custodian-vpcd-${port}.lock`);
-
-/** Takes the cross-process lock of a vpcd port; resolves with the release function. */
-export function lockSlot(port: number, timeoutMs: number): Promise<() => void> {
-  return lockFile(slotLockPath(port), timeoutMs, `vpcd port ${port}`);
-}
+export { lockSlot, slotLockPath } from '../../../emulator/vpcd-slots';
 
 /** Whether pcscd currently reports a card in `reader` (the watch replays the current state). */
 export function isCardPresent(pcsc: Pcsc, reader: string): boolean {

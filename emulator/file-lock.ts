@@ -1,6 +1,8 @@
 /**
- * Cross-process locks for the shared test environment (one pcscd, two vpcd readers): an
- * O_EXCL file holding the owner's pid. A lock whose owner died is stale and is taken over.
+ * Cross-process locks for a machine's shared virtual readers (one pcscd, two vpcd readers),
+ * used by the test harness and the demo alike: an O_EXCL file holding the owner's pid. A lock
+ * whose owner died is stale and is taken over.
+ * @module
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 
