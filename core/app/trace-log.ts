@@ -8,7 +8,7 @@
  */
 import type { AuditData, AuditKind } from '../../shared/audit/audit-chain';
 import { toHex } from '../../shared/codec/bytes';
-import type { TraceEntry } from '../../shared/ipc/model';
+import { traceEntrySchema, type TraceEntry } from '../../shared/ipc/model';
 import { FIREWALL_RULES } from '../../shared/policy/firewall-rules';
 import type { AuditAppender } from '../custodian/engine-types';
 
@@ -61,17 +61,21 @@ export function traceLineOf(
     kind === 'apdu-blocked'
       ? (str(data['reason']) ?? 'blocked by the firewall')
       : (RULE_TEXT.get(rule) ?? 'allowed by the firewall');
-  return {
+  // The IPC schema is the one judge of a valid line (main validates every event it sends):
+  // audit data that does not fit it gives no trace line rather than a line main would drop.
+  const idOk = traceEntrySchema.shape.ceremonyId.safeParse(ceremonyId).success;
+  const line = traceEntrySchema.safeParse({
     seq,
     time: time.toISOString(),
-    ...(ceremonyId !== undefined && ceremonyId.length <= 128 ? { ceremonyId } : {}),
+    ...(ceremonyId !== undefined && idOk ? { ceremonyId } : {}),
     decision: kind === 'apdu-forwarded' ? 'forwarded' : 'blocked',
     header: header.slice(0, 16),
     rule: rule.slice(0, 128),
     reason: reason.slice(0, 500),
     command: command === undefined ? '' : toHex(command).toUpperCase(),
     sw: Number.parseInt(swText, 16),
-  };
+  });
+  return line.success ? line.data : undefined;
 }
 
 /** Creates the trace log. */

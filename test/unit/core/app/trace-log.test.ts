@@ -72,6 +72,15 @@ describe('APDU trace from the audit stream', () => {
     expect(traceLineOf('apdu-forwarded', { rule: 'x', sw: '9000' }, 0, T, lookup)).toBeUndefined();
   });
 
+  it('drops an invalid ceremony id instead of emitting a line the IPC schema rejects', () => {
+    // fast-check counterexample (seed -92004748): an empty ceremonyId was copied into the line.
+    const data = { ceremonyId: '', header: '', rule: ' ', sw: '9000' } as AuditData;
+    const line = traceLineOf('apdu-forwarded', data, 1, T, lookup);
+    expect(line).toBeDefined();
+    expect(line?.ceremonyId).toBeUndefined();
+    expect(traceEntrySchema.safeParse(line).success).toBe(true);
+  });
+
   it('any audit data gives no line or a line the IPC schema accepts (fuzz)', () => {
     const value = fc.oneof(
       fc.string({ maxLength: 700 }),
