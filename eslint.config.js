@@ -5,36 +5,18 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { LAYERS, RESTRICTED_LAYERS } from './build/layers.mjs';
 
-const layers = [
-  'shared',
-  'core',
-  'cli',
-  'server',
-  'emulator',
-  'electron',
-  'renderer',
-  'build',
-  'demo',
-];
-/** What each layer may import from (besides itself and npm packages). */
-const allowed = {
-  shared: [],
-  core: ['shared'],
-  cli: ['core', 'shared'],
-  server: ['core', 'shared'],
-  emulator: ['core', 'shared'],
-  electron: ['core', 'shared'],
-  renderer: ['shared'],
-  build: [],
-  // demo/ is a composition root like test/: it wires the real server, engine and emulator together.
-  demo: ['core', 'shared', 'cli', 'server', 'emulator'],
-};
-const zones = Object.entries(allowed).map(([target, ok]) => ({
-  target: `./${target}`,
-  from: layers.filter((l) => l !== target && !ok.includes(l)).map((l) => `./${l}`),
-  message: `${target}/ may import only from: ${ok.join(', ') || 'nothing but itself'}.`,
-}));
+// The layer list and what each layer may import live in build/layers.mjs (also read by the
+// TypeScript project references check of build/typecheck.mjs).
+const zones = RESTRICTED_LAYERS.map((target) => {
+  const ok = LAYERS[target];
+  return {
+    target: `./${target}`,
+    from: RESTRICTED_LAYERS.filter((l) => l !== target && !ok.includes(l)).map((l) => `./${l}`),
+    message: `${target}/ may import only from: ${ok.join(', ') || 'nothing but itself'}.`,
+  };
+});
 
 // `paths` match exact module names (a `patterns` entry 'crypto' would also hit '../crypto/x').
 const nodeBuiltins = [
@@ -72,7 +54,7 @@ const rawIpc = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'bin/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'bin/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
