@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pcsc, PcscEvent } from '../core/pcsc/pcsc-adapter';
 import { lockSlot as lockVpcdSlot, vpcdConfigs } from '../emulator/vpcd-slots';
+import { messageOf } from '../shared/error-message';
 
 export { vpcdSlots } from '../emulator/vpcd-slots';
 
@@ -96,7 +97,7 @@ export async function lockSlot(port: number, timeoutMs = 30_000): Promise<() => 
     return await lockVpcdSlot(port, timeoutMs);
   } catch (e) {
     throw new PcscSetupError(
-      `vpcd port ${port} is in use (${(e as Error).message}; a test run?); try again when it ends`,
+      `vpcd port ${port} is in use (${messageOf(e)}; a test run?); try again when it ends`,
     );
   }
 }

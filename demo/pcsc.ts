@@ -32,6 +32,7 @@ import {
   vpcdSlots,
   type VpcdSlot,
 } from './pcsc-env';
+import { messageOf } from '../shared/error-message';
 
 const EVENT_MS = 10_000;
 
@@ -97,7 +98,7 @@ export async function pcscHardware(ca: TestCa, say: (line: string) => void): Pro
   try {
     pcsc = await openPcsc();
   } catch (e) {
-    throw new PcscSetupError(notRunningAdvice((e as Error).message));
+    throw new PcscSetupError(notRunningAdvice(messageOf(e)));
   }
   const inserted: Inserted[] = [];
   const close = async () => {

@@ -18,6 +18,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { err, ok, type Result } from '../../shared/result';
+import { messageOf } from '../../shared/error-message';
 
 const sha256Fingerprint = z
   .string()
@@ -104,7 +105,7 @@ export function parseCustodianConfig(text: string): Result<CustodianConfig, Conf
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return err({ code: 'invalid', message: `config is not JSON: ${(e as Error).message}` });
+    return err({ code: 'invalid', message: `config is not JSON: ${messageOf(e)}` });
   }
   const parsed = custodianConfigSchema.safeParse(json);
   if (!parsed.success)
@@ -132,7 +133,7 @@ export function loadCustodianConfig(home: string): Result<CustodianConfig, Confi
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    return err({ code: 'unreadable', message: `cannot read ${path}: ${(e as Error).message}` });
+    return err({ code: 'unreadable', message: `cannot read ${path}: ${messageOf(e)}` });
   }
   return parseCustodianConfig(text);
 }

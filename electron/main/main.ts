@@ -39,6 +39,7 @@ import { createMainWindow } from './main-window';
 import { createSettingsStore } from './settings-store';
 import { createTrayService } from './tray-service';
 import { createWindowService } from './window-service';
+import { messageOf } from '../../shared/error-message';
 
 const isDev = !app.isPackaged && process.env['CUSTODIAN_DEV'] === '1';
 const log = (line: string) => console.log(`[custodian] ${line}`);
@@ -90,7 +91,7 @@ async function createBackend(credentials: CredentialStore): Promise<CustodianBac
     app.on('will-quit', () => void backend.stop());
     return backend;
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = messageOf(e);
     log(`engine not started: ${reason}`);
     return createUnavailableBackend(`the custodian engine could not start: ${reason}`);
   }
@@ -214,7 +215,7 @@ async function start(): Promise<void> {
           'custodian.desktop',
         ),
         files: { write: (p, t) => writeAtomic(p, t), remove: (p) => rm(p, { force: true }) },
-      }).catch((e: unknown) => log(`auto-start: ${e instanceof Error ? e.message : String(e)}`));
+      }).catch((e: unknown) => log(`auto-start: ${messageOf(e)}`));
     }
   });
 
@@ -229,6 +230,6 @@ app.on('before-quit', () => {
 // Closing the last window keeps the app in the tray; Quit is in the tray menu.
 app.on('window-all-closed', () => {});
 app.whenReady().then(start, (e: unknown) => {
-  log(`start failed: ${e instanceof Error ? e.message : String(e)}`);
+  log(`start failed: ${messageOf(e)}`);
   app.exit(1);
 });

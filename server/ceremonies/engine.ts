@@ -25,6 +25,7 @@ import {
   type CustodianLink,
 } from './context';
 import { handleDecision } from './decisions';
+import { messageOf } from '../../shared/error-message';
 
 /** What an operator asks for. */
 export type CeremonyRequest = {
@@ -280,7 +281,7 @@ export class CeremonyEngine {
       ctx.offerToAll(ctx.store.ceremonies.get(id)!);
       ctx.broadcast(id, `${why}; approvals must be given again`);
     } catch (e) {
-      ctx.finish(id, 'failed', `could not re-open: ${(e as Error).message}`, 'ceremony-failed');
+      ctx.finish(id, 'failed', `could not re-open: ${messageOf(e)}`, 'ceremony-failed');
     }
   }
 }

@@ -15,6 +15,7 @@ import { PkaError } from '../../core/sc-hsm/pka-target';
 import { CardStatusError } from '../../shared/card/status-words';
 import type { TargetService } from '../targets/target-service';
 import { checkPka, type CheckedPka } from './pka-check';
+import { messageOf } from '../../shared/error-message';
 
 /** Why an enrollment was refused. */
 export class EnrollmentError extends Error {
@@ -132,7 +133,7 @@ export class Enrollment {
     try {
       checked = this.check(pka);
     } catch (e) {
-      this.store.audit.append('enrollment-refused', { target, name, reason: (e as Error).message });
+      this.store.audit.append('enrollment-refused', { target, name, reason: messageOf(e) });
       throw e;
     }
     this.refuseDuplicates(target, name, checked.key.chr);

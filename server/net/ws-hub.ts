@@ -29,6 +29,7 @@ import { EnrollmentError, type Enrollment } from '../enroll/enrollment';
 import { hashSecret } from '../store/secrets';
 import type { Store } from '../store/store';
 import { FailureLimiter } from './limiter';
+import { messageOf } from '../../shared/error-message';
 
 /** Hub options. */
 export type HubOptions = {
@@ -225,7 +226,7 @@ export class CustodianHub implements CustodianLink {
         this.error(
           s,
           'internal-error',
-          `enrollment could not be completed now: ${(e as Error).message}`.slice(0, 500),
+          `enrollment could not be completed now: ${messageOf(e)}`.slice(0, 500),
         );
         return this.close(s, 1011, 'try again later');
       }

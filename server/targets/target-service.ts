@@ -14,6 +14,7 @@ import { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
 import type { PkaStatus } from '../../shared/sc-hsm/pka';
 import { Mutex } from './mutex';
 import { TargetError } from './target-error';
+import { messageOf } from '../../shared/error-message';
 
 /** Opens a fresh connection to the target's card. */
 export type TransportOpener = () => Promise<CardTransport>;
@@ -112,7 +113,7 @@ export class TargetService {
     try {
       transport = await this.opener();
     } catch (e) {
-      throw new TargetError('unavailable', `target ${this.name}: ${(e as Error).message}`);
+      throw new TargetError('unavailable', `target ${this.name}: ${messageOf(e)}`);
     }
     try {
       const card = new SmartCardHsm(new ApduChannel(transport));

@@ -17,6 +17,7 @@ import {
   type VpcdConfig,
   type VpcdSlot,
 } from '../../../emulator/vpcd-slots';
+import { messageOf } from '../../../shared/error-message';
 
 export { READER_CONF_DIR, vpcdConfigs, vpcdSlots, type VpcdConfig, type VpcdSlot };
 
@@ -200,13 +201,13 @@ export async function pcscAvailability(): Promise<PcscAvailability> {
   try {
     await startPcscd();
   } catch (e) {
-    return no(`pcscd unavailable: ${(e as Error).message}`);
+    return no(`pcscd unavailable: ${messageOf(e)}`);
   }
   let pcsc: Pcsc;
   try {
     pcsc = await openPcsc();
   } catch (e) {
-    return no((e as Error).message);
+    return no(messageOf(e));
   }
   try {
     let slots = await vpcdSlots(pcsc);
@@ -229,7 +230,7 @@ export async function pcscAvailability(): Promise<PcscAvailability> {
       );
     return { ok: true, slots };
   } catch (e) {
-    return no((e as Error).message);
+    return no(messageOf(e));
   } finally {
     await pcsc.close().catch(() => undefined);
   }
