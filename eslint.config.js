@@ -7,6 +7,9 @@ import globals from 'globals';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import { LAYERS, RESTRICTED_LAYERS } from './build/layers.mjs';
 
+/** Layers that ship (build/ has no TypeScript; test/ is not product code). */
+const PRODUCT_LAYERS = RESTRICTED_LAYERS.filter((l) => l !== 'build');
+
 // The layer list and what each layer may import live in build/layers.mjs (also read by the
 // TypeScript project references check of build/typecheck.mjs).
 const zones = RESTRICTED_LAYERS.map((target) => {
@@ -81,6 +84,18 @@ export default tseslint.config(
           patterns: [{ regex: '^electron(/|$)', message: 'Electron only under electron/.' }],
         },
       ],
+    },
+  },
+  // Promise rules need type information: on product code (not tests, whose fakes play with
+  // promises on purpose), through each layer's own tsconfig.
+  {
+    files: PRODUCT_LAYERS.flatMap((l) => [`${l}/**/*.ts`, `${l}/**/*.tsx`]),
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
     },
   },
   { files: ['shared/**', 'renderer/**'], rules: { 'no-restricted-imports': ['error', noNode] } },
