@@ -31,8 +31,6 @@ import { messageOf } from '../../shared/error-message';
 
 type KeyInfo = { id: number; label?: string; chr?: string; publicKeyPem: string; deviceId: string };
 
-export type { ManifestEntry, NotSignedEntry } from './manifest-writer';
-
 /** A batch whose digests have gone to the server. */
 type InFlight = {
   readonly files: readonly string[];

@@ -9,9 +9,6 @@ import type { Db } from './db';
 /** Lifecycle of a ceremony. */
 export type CeremonyState = 'open' | 'quorum' | 'completed' | 'expired' | 'cancelled' | 'failed';
 
-/** States in which a ceremony may still change. */
-export const ACTIVE_STATES: readonly CeremonyState[] = ['open', 'quorum'];
-
 /** A stored ceremony. */
 export type CeremonyRecord = {
   readonly id: string;

@@ -14,12 +14,11 @@ import {
   READER_CONF_DIR,
   vpcdConfigs,
   vpcdSlots,
-  type VpcdConfig,
   type VpcdSlot,
 } from '../../../emulator/vpcd-slots';
 import { messageOf } from '../../../shared/error-message';
 
-export { READER_CONF_DIR, vpcdConfigs, vpcdSlots, type VpcdConfig, type VpcdSlot };
+export { READER_CONF_DIR, vpcdConfigs, vpcdSlots, type VpcdSlot };
 
 /** Where pcsc-lite puts its socket and pid file (Debian build, `pcscd -v`). */
 export const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';

@@ -54,7 +54,7 @@ export function nextEvent(
   });
 }
 
-export { lockSlot, slotLockPath } from '../../../emulator/vpcd-slots';
+export { lockSlot } from '../../../emulator/vpcd-slots';
 
 /** Whether pcscd currently reports a card in `reader` (the watch replays the current state). */
 export function isCardPresent(pcsc: Pcsc, reader: string): boolean {
