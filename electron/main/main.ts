@@ -3,7 +3,7 @@
  * (each of which is unit-tested with fakes). No logic of its own beyond wiring.
  * @module
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import {
   BrowserWindow,
@@ -40,6 +40,7 @@ import { createSettingsStore } from './settings-store';
 import { createTrayService } from './tray-service';
 import { createWindowService } from './window-service';
 import { messageOf } from '../../shared/error-message';
+import { writeFileAtomic } from '../../core/fs/atomic-write';
 
 const isDev = !app.isPackaged && process.env['CUSTODIAN_DEV'] === '1';
 const log = (line: string) => console.log(`[custodian] ${line}`);
@@ -68,9 +69,7 @@ app.on('web-contents-created', (_event, contents) => {
 
 async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data, { mode: 0o600 });
-  await rename(tmp, path);
+  writeFileAtomic(path, data, 0o600);
 }
 
 /**
