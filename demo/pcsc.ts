@@ -22,11 +22,10 @@ import {
   setUpCustodianCard,
 } from './cards';
 import type { CustodianSeat, Hardware } from './hardware';
+import { isCardPresent, nextEvent } from '../emulator/pcsc-wait';
 import {
-  cardPresent,
   checkInstalled,
   lockSlot,
-  nextEvent,
   notRunningAdvice,
   PcscSetupError,
   vpcdSlots,
@@ -46,7 +45,7 @@ type Inserted = {
 async function insert(pcsc: Pcsc, card: VirtualCard, slot: VpcdSlot): Promise<Inserted> {
   const release = await lockSlot(slot.port);
   try {
-    if (cardPresent(pcsc, slot.reader)) {
+    if (isCardPresent(pcsc, slot.reader)) {
       await nextEvent(
         pcsc,
         (e) => e.type === 'card-removed' && e.reader === slot.reader,
@@ -72,7 +71,7 @@ async function insert(pcsc: Pcsc, card: VirtualCard, slot: VpcdSlot): Promise<In
 /** Removes an inserted card and waits for pcscd to notice. */
 async function remove(pcsc: Pcsc, i: Inserted): Promise<void> {
   try {
-    const gone = cardPresent(pcsc, i.slot.reader)
+    const gone = isCardPresent(pcsc, i.slot.reader)
       ? nextEvent(
           pcsc,
           (e) => e.type === 'card-removed' && e.reader === i.slot.reader,
