@@ -41,6 +41,11 @@ describe('layer import zones', () => {
     ],
     ['core/probe.ts', "export { app } from 'electron';", 'no-restricted-imports'],
     ['cli/probe.ts', "export { app } from 'electron';", 'no-restricted-imports'],
+    [
+      'build/probe.mjs',
+      "export { openAuditLog } from '../core/audit/audit-log.ts';",
+      'import-x/no-restricted-paths',
+    ],
   ])('%s: %s is refused', async (file, code, rule) => {
     const found = await messages(file, code);
     expect(found.some((m) => m.startsWith(rule))).toBe(true);
@@ -52,6 +57,7 @@ describe('layer import zones', () => {
     ['cli/probe.ts', "export { openAuditLog } from '../core/audit/audit-log';"],
     ['shared/cvc/probe.ts', "export { curveByName } from '../crypto/curves';"],
     ['test/ui/probe.ts', "export * from '../../electron/main/security';"],
+    ['build/probe.mjs', "export { RENDERER_CSP } from '../shared/renderer-csp.ts';"],
   ])('%s: %s is allowed', async (file, code) => {
     const found = await messages(file, code);
     expect(found.filter((m) => /restricted/i.test(m))).toEqual([]);
