@@ -38,6 +38,8 @@ export function auditSummary(e: AuditEntry): string {
       return `Server connection ${s(d['state'])}${d['reason'] !== undefined ? `: ${s(d['reason'])}` : ''}`;
     case 'error':
       return `Error: ${s(d['what'])}${d['message'] !== undefined ? ` — ${s(d['message'])}` : ''}${cer}`;
+    case 'log-recovered':
+      return `Audit log recovered: an incomplete last line (${s(d['bytes'])} bytes) was moved to ${s(d['movedTo'])}`;
   }
 }
 
