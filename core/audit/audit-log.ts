@@ -21,7 +21,12 @@ import { nodeAuditFs, writeAll, type AuditFs } from './audit-fs';
 import { openAuditHeadWriter } from './audit-head';
 import { loadAuditLog, type AuditRecovery } from './audit-open';
 
-export { adoptAuditHead, verifyAuditLog, type AuditRecovery } from './audit-open';
+export {
+  adoptAuditHead,
+  describeAuditRecovery,
+  verifyAuditLog,
+  type AuditRecovery,
+} from './audit-open';
 export { headFilePath } from './audit-head';
 
 /** Options of {@link AuditLog.append}. */

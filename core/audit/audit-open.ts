@@ -24,6 +24,11 @@ export type AuditRecovery = {
   readonly offset: number;
 };
 
+/** One line for the user about a recovery (CLI stderr, desktop log). */
+export function describeAuditRecovery(r: AuditRecovery): string {
+  return `audit log: the last line was incomplete (${r.bytes} bytes, an append cut short by a crash or power loss); it was moved to ${r.movedTo} and the recovery was recorded in the log`;
+}
+
 /** A log checked against its head, ready to be appended to. */
 export type LoadedAuditLog = {
   readonly last: AuditEntry | undefined;

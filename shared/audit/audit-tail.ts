@@ -45,11 +45,19 @@ export type AuditTail = {
 const NL = 0x0a;
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function parsesAsEntry(line: Uint8Array): boolean {
+/**
+ * Whether a complete (newline-terminated) last line is debris of a lost write rather than
+ * text: a NUL byte or bytes that are not UTF-8 (blocks a power loss left zero-filled or
+ * stale). This log never writes either, and neither does anyone editing it as text — so a
+ * text line that is not a valid entry is refused as tampering, not moved aside.
+ */
+function isDebris(line: Uint8Array): boolean {
+  if (line.includes(0)) return true;
   try {
-    return parseEntry(STRICT_UTF8.decode(line)) !== undefined;
-  } catch {
+    STRICT_UTF8.decode(line);
     return false;
+  } catch {
+    return true;
   }
 }
 
@@ -77,10 +85,11 @@ export function parseAuditHead(text: string): AuditHead | undefined {
 
 /**
  * Inspects a log's bytes against its head. An incomplete final line — bytes after the last
- * newline, or a last line that does not even parse as an entry — is reported in `torn`: an
- * append that never finished, which never advanced the head, so it can be moved aside. Anything
- * else that does not verify is an error: a changed middle line, a complete last line that fails
- * the chain, or fewer entries than the head records (tail loss is not recoverable).
+ * newline, or a last line of debris (NUL bytes or not UTF-8, see {@link isDebris}) — is
+ * reported in `torn`: an append that never finished, which never advanced the head, so it can
+ * be moved aside. Anything else that does not verify is an error: a changed middle line, a
+ * complete last line that is not a valid entry or fails the chain, or fewer entries than the
+ * head records (tail loss is not recoverable, torn or not).
  * @param pinned the head kept outside the log, or undefined when there is none (the caller
  *   decides what a missing head means; here the entries are only verified)
  */
@@ -91,7 +100,7 @@ export function inspectAuditBytes(
   let end = bytes.lastIndexOf(NL) + 1;
   if (end === bytes.length && end > 0) {
     const start = end >= 2 ? bytes.lastIndexOf(NL, end - 2) + 1 : 0;
-    if (!parsesAsEntry(bytes.subarray(start, end - 1))) end = start;
+    if (isDebris(bytes.subarray(start, end - 1))) end = start;
   }
   const torn = end < bytes.length ? bytes.subarray(end) : undefined;
   const good = bytes.subarray(0, end);
