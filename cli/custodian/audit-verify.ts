@@ -60,7 +60,11 @@ export function auditVerify(opts: AuditVerifyOptions, deps: CustodianCommandDeps
 export function auditAdoptHead(opts: { readonly file?: string }, deps: CustodianCommandDeps): void {
   const path = logPath(opts.file, deps);
   const head = adoptAuditHead(path);
+  const converted =
+    head.converted === undefined
+      ? ''
+      : `rewritten in the canonical encoding (same entries and hashes; original kept as ${head.converted})\n`;
   deps.io.out(
-    `audit log ${path}: ${head.entries} entries verified; head recorded in ${headFilePath(path)}\nhead ${head.head}\n`,
+    `audit log ${path}: ${head.entries} entries verified; ${converted}head recorded in ${headFilePath(path)}\nhead ${head.head}\n`,
   );
 }

@@ -3,7 +3,13 @@
  * log or head means, and the automatic, audited recovery of an incomplete last line.
  * @module
  */
-import type { AuditEntry, AuditSummary } from '../../shared/audit/audit-chain';
+import {
+  encodeEntryLine,
+  parseEntry,
+  verifyAuditText,
+  type AuditEntry,
+  type AuditSummary,
+} from '../../shared/audit/audit-chain';
 import {
   inspectAuditBytes,
   type AuditHead,
@@ -11,7 +17,7 @@ import {
   type AuditTail,
 } from '../../shared/audit/audit-tail';
 import { err, ok, type Result } from '../../shared/result';
-import { nodeAuditFs, writeAll, type AuditFs } from './audit-fs';
+import { nodeAuditFs, writeAll, writeFileAtomic, type AuditFs } from './audit-fs';
 import { createAuditHead, EMPTY_HEAD, headFilePath, readAuditHead } from './audit-head';
 
 /** What the recovery of an incomplete last line did (also recorded as a `log-recovered` entry). */
@@ -64,6 +70,13 @@ export function checkAuditLog(
     return ok({ tail, pinned: pinned.value });
   }
   const tail = inspectAuditBytes(fs.read(path), pinned.value);
+  if (!tail.ok && pinned.value === undefined && tail.error.code === 'not-canonical') {
+    return fail(
+      tail.error.line,
+      tail.error.code,
+      `${tail.error.message}; the log has no head file either — if an earlier version wrote it, \`custodian audit adopt-head\` verifies and converts it`,
+    );
+  }
   if (!tail.ok) return tail;
   if (pinned.value === undefined && (tail.value.entries > 0 || tail.value.torn !== undefined)) {
     return fail(
@@ -155,18 +168,43 @@ export function verifyAuditLog(
   return ok({ entries: tail.entries, head });
 }
 
+/** What {@link adoptAuditHead} did. */
+export type AdoptedHead = AuditHead & {
+  /** Where the original was kept when the log was rewritten in the canonical encoding. */
+  readonly converted?: string;
+};
+
 /**
  * Records the current end of a log that has no head file as its head, after verifying every
- * entry (for logs written before heads were kept, or after an operator checked the log).
+ * entry (for logs written before heads were kept, or after an operator checked the log). A log
+ * written before lines were canonical, whose chain verifies, is rewritten line by line in the
+ * canonical encoding — the hashes do not depend on it, so every entry and hash stays the same,
+ * and what each line shows is what its hash covers — with the original kept next to it.
  * @throws Error when the log does not verify or already has a head
  */
-export function adoptAuditHead(path: string, fs: AuditFs = nodeAuditFs): AuditHead {
+export function adoptAuditHead(path: string, fs: AuditFs = nodeAuditFs): AdoptedHead {
   const pinned = readAuditHead(fs, path);
   if (!pinned.ok) throw new Error(pinned.error);
   if (pinned.value !== undefined) throw new Error(`audit log ${path} already has a head`);
-  const v = verifyAuditLog(path, { withoutHeadFile: true }, fs);
+  let converted: string | undefined;
+  let v = verifyAuditLog(path, { withoutHeadFile: true }, fs);
+  if (!v.ok && v.error.code === 'not-canonical') {
+    const original = fs.read(path);
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(original);
+    const legacy = verifyAuditText(text, undefined, { legacyEncoding: true });
+    if (!legacy.ok) {
+      throw new Error(`audit log ${path} failed verification: ${legacy.error.message}`);
+    }
+    const lines = text.split('\n').filter((l) => l !== '');
+    const canonical = lines.map((l) => `${encodeEntryLine(parseEntry(l)!)}\n`).join('');
+    converted = `${path}.before-canonical`;
+    if (fs.exists(converted)) throw new Error(`${converted} exists already; move it away first`);
+    writeFileAtomic(fs, converted, original);
+    writeFileAtomic(fs, path, new TextEncoder().encode(canonical));
+    v = verifyAuditLog(path, { withoutHeadFile: true }, fs);
+  }
   if (!v.ok) throw new Error(`audit log ${path} failed verification: ${v.error.message}`);
   const head = { entries: v.value.entries, head: v.value.head };
   createAuditHead(fs, path, head);
-  return head;
+  return converted === undefined ? head : { ...head, converted };
 }

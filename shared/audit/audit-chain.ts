@@ -149,6 +149,13 @@ export function parseEntry(line: string): AuditEntry | undefined {
   return e as unknown as AuditEntry;
 }
 
+const LEGACY_ORDER = 'seq,time,kind,data,prev,hash';
+
+/** The line the writer before canonical lines produced for `e`, or undefined if it could not. */
+function legacyLine(e: AuditEntry): string | undefined {
+  return Object.keys(e).join() === LEGACY_ORDER ? JSON.stringify(e) : undefined;
+}
+
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -176,6 +183,7 @@ export function verifyAuditBytes(
 export function verifyAuditText(
   text: string,
   expectedHead?: string,
+  options: { readonly legacyEncoding?: boolean } = {},
 ): Result<AuditSummary, AuditVerifyError> {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
@@ -188,7 +196,12 @@ export function verifyAuditText(
     // Bytes, not parsed JSON: a line that parses to a valid entry but is not its canonical
     // encoding (duplicate or reordered keys, spaces, escapes, another number form) was
     // re-written by something other than this log, and may show grep a different entry.
-    if (encodeEntryLine(e) !== lines[i]) {
+    // `legacyEncoding` only for converting a log written before lines were canonical
+    // (`custodian audit adopt-head`): exactly what that writer produced, JSON.stringify of the
+    // entry (data keys in any order) — never a duplicate key, a space or an escape it would
+    // not write. The hashes never depended on the line's encoding.
+    const encoded = options.legacyEncoding ? legacyLine(e) : encodeEntryLine(e);
+    if (encoded !== lines[i]) {
       return err({
         line,
         code: 'not-canonical',

@@ -16,6 +16,7 @@ import {
   openAuditLog,
   verifyAuditLog,
 } from '../../../../core/audit/audit-log';
+import { nextEntry, parseEntry } from '../../../../shared/audit/audit-chain';
 
 // Issue 7 item 11: a log cut off at the end verified "intact" and was appended to. The head
 // (entry count + last hash) now lives next to the log, and the log must reach it.
@@ -147,5 +148,55 @@ describe('issue 7 item 11: entries cut off the end are detected', () => {
     const lines = readFileSync(path, 'utf8').split('\n');
     writeFileSync(path, lines.slice(0, 2).join('\n') + '\n');
     expect(verifyAuditLog(path)).toMatchObject({ ok: false, error: { code: 'behind-head' } });
+  });
+});
+
+describe('logs written before heads and canonical lines', () => {
+  /** A log as the earlier writer produced it: JSON.stringify, data keys in insertion order. */
+  function legacyLog(path: string): string[] {
+    const at = new Date('2026-11-01T00:00:00Z');
+    const a = nextEntry(undefined, 'approval', { target: 'UTEMU1234500001', ceremonyId: 'c1' }, at);
+    const b = nextEntry(a, 'decline', { reason: 'user', ceremonyId: 'c2' }, at);
+    const lines = [a, b].map((e) => JSON.stringify(e));
+    writeFileSync(path, lines.join('\n') + '\n');
+    return lines;
+  }
+
+  it('7.11 adopt-head converts a legacy log in place: same entries and hashes, original kept', async () => {
+    const path = fresh();
+    const lines = legacyLog(path);
+    expectRefused(path, /line 1 is not in the log's exact encoding.*audit adopt-head/);
+    let out = '';
+    const code = await custodianCli(
+      ['audit', 'adopt-head', '--file', path],
+      {},
+      {
+        out: (t) => void (out += t),
+        err: () => undefined,
+      },
+    );
+    expect(code).toBe(0);
+    expect(out).toMatch(/2 entries verified; rewritten in the canonical encoding/);
+    expect(readFileSync(`${path}.before-canonical`, 'utf8')).toBe(lines.join('\n') + '\n');
+    const now = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    expect(now.map((l) => parseEntry(l))).toEqual(lines.map((l) => parseEntry(l)));
+    expect(now[0]).toContain('"data":{"ceremonyId":"c1","target":"UTEMU1234500001"}');
+    const log = openAuditLog(path);
+    expect(log.head?.seq).toBe(2);
+    log.close();
+  });
+
+  it('7.12 adopt-head refuses a legacy log with a line the earlier writer never wrote', () => {
+    for (const forge of [
+      (l: string) => `{"kind":"approval",${l.slice(1)}`,
+      (l: string) => l.replace('"seq":2', '"seq": 2'),
+      (l: string) => l.replace('"user"', '"\\u0075ser"'),
+    ]) {
+      const path = fresh();
+      const lines = legacyLog(path);
+      writeFileSync(path, [lines[0], forge(lines[1]!)].join('\n') + '\n');
+      expect(() => adoptAuditHead(path)).toThrow(/line 2 is not in the log's exact encoding/);
+      expect(existsSync(headFilePath(path))).toBe(false);
+    }
   });
 });
