@@ -27,12 +27,12 @@ export const LIMITS = {
   /** Largest .pka file (request + device CVC + DICA CVC, typically about 1.3 KiB). */
   pkaBytes: 8192,
   /**
-   * Challenge length: exactly 8, as on genuine devices (reference §13.4); one length keeps
+   * Challenge length: exactly 8, as on genuine devices (docs/card-reference.md §13.4); one length keeps
    * `CHR(T) ‖ challenge` unambiguous (shared/sc-hsm/pka-input.ts `PKA_CHALLENGE_BYTES`).
    */
   challengeMinBytes: 8,
   challengeMaxBytes: 8,
-  /** CHR length (reference §4.1, §6.2). */
+  /** CHR length (docs/card-reference.md §4.1, §6.2). */
   chrMaxChars: 16,
   /** Opaque identifiers: ceremonyId, offerId, custodianId, nonce. */
   idMaxChars: 64,
@@ -46,7 +46,7 @@ export const LIMITS = {
   purposeChars: 500,
   reasonChars: 500,
   messageChars: 500,
-  /** Quorum bounds: m and n are single bytes in `93 02 <m> <n>` (reference §6.3). */
+  /** Quorum bounds: m and n are single bytes in `93 02 <m> <n>` (docs/card-reference.md §6.3). */
   quorumMax: 255,
 } as const;
 
