@@ -81,7 +81,13 @@ export function openAuditLog(
   let pinned: AuditHead = loaded.pinned;
   let size = loaded.size;
   const heads = openAuditHeadWriter(fs, path);
-  const fd = fs.openAppend(path);
+  let fd: number;
+  try {
+    fd = fs.openAppend(path);
+  } catch (e) {
+    heads.close();
+    throw e;
+  }
   let closed = false;
   let pending = false;
   /** Why the log cannot take more entries (a failed append could not be undone). */
@@ -167,9 +173,19 @@ export function openAuditLog(
       }
     },
   };
-  if (loaded.recovered) {
-    const { movedTo, bytes, offset } = loaded.recovered;
-    log.append('log-recovered', { movedTo, bytes, offset });
+  try {
+    if (loaded.recovered) {
+      const { movedTo, bytes, offset } = loaded.recovered;
+      log.append('log-recovered', { movedTo, bytes, offset });
+    } else if (head !== undefined && head.seq !== pinned.entries) {
+      // Complete entries after the head (deferred ones, or a head update that failed): make
+      // them durable and pin them, so cutting them off is seen from now on.
+      fs.fsync(fd);
+      advanceHead();
+    }
+  } catch (e) {
+    log.close();
+    throw e;
   }
   return log;
 }

@@ -149,6 +149,19 @@ describe('issue 7 item 11: entries cut off the end are detected', () => {
     writeFileSync(path, lines.slice(0, 2).join('\n') + '\n');
     expect(verifyAuditLog(path)).toMatchObject({ ok: false, error: { code: 'behind-head' } });
   });
+  it('7.11 entries written after the head (a crash before sync) are pinned on the next open', () => {
+    const path = fresh();
+    const crashed = openAuditLog(path);
+    crashed.append('approval', { ceremonyId: 'c1' });
+    crashed.append('apdu-forwarded', { sw: '9000' }, { sync: false });
+    crashed.append('apdu-forwarded', { sw: '6982' }, { sync: false });
+    // The process dies here: no sync, no close. The head still says 1.
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    expect(lines).toHaveLength(3);
+    openAuditLog(path).close();
+    writeFileSync(path, lines.slice(0, 2).join('\n') + '\n');
+    expect(verifyAuditLog(path)).toMatchObject({ ok: false, error: { code: 'behind-head' } });
+  });
 });
 
 describe('logs written before heads and canonical lines', () => {
