@@ -3,6 +3,7 @@
  * log or head means, and the automatic, audited recovery of an incomplete last line.
  * @module
  */
+import { dirname } from 'node:path';
 import {
   encodeEntryLine,
   parseEntry,
@@ -115,6 +116,7 @@ export function loadAuditLog(fs: AuditFs, path: string, now: Date): LoadedAuditL
     } finally {
       fs.close(out);
     }
+    fs.syncDir(dirname(path)); // the moved-aside copy is durable before the log is cut
     const fd = fs.openAppend(path);
     try {
       fs.truncate(fd, tail.goodBytes);
