@@ -58,6 +58,17 @@ function bearer(req: IncomingMessage): string | undefined {
   return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
 }
 
+/**
+ * `/api/health` (no token): 200 `ok`, or 503 `degraded` with the reason while store writes
+ * fail (server/README.md "Store failures"); the server keeps serving either way.
+ */
+function sendHealth(res: ServerResponse, store: Store, fingerprint: string | undefined): void {
+  const h = store.health.status();
+  const body = { ok: h.state === 'ok', status: h.state, fingerprint: fingerprint ?? null };
+  if (h.state === 'ok') return sendJson(res, 200, body);
+  sendJson(res, 503, { ...body, reason: h.reason, since: h.since, failures: h.failures });
+}
+
 /** Starts the server described by `config`. */
 export async function startServer(
   config: ServerConfig,
@@ -70,6 +81,7 @@ export async function startServer(
   const adminToken = ensureAdminToken(config.dataDir);
   const anchors = loadTrustAnchors(config.trustAnchors);
   const store = openStore(join(config.dataDir, 'custodian.db'), clock);
+  store.health.setLog(log);
   const targets = new Map<string, TargetService>();
   for (const t of config.targets) {
     const opener = (deps.openerFor ?? defaultOpener)(t);
@@ -101,8 +113,7 @@ export async function startServer(
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (path === '/api/health')
-        return sendJson(res, 200, { ok: true, fingerprint: tls?.fingerprint ?? null });
+      if (path === '/api/health') return sendHealth(res, store, tls?.fingerprint);
       if (!path.startsWith('/api/')) return sendJson(res, 404, { error: 'not found' });
       const token = bearer(req);
       if (token === undefined || !secretsEqual(token, adminToken)) {
@@ -111,8 +122,10 @@ export async function startServer(
       if (!(await route(api, req, res))) sendJson(res, 404, { error: `no route ${path}` });
     })().catch((e: unknown) => {
       const { status, message, code } = errorToHttp(e);
-      if (status === 500)
-        log(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
+      const what = `${req.method ?? '?'} ${JSON.stringify((req.url ?? '').slice(0, 200))}`;
+      if (code === 'store') store.health.failed(`admin API ${what}`, e);
+      else if (status === 500) log(`internal error on ${what}: ${(e as Error).stack ?? String(e)}`);
+      else log(`admin API: ${status} ${what}: ${message}`);
       if (res.headersSent) res.end();
       else sendJson(res, status, { error: message, code });
     });

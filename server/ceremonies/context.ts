@@ -13,7 +13,7 @@ import {
   type ServerMessage,
 } from '../../shared/protocol';
 import type { AuditData } from '../../shared/audit/audit-chain';
-import type { CeremonyRecord, CeremonyState } from '../store/ceremonies';
+import type { ApprovalOutcome, CeremonyRecord, CeremonyState } from '../store/ceremonies';
 import type { Custodian } from '../store/custodians';
 import type { Store } from '../store/store';
 import type { ServerAuditEvent } from '../store/audit';
@@ -41,7 +41,7 @@ export class CeremonyError extends Error {
 /** One custodian's answer as admins see it. */
 export type AnswerView = {
   readonly custodian: string;
-  readonly outcome: 'approved' | 'declined' | 'failed';
+  readonly outcome: ApprovalOutcome;
   readonly sw: string | undefined;
   readonly time: string;
 };
