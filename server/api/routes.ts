@@ -109,7 +109,8 @@ const routes: Array<[string, RegExp, Handler]> = [
     'GET',
     /^\/api\/targets\/([^/]+)\/keys\/([^/]+)$/,
     async (d, _q, res, [name, key]) => {
-      sendJson(res, 200, await signingKey(target(d, name!), decodeURIComponent(key!)));
+      // `key` is already decoded once (route); decoding again would misread a label with `%`.
+      sendJson(res, 200, await signingKey(target(d, name!), key!));
     },
   ],
   [
@@ -249,6 +250,25 @@ const routes: Array<[string, RegExp, Handler]> = [
   ],
 ];
 
+/** Longest path parameter (decoded) a route accepts: names, ids and labels are far shorter. */
+export const MAX_PARAM_CHARS = 256;
+
+/**
+ * Decodes one path parameter. A malformed `%` escape (or one that is not UTF-8) and an over-long
+ * parameter are the client's error: 400 with one line, never an internal error.
+ */
+export function decodeParam(raw: string): string {
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'malformed percent-escape in the request path');
+  }
+  if (value.length > MAX_PARAM_CHARS)
+    throw new HttpError(400, `path parameter longer than ${MAX_PARAM_CHARS} characters`);
+  return value;
+}
+
 /** Finds and runs the route for a request; false when none matches the path. */
 export async function route(
   deps: ApiDeps,
@@ -262,12 +282,7 @@ export async function route(
     if (!m) continue;
     pathMatched = true;
     if (method !== req.method) continue;
-    await handler(
-      deps,
-      req,
-      res,
-      m.slice(1).map((p) => decodeURIComponent(p)),
-    );
+    await handler(deps, req, res, m.slice(1).map(decodeParam));
     return true;
   }
   if (pathMatched) throw new HttpError(405, `method ${req.method ?? '?'} not allowed on ${path}`);
