@@ -32,6 +32,8 @@ export type AppDeps = {
   /** Opens a target's card; default: PC/SC reader (exclusive). */
   readonly openerFor?: (target: TargetConfig) => TransportOpener;
   readonly clock?: () => Date;
+  /** Monotonic milliseconds for expiry decisions (default `performance.now`). */
+  readonly monotonic?: () => number;
   readonly heartbeatSeconds?: number;
   readonly helloTimeoutSeconds?: number;
   readonly log?: (line: string) => void;
@@ -104,6 +106,7 @@ export async function startServer(
     (c) => custodianKeyOf(c.pka),
     config.ceremonyDefaults,
     clock,
+    deps.monotonic,
   );
   hub.attach(engine);
 

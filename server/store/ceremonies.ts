@@ -191,7 +191,13 @@ export class CeremonyStore {
    * Returns false when the custodian already answered in this epoch.
    */
   recordIntent(a: Omit<ApprovalRecord, 'outcome' | 'sw'>): boolean {
-    return this.recordApproval({ ...a, outcome: 'pending', sw: undefined });
+    const info = this.db
+      .prepare(
+        `INSERT INTO approvals (ceremony_id, custodian_id, epoch, outcome, sw, time)
+         VALUES (?, ?, ?, 'pending', NULL, ?) ON CONFLICT DO NOTHING`,
+      )
+      .run(a.ceremonyId, a.custodianId, a.epoch, a.time);
+    return info.changes === 1;
   }
 
   /** Resolves a pending intent to the card's answer; false when there was none pending. */

@@ -172,6 +172,15 @@ export class TargetService {
     };
   }
 
+  /** The window `markUnlocked` would open now (recorded with the quorum before it opens). */
+  plannedWindow(ceremonyId: string): UnlockWindow {
+    return {
+      ceremonyId,
+      until: new Date(this.clock() + this.limits.maxSeconds * 1000).toISOString(),
+      signaturesLeft: this.limits.maxSignatures,
+    };
+  }
+
   /**
    * Opens the unlock window after quorum of `ceremonyId`. Ends at `maxSeconds` with a card reset.
    */
@@ -196,21 +205,28 @@ export class TargetService {
    * pending challenge (reference §6.7). Listeners learn why.
    */
   lock(reason: ResetReason): Promise<void> {
-    return this.mutex.run(async () => {
-      const t = this.transport;
-      const card = this.card;
-      if (t && card) {
-        try {
-          await t.reset();
-          await card.select();
-        } catch {
-          // A card that cannot be reset is closed instead: closing with reset has the same effect.
-          await this.drop(reason);
-          return;
-        }
+    return this.mutex.run(() => this.resetHeld(reason));
+  }
+
+  /**
+   * `lock` for a caller that already holds the card (inside `run`): used when the card counted
+   * something the store could not record, so the card must forget it before anything else
+   * runs in the queue (server/README.md "Intent before every card step").
+   */
+  async resetHeld(reason: ResetReason): Promise<void> {
+    const t = this.transport;
+    const card = this.card;
+    if (t && card) {
+      try {
+        await t.reset();
+        await card.select();
+      } catch {
+        // A card that cannot be reset is closed instead: closing with reset has the same effect.
+        await this.drop(reason);
+        return;
       }
-      this.endUnlock(reason);
-    });
+    }
+    this.endUnlock(reason);
   }
 
   /** The open unlock window, or a `locked` refusal (checked inside the queue, before any APDU). */
