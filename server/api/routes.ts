@@ -4,7 +4,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { fromHex, toHex } from '../../shared/codec/bytes';
+import { fromHex } from '../../shared/codec/bytes';
 import type { CeremonyEngine } from '../ceremonies/engine';
 import type { Enrollment } from '../enroll/enrollment';
 import type { Store } from '../store/store';
@@ -16,7 +16,7 @@ import {
   type PkaInitOptions,
 } from '../targets/target-admin';
 import type { TargetService } from '../targets/target-service';
-import { errorToHttp, HttpError, readJson, sendJson } from './http-util';
+import { HttpError, readJson, sendJson } from './http-util';
 import {
   ceremonySchema,
   initSchema,
@@ -26,6 +26,7 @@ import {
   signSchema,
   tokenSchema,
 } from './schemas';
+import { signBatch } from './sign-route';
 import { streamCeremony } from './sse';
 
 /** What the routes need. */
@@ -118,39 +119,7 @@ const routes: Array<[string, RegExp, Handler]> = [
     /^\/api\/targets\/([^/]+)\/sign$/,
     async (d, req, res, [name]) => {
       const body = parse(signSchema, await readJson(req));
-      const t = target(d, name!);
-      const key = await signingKey(t, body.key);
-      // Taken before signing: the last allowed signature ends the window (and its ceremony id).
-      const ceremonyId = t.unlocked?.ceremonyId ?? '';
-      const signatures: string[] = [];
-      let failure: unknown;
-      for (const digest of body.digests) {
-        try {
-          signatures.push(toHex(await t.signWithinUnlock(key.id, fromHex(digest))));
-        } catch (e) {
-          // Window ended (signature or time limit, reference §6.7) or the card failed: stop.
-          failure = e;
-          break;
-        }
-      }
-      // One entry per request, listing exactly the digests the card signed (also part-way).
-      if (signatures.length > 0) {
-        d.store.audit.append('signed', {
-          target: t.name,
-          keyId: key.id,
-          count: signatures.length,
-          digests: body.digests.slice(0, signatures.length).map((x) => x.toLowerCase()),
-          ceremonyId,
-          ...(failure === undefined ? {} : { requested: body.digests.length }),
-        });
-      }
-      if (failure !== undefined) {
-        if (signatures.length === 0) throw failure;
-        // Part-way: the refusal plus the signatures already made, so none of them is lost.
-        const { status, message, code } = errorToHttp(failure);
-        return sendJson(res, status, { error: message, code, signatures });
-      }
-      sendJson(res, 200, { keyId: key.id, signatures, unlocked: t.unlocked ?? null });
+      await signBatch(d.store, target(d, name!), body, res);
     },
   ],
   [

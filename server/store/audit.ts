@@ -36,6 +36,7 @@ export type ServerAuditEvent =
   | 'approval-unresolved'
   | 'sign-intent'
   | 'signed'
+  | 'sign-refused'
   | 'sign-unresolved'
   | 'key-generated'
   | 'target-reset';
@@ -99,6 +100,23 @@ export class AuditStore {
     const entry = run.immediate();
     this.health?.succeeded();
     return entry;
+  }
+
+  /**
+   * `sign-intent` entries with no outcome (`signed`, `sign-refused` or `sign-unresolved`) for
+   * their batch: batches a crash interrupted.
+   */
+  unresolvedSignIntents(): ServerAuditEntry[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM audit WHERE event = 'sign-intent' AND json_extract(data, '$.batchId') NOT IN (
+           SELECT json_extract(data, '$.batchId') FROM audit
+           WHERE event IN ('signed', 'sign-refused', 'sign-unresolved')
+             AND json_extract(data, '$.batchId') IS NOT NULL)
+         ORDER BY seq`,
+      )
+      .all() as Row[];
+    return rows.map(fromRow);
   }
 
   /** The last `limit` entries, oldest first. */

@@ -248,3 +248,29 @@ describe('11.2 the card count and the record never diverge', () => {
     expect(auditOf(s).some((e) => e.event === 'quorum')).toBe(false);
   }, 60_000);
 });
+
+describe('11.3 a state change and its audit entry are one transaction', () => {
+  it('11.3 approval and decline: when the audit entry fails, the answer is not recorded either', async () => {
+    const { s, cs } = await world();
+    const [alice, bob] = [cs[0]!, cs[1]!];
+    const id = await request(s);
+    const bobOffer = await bob.offer(id);
+    const faults = injectStoreFaults(s.store.db);
+    faults.fail(/INSERT INTO audit/, 'SQLITE_FULL', 1);
+    bob.decline(bobOffer);
+    await bob.waitFor(isError('internal-error'));
+    expect(s.store.ceremonies.approvals(id)).toEqual([]);
+    // The approval's outcome entry fails (the intent's entry before it is stored).
+    faults.fail(/INSERT INTO audit/, 'SQLITE_FULL', 1, 1);
+    await alice.approve(await alice.offer(id));
+    await alice.waitFor(isError('internal-error'));
+    await until('re-opened', async () => ((await snap(s, id)).epoch === 2 ? true : undefined));
+    expect(await cardCount(s)).toBe(0);
+    // Every recorded answer has its audit entry, and no audit entry lacks its answer.
+    const audit = auditOf(s);
+    expect(s.store.ceremonies.approvals(id).some((a) => a.outcome === 'approved')).toBe(false);
+    expect(audit.some((e) => e.event === 'approval' || e.event === 'decline')).toBe(false);
+    expect(audit.filter((e) => e.event === 'approval-unresolved')).toHaveLength(1);
+    expect(s.store.audit.verify().ok).toBe(true);
+  }, 60_000);
+});

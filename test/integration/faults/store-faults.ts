@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import type { Db } from '../../../server/store/db';
 
-type Rule = { match: RegExp; code: string; left: number };
+type Rule = { match: RegExp; code: string; left: number; skip: number };
 
 const MESSAGES: Record<string, string> = {
   SQLITE_FULL: 'database or disk is full',
@@ -23,6 +23,10 @@ export function injectStoreFaults(db: Db) {
   const check = (sql: string) => {
     const rule = rules.find((r) => r.left > 0 && r.match.test(sql));
     if (!rule) return;
+    if (rule.skip > 0) {
+      rule.skip--;
+      return;
+    }
     rule.left--;
     failed.push(sql.replace(/\s+/g, ' ').trim());
     throw new Database.SqliteError(MESSAGES[rule.code] ?? rule.code, rule.code);
@@ -44,9 +48,9 @@ export function injectStoreFaults(db: Db) {
     });
   }) as typeof db.prepare;
   return {
-    /** Statements matching `match` fail with `code` (the next `times` of them). */
-    fail(match: RegExp, code = 'SQLITE_FULL', times = Number.POSITIVE_INFINITY) {
-      rules.push({ match, code, left: times });
+    /** Statements matching `match` fail with `code`: the next `times` of them after `skip`. */
+    fail(match: RegExp, code = 'SQLITE_FULL', times = Number.POSITIVE_INFINITY, skip = 0) {
+      rules.push({ match, code, left: times, skip });
     },
     /** Every write works again. */
     heal() {
