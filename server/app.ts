@@ -89,7 +89,14 @@ export async function startServer(
     const opener = (deps.openerFor ?? defaultOpener)(t);
     targets.set(
       t.name,
-      new TargetService(t.name, t.label ?? t.name, opener, config.unlock, () => clock().getTime()),
+      new TargetService(
+        t.name,
+        t.label ?? t.name,
+        opener,
+        config.unlock,
+        () => clock().getTime(),
+        deps.monotonic,
+      ),
     );
   }
   const enrollment = new Enrollment(store, targets, () => anchors, clock);

@@ -44,7 +44,14 @@ export type TargetStatus = {
   readonly unlocked: UnlockWindow | undefined;
 };
 
-type Unlock = { ceremonyId: string; until: number; left: number; timer: NodeJS.Timeout };
+/** `until` (wall clock) is shown; `deadline` (monotonic) decides, like the timer. */
+type Unlock = {
+  ceremonyId: string;
+  until: number;
+  deadline: number;
+  left: number;
+  timer: NodeJS.Timeout;
+};
 
 /** The single owner of one target HSM. */
 export class TargetService {
@@ -61,6 +68,8 @@ export class TargetService {
     private readonly opener: TransportOpener,
     private readonly limits: UnlockLimits,
     private readonly clock: () => number = Date.now,
+    /** Monotonic milliseconds: the one time source for ending the window (issue 11 item 4). */
+    private readonly monotonic: () => number = () => performance.now(),
   ) {}
 
   /** Registers a callback for every loss of the card's volatile state. */
@@ -194,6 +203,7 @@ export class TargetService {
     this.unlock = {
       ceremonyId,
       until: this.clock() + this.limits.maxSeconds * 1000,
+      deadline: this.monotonic() + this.limits.maxSeconds * 1000,
       left: this.limits.maxSignatures,
       timer,
     };
@@ -232,7 +242,7 @@ export class TargetService {
   /** The open unlock window, or a `locked` refusal (checked inside the queue, before any APDU). */
   private openWindow(): Unlock {
     const u = this.unlock;
-    if (!u || this.clock() >= u.until || u.left <= 0) {
+    if (!u || this.monotonic() >= u.deadline || u.left <= 0) {
       throw new TargetError('locked', `target ${this.name} is locked: request a ceremony first`);
     }
     return u;
