@@ -22,6 +22,7 @@ import { custodianKeyOf, loadTrustAnchors } from './enroll/pka-check';
 import { Enrollment } from './enroll/enrollment';
 import { CustodianHub } from './net/ws-hub';
 import { secretsEqual } from './store/secrets';
+import { writePidFile } from './store/pid-file';
 import { openStore, type Store } from './store/store';
 import { defaultOpener } from './targets/open-target';
 import { TargetService, type TransportOpener } from './targets/target-service';
@@ -161,6 +162,7 @@ export async function startServer(
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
   wsUrl = `${tls ? 'wss' : 'ws'}://${host}:${port}/ws`;
   store.audit.append('server-start', { url, fingerprint: tls?.fingerprint ?? null });
+  const removePidFile = writePidFile(config.dataDir);
   for (const t of targets.values()) {
     await t.status().then(
       (s) => log(`target ${t.name}: ${s.connected ? `device ${s.deviceId}` : 'not reachable'}`),
@@ -185,6 +187,7 @@ export async function startServer(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const t of targets.values()) await t.close().catch(() => undefined);
       store.close();
+      removePidFile();
     },
   };
 }
