@@ -53,7 +53,10 @@ export async function reopen(
   why: string,
   armExpiry: (id: string) => void,
 ): Promise<void> {
-  const c = ctx.store.ceremonies.get(id);
+  // Runs detached (`void reopen(…)` from a reset listener): nothing here may reject.
+  const c = contained(ctx.store.health, `reading ceremony ${id}`, () =>
+    ctx.store.ceremonies.get(id),
+  );
   if (!c) return;
   try {
     const epoch = await ctx.target(c.target).run(async (card, chain) => {

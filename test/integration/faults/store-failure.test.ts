@@ -160,6 +160,24 @@ describe('11.1 a store failure in a callback never crashes the server', () => {
     expect(s.store.audit.verify().ok).toBe(true);
   }, 60_000);
 
+  it('11.1 re-opening after a target reset (a detached promise): contained, then recorded', async () => {
+    const { s, cs, logs } = await world();
+    const id = await request(s);
+    await cs[0]!.offer(id);
+    const faults = injectStoreFaults(s.store.db);
+    faults.fail(/UPDATE ceremonies SET/, 'SQLITE_FULL');
+    expect((await adminApi(s, 'POST', '/api/targets/t1/lock')).status).toBe(200);
+    await until('re-open failure logged', () =>
+      logs.some((l) => l.includes('STORE FAILURE') && l.includes(id)),
+    );
+    expect((await health(s)).body.status).toBe('degraded');
+    expect((await adminApi(s, 'GET', '/api/targets/t1')).status).toBe(200);
+    faults.heal();
+    await until('failure stored', async () => (await snap(s, id)).state === 'failed', 10_000);
+    expect((await health(s)).body.status).toBe('ok');
+    expect(s.store.audit.verify().ok).toBe(true);
+  }, 60_000);
+
   it('11.2 a locked database fails fast: no write freezes the event loop for seconds', async () => {
     const { s, cs, logs, dir } = await world();
     const other = new Database(join(dir.dir, 'data', 'custodian.db'));
