@@ -18,6 +18,7 @@ import {
   targetLock,
   targetStatus,
 } from './admin-commands';
+import { backupCommand, restoreCommand } from './backup-commands';
 import { EXIT, processIo, UsageError, type CliIo } from './errors';
 import { initConfig, serve, type EmulatorOpener } from './serve';
 import { resolveServer } from './admin-client';
@@ -144,6 +145,21 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
     .action((files: string[], o) =>
       signFiles(resolveServer(o), { target: o.target, key: o.key, out: o.out, files }, io),
     );
+
+  program
+    .command('backup')
+    .description('write a verified online backup of the database (safe while serving)')
+    .requiredOption('--out <file>', 'new backup file')
+    .option('--config <file>', 'server config (finds the data directory)')
+    .option('--data-dir <dir>', 'data directory')
+    .action((o: { out: string; config?: string; dataDir?: string }) => backupCommand(o, io));
+  program
+    .command('restore')
+    .description('verify a backup and install it as the database (the server must be stopped)')
+    .requiredOption('--from <file>', 'backup file')
+    .option('--config <file>', 'server config (finds the data directory)')
+    .option('--data-dir <dir>', 'data directory')
+    .action((o: { from: string; config?: string; dataDir?: string }) => restoreCommand(o, io));
 
   connection(program.command('audit').description('show and verify the audit chain'))
     .option('--limit <n>')

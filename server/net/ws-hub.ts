@@ -27,6 +27,7 @@ import type { CustodianLink } from '../ceremonies/context';
 import type { CeremonyEngine } from '../ceremonies/engine';
 import { EnrollmentError, type Enrollment } from '../enroll/enrollment';
 import { hashSecret } from '../store/secrets';
+import { contained } from '../store/store-health';
 import type { Store } from '../store/store';
 import { FailureLimiter } from './limiter';
 import { messageOf } from '../../shared/error-message';
@@ -151,7 +152,8 @@ export class CustodianHub implements CustodianLink {
     ws.on('message', (data, isBinary) => {
       if (isBinary)
         return this.close(s, CLOSE_CODES.PROTOCOL_VIOLATION, 'binary frames are not allowed');
-      void this.onFrame(s, data.toString()).catch(() => {
+      void this.onFrame(s, data.toString()).catch((e: unknown) => {
+        this.store.health.report('processing a custodian message', e);
         this.error(s, 'internal-error', 'the server could not process this message');
       });
     });
@@ -165,8 +167,12 @@ export class CustodianHub implements CustodianLink {
     const id = s.custodianId;
     if (id !== undefined && this.sessions.get(id) === s) {
       this.sessions.delete(id);
-      // During shutdown the store may already be closed; the stop itself is the record.
-      if (!this.stopping) this.store.audit.append('custodian-disconnected', { custodianId: id });
+      // During shutdown the store may already be closed; the stop itself is the record. An
+      // event handler must never crash the server: a failed write is contained and reported.
+      if (!this.stopping)
+        contained(this.store.health, 'audit custodian-disconnected', () =>
+          this.store.audit.append('custodian-disconnected', { custodianId: id }),
+        );
     }
   }
 
