@@ -14,6 +14,14 @@ import type { Store } from '../store/store';
 import { PkaError } from '../../core/sc-hsm/pka-target';
 import { CardStatusError } from '../../shared/card/status-words';
 import type { TargetService } from '../targets/target-service';
+import {
+  assertConsistent,
+  compareWithCard,
+  describeInconsistency,
+  recordInconsistency,
+} from '../targets/consistency';
+import { TargetError } from '../targets/target-error';
+import type { Inconsistency } from '../store/target-consistency';
 import { checkPka, type CheckedPka } from './pka-check';
 
 /** Why an enrollment was refused. */
@@ -83,34 +91,123 @@ export class Enrollment {
     return r.value;
   }
 
-  /** Registers the checked key at the target card (inside the target's queue). */
-  private async registerAtTarget(target: TargetService, checked: CheckedPka, then: () => void) {
-    await target.run(async (card) => {
-      const status = await card.pkaStatus();
-      if (!status)
-        throw new EnrollmentError('not-pka', `target ${target.name} is not set up for PKA`);
-      if (status.missing === 0) {
-        throw new EnrollmentError(
-          'target-full',
-          `all ${status.m} keys of target ${target.name} are registered`,
-        );
-      }
-      const { file } = checked;
-      try {
-        await card.registerPublicKey({
-          request: file.request,
-          device: file.device,
-          dica: file.dica,
-        });
-      } catch (e) {
-        // A refusal by the card is final for this .pka; transport problems stay what they are.
-        if (e instanceof CardStatusError || e instanceof PkaError) {
-          throw new EnrollmentError('bad-pka', `target refused the key: ${e.message}`);
+  /**
+   * Registers the checked key at the target card inside the target's queue, which serializes
+   * enrollment per target, from a fresh selection (issue 11 item 5). Before any state-changing
+   * APDU the card and the store must agree (./targets/consistency); `record` writes the store
+   * right after the card accepted. When the outcome is unknown (the answer was lost), the card
+   * is read back: untouched, the error stands; holding exactly this key, it is recorded;
+   * anything else marks the target inconsistent. `progress.mayHaveRegistered` tells the caller
+   * whether a key may have reached the card (then an enrollment token stays used up).
+   */
+  private async registerAtTarget(
+    target: TargetService,
+    checked: CheckedPka,
+    name: string,
+    record: () => void,
+    progress: { mayHaveRegistered: boolean },
+  ): Promise<void> {
+    try {
+      await target.runFresh(async (card) => {
+        const status = await assertConsistent(this.store, target.name, card, this.clock());
+        if (!status)
+          throw new EnrollmentError('not-pka', `target ${target.name} is not set up for PKA`);
+        if (status.missing === 0) {
+          throw new EnrollmentError(
+            'target-full',
+            `all ${status.m} keys of target ${target.name} are registered`,
+          );
         }
+        this.refuseDuplicates(target.name, name, checked.key.chr);
+        const { file } = checked;
+        progress.mayHaveRegistered = true;
+        try {
+          await card.registerPublicKey({
+            request: file.request,
+            device: file.device,
+            dica: file.dica,
+          });
+        } catch (e) {
+          // A refusal by the card is final for this .pka and registers nothing.
+          if (e instanceof CardStatusError || e instanceof PkaError) {
+            progress.mayHaveRegistered = false;
+            throw new EnrollmentError('bad-pka', `target refused the key: ${e.message}`);
+          }
+          throw e;
+        }
+        this.recordOrFlag(target.name, checked.key.chr, record);
+      });
+    } catch (e) {
+      if (!progress.mayHaveRegistered || e instanceof EnrollmentError || e instanceof TargetError)
+        throw e;
+      const outcome = await this.readBack(target, checked.key.chr, record);
+      if (outcome === 'recorded') return;
+      if (outcome === 'untouched') {
+        progress.mayHaveRegistered = false;
         throw e;
       }
-      then();
-    });
+      throw new TargetError('inconsistent', describeInconsistency(outcome));
+    }
+  }
+
+  /** Writes the store after the card accepted; a store failure leaves the target flagged. */
+  private recordOrFlag(target: string, keyChr: string, record: () => void): void {
+    try {
+      record();
+    } catch (e) {
+      const known = this.store.custodians.forTarget(target).length;
+      recordInconsistency(this.store, {
+        target,
+        state: 'inconsistent',
+        detail: `key ${keyChr} was registered at the card but could not be recorded: ${(e as Error).message}`,
+        since: this.clock().toISOString(),
+        registeredOnCard: undefined,
+        knownToServer: known,
+        unknownKeys: [keyChr],
+      });
+      throw e;
+    }
+  }
+
+  /** Reads the card back after a registration with an unknown outcome (see registerAtTarget). */
+  private async readBack(
+    target: TargetService,
+    keyChr: string,
+    record: () => void,
+  ): Promise<'untouched' | 'recorded' | Inconsistency> {
+    const now = this.clock();
+    const detail = `the answer to the registration of key ${keyChr} was lost`;
+    try {
+      return await target.run(async (card) => {
+        const status = await card.pkaStatus();
+        if (!status) throw new Error('the card no longer reports PKA status');
+        const found = await compareWithCard(this.store, target.name, card, status, now, detail);
+        if (!found) return 'untouched';
+        const extra = found.unknownKeys;
+        if (
+          extra?.length === 1 &&
+          extra[0] === keyChr &&
+          found.registeredOnCard === found.knownToServer + 1
+        ) {
+          this.recordOrFlag(target.name, keyChr, record);
+          return 'recorded';
+        }
+        recordInconsistency(this.store, found);
+        return found;
+      });
+    } catch (e) {
+      const lost: Inconsistency = {
+        target: target.name,
+        state: 'inconsistent',
+        detail: `${detail}, and the card could not be read back (${(e as Error).message})`,
+        since: now.toISOString(),
+        registeredOnCard: undefined,
+        knownToServer: this.store.custodians.forTarget(target.name).length,
+        unknownKeys: undefined,
+      };
+      recordInconsistency(this.store, lost);
+      return lost;
+    }
   }
 
   private refuseDuplicates(target: string, name: string, keyChr: string): void {
@@ -137,8 +234,7 @@ export class Enrollment {
     }
     this.refuseDuplicates(target, name, checked.key.chr);
     const id = newId('cus');
-    await this.registerAtTarget(t, checked, () => {
-      this.refuseDuplicates(target, name, checked.key.chr);
+    const record = () =>
       this.store.custodians.insert({
         id,
         name,
@@ -147,7 +243,7 @@ export class Enrollment {
         pka,
         enrolledAt: this.clock().toISOString(),
       });
-    });
+    await this.registerAtTarget(t, checked, name, record, { mayHaveRegistered: false });
     this.store.audit.append('custodian-registered', {
       target,
       name,
@@ -157,6 +253,14 @@ export class Enrollment {
       by: 'admin',
     });
     return this.store.custodians.get(id)!;
+  }
+
+  /** Consumes the token atomically (see EnrollmentStore.reserve) or refuses through `fail`. */
+  private reserve(tokenHash: string, at: string, fail: (e: EnrollmentError) => never): void {
+    const r = this.store.enrollments.reserve(tokenHash, at);
+    if (r === 'used') fail(new EnrollmentError('token-used', 'enrollment token already used'));
+    if (r === 'expired') fail(new EnrollmentError('token-expired', 'enrollment token expired'));
+    if (r === 'unknown') fail(new EnrollmentError('bad-token', 'unknown enrollment token'));
   }
 
   /**
@@ -195,12 +299,6 @@ export class Enrollment {
     }
     const credential = newSecret();
     const now = this.clock().toISOString();
-    const finish = (custodianId: string) => {
-      if (!this.store.enrollments.markUsed(tokenHash, now)) {
-        throw new EnrollmentError('token-used', 'enrollment token already used');
-      }
-      this.store.custodians.setCredential(custodianId, hashSecret(credential), keyId);
-    };
     let id: string;
     if (row.custodianId !== undefined) {
       const existing = this.store.custodians.get(row.custodianId);
@@ -210,7 +308,11 @@ export class Enrollment {
         );
       }
       id = existing.id;
-      this.store.db.transaction(() => finish(id))();
+      // No card step here: consuming the token and setting the credential are one transaction.
+      this.store.db.transaction(() => {
+        this.reserve(tokenHash, now, fail);
+        this.store.custodians.setCredential(id, hashSecret(credential), keyId);
+      })();
     } else {
       const t = this.target(row.target);
       try {
@@ -218,23 +320,30 @@ export class Enrollment {
       } catch (e) {
         return fail(e as EnrollmentError);
       }
+      // Issue 7 item 1: the token is consumed before any APDU goes to the target, so a second
+      // enrollment with it is refused here and never reaches the card.
+      this.reserve(tokenHash, now, fail);
       id = newId('cus');
+      const record = () =>
+        this.store.db.transaction(() => {
+          this.refuseDuplicates(row.target, row.name, checked.key.chr);
+          this.store.custodians.insert({
+            id,
+            name: row.name,
+            target: row.target,
+            keyChr: checked.key.chr,
+            pka,
+            credentialHash: hashSecret(credential),
+            keyId,
+            enrolledAt: now,
+          });
+        })();
+      const progress = { mayHaveRegistered: false };
       try {
-        await this.registerAtTarget(t, checked, () => {
-          this.store.db.transaction(() => {
-            this.refuseDuplicates(row.target, row.name, checked.key.chr);
-            this.store.custodians.insert({
-              id,
-              name: row.name,
-              target: row.target,
-              keyChr: checked.key.chr,
-              pka,
-              enrolledAt: now,
-            });
-            finish(id);
-          })();
-        });
+        await this.registerAtTarget(t, checked, row.name, record, progress);
       } catch (e) {
+        // Nothing reached the card: the token may be used again (e.g. after 1011).
+        if (!progress.mayHaveRegistered) this.store.enrollments.release(tokenHash, now);
         if (e instanceof EnrollmentError) return fail(e);
         throw e;
       }

@@ -33,7 +33,10 @@ export type ServerAuditEvent =
   | 'ceremony-completed'
   | 'signed'
   | 'key-generated'
-  | 'target-reset';
+  | 'target-reset'
+  | 'target-inconsistent'
+  | 'target-reconciled'
+  | 'target-inconsistency-acknowledged';
 
 /** One audit row. */
 export type ServerAuditEntry = {

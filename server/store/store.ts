@@ -8,6 +8,7 @@ import { CeremonyStore } from './ceremonies';
 import { CustodianStore } from './custodians';
 import { openDb, type Db } from './db';
 import { EnrollmentStore } from './enrollments';
+import { ConsistencyStore } from './target-consistency';
 
 /** All tables of the server database. */
 export type Store = {
@@ -16,6 +17,7 @@ export type Store = {
   readonly enrollments: EnrollmentStore;
   readonly ceremonies: CeremonyStore;
   readonly audit: AuditStore;
+  readonly consistency: ConsistencyStore;
   close(): void;
 };
 
@@ -28,6 +30,7 @@ export function openStore(path: string, clock: () => Date = () => new Date()): S
     enrollments: new EnrollmentStore(db),
     ceremonies: new CeremonyStore(db),
     audit: new AuditStore(db, clock),
+    consistency: new ConsistencyStore(db),
     close: () => db.close(),
   };
 }
