@@ -11,37 +11,12 @@ import type { TrustAnchor } from '../../shared/cvc/chain';
 import type { Custodian } from '../store/custodians';
 import { hashSecret, isWellFormedSecret, newId, newSecret } from '../store/secrets';
 import type { Store } from '../store/store';
-import { PkaError } from '../../core/sc-hsm/pka-target';
-import { CardStatusError } from '../../shared/card/status-words';
 import type { TargetService } from '../targets/target-service';
-import {
-  assertConsistent,
-  compareWithCard,
-  describeInconsistency,
-  recordInconsistency,
-} from '../targets/consistency';
-import { TargetError } from '../targets/target-error';
-import type { Inconsistency } from '../store/target-consistency';
+import { EnrollmentError } from './enrollment-error';
 import { checkPka, type CheckedPka } from './pka-check';
+import { refuseDuplicates, registerAtTarget } from './register-at-target';
 
-/** Why an enrollment was refused. */
-export class EnrollmentError extends Error {
-  override readonly name = 'EnrollmentError';
-  constructor(
-    readonly code:
-      | 'bad-token'
-      | 'token-used'
-      | 'token-expired'
-      | 'bad-pka'
-      | 'duplicate'
-      | 'target-full'
-      | 'not-pka'
-      | 'unknown-target',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { EnrollmentError } from './enrollment-error';
 
 /** Default token lifetime: 7 days. */
 export const DEFAULT_TOKEN_SECONDS = 7 * 86_400;
@@ -54,6 +29,10 @@ export class Enrollment {
     private readonly anchors: () => readonly TrustAnchor[],
     private readonly clock: () => Date = () => new Date(),
   ) {}
+
+  private get ctx() {
+    return { store: this.store, clock: this.clock };
+  }
 
   private target(name: string): TargetService {
     const t = this.targets.get(name);
@@ -91,137 +70,6 @@ export class Enrollment {
     return r.value;
   }
 
-  /**
-   * Registers the checked key at the target card inside the target's queue, which serializes
-   * enrollment per target, from a fresh selection (issue 11 item 5). Before any state-changing
-   * APDU the card and the store must agree (./targets/consistency); `record` writes the store
-   * right after the card accepted. When the outcome is unknown (the answer was lost), the card
-   * is read back: untouched, the error stands; holding exactly this key, it is recorded;
-   * anything else marks the target inconsistent. `progress.mayHaveRegistered` tells the caller
-   * whether a key may have reached the card (then an enrollment token stays used up).
-   */
-  private async registerAtTarget(
-    target: TargetService,
-    checked: CheckedPka,
-    name: string,
-    record: () => void,
-    progress: { mayHaveRegistered: boolean },
-  ): Promise<void> {
-    try {
-      await target.runFresh(async (card) => {
-        const status = await assertConsistent(this.store, target.name, card, this.clock());
-        if (!status)
-          throw new EnrollmentError('not-pka', `target ${target.name} is not set up for PKA`);
-        if (status.missing === 0) {
-          throw new EnrollmentError(
-            'target-full',
-            `all ${status.m} keys of target ${target.name} are registered`,
-          );
-        }
-        this.refuseDuplicates(target.name, name, checked.key.chr);
-        const { file } = checked;
-        progress.mayHaveRegistered = true;
-        try {
-          await card.registerPublicKey({
-            request: file.request,
-            device: file.device,
-            dica: file.dica,
-          });
-        } catch (e) {
-          // A refusal by the card is final for this .pka and registers nothing.
-          if (e instanceof CardStatusError || e instanceof PkaError) {
-            progress.mayHaveRegistered = false;
-            throw new EnrollmentError('bad-pka', `target refused the key: ${e.message}`);
-          }
-          throw e;
-        }
-        this.recordOrFlag(target.name, checked.key.chr, record);
-      });
-    } catch (e) {
-      if (!progress.mayHaveRegistered || e instanceof EnrollmentError || e instanceof TargetError)
-        throw e;
-      const outcome = await this.readBack(target, checked.key.chr, record);
-      if (outcome === 'recorded') return;
-      if (outcome === 'untouched') {
-        progress.mayHaveRegistered = false;
-        throw e;
-      }
-      throw new TargetError('inconsistent', describeInconsistency(outcome));
-    }
-  }
-
-  /** Writes the store after the card accepted; a store failure leaves the target flagged. */
-  private recordOrFlag(target: string, keyChr: string, record: () => void): void {
-    try {
-      record();
-    } catch (e) {
-      const known = this.store.custodians.forTarget(target).length;
-      recordInconsistency(this.store, {
-        target,
-        state: 'inconsistent',
-        detail: `key ${keyChr} was registered at the card but could not be recorded: ${(e as Error).message}`,
-        since: this.clock().toISOString(),
-        registeredOnCard: undefined,
-        knownToServer: known,
-        unknownKeys: [keyChr],
-      });
-      throw e;
-    }
-  }
-
-  /** Reads the card back after a registration with an unknown outcome (see registerAtTarget). */
-  private async readBack(
-    target: TargetService,
-    keyChr: string,
-    record: () => void,
-  ): Promise<'untouched' | 'recorded' | Inconsistency> {
-    const now = this.clock();
-    const detail = `the answer to the registration of key ${keyChr} was lost`;
-    try {
-      return await target.run(async (card) => {
-        const status = await card.pkaStatus();
-        if (!status) throw new Error('the card no longer reports PKA status');
-        const found = await compareWithCard(this.store, target.name, card, status, now, detail);
-        if (!found) return 'untouched';
-        const extra = found.unknownKeys;
-        if (
-          extra?.length === 1 &&
-          extra[0] === keyChr &&
-          found.registeredOnCard === found.knownToServer + 1
-        ) {
-          this.recordOrFlag(target.name, keyChr, record);
-          return 'recorded';
-        }
-        recordInconsistency(this.store, found);
-        return found;
-      });
-    } catch (e) {
-      const lost: Inconsistency = {
-        target: target.name,
-        state: 'inconsistent',
-        detail: `${detail}, and the card could not be read back (${(e as Error).message})`,
-        since: now.toISOString(),
-        registeredOnCard: undefined,
-        knownToServer: this.store.custodians.forTarget(target.name).length,
-        unknownKeys: undefined,
-      };
-      recordInconsistency(this.store, lost);
-      return lost;
-    }
-  }
-
-  private refuseDuplicates(target: string, name: string, keyChr: string): void {
-    if (this.store.custodians.byName(target, name)) {
-      throw new EnrollmentError(
-        'duplicate',
-        `custodian "${name}" is already enrolled at ${target}`,
-      );
-    }
-    if (this.store.custodians.byKeyChr(target, keyChr)) {
-      throw new EnrollmentError('duplicate', `key ${keyChr} is already registered at ${target}`);
-    }
-  }
-
   /** Admin-side registration of a `.pka` (`enroll pka`): checks, registers, records. */
   async registerPka(target: string, name: string, pka: Uint8Array): Promise<Custodian> {
     const t = this.target(target);
@@ -232,7 +80,7 @@ export class Enrollment {
       this.store.audit.append('enrollment-refused', { target, name, reason: (e as Error).message });
       throw e;
     }
-    this.refuseDuplicates(target, name, checked.key.chr);
+    refuseDuplicates(this.store, target, name, checked.key.chr);
     const id = newId('cus');
     const record = () =>
       this.store.custodians.insert({
@@ -243,7 +91,7 @@ export class Enrollment {
         pka,
         enrolledAt: this.clock().toISOString(),
       });
-    await this.registerAtTarget(t, checked, name, record, { mayHaveRegistered: false });
+    await registerAtTarget(this.ctx, t, checked, name, record, { mayHaveRegistered: false });
     this.store.audit.append('custodian-registered', {
       target,
       name,
@@ -316,7 +164,7 @@ export class Enrollment {
     } else {
       const t = this.target(row.target);
       try {
-        this.refuseDuplicates(row.target, row.name, checked.key.chr);
+        refuseDuplicates(this.store, row.target, row.name, checked.key.chr);
       } catch (e) {
         return fail(e as EnrollmentError);
       }
@@ -326,7 +174,7 @@ export class Enrollment {
       id = newId('cus');
       const record = () =>
         this.store.db.transaction(() => {
-          this.refuseDuplicates(row.target, row.name, checked.key.chr);
+          refuseDuplicates(this.store, row.target, row.name, checked.key.chr);
           this.store.custodians.insert({
             id,
             name: row.name,
@@ -340,7 +188,7 @@ export class Enrollment {
         })();
       const progress = { mayHaveRegistered: false };
       try {
-        await this.registerAtTarget(t, checked, row.name, record, progress);
+        await registerAtTarget(this.ctx, t, checked, row.name, record, progress);
       } catch (e) {
         // Nothing reached the card: the token may be used again (e.g. after 1011).
         if (!progress.mayHaveRegistered) this.store.enrollments.release(tokenHash, now);

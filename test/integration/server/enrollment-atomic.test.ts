@@ -265,6 +265,41 @@ describe('atomic enrollment', () => {
     expect(enrol2.status).toBe(201);
   });
 
+  it('11.5 an attempt at a full target never resets the card under an open ceremony', async () => {
+    const ctl: Ctl = { delayMs: 0, opens: 0 };
+    await start(2, 2, ctl);
+    for (const [name, c] of [
+      ['alice', alice],
+      ['bob', bob],
+    ] as const) {
+      const r = await adminApi(server!, 'POST', '/api/targets/t1/custodians', {
+        name,
+        pka: toHex(c.pka),
+      });
+      expect(r.status).toBe(201);
+    }
+    const cer = await adminApi<{ id: string }>(server!, 'POST', '/api/ceremonies', {
+      target: 't1',
+      purpose: 'test',
+      requester: 'ci',
+    });
+    expect(cer.status).toBe(201);
+    const before = server!.store.ceremonies.get(cer.body.id)!;
+    const extra = await adminApi(server!, 'POST', '/api/targets/t1/custodians', {
+      name: 'carol',
+      pka: toHex((await custodianCard()).pka),
+    });
+    expect(extra.status).toBe(409);
+    // Through the target's queue once more, so anything the attempt triggered has run.
+    await adminApi(server!, 'GET', '/api/targets/t1');
+    const after = server!.store.ceremonies.get(cer.body.id)!;
+    expect([after.state, after.epoch, after.challenge]).toEqual([
+      before.state,
+      before.epoch,
+      before.challenge,
+    ]);
+  });
+
   it(`11.5 one card session enrolls custodians up to the card's maximum (m = ${PKA_MAX_KEYS})`, async () => {
     const ctl: Ctl = { delayMs: 0, opens: 0 };
     const target = await start(PKA_MAX_KEYS, 2, ctl);
