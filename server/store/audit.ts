@@ -39,7 +39,10 @@ export type ServerAuditEvent =
   | 'sign-refused'
   | 'sign-unresolved'
   | 'key-generated'
-  | 'target-reset';
+  | 'target-reset'
+  | 'target-inconsistent'
+  | 'target-reconciled'
+  | 'target-inconsistency-acknowledged';
 
 /** One audit row. */
 export type ServerAuditEntry = {
