@@ -4,7 +4,8 @@
  * @module
  */
 import { bytesToAscii, isPrintableAscii, readUint } from '../../shared/codec/bytes';
-import { decodeTlvList, type Tlv } from '../../shared/codec/tlv';
+import type { Tlv } from '../../shared/codec/tlv';
+import { COMMAND_TLV, commandTlvs } from './command-tlv';
 import { SW } from '../../shared/card/status-words';
 import { curveByDomain, curveByName, generateKeyPair } from '../../shared/crypto/curves';
 import { plainToDer, signDigestPlain, signPlain, type HashName } from '../../shared/crypto/ecdsa';
@@ -62,14 +63,13 @@ export const generateKeyPairCmd: Handler = (ctx, cmd) => {
     SW.CONDITIONS_NOT_SATISFIED,
     'DKEK shares outstanding',
   );
-  const parsed = decodeTlvList(cmd.data);
-  check(parsed.ok && cmd.data.length > 0, SW.WRONG_DATA, 'template is not a TLV list');
-  const tlvs = parsed.value;
+  check(cmd.data.length > 0, SW.WRONG_DATA, 'template missing');
+  const tlvs = commandTlvs(cmd.data, 'template');
   for (const t of tlvs) check(TEMPLATE_TAGS.has(t.tag), SW.WRONG_DATA, 'unknown template tag');
   check(new Set(tlvs.map((t) => t.tag)).size === tlvs.length, SW.WRONG_DATA, 'duplicate tag');
   const pkValue = single(tlvs, 0x7f49);
   check(pkValue !== undefined, SW.WRONG_DATA, 'public key template 7F49 missing');
-  const pk = parsePublicKey(pkValue);
+  const pk = parsePublicKey(pkValue, COMMAND_TLV);
   if (!pk.ok) {
     throw new SwError(pk.error.code === 'unsupported' ? SW.FUNCTION_NOT_SUPPORTED : SW.WRONG_DATA);
   }
