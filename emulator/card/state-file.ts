@@ -19,7 +19,7 @@ import type { DeviceState, KeyRecord, PinRecord } from './state';
 
 const STATE_FORMAT = 'custodian-sc-hsm-emulator-state/1';
 
-/** Firmware version the emulator reports (SELECT tag 85, `80 50` answer; reference §1.3). */
+/** Firmware version the emulator reports (SELECT tag 85, `80 50` answer; docs/card-reference.md §1.3). */
 export const EMULATED_FIRMWARE = { major: 3, minor: 6 } as const;
 
 /** A state file that cannot be used. */
