@@ -21,6 +21,7 @@ import {
   ceremonySchema,
   initSchema,
   keygenSchema,
+  keygenType,
   parse,
   pkaSchema,
   signSchema,
@@ -101,7 +102,10 @@ const routes: Array<[string, RegExp, Handler]> = [
     async (d, req, res, [name]) => {
       const body = parse(keygenSchema, await readJson(req));
       const t = target(d, name!);
-      const key = await generateTargetKey(d.store, t, body);
+      const key = await generateTargetKey(d.store, t, {
+        label: body.label,
+        type: keygenType(body),
+      });
       sendJson(res, 201, { ...key, unlocked: t.unlocked ?? null });
     },
   ],
@@ -125,7 +129,10 @@ const routes: Array<[string, RegExp, Handler]> = [
       let failure: unknown;
       for (const digest of body.digests) {
         try {
-          signatures.push(toHex(await t.signWithinUnlock(key.id, fromHex(digest))));
+          // RSA keys sign PKCS#1 v1.5 over the SHA-256 DigestInfo: `openssl dgst -sha256 -verify`.
+          const rsa =
+            key.type === 'rsa' ? ({ scheme: 'pkcs1', hash: 'sha256' } as const) : undefined;
+          signatures.push(toHex(await t.signWithinUnlock(key.id, fromHex(digest), rsa)));
         } catch (e) {
           // Window ended (signature or time limit, docs/card-reference.md §6.7) or the card failed: stop.
           failure = e;

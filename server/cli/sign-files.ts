@@ -28,7 +28,15 @@ import { openManifestWriter, type ManifestWriter, type NotSignedEntry } from './
 import { SIGN_BATCH_SIZE, signBatch, type BatchResult, type SignStop } from './sign-batch';
 import { bufferPool, hashAll, verifiedPrefix, writeSignatures } from './sign-io';
 
-type KeyInfo = { id: number; label?: string; chr?: string; publicKeyPem: string; deviceId: string };
+type KeyInfo = {
+  id: number;
+  /** Absent from servers before RSA support: EC. */
+  type?: 'ec' | 'rsa';
+  label?: string;
+  chr?: string;
+  publicKeyPem: string;
+  deviceId: string;
+};
 
 export type { ManifestEntry, NotSignedEntry } from './manifest-writer';
 
@@ -213,7 +221,8 @@ function writeOutputs(
       version: 1,
       target: { name: opts.target, deviceId: key.deviceId },
       key: { id: key.id, label: key.label ?? null, chr: key.chr ?? null, publicKey: 'key.pem' },
-      algorithm: 'ECDSA with SHA-256 (DER signatures)',
+      algorithm:
+        key.type === 'rsa' ? 'RSA PKCS#1 v1.5 with SHA-256' : 'ECDSA with SHA-256 (DER signatures)',
       verify: 'openssl dgst -sha256 -verify key.pem -signature <file>.sig <file>',
       createdAt: new Date().toISOString(),
     },
