@@ -9,6 +9,7 @@ import { KeyOperationError } from '../../core/sc-hsm/keys';
 import type { SigningKeyCurve } from '../../core/sc-hsm/signing-keys';
 import type { Store } from '../store/store';
 import { publicKeyFrom, type SigningKey } from './key-info';
+import { recordIntent, recordOutcome } from '../store/audit-intents';
 import { TargetError } from './target-error';
 import type { TargetService } from './target-service';
 
@@ -45,17 +46,26 @@ export async function generateTargetKey(
         `target ${target.name} already has a key labelled "${opts.label}"`,
       );
     }
+    const deviceId = target.deviceId ?? '';
+    // Intent before the card step (server/README.md): a store failure refuses untouched.
+    const intent = recordIntent(store, 'keygen', {
+      target: target.name,
+      deviceId,
+      label: opts.label,
+      curve: opts.curve,
+      ceremonyId: window.ceremonyId,
+    });
     let gen;
     try {
       gen = await card.generateSigningKey({ label: opts.label, curve: opts.curve });
     } catch (e) {
+      recordOutcome(store, intent, 'keygen-refused', { target: target.name, reason: String(e) });
       if (e instanceof KeyOperationError)
         throw new TargetError('invalid', `key generation: ${e.message}`);
       throw e;
     }
-    const deviceId = target.deviceId ?? '';
-    // Audited as soon as the key exists on the card, before anything else can fail.
-    store.audit.append('key-generated', {
+    // Audited as soon as the key exists on the card; not storable: the intent covers it.
+    recordOutcome(store, intent, 'key-generated', {
       target: target.name,
       deviceId,
       keyId: gen.keyId,
