@@ -27,6 +27,7 @@ import { openStore, type Store } from './store/store';
 import { defaultOpener } from './targets/open-target';
 import { TargetService, type TransportOpener } from './targets/target-service';
 import { loadTls } from './tls';
+import { messageOf } from '../shared/error-message';
 
 /** Injection points (tests, composition roots with an emulator). */
 export type AppDeps = {
@@ -166,7 +167,7 @@ export async function startServer(
   for (const t of targets.values()) {
     await t.status().then(
       (s) => log(`target ${t.name}: ${s.connected ? `device ${s.deviceId}` : 'not reachable'}`),
-      (e: unknown) => log(`target ${t.name}: ${(e as Error).message}`),
+      (e: unknown) => log(`target ${t.name}: ${messageOf(e)}`),
     );
   }
   await engine.start();

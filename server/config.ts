@@ -9,6 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { displayTextSchema } from '../shared/protocol';
 import { err, ok, type Result } from '../shared/result';
+import { messageOf } from '../shared/error-message';
 
 const name = z
   .string()
@@ -88,7 +89,7 @@ export function isLoopbackHost(host: string): boolean {
 /**
  * Validates a parsed config. Plain WebSocket (no TLS) is refused unless the server only listens
  * on loopback: custodian credentials and approvals must never cross a network in clear
- * (remote-protocols.md §4).
+ * (docs/card-reference.md §14).
  */
 export function parseConfig(value: unknown, baseDir: string): Result<ServerConfig, ConfigError> {
   const parsed = configSchema.safeParse(value);
@@ -127,14 +128,14 @@ export function loadConfig(path: string): Result<ServerConfig, ConfigError> {
   } catch (e) {
     return err({
       code: 'unreadable',
-      message: `cannot read config ${path}: ${(e as Error).message}`,
+      message: `cannot read config ${path}: ${messageOf(e)}`,
     });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return err({ code: 'invalid', message: `config ${path} is not JSON: ${(e as Error).message}` });
+    return err({ code: 'invalid', message: `config ${path} is not JSON: ${messageOf(e)}` });
   }
   return parseConfig(json, dirname(resolve(path)));
 }

@@ -37,6 +37,7 @@ import {
 import { serverPinOf, type FingerprintReader } from './server-setup';
 import { createTraceLog } from './trace-log';
 import { serverStateOf, serverViewOf } from './views';
+import { messageOf } from '../../shared/error-message';
 
 /** Options of {@link createEngineBackend}. */
 export type EngineBackendOptions = {
@@ -89,7 +90,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
   const rootConfig = loadCustodianConfig(root);
   if (!rootConfig.ok && rootConfig.error.code !== 'not-found')
     throw new Error(rootConfig.error.message);
-  // Trust anchors are explicit: the production root is the only one built in (reference
+  // Trust anchors are explicit: the production root is the only one built in (docs/card-reference.md
   // Appendix A); a test root comes only from the custodian config and is then always flagged
   // TEST (loadAnchorFiles marks it `configured`). There is deliberately no option to build in
   // another root.
@@ -111,7 +112,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
       try {
         l(e);
       } catch (cause) {
-        log(`backend listener failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+        log(`backend listener failed: ${messageOf(cause)}`);
       }
     }
   };

@@ -23,6 +23,7 @@ import { EXIT, processIo, UsageError, type CliIo } from './errors';
 import { initConfig, serve, type EmulatorOpener } from './serve';
 import { resolveServer } from './admin-client';
 import { signFiles } from './sign-files';
+import { messageOf } from '../../shared/error-message';
 
 /** What the launcher provides. */
 export type ServerCliDeps = {
@@ -187,7 +188,7 @@ export async function main(
       io.err(`custodian-server: ${e.message}\n`);
       return e.status >= 400 && e.status < 500 ? EXIT.USAGE : EXIT.FAILURE;
     }
-    io.err(`custodian-server: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`custodian-server: ${messageOf(e)}\n`);
     return EXIT.FAILURE;
   }
 }

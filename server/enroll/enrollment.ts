@@ -1,7 +1,7 @@
 /**
  * Enrollment: an admin creates a single-use, expiring token for a custodian name at a target;
  * the custodian's client presents it with its `.pka`, the server checks chain and attestation
- * (pka-check) and registers the key at the target (reference §6.5), and the client receives a
+ * (pka-check) and registers the key at the target (docs/card-reference.md §6.5), and the client receives a
  * session credential. Admins may also register a `.pka` directly (`enroll pka`); the custodian
  * then enrolls with a token bound to that registration and the same `.pka`.
  * @module
@@ -15,6 +15,7 @@ import { PkaError } from '../../core/sc-hsm/pka-target';
 import { CardStatusError } from '../../shared/card/status-words';
 import type { TargetService } from '../targets/target-service';
 import { checkPka, type CheckedPka } from './pka-check';
+import { messageOf } from '../../shared/error-message';
 
 /** Why an enrollment was refused. */
 export class EnrollmentError extends Error {
@@ -132,7 +133,7 @@ export class Enrollment {
     try {
       checked = this.check(pka);
     } catch (e) {
-      this.store.audit.append('enrollment-refused', { target, name, reason: (e as Error).message });
+      this.store.audit.append('enrollment-refused', { target, name, reason: messageOf(e) });
       throw e;
     }
     this.refuseDuplicates(target, name, checked.key.chr);

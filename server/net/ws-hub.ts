@@ -30,6 +30,7 @@ import { hashSecret } from '../store/secrets';
 import { contained } from '../store/store-health';
 import type { Store } from '../store/store';
 import { FailureLimiter } from './limiter';
+import { messageOf } from '../../shared/error-message';
 
 /** Hub options. */
 export type HubOptions = {
@@ -231,7 +232,7 @@ export class CustodianHub implements CustodianLink {
         this.error(
           s,
           'internal-error',
-          `enrollment could not be completed now: ${(e as Error).message}`.slice(0, 500),
+          `enrollment could not be completed now: ${messageOf(e)}`.slice(0, 500),
         );
         return this.close(s, 1011, 'try again later');
       }

@@ -1,6 +1,6 @@
 /**
  * Ceremonies and approvals. A ceremony's `epoch` increases whenever its challenge is replaced
- * (server restart or target reset, both of which lose the card's volatile PKA state, reference
+ * (server restart or target reset, both of which lose the card's volatile PKA state, docs/card-reference.md
  * §6.7); approvals are recorded per epoch so nothing from an old epoch is counted again.
  * @module
  */
@@ -8,9 +8,6 @@ import type { Db } from './db';
 
 /** Lifecycle of a ceremony. */
 export type CeremonyState = 'open' | 'quorum' | 'completed' | 'expired' | 'cancelled' | 'failed';
-
-/** States in which a ceremony may still change. */
-export const ACTIVE_STATES: readonly CeremonyState[] = ['open', 'quorum'];
 
 /** A stored ceremony. */
 export type CeremonyRecord = {
@@ -37,7 +34,7 @@ export type CeremonyRecord = {
  * Outcome of one custodian's answer. `pending` is the durable intent written before the
  * signature goes to the target (server/README.md "Intent before every card step"): it becomes
  * `approved` or `failed` once the card answered, and a `pending` left by a crash or a failed
- * write is resolved at the next start (the card forgot it, reference §6.7).
+ * write is resolved at the next start (the card forgot it, docs/card-reference.md §6.7).
  */
 export type ApprovalOutcome = 'pending' | 'approved' | 'declined' | 'failed';
 

@@ -73,9 +73,6 @@ export const CLOSE_CODES = {
   REVOKED: 4007,
 } as const;
 
-/** A close code of {@link CLOSE_CODES}. */
-export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
-
 const CLOSE_TEXT: Readonly<Record<number, string>> = {
   1000: 'closed normally',
   4001: 'authentication failed',
