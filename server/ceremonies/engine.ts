@@ -25,7 +25,7 @@ import {
   type CustodianLink,
 } from './context';
 import { handleDecision } from './decisions';
-import { finishOrRetry, reopen } from './lifecycle';
+import { FINISH_RETRY_MS, finishOrRetry, reopen } from './lifecycle';
 import { reconcileIntents } from './reconcile';
 import { contained } from '../store/store-health';
 
@@ -196,9 +196,17 @@ export class CeremonyEngine {
     rt.timer.unref();
   }
 
+  /** The expiry timer's callback: never throws (a store that cannot be read is retried). */
   private expire(id: string): void {
-    const now = this.ctx.store.ceremonies.get(id);
-    if (now?.state === 'open')
+    let state: string | undefined;
+    try {
+      state = this.ctx.store.ceremonies.get(id)?.state;
+    } catch (e) {
+      this.ctx.store.health.report(`reading ceremony ${id} at its expiry`, e);
+      setTimeout(() => this.expire(id), FINISH_RETRY_MS).unref();
+      return;
+    }
+    if (state === 'open')
       finishOrRetry(this.ctx, id, 'expired', 'quorum not reached in time', 'ceremony-expired');
   }
 

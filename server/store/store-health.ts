@@ -94,17 +94,3 @@ export function contained<T>(health: StoreHealth, operation: string, fn: () => T
     return undefined;
   }
 }
-
-/** `contained` for async work: the promise never rejects. */
-export async function containedAsync<T>(
-  health: StoreHealth,
-  operation: string,
-  fn: () => Promise<T>,
-): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (e) {
-    health.report(operation, e);
-    return undefined;
-  }
-}

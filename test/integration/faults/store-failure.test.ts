@@ -138,12 +138,15 @@ describe('11.1 a store failure in a callback never crashes the server', () => {
     const offer = await cs[0]!.offer(id);
     const faults = injectStoreFaults(s.store.db);
     faults.fail(/UPDATE ceremonies SET state/, 'SQLITE_BUSY');
+    // The timer's first read fails too (an I/O error): retried, never thrown out of the timer.
+    faults.fail(/SELECT \* FROM ceremonies WHERE id/, 'SQLITE_IOERR', 1);
     await until(
       'expiry failure logged',
       () => logs.some((l) => l.includes('STORE FAILURE') && l.includes('expired')),
       30_000,
     );
     expect((await health(s)).body.status).toBe('degraded');
+    expect(logs.some((l) => /STORE FAILURE.*at its expiry.*SQLITE_IOERR/.test(l))).toBe(true);
     expect((await snap(s, id)).state).toBe('open');
     // The deadline passed: the approval is refused before anything reaches the target.
     await cs[0]!.approve(offer);
