@@ -295,6 +295,7 @@ export class CeremonyEngine {
       // while the re-opening waits for the card's queue.
       const rt = this.ctx.runtimeOf(c.id);
       rt.suspended = RESET_TEXT[reason];
+      rt.authenticated = 0;
       rt.offers.clear();
       rt.byCustodian.clear();
       void reopen(this.ctx, c.id, RESET_TEXT[reason], (id) => this.armExpiry(id));
