@@ -3,6 +3,7 @@
  * custodian WebSocket hub (`/ws`) and the admin API (`/api/…`) on one HTTP(S) listener.
  * @module
  */
+import type { FailureThrottle } from './net/admission';
 import { mkdirSync } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -38,6 +39,8 @@ export type AppDeps = {
   readonly monotonic?: () => number;
   readonly heartbeatSeconds?: number;
   readonly helloTimeoutSeconds?: number;
+  /** How failed authentications are delayed (tests shorten it). */
+  readonly throttle?: FailureThrottle;
   readonly log?: (line: string) => void;
 };
 
@@ -103,6 +106,10 @@ export async function startServer(
   }
   const enrollment = new Enrollment(store, targets, () => anchors, clock);
   const hub = new CustodianHub(store, enrollment, {
+    ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
+    ...(config.connections === undefined ? {} : { limits: config.connections }),
+    ...(deps.throttle === undefined ? {} : { throttle: deps.throttle }),
+    clock: () => clock().getTime(),
     ...(deps.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: deps.heartbeatSeconds }),
     ...(deps.helloTimeoutSeconds === undefined
       ? {}

@@ -86,6 +86,7 @@ const TARGET_STATUS: Record<TargetError['code'], number> = {
   busy: 409,
   locked: 409,
   unavailable: 503,
+  inconsistent: 409,
   'unknown-target': 404,
 };
 

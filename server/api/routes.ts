@@ -16,6 +16,7 @@ import {
   type PkaInitOptions,
 } from '../targets/target-admin';
 import type { TargetService } from '../targets/target-service';
+import { inspectConsistency, reconcileTarget } from '../targets/consistency';
 import { HttpError, readJson, sendJson } from './http-util';
 import {
   ceremonySchema,
@@ -23,6 +24,7 @@ import {
   keygenSchema,
   parse,
   pkaSchema,
+  reconcileSchema,
   signSchema,
   tokenSchema,
 } from './schemas';
@@ -75,7 +77,9 @@ const routes: Array<[string, RegExp, Handler]> = [
         enrolled: c.hasCredential,
         enrolledAt: c.enrolledAt,
       }));
-      sendJson(res, 200, { ...(await t.status()), custodians });
+      const status = await t.status();
+      const consistency = await inspectConsistency(d.store, t, new Date());
+      sendJson(res, 200, { ...status, custodians, consistency });
     },
   ],
   [
@@ -130,6 +134,16 @@ const routes: Array<[string, RegExp, Handler]> = [
       await t.lock('admin');
       d.store.audit.append('target-reset', { target: t.name, by: 'admin' });
       sendJson(res, 200, await t.status());
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/targets\/([^/]+)\/reconcile$/,
+    async (d, req, res, [name]) => {
+      const body = parse(reconcileSchema, await readJson(req));
+      const t = target(d, name!);
+      const r = await reconcileTarget(d.store, t, body.acknowledge === true, new Date());
+      sendJson(res, 200, { consistency: r });
     },
   ],
   [

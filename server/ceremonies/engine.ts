@@ -11,6 +11,7 @@
  * the unlock is gone, and a new ceremony is needed.
  * @module
  */
+import { assertConsistent } from '../targets/consistency';
 import { toHex } from '../../shared/codec/bytes';
 import type { VerificationKey } from '../../shared/cvc/verify';
 import type { DecisionMessage } from '../../shared/protocol';
@@ -133,7 +134,8 @@ export class CeremonyEngine {
       if (ctx.activeFor(req.target)) {
         throw new CeremonyError('busy', `target ${req.target} already has an active ceremony`);
       }
-      const status = await card.pkaStatus();
+      // Issue 7 item 1: a key on the card the store does not know blocks every ceremony.
+      const status = await assertConsistent(ctx.store, req.target, card, ctx.clock());
       if (!status) throw new CeremonyError('not-pka', `target ${req.target} is not set up for PKA`);
       if (status.missing > 0) {
         throw new CeremonyError(

@@ -19,6 +19,7 @@ import {
   targetStatus,
 } from './admin-commands';
 import { backupCommand, restoreCommand } from './backup-commands';
+import { targetReconcile } from './consistency-commands';
 import { EXIT, processIo, UsageError, type CliIo } from './errors';
 import { initConfig, serve, type EmulatorOpener } from './serve';
 import { resolveServer } from './admin-client';
@@ -100,6 +101,14 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
   connection(target.command('lock').description('reset the target now (ends any unlock)'))
     .requiredOption('--target <name>')
     .action((o) => targetLock(o, io));
+  connection(
+    target
+      .command('reconcile')
+      .description('re-read the card and clear an inconsistency once card and server agree'),
+  )
+    .requiredOption('--target <name>')
+    .option('--acknowledge', 'accept the card as it is now (audited; shown by target status)')
+    .action((o) => targetReconcile(o, io));
 
   const enroll = program.command('enroll').description('enroll custodians');
   connection(enroll.command('create').description('create a single-use invite for a custodian'))

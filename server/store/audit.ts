@@ -45,7 +45,10 @@ export type ServerAuditEvent =
   | 'target-init-intent'
   | 'target-init-refused'
   | 'target-init-unresolved'
-  | 'target-reset';
+  | 'target-reset'
+  | 'target-inconsistent'
+  | 'target-reconciled'
+  | 'target-inconsistency-acknowledged';
 
 /** One audit row. */
 export type ServerAuditEntry = {

@@ -11,6 +11,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSy
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { err, ok, type Result } from '../../shared/result';
+import { messageOf } from '../../shared/error-message';
 import { AuditStore } from './audit';
 import { DatabaseError, SCHEMA_VERSION, schemaVersionOf } from './db';
 
@@ -34,7 +35,7 @@ export function verifyDatabase(path: string): Result<BackupSummary, string> {
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
   } catch (e) {
-    return err(`${path} is not a readable SQLite database: ${(e as Error).message}`);
+    return err(`${path} is not a readable SQLite database: ${messageOf(e)}`);
   }
   try {
     const integrity = db.pragma('integrity_check', { simple: true });
@@ -56,7 +57,7 @@ export function verifyDatabase(path: string): Result<BackupSummary, string> {
     });
   } catch (e) {
     if (e instanceof DatabaseError) return err(e.message);
-    return err(`${path} cannot be verified: ${(e as Error).message}`);
+    return err(`${path} cannot be verified: ${messageOf(e)}`);
   } finally {
     db.close();
   }
@@ -112,7 +113,7 @@ export async function backupDatabase(
     return v;
   } catch (e) {
     rmSync(tmp, { force: true });
-    return err(`backup failed: ${(e as Error).message}`);
+    return err(`backup failed: ${messageOf(e)}`);
   }
 }
 
@@ -136,7 +137,7 @@ export async function restoreDatabase(
     await copyDatabase(from, tmp);
   } catch (e) {
     rmSync(tmp, { force: true });
-    return err(`restore failed: ${(e as Error).message}`);
+    return err(`restore failed: ${messageOf(e)}`);
   }
   let keptAs: string | undefined;
   if (existsSync(dbPath)) {

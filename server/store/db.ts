@@ -70,6 +70,19 @@ const MIGRATIONS: readonly string[] = [
     hash TEXT NOT NULL
   );
   `,
+  // 2: a durable flag per target whose card and store disagree about registered PKA keys
+  // (issue 7 item 1); ceremonies and enrollments there wait for an operator.
+  `
+  CREATE TABLE target_consistency (
+    target TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('inconsistent', 'acknowledged')),
+    detail TEXT NOT NULL,
+    since TEXT NOT NULL,
+    registered_on_card INTEGER,
+    known_to_server INTEGER NOT NULL,
+    unknown_keys TEXT
+  );
+  `,
 ];
 
 /** The schema version this code writes. */

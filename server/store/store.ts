@@ -9,6 +9,7 @@ import { CustodianStore } from './custodians';
 import { openDb, type Db } from './db';
 import { EnrollmentStore } from './enrollments';
 import { StoreHealth } from './store-health';
+import { ConsistencyStore } from './target-consistency';
 
 /** All tables of the server database. */
 export type Store = {
@@ -26,6 +27,7 @@ export type Store = {
    * store healthy again.
    */
   atomically<T>(fn: () => T): T;
+  readonly consistency: ConsistencyStore;
   close(): void;
 };
 
@@ -45,6 +47,7 @@ export function openStore(path: string, clock: () => Date = () => new Date()): S
       health.succeeded();
       return result;
     },
+    consistency: new ConsistencyStore(db),
     close: () => db.close(),
   };
 }

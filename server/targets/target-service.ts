@@ -116,6 +116,26 @@ export class TargetService {
     });
   }
 
+  /**
+   * Like {@link run}, but `fn` starts from a fresh card state: once `check` passed (it may
+   * read the card and refuse), a warm reset and SELECT drop whatever earlier operations left in
+   * the card's volatile memory (PKA authentications, certificates imported for attestation: a
+   * shared session ran out of import slots with `6A84` at the 16th registration, issue 11 item
+   * 5). Listeners learn of the reset as after {@link lock}.
+   */
+  runFresh<T>(
+    check: (card: SmartCardHsm, chain: DeviceChain) => Promise<void>,
+    fn: (card: SmartCardHsm, chain: DeviceChain) => Promise<T>,
+  ): Promise<T> {
+    return this.run(async (card, chain) => {
+      await check(card, chain);
+      await this.transport!.reset();
+      await card.select();
+      this.endUnlock('admin');
+      return fn(card, chain);
+    });
+  }
+
   private async ensureOpen(): Promise<{ card: SmartCardHsm; chain: DeviceChain }> {
     if (this.card && this.cachedChain) return { card: this.card, chain: this.cachedChain };
     let transport: CardTransport;
