@@ -26,7 +26,7 @@ import {
   type CustodianLink,
 } from './context';
 import { handleDecision } from './decisions';
-import { FINISH_RETRY_MS, finishOrRetry, reopen } from './lifecycle';
+import { expire, finishOrRetry, reopen } from './lifecycle';
 import { reconcileIntents } from './reconcile';
 import { contained } from '../store/store-health';
 
@@ -194,22 +194,8 @@ export class CeremonyEngine {
     if (rt.timer) clearTimeout(rt.timer);
     const ms = Math.max(0, Date.parse(c.expiresAt) - this.ctx.clock().getTime());
     rt.deadline = this.ctx.monotonic() + ms;
-    rt.timer = setTimeout(() => this.expire(id), ms);
+    rt.timer = setTimeout(() => expire(this.ctx, id), ms);
     rt.timer.unref();
-  }
-
-  /** The expiry timer's callback: never throws (a store that cannot be read is retried). */
-  private expire(id: string): void {
-    let state: string | undefined;
-    try {
-      state = this.ctx.store.ceremonies.get(id)?.state;
-    } catch (e) {
-      this.ctx.store.health.report(`reading ceremony ${id} at its expiry`, e);
-      setTimeout(() => this.expire(id), FINISH_RETRY_MS).unref();
-      return;
-    }
-    if (state === 'open')
-      finishOrRetry(this.ctx, id, 'expired', 'quorum not reached in time', 'ceremony-expired');
   }
 
   /** Cancels an active ceremony (admin); a target unlocked by it is reset. */
