@@ -61,7 +61,7 @@ export async function generateTargetKey(
       target: target.name,
       deviceId,
       label: opts.label,
-      curve: opts.curve,
+      keyType: formatSigningKeyType(opts.type),
       ceremonyId: window.ceremonyId,
     });
     let gen;
