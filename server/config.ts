@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { displayTextSchema } from '../shared/protocol';
 import { err, ok, type Result } from '../shared/result';
 import { trustedProxyList } from './net/admission';
+import { messageOf } from '../shared/error-message';
 
 const name = z
   .string()
@@ -146,14 +147,14 @@ export function loadConfig(path: string): Result<ServerConfig, ConfigError> {
   } catch (e) {
     return err({
       code: 'unreadable',
-      message: `cannot read config ${path}: ${(e as Error).message}`,
+      message: `cannot read config ${path}: ${messageOf(e)}`,
     });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return err({ code: 'invalid', message: `config ${path} is not JSON: ${(e as Error).message}` });
+    return err({ code: 'invalid', message: `config ${path} is not JSON: ${messageOf(e)}` });
   }
   return parseConfig(json, dirname(resolve(path)));
 }

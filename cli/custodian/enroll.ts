@@ -28,6 +28,7 @@ import { UsageError } from '../errors';
 import { cardOpener, type CardChoice, type CustodianCommandDeps } from './deps';
 import { parseKeyId } from './key-commands';
 import { serverPin, type ServerOptions } from './server-pin';
+import { messageOf } from '../../shared/error-message';
 
 /** Options of `enroll`. */
 export type EnrollOptions = ServerOptions &
@@ -48,7 +49,7 @@ async function pkaBytes(
     try {
       return new Uint8Array(readFileSync(opts.pka));
     } catch (e) {
-      throw new UsageError(`cannot read ${opts.pka}: ${(e as Error).message}`);
+      throw new UsageError(`cannot read ${opts.pka}: ${messageOf(e)}`);
     }
   }
   const transport = await cardOpener(opts, deps)();

@@ -37,6 +37,7 @@ import {
 import { serverPinOf, type FingerprintReader } from './server-setup';
 import { createTraceLog } from './trace-log';
 import { serverStateOf, serverViewOf } from './views';
+import { messageOf } from '../../shared/error-message';
 
 /** Options of {@link createEngineBackend}. */
 export type EngineBackendOptions = {
@@ -111,7 +112,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
       try {
         l(e);
       } catch (cause) {
-        log(`backend listener failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+        log(`backend listener failed: ${messageOf(cause)}`);
       }
     }
   };

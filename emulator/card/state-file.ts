@@ -14,7 +14,7 @@ import {
 } from '../../shared/crypto/curves';
 import { parseCvc, parseCvcAt } from '../../shared/cvc/cvc';
 import { issueDevice, type TestCa } from '../ca/test-ca';
-import { writeFileAtomic } from '../util/atomic-file';
+import { writeFileAtomic } from '../../core/fs/atomic-write';
 import type { DeviceState, KeyRecord, PinRecord } from './state';
 
 const STATE_FORMAT = 'custodian-sc-hsm-emulator-state/1';

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { api, events, resolveServer, type ConnectionOptions } from './admin-client';
 import { consistencyLines, type ConsistencyView } from './consistency-commands';
 import { UsageError, type CliIo } from './errors';
+import { messageOf } from '../../shared/error-message';
 
 type Snapshot = {
   id: string;
@@ -181,7 +182,7 @@ export async function enrollPka(
   try {
     bytes = readFileSync(o.pka);
   } catch (e) {
-    throw new UsageError(`cannot read ${o.pka}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read ${o.pka}: ${messageOf(e)}`);
   }
   const r = await api<{
     custodian: { keyChr: string };

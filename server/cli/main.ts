@@ -19,10 +19,12 @@ import {
   targetStatus,
 } from './admin-commands';
 import { targetReconcile } from './consistency-commands';
+import { backupCommand, restoreCommand } from './backup-commands';
 import { EXIT, processIo, UsageError, type CliIo } from './errors';
 import { initConfig, serve, type EmulatorOpener } from './serve';
 import { resolveServer } from './admin-client';
 import { signFiles } from './sign-files';
+import { messageOf } from '../../shared/error-message';
 
 /** What the launcher provides. */
 export type ServerCliDeps = {
@@ -153,6 +155,21 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
       signFiles(resolveServer(o), { target: o.target, key: o.key, out: o.out, files }, io),
     );
 
+  program
+    .command('backup')
+    .description('write a verified online backup of the database (safe while serving)')
+    .requiredOption('--out <file>', 'new backup file')
+    .option('--config <file>', 'server config (finds the data directory)')
+    .option('--data-dir <dir>', 'data directory')
+    .action((o: { out: string; config?: string; dataDir?: string }) => backupCommand(o, io));
+  program
+    .command('restore')
+    .description('verify a backup and install it as the database (the server must be stopped)')
+    .requiredOption('--from <file>', 'backup file')
+    .option('--config <file>', 'server config (finds the data directory)')
+    .option('--data-dir <dir>', 'data directory')
+    .action((o: { from: string; config?: string; dataDir?: string }) => restoreCommand(o, io));
+
   connection(program.command('audit').description('show and verify the audit chain'))
     .option('--limit <n>')
     .option('--json')
@@ -180,7 +197,7 @@ export async function main(
       io.err(`custodian-server: ${e.message}\n`);
       return e.status >= 400 && e.status < 500 ? EXIT.USAGE : EXIT.FAILURE;
     }
-    io.err(`custodian-server: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`custodian-server: ${messageOf(e)}\n`);
     return EXIT.FAILURE;
   }
 }

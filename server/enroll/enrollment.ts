@@ -15,6 +15,7 @@ import type { TargetService } from '../targets/target-service';
 import { EnrollmentError } from './enrollment-error';
 import { checkPka, type CheckedPka } from './pka-check';
 import { refuseDuplicates, registerAtTarget } from './register-at-target';
+import { messageOf } from '../../shared/error-message';
 
 export { EnrollmentError } from './enrollment-error';
 
@@ -77,7 +78,7 @@ export class Enrollment {
     try {
       checked = this.check(pka);
     } catch (e) {
-      this.store.audit.append('enrollment-refused', { target, name, reason: (e as Error).message });
+      this.store.audit.append('enrollment-refused', { target, name, reason: messageOf(e) });
       throw e;
     }
     refuseDuplicates(this.store, target, name, checked.key.chr);

@@ -25,6 +25,7 @@ import type { CustodianLink } from '../ceremonies/context';
 import type { CeremonyEngine } from '../ceremonies/engine';
 import { EnrollmentError, type Enrollment } from '../enroll/enrollment';
 import { hashSecret } from '../store/secrets';
+import { contained } from '../store/store-health';
 import type { Store } from '../store/store';
 import {
   Admission,
@@ -41,6 +42,7 @@ import {
   writeFrame,
   type Session,
 } from './hub-session';
+import { messageOf } from '../../shared/error-message';
 
 /** Hub options. */
 export type HubOptions = {
@@ -134,7 +136,8 @@ export class CustodianHub implements CustodianLink {
         sendError(s, 'invalid-message', 'binary frames are not allowed');
         return closeSession(s, CLOSE_CODES.PROTOCOL_VIOLATION, 'binary frame');
       }
-      void this.onFrame(s, data.toString()).catch(() => {
+      void this.onFrame(s, data.toString()).catch((e: unknown) => {
+        this.store.health.report('processing a custodian message', e);
         sendError(s, 'internal-error', 'the server could not process this message');
       });
     });
@@ -154,8 +157,12 @@ export class CustodianHub implements CustodianLink {
     const id = s.custodianId;
     if (id !== undefined && this.sessions.get(id) === s) {
       this.sessions.delete(id);
-      // During shutdown the store may already be closed; the stop itself is the record.
-      if (!this.stopping) this.store.audit.append('custodian-disconnected', { custodianId: id });
+      // During shutdown the store may already be closed; the stop itself is the record. An
+      // event handler must never crash the server: a failed write is contained and reported.
+      if (!this.stopping)
+        contained(this.store.health, 'audit custodian-disconnected', () =>
+          this.store.audit.append('custodian-disconnected', { custodianId: id }),
+        );
     }
   }
 
@@ -211,11 +218,7 @@ export class CustodianHub implements CustodianLink {
         if (e instanceof EnrollmentError) return this.refuse(s, e.message, [`ip:${s.ip}`]);
         // Not the custodian's fault (e.g. the target is unreachable): the token is not used
         // up, and 1011 tells the client to retry later.
-        sendError(
-          s,
-          'internal-error',
-          `enrollment could not be completed now: ${(e as Error).message}`,
-        );
+        sendError(s, 'internal-error', `enrollment could not be completed now: ${messageOf(e)}`);
         return closeSession(s, 1011, 'try again later');
       }
     } else {

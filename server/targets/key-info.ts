@@ -10,6 +10,7 @@ import { parseAuthenticatedRequest, parseCvc, type CvcPublicKey } from '../../sh
 import { curveByDomain, isValidPublicPoint } from '../../shared/crypto/curves';
 import { ecPublicKeyPem } from '../sign/spki';
 import { TargetError } from './target-error';
+import { messageOf } from '../../shared/error-message';
 
 /** A key the target can sign with. */
 export type SigningKey = {
@@ -72,10 +73,7 @@ export function publicKeyFrom(
       const cert = new X509Certificate(Buffer.from(data));
       return { pem: cert.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
     } catch (e) {
-      throw new TargetError(
-        'malformed',
-        `key ${id}: certificate unreadable: ${(e as Error).message}`,
-      );
+      throw new TargetError('malformed', `key ${id}: certificate unreadable: ${messageOf(e)}`);
     }
   }
   throw new TargetError('malformed', `key ${id}: unknown public key object format`);

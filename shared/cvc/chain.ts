@@ -11,7 +11,7 @@ import { compareCvcDate, cvcDateFromDate, formatCvcDate } from './date';
 import { DESRCACC100001_HEX } from './roots';
 import { keyOf, verifyCvc, verifySelfSigned, type VerificationKey } from './verify';
 
-export { verifyKeyAttestation, type AttestedKey, type AttestationError } from './attestation';
+export { verifyKeyAttestation, type AttestedKey } from './attestation';
 
 /** A trusted scheme root. Built-in: the production SRCA; configured: e.g. a test SRCA. */
 export type TrustAnchor = { cvc: Cvc; source: 'built-in' | 'configured'; label: string };
@@ -141,7 +141,7 @@ export type ChainVerdict =
 type Failure = Extract<ChainVerdict, { genuine: false }>;
 
 /** The holder part of a CHR: without the 5-character sequence number (docs/card-reference.md §4.1). */
-export function holderOf(chr: string): string {
+function holderOf(chr: string): string {
   return chr.length > 5 ? chr.slice(0, -5) : chr;
 }
 

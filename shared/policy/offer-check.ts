@@ -8,6 +8,7 @@ import { fromHex, isHex, asciiBytes } from '../codec/bytes';
 import { validateDeviceChain, type ChainVerdict, type TrustAnchor } from '../cvc/chain';
 import type { OfferMessage } from '../protocol/server-messages';
 import { createApduFirewall, type FirewallApproval, type FirewallDecision } from './firewall';
+import { messageOf } from '../error-message';
 
 /** Default tolerance for clock differences between client and server. */
 export const DEFAULT_CLOCK_SKEW_MS = 2 * 60_000;
@@ -207,7 +208,7 @@ function buildApproval(
   try {
     createApduFirewall(approval);
   } catch (e) {
-    add('invalid-approval', `cannot build the approval: ${(e as Error).message}`);
+    add('invalid-approval', `cannot build the approval: ${messageOf(e)}`);
     return undefined;
   }
   return approval;

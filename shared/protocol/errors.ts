@@ -77,9 +77,6 @@ export const CLOSE_CODES = {
   TRY_AGAIN_LATER: 1013,
 } as const;
 
-/** A close code of {@link CLOSE_CODES}. */
-export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
-
 const CLOSE_TEXT: Readonly<Record<number, string>> = {
   1000: 'closed normally',
   1007: 'invalid UTF-8 in a text frame',
