@@ -9,8 +9,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { displayTextSchema } from '../shared/protocol';
 import { err, ok, type Result } from '../shared/result';
-import { trustedProxyList } from './net/admission';
 import { messageOf } from '../shared/error-message';
+import { trustedProxyList } from './net/admission';
 
 const name = z
   .string()

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openAuditLog } from '../../core/audit/audit-log';
+import { describeAuditRecovery, openAuditLog } from '../../core/audit/audit-log';
 import { ApduChannel } from '../../core/card/apdu-channel';
 import {
   auditFilePath,
@@ -150,6 +150,7 @@ export async function enroll(opts: EnrollOptions, deps: CustodianCommandDeps): P
   const saved = saveCustodianConfig(home, config);
   if (!saved.ok) throw new UsageError(saved.error.message);
   const audit = openAuditLog(auditFilePath(home, config));
+  if (audit.recovered) deps.io.err(`${describeAuditRecovery(audit.recovered)}\n`);
   try {
     audit.append('enrollment', { server: url, custodianId: outcome.custodianId, keyId });
   } finally {

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from 'node:path';
-import { openAuditLog, type AuditLog } from '../audit/audit-log';
+import { describeAuditRecovery, openAuditLog, type AuditLog } from '../audit/audit-log';
 import { auditFilePath, ensureHome, loadCustodianConfig } from '../config/custodian-config';
 import { createCustodianEngine, type CustodianEngine } from '../custodian/engine';
 import { fileDecisionStore } from '../custodian/decision-store';
@@ -106,6 +106,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
     auditFilePath(root, rootConfig.ok ? rootConfig.value : undefined),
     now,
   );
+  if (audit.recovered) log(describeAuditRecovery(audit.recovered));
   const listeners = new Set<(e: BackendEvent) => void>();
   const emit = (e: BackendEvent) => {
     for (const l of listeners) {

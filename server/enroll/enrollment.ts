@@ -14,8 +14,8 @@ import type { Store } from '../store/store';
 import type { TargetService } from '../targets/target-service';
 import { EnrollmentError } from './enrollment-error';
 import { checkPka, type CheckedPka } from './pka-check';
-import { refuseDuplicates, registerAtTarget } from './register-at-target';
 import { messageOf } from '../../shared/error-message';
+import { refuseDuplicates, registerAtTarget } from './register-at-target';
 
 export { EnrollmentError } from './enrollment-error';
 

@@ -27,6 +27,7 @@ import { EnrollmentError, type Enrollment } from '../enroll/enrollment';
 import { hashSecret } from '../store/secrets';
 import { contained } from '../store/store-health';
 import type { Store } from '../store/store';
+import { messageOf } from '../../shared/error-message';
 import {
   Admission,
   clientAddress,
@@ -42,7 +43,6 @@ import {
   writeFrame,
   type Session,
 } from './hub-session';
-import { messageOf } from '../../shared/error-message';
 
 /** Hub options. */
 export type HubOptions = {
@@ -218,7 +218,11 @@ export class CustodianHub implements CustodianLink {
         if (e instanceof EnrollmentError) return this.refuse(s, e.message, [`ip:${s.ip}`]);
         // Not the custodian's fault (e.g. the target is unreachable): the token is not used
         // up, and 1011 tells the client to retry later.
-        sendError(s, 'internal-error', `enrollment could not be completed now: ${messageOf(e)}`);
+        sendError(
+          s,
+          'internal-error',
+          `enrollment could not be completed now: ${messageOf(e)}`.slice(0, 500),
+        );
         return closeSession(s, 1011, 'try again later');
       }
     } else {

@@ -8,8 +8,8 @@ import { CeremonyStore } from './ceremonies';
 import { CustodianStore } from './custodians';
 import { openDb, type Db } from './db';
 import { EnrollmentStore } from './enrollments';
-import { ConsistencyStore } from './target-consistency';
 import { StoreHealth } from './store-health';
+import { ConsistencyStore } from './target-consistency';
 
 /** All tables of the server database. */
 export type Store = {
@@ -18,7 +18,6 @@ export type Store = {
   readonly enrollments: EnrollmentStore;
   readonly ceremonies: CeremonyStore;
   readonly audit: AuditStore;
-  readonly consistency: ConsistencyStore;
   /** Whether writes currently work (reported by `/api/health`). */
   readonly health: StoreHealth;
   /**
@@ -28,6 +27,7 @@ export type Store = {
    * store healthy again.
    */
   atomically<T>(fn: () => T): T;
+  readonly consistency: ConsistencyStore;
   close(): void;
 };
 
@@ -48,6 +48,7 @@ export function openStore(path: string, clock: () => Date = () => new Date()): S
       health.succeeded();
       return result;
     },
+    consistency: new ConsistencyStore(db),
     close: () => db.close(),
   };
 }

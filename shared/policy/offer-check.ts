@@ -7,6 +7,7 @@
 import { fromHex, isHex, asciiBytes } from '../codec/bytes';
 import { validateDeviceChain, type ChainVerdict, type TrustAnchor } from '../cvc/chain';
 import type { OfferMessage } from '../protocol/server-messages';
+import { PKA_CHALLENGE_BYTES } from '../sc-hsm/pka-input';
 import { createApduFirewall, type FirewallApproval, type FirewallDecision } from './firewall';
 import { messageOf } from '../error-message';
 
@@ -197,6 +198,14 @@ function buildApproval(
   if (chr === undefined) return undefined;
   if (!isHex(offer.challenge) || offer.challenge.length === 0) {
     add('invalid-approval', 'challenge is not hex');
+    return undefined;
+  }
+  // One challenge length only, or CHR(T) ‖ challenge could name another device (pka-input.ts).
+  if (offer.challenge.length !== 2 * PKA_CHALLENGE_BYTES) {
+    add(
+      'invalid-approval',
+      `challenge is ${offer.challenge.length / 2} bytes; a target's challenge is exactly ${PKA_CHALLENGE_BYTES}`,
+    );
     return undefined;
   }
   const approval = {
