@@ -41,7 +41,6 @@ export function openStore(path: string, clock: () => Date = () => new Date()): S
     enrollments: new EnrollmentStore(db),
     ceremonies: new CeremonyStore(db),
     audit: new AuditStore(db, clock, health),
-    consistency: new ConsistencyStore(db),
     health,
     atomically<T>(fn: () => T): T {
       const result = db.transaction(fn).immediate();
