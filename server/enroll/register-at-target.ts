@@ -18,6 +18,7 @@ import {
 } from '../targets/consistency';
 import { TargetError } from '../targets/target-error';
 import type { TargetService } from '../targets/target-service';
+import { messageOf } from '../../shared/error-message';
 import { EnrollmentError } from './enrollment-error';
 import type { CheckedPka } from './pka-check';
 import { messageOf } from '../../shared/error-message';
