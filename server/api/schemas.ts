@@ -53,6 +53,8 @@ export const tokenSchema = z.strictObject({
 });
 /** `POST /api/targets/:t/custodians`. */
 export const pkaSchema = z.strictObject({ name: nameSchema, pka: hex(16 * 1024) });
+/** `POST /api/targets/:name/reconcile`. */
+export const reconcileSchema = z.strictObject({ acknowledge: z.boolean().optional() });
 /** `POST /api/ceremonies`. */
 export const ceremonySchema = z.strictObject({
   target: z.string(),

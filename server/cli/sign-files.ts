@@ -27,6 +27,7 @@ import type { FileDigest } from './file-digest';
 import { openManifestWriter, type ManifestWriter, type NotSignedEntry } from './manifest-writer';
 import { SIGN_BATCH_SIZE, signBatch, type BatchResult, type SignStop } from './sign-batch';
 import { bufferPool, hashAll, verifiedPrefix, writeSignatures } from './sign-io';
+import { messageOf } from '../../shared/error-message';
 
 type KeyInfo = {
   id: number;
@@ -37,8 +38,6 @@ type KeyInfo = {
   publicKeyPem: string;
   deviceId: string;
 };
-
-export type { ManifestEntry, NotSignedEntry } from './manifest-writer';
 
 /** A batch whose digests have gone to the server. */
 type InFlight = {
@@ -65,7 +64,7 @@ function checkFiles(files: readonly string[]): void {
 function stopOf(e: unknown): SignStop {
   if (e instanceof ApiError) return { reason: e.message, status: e.status };
   if (e instanceof UsageError) return { reason: e.message, status: 400 };
-  return { reason: e instanceof Error ? e.message : String(e), status: 500 };
+  return { reason: messageOf(e), status: 500 };
 }
 
 function listNames(names: readonly string[]): string {
@@ -77,7 +76,7 @@ function parseKey(key: KeyInfo): KeyObject {
   try {
     return createPublicKey(key.publicKeyPem);
   } catch (e) {
-    throw new Error(`the public key of key ${key.id} is unreadable: ${(e as Error).message}`);
+    throw new Error(`the public key of key ${key.id} is unreadable: ${messageOf(e)}`);
   }
 }
 

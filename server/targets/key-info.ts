@@ -10,6 +10,7 @@ import { parseAuthenticatedRequest, parseCvc, type CvcPublicKey } from '../../sh
 import { curveByDomain, isValidPublicPoint } from '../../shared/crypto/curves';
 import { ecPublicKeyPem } from '../sign/spki';
 import { TargetError } from './target-error';
+import { messageOf } from '../../shared/error-message';
 
 /** A key the target can sign with. */
 export type SigningKey = {
@@ -102,10 +103,7 @@ export function publicKeyFrom(data: Uint8Array | undefined, id: number): PublicK
       const type = cert.publicKey.asymmetricKeyType === 'rsa' ? 'rsa' : 'ec';
       return { pem: cert.publicKey.export({ type: 'spki', format: 'pem' }).toString(), type };
     } catch (e) {
-      throw new TargetError(
-        'malformed',
-        `key ${id}: certificate unreadable: ${(e as Error).message}`,
-      );
+      throw new TargetError('malformed', `key ${id}: certificate unreadable: ${messageOf(e)}`);
     }
   }
   throw new TargetError('malformed', `key ${id}: unknown public key object format`);
