@@ -1,19 +1,10 @@
-import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { probeEslint } from './probe-eslint';
 
 // Layer rules (README.md "Layout") are enforced by lint; this proves the rules fire, so a
 // config change that silently disables them fails the suite. The probe files do not exist, so
 // the type-aware promise rules (proven by lint-promises.test.ts) are off here.
-const eslint = new ESLint({
-  cwd: process.cwd(),
-  overrideConfig: {
-    languageOptions: { parserOptions: { projectService: false } },
-    rules: {
-      '@typescript-eslint/no-floating-promises': 'off',
-      '@typescript-eslint/no-misused-promises': 'off',
-    },
-  },
-});
+const eslint = probeEslint();
 
 async function messages(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });

@@ -1,8 +1,8 @@
-import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { probeEslint } from '../build/probe-eslint';
 
 // Raw IPC is allowed only in the IPC wrappers and the preload (docs/desktop-app.md "IPC").
-const eslint = new ESLint({ cwd: process.cwd() });
+const eslint = probeEslint();
 
 async function rules(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
