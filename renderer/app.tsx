@@ -5,6 +5,7 @@
  */
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
+import { actionable } from '../shared/ipc/ceremony-rules';
 import { ErrorNotice } from './components/common';
 import type { Route } from './stores/app-store';
 import { testAckFor } from './stores/ceremonies-store';
@@ -16,6 +17,7 @@ import { FirstRunView } from './views/first-run-view';
 import { AuditView, TraceView } from './views/log-views';
 import { ApproveDialog, DeclineDialog } from './views/pin-dialog';
 import { ResultView } from './views/result-view';
+import { SecurityAlerts } from './views/security-alerts';
 import { SettingsView } from './views/settings-view';
 
 const NAV: readonly { view: Route['view']; label: string }[] = [
@@ -37,10 +39,8 @@ const SERVER_STATE = {
 export function App(props: { stores: Stores }) {
   const { stores } = props;
   const app = useStore(stores.app);
-  const waiting = useStore(
-    stores.ceremonies,
-    (s) => s.list.filter((c) => c.status === 'waiting').length,
-  );
+  // The same rule as the tray (shared/ipc/ceremony-rules.ts): never a non-genuine target.
+  const waiting = useStore(stores.ceremonies, (s) => actionable(s.list).length);
   const route = app.route;
 
   useEffect(() => {
@@ -53,6 +53,7 @@ export function App(props: { stores: Stores }) {
     if (app.status !== 'ready' || route.view === 'first-run') return;
     void stores.ceremonies.getState().refresh();
     void stores.card.getState().refresh();
+    void stores.alerts.getState().refresh();
   }, [app.status, route.view === 'first-run', stores]);
   useEffect(() => {
     if (route.view === 'ceremony' && route.ceremonyId !== undefined) {
@@ -149,7 +150,27 @@ function CurrentView(props: { stores: Stores; route: Route }) {
   const audit = useStore(stores.audit);
   const app = useStore(stores.app);
   const settings = useStore(stores.settings);
+  const alerts = useStore(stores.alerts);
   const nav = stores.app.getState().navigate;
+  const list = (
+    <CeremoniesView
+      list={cer.list}
+      error={cer.listError}
+      loading={cer.loading}
+      onOpen={(id) => nav({ view: 'ceremony', ceremonyId: id })}
+      onRefresh={() => void cer.refresh()}
+      alerts={
+        <SecurityAlerts
+          alerts={alerts.alerts}
+          seen={alerts.seen}
+          reporting={alerts.reporting}
+          error={alerts.error}
+          onReport={(id) => void alerts.report(id)}
+          onSeen={alerts.markSeen}
+        />
+      }
+    />
+  );
 
   switch (route.view) {
     case 'card':
@@ -173,6 +194,7 @@ function CurrentView(props: { stores: Stores; route: Route }) {
               ? 'Your PIN is blocked; ask your security officer.'
               : null;
       const detail = cer.detail?.id === route.ceremonyId ? cer.detail : null;
+      const serverName = app.servers.find((s) => s.id === detail?.serverId)?.name;
       return (
         <>
           <CeremonyDetailView
@@ -185,10 +207,12 @@ function CurrentView(props: { stores: Stores; route: Route }) {
             onApprove={() => cer.openDialog('approve')}
             onDecline={() => cer.openDialog('decline')}
             onBack={() => nav({ view: 'ceremonies' })}
+            {...(serverName === undefined ? {} : { serverName })}
           />
           {cer.dialog?.kind === 'approve' && detail !== null && c !== null ? (
             <ApproveDialog
               ceremony={detail}
+              reader={c.reader}
               pinPad={c.pinPad}
               retries={c.pin.retries}
               busy={cer.busy}
@@ -221,13 +245,7 @@ function CurrentView(props: { stores: Stores; route: Route }) {
     }
     case 'result':
       return cer.result === null ? (
-        <CeremoniesView
-          list={cer.list}
-          error={cer.listError}
-          loading={cer.loading}
-          onOpen={(id) => nav({ view: 'ceremony', ceremonyId: id })}
-          onRefresh={() => void cer.refresh()}
-        />
+        list
       ) : (
         <ResultView
           result={cer.result}
@@ -263,14 +281,6 @@ function CurrentView(props: { stores: Stores; route: Route }) {
         />
       );
     default:
-      return (
-        <CeremoniesView
-          list={cer.list}
-          error={cer.listError}
-          loading={cer.loading}
-          onOpen={(id) => nav({ view: 'ceremony', ceremonyId: id })}
-          onRefresh={() => void cer.refresh()}
-        />
-      );
+      return list;
   }
 }

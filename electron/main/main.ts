@@ -198,7 +198,10 @@ async function start(): Promise<void> {
       notifications.update(event.ceremonies);
     } else if (event.type === 'readers') send('onReaders', [...event.readers]);
     else if (event.type === 'servers') send('onServers', [...event.servers]);
-    else send('onTrace', event.entry);
+    else if (event.type === 'alerts') {
+      send('onAlerts', [...event.alerts]);
+      notifications.alerts(event.alerts);
+    } else send('onTrace', event.entry);
   });
   settings.onChange((next, previous) => {
     nativeTheme.themeSource = next.theme;

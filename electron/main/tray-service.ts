@@ -4,6 +4,7 @@
  * through {@link TrayDeps}, so the behaviour is tested with fakes.
  * @module
  */
+import { actionable } from '../../shared/ipc/ceremony-rules';
 import type { CeremonySummary, NavigateRequest } from '../../shared/ipc/model';
 import { displayText } from './display-text';
 import { renderTrayIcon, type Bitmap } from './tray-icon';
@@ -35,6 +36,8 @@ export type TrayDeps<Image, Menu> = {
   readonly quit: () => void;
   /** Icon size in pixels (platform dependent). */
   readonly size?: number;
+  /** The clock for local expiry (default Date.now). */
+  readonly now?: () => number;
 };
 
 /** The tray as main uses it. */
@@ -55,7 +58,8 @@ export function createTrayService<Image, Menu>(deps: TrayDeps<Image, Menu>): Tra
   let lastMenuKey = '';
   deps.tray.on('click', () => deps.open());
   const update = (ceremonies: readonly CeremonySummary[]) => {
-    const waiting = ceremonies.filter((c) => c.status === 'waiting');
+    // The same rule as the renderer's count: a non-genuine target is never counted.
+    const waiting = actionable(ceremonies, (deps.now ?? Date.now)());
     if (waiting.length !== pending) {
       pending = waiting.length;
       deps.tray.setImage(deps.image(renderTrayIcon(pending, deps.size ?? 32)));

@@ -1,9 +1,13 @@
 /**
  * The ceremonies list: what waits for this custodian first, with purpose, target, progress and
- * time left. A target chaining to a TEST root (configured, not built in) carries the red TEST
- * flag in its row; one whose chain did not check out carries NOT GENUINE.
+ * time left; security alerts above it. A target chaining to a TEST root (configured, not built
+ * in) carries the red TEST flag in its row. A target whose chain did not check out is never
+ * "waiting for you" (shared/ipc/ceremony-rules.ts): it is listed apart as "Do not approve".
+ * Rows have short accessible names (no ticking countdown inside the name).
  * @module
  */
+import type { ReactNode } from 'react';
+import { effectiveStatus, isActionable, isNotGenuine } from '../../shared/ipc/ceremony-rules';
 import type { IpcError } from '../../shared/ipc/errors';
 import type { CeremonySummary } from '../../shared/ipc/model';
 import { Badge, Countdown, ErrorNotice, NotGenuineFlag, TestFlag } from '../components/common';
@@ -16,55 +20,85 @@ export type CeremoniesViewProps = {
   readonly loading: boolean;
   readonly onOpen: (ceremonyId: string) => void;
   readonly onRefresh: () => void;
+  /** Security alerts, shown above the list. */
+  readonly alerts?: ReactNode;
+  readonly now?: () => number;
 };
 
 /** The ceremonies list. */
 export function CeremoniesView(props: CeremoniesViewProps) {
-  const waiting = props.list.filter((c) => c.status === 'waiting');
-  const others = props.list.filter((c) => c.status !== 'waiting');
+  const now = (props.now ?? Date.now)();
+  const waiting = props.list.filter((c) => isActionable(c, now));
+  const refused = props.list.filter((c) => c.status === 'waiting' && isNotGenuine(c));
+  const others = props.list.filter((c) => !waiting.includes(c) && !refused.includes(c));
   return (
     <div className="view">
       <header className="view-header">
-        <h1>Ceremonies</h1>
+        <h1 tabIndex={-1}>Ceremonies</h1>
         <button type="button" className="button" onClick={props.onRefresh} disabled={props.loading}>
           {props.loading ? 'Refreshing…' : 'Refresh'}
         </button>
       </header>
       {props.error === null ? null : <ErrorNotice error={props.error} onRetry={props.onRefresh} />}
+      {props.alerts}
       <h2 className="subhead">Waiting for you ({waiting.length})</h2>
       {waiting.length === 0 && props.error !== null ? null : waiting.length === 0 ? (
         <p className="empty">
           Nothing waits for your approval. You will get a notification when it does.
         </p>
       ) : (
-        <CeremonyList list={waiting} onOpen={props.onOpen} />
+        <CeremonyList list={waiting} onOpen={props.onOpen} now={now} />
+      )}
+      {refused.length === 0 ? null : (
+        <>
+          <h2 className="subhead subhead-danger">Do not approve ({refused.length})</h2>
+          <p className="hint">
+            This app could not confirm these targets are genuine HSMs. They can never be approved.
+          </p>
+          <CeremonyList list={refused} onOpen={props.onOpen} now={now} />
+        </>
       )}
       {others.length === 0 ? null : (
         <>
           <h2 className="subhead">Earlier</h2>
-          <CeremonyList list={others} onOpen={props.onOpen} />
+          <CeremonyList list={others} onOpen={props.onOpen} now={now} />
         </>
       )}
     </div>
   );
 }
 
-function CeremonyList(props: { list: readonly CeremonySummary[]; onOpen: (id: string) => void }) {
+function CeremonyList(props: {
+  list: readonly CeremonySummary[];
+  onOpen: (id: string) => void;
+  now: number;
+}) {
   return (
     <ul className="ceremonies">
       {props.list.map((c) => {
-        const status = ceremonyStatusText(c.status);
+        const notGenuine = isNotGenuine(c);
+        const shown = effectiveStatus(c, props.now);
+        const status =
+          notGenuine && shown === 'waiting'
+            ? { text: 'Do not approve', tone: 'danger' as const }
+            : ceremonyStatusText(shown);
+        const flag =
+          c.targetChain?.status === 'test' ? 'TEST target: ' : notGenuine ? 'NOT GENUINE: ' : '';
         return (
           <li key={c.id}>
-            <button type="button" className="ceremony-row" onClick={() => props.onOpen(c.id)}>
+            <button
+              type="button"
+              className="ceremony-row"
+              aria-label={`${flag}${c.purpose} — ${c.targetLabel} — ${status.text}`}
+              onClick={() => props.onOpen(c.id)}
+            >
               <span className="ceremony-main">
                 <span className="ceremony-purpose">
                   {c.targetChain?.status === 'test' ? (
                     <>
                       <TestFlag anchor={c.targetChain.anchor} />{' '}
                     </>
-                  ) : c.targetChain?.status === 'untrusted' ||
-                    c.targetChain?.status === 'invalid' ? (
+                  ) : notGenuine ? (
                     <>
                       <NotGenuineFlag />{' '}
                     </>
@@ -72,7 +106,7 @@ function CeremonyList(props: { list: readonly CeremonySummary[]; onOpen: (id: st
                   {c.purpose}
                 </span>
                 <span className="ceremony-meta">
-                  {c.targetLabel} · <span className="mono">{c.targetDeviceId}</span> · requested by{' '}
+                  <span className="mono">{c.targetDeviceId}</span> · {c.targetLabel} · requested by{' '}
                   {c.requester}
                 </span>
               </span>
@@ -81,7 +115,7 @@ function CeremonyList(props: { list: readonly CeremonySummary[]; onOpen: (id: st
                 <span className="ceremony-progress">
                   {c.approvals} of {c.required} approvals
                 </span>
-                {c.status === 'waiting' ? <Countdown expiresAt={c.expiresAt} /> : null}
+                {shown === 'waiting' && !notGenuine ? <Countdown expiresAt={c.expiresAt} /> : null}
               </span>
             </button>
           </li>

@@ -8,7 +8,9 @@ import { useState, type FormEvent } from 'react';
 import { USER_PIN_LENGTH } from '../../shared/sc-hsm/pin';
 import type { IpcError } from '../../shared/ipc/errors';
 import type { CeremonySummary } from '../../shared/ipc/model';
-import { ErrorNotice, Modal, TestFlag } from '../components/common';
+import { ErrorNotice, Fact, Modal, TestFlag } from '../components/common';
+import { chainText } from '../format';
+import { historyText } from './trust-panels';
 
 /** The PIN input, or the keypad instruction, with tries left and the last-try warning. */
 export function PinField(props: {
@@ -65,6 +67,8 @@ export function PinField(props: {
 /** Approve dialog props. */
 export type ApproveDialogProps = {
   readonly ceremony: CeremonySummary;
+  /** The reader the card is in (the PIN goes to that card only). */
+  readonly reader?: string;
   readonly pinPad: boolean;
   readonly retries: number | undefined;
   readonly busy: boolean;
@@ -82,6 +86,8 @@ export function ApproveDialog(props: ApproveDialogProps) {
   const [confirmed, setConfirmed] = useState(false);
   const retries = props.error?.retriesLeft ?? props.retries;
   const lastTry = retries === 1;
+  const c = props.ceremony;
+  const history = historyText(c.targetHistory, c.targetDeviceId);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (lastTry && !confirmed) return;
@@ -92,11 +98,25 @@ export function ApproveDialog(props: ApproveDialogProps) {
   return (
     <Modal title="Approve with your card" onCancel={props.onCancel}>
       <form onSubmit={submit}>
-        <p>
-          Your card will sign the challenge of <strong>{props.ceremony.targetLabel}</strong> (
-          <span className="mono">{props.ceremony.targetDeviceId}</span>) for:
+        <p className="device-id device-id-dialog">
+          <span className="device-id-label">Target device id · checked by this app</span>
+          <span className="mono device-id-value">{c.targetDeviceId}</span>
         </p>
-        <p className="quote">{props.ceremony.purpose}</p>
+        <p className="hint">
+          {c.targetChain === undefined ? null : <>{chainText(c.targetChain).text}. </>}
+          {history.text} Your approval unlocks this device only.
+        </p>
+        {history.firstTime ? (
+          <p className="notice notice-attention first-time">
+            First request for this device: confirm with the requester before you approve.
+          </p>
+        ) : null}
+        <p className="stated-heading">Stated by the requester (not verified)</p>
+        <dl className="facts facts-compact">
+          <Fact term="Label">{c.targetLabel}</Fact>
+          <Fact term="Purpose">{c.purpose}</Fact>
+          <Fact term="Requested by">{c.requester}</Fact>
+        </dl>
         {props.ceremony.targetChain?.status === 'test' ? (
           <div className="notice notice-danger test-target">
             <p className="notice-title">

@@ -6,4 +6,6 @@ export * from './channels';
 export * from './contract';
 export * from './errors';
 export * from './model';
+export * from './trust-model';
+export * from './ceremony-rules';
 export { createCustodianApi, type BridgePort } from './bridge';

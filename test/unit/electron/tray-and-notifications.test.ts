@@ -3,12 +3,17 @@ import { describe, expect, it } from 'vitest';
 import type { CeremonySummary, NavigateRequest } from '../../../shared/ipc/model';
 import { displayText } from '../../../electron/main/display-text';
 import {
+  alertNotices,
   ceremonyNotices,
   createNotificationService,
 } from '../../../electron/main/notification-service';
+import type { SecurityAlert } from '../../../shared/ipc/trust-model';
 import { crc32, encodePng } from '../../../electron/main/png';
 import { badgeText, renderTrayIcon } from '../../../electron/main/tray-icon';
 import { createTrayService, type TrayMenuItem } from '../../../electron/main/tray-service';
+
+/** The tests' clock: half-way through the fixtures' ceremonies (they expire at 11:00). */
+const NOW = Date.parse('2026-11-27T10:30:00.000Z');
 
 const ceremony = (
   id: string,
@@ -118,6 +123,7 @@ describe('tray service', () => {
       menu: (items) => [...items],
       open: (nav) => opened.push(nav),
       quit: () => quit++,
+      now: () => NOW,
     });
     return { service, calls, opened, quitCount: () => quit, click: () => click?.() };
   }
@@ -149,7 +155,11 @@ describe('tray service', () => {
 
 describe('ceremony notices', () => {
   it('announces new waiting ceremonies, quorum and expiry, nothing else', () => {
-    const first = ceremonyNotices(undefined, [ceremony('a', 'waiting'), ceremony('b', 'quorum')]);
+    const first = ceremonyNotices(
+      undefined,
+      [ceremony('a', 'waiting'), ceremony('b', 'quorum')],
+      NOW,
+    );
     expect(first.map((n) => [n.kind, n.ceremonyId])).toEqual([['waiting', 'a']]);
     const before = [ceremony('a', 'waiting'), ceremony('b', 'approved'), ceremony('c', 'waiting')];
     const after = [
@@ -158,14 +168,14 @@ describe('ceremony notices', () => {
       ceremony('c', 'expired', { approvals: 1 }),
       ceremony('d', 'waiting'),
     ];
-    const notices = ceremonyNotices(before, after);
+    const notices = ceremonyNotices(before, after, NOW);
     expect(notices.map((n) => [n.kind, n.ceremonyId])).toEqual([
       ['quorum', 'b'],
       ['expired', 'c'],
       ['waiting', 'd'],
     ]);
     expect(notices[0]?.body).toContain('2 of 3');
-    expect(ceremonyNotices(after, after)).toEqual([]);
+    expect(ceremonyNotices(after, after, NOW)).toEqual([]);
   });
 
   it('shows at most three, respects the setting and opens the ceremony on click', () => {
@@ -181,6 +191,7 @@ describe('ceremony notices', () => {
       isSupported: () => true,
       enabled: () => enabled,
       open: (nav) => opened.push(nav),
+      now: () => NOW,
     });
     expect(service.update([ceremony('a', 'waiting')])).toEqual([]);
     enabled = true;
@@ -194,5 +205,81 @@ describe('ceremony notices', () => {
   it('display text strips control and bidi characters and clips', () => {
     expect(displayText('a\u0000b\u202ec\u2066d\n\te')).toBe('a b c d e');
     expect(displayText('x'.repeat(200), 10)).toBe(`${'x'.repeat(9)}…`);
+  });
+});
+
+describe('trust cues in tray and notifications', () => {
+  const notGenuine = { targetChain: { status: 'untrusted' as const, detail: 'unknown root' } };
+
+  it('never counts or announces a non-genuine target or one past its expiry here', () => {
+    const opened: (NavigateRequest | undefined)[] = [];
+    const tips: string[] = [];
+    const tray = createTrayService<number, TrayMenuItem[]>({
+      tray: {
+        setImage: () => {},
+        setToolTip: (t) => tips.push(t),
+        setTitle: () => {},
+        setContextMenu: () => {},
+        on: () => {},
+        destroy: () => {},
+      },
+      image: () => 0,
+      menu: (items) => [...items],
+      open: (nav) => opened.push(nav),
+      quit: () => {},
+      now: () => NOW,
+    });
+    const list = [
+      ceremony('a', 'waiting', notGenuine),
+      ceremony('b', 'waiting', { targetChain: { status: 'invalid' } }),
+      ceremony('c', 'waiting', { expiresAt: '2026-11-27T10:29:59.000Z' }),
+      ceremony('d', 'waiting', { targetChain: { status: 'test', anchor: 'UTSRCACC100001' } }),
+    ];
+    tray.update(list);
+    expect(tray.pending).toBe(1);
+    expect(tips.at(-1)).toBe('Custodian: 1 ceremony waits for you');
+    expect(ceremonyNotices(undefined, list, NOW).map((n) => n.ceremonyId)).toEqual(['d']);
+  });
+
+  it('announces each security alert once, urgently, with the out-of-band advice', () => {
+    const created: { title: string; body: string; urgency?: string; timeoutType?: string }[] = [];
+    const clicks: (() => void)[] = [];
+    const opened: NavigateRequest[] = [];
+    const service = createNotificationService({
+      create: (o) => {
+        created.push(o);
+        return { on: (_e, l) => clicks.push(l), show: () => {} };
+      },
+      isSupported: () => true,
+      enabled: () => true,
+      open: (nav) => opened.push(nav),
+      now: () => NOW,
+    });
+    const alert: SecurityAlert = {
+      id: 'a-1',
+      kind: 'offer-refused',
+      serverId: 's',
+      serverName: 'Acme PKI',
+      at: '2026-11-27T10:00:00.000Z',
+      code: 'script-refused',
+      title: 'Refused: the server asked your card for more than one approval',
+      reason: 'Blocked before reaching the card.',
+      detail: 'step 2',
+      ceremonyId: 'c-1',
+      ceremonyOpen: true,
+      reported: false,
+    };
+    expect(service.alerts([alert])).toHaveLength(1);
+    expect(created[0]).toMatchObject({ urgency: 'critical', timeoutType: 'never' });
+    expect(created[0]?.title).toContain('Security alert');
+    expect(created[0]?.body).toMatch(/security officer by phone or in person/);
+    expect(created[0]?.body).toContain('Acme PKI');
+    // The same alert again (e.g. another alert arrives): not shown twice; a reported one never.
+    const second = { ...alert, id: 'a-2' };
+    expect(service.alerts([second, alert]).map((n) => n.title)).toHaveLength(1);
+    expect(service.alerts([{ ...alert, id: 'a-3', reported: true }])).toEqual([]);
+    clicks[0]?.();
+    expect(opened).toEqual([{ view: 'ceremonies' }]);
+    expect(alertNotices(new Set(['a-1']), [alert])).toEqual([]);
   });
 });
