@@ -114,7 +114,7 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
   };
   const checkPin = (pin: string | undefined, reader: string, confirmLastTry = true) => {
     const pinPad = readers.find((r) => r.name === reader)?.pinPad ?? false;
-    if (retries === 0) return fail('pin-blocked', 'VERIFY answered 6983');
+    if (retries === 0) return fail('pin-blocked', 'VERIFY answered 6983', 0);
     if (retries === 1 && !confirmLastTry) return fail('pin-last-try', 'one try left', 1);
     if (pin === undefined) {
       return pinPad ? undefined : fail('pin-format', 'no PIN given for a reader without PIN pad');
@@ -122,7 +122,7 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
     if (pin !== FAKE_PIN) {
       retries -= 1;
       return retries === 0
-        ? fail('pin-blocked', 'VERIFY answered 6983')
+        ? fail('pin-blocked', 'VERIFY answered 6983', 0)
         : fail('pin-wrong', `VERIFY answered 63C${retries}`, retries);
     }
     retries = 3;

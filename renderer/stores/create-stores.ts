@@ -26,10 +26,10 @@ export type Stores = {
   dispose(): void;
 };
 
-/** Creates the stores and subscribes them to the bridge's events. */
-export function createStores(api: CustodianApi): Stores {
-  const app = createAppStore(api);
-  const ceremonies = createCeremoniesStore(api);
+/** Creates the stores and subscribes them to the bridge's events (`now`: the local clock). */
+export function createStores(api: CustodianApi, now: () => number = Date.now): Stores {
+  const app = createAppStore(api, now);
+  const ceremonies = createCeremoniesStore(api, now);
   const card = createCardStore(api);
   const trace = createTraceStore(api);
   const alerts = createAlertsStore(api);

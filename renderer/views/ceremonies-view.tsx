@@ -22,6 +22,8 @@ export type CeremoniesViewProps = {
   readonly onRefresh: () => void;
   /** Security alerts, shown above the list. */
   readonly alerts?: ReactNode;
+  /** Every server is connected; otherwise the count is unknown (never "nothing waiting"). */
+  readonly connected?: boolean;
   readonly now?: () => number;
 };
 
@@ -41,8 +43,16 @@ export function CeremoniesView(props: CeremoniesViewProps) {
       </header>
       {props.error === null ? null : <ErrorNotice error={props.error} onRetry={props.onRefresh} />}
       {props.alerts}
-      <h2 className="subhead">Waiting for you ({waiting.length})</h2>
-      {waiting.length === 0 && props.error !== null ? null : waiting.length === 0 ? (
+      <h2 className="subhead">
+        Waiting for you (
+        {props.connected === false ? 'unknown while not connected' : waiting.length})
+      </h2>
+      {waiting.length === 0 && props.error !== null ? null : waiting.length === 0 &&
+        props.connected === false ? (
+        <p className="empty">
+          Not connected: this app cannot tell whether anything waits for you right now.
+        </p>
+      ) : waiting.length === 0 ? (
         <p className="empty">
           Nothing waits for your approval. You will get a notification when it does.
         </p>

@@ -8,7 +8,8 @@
  */
 import { useEffect } from 'react';
 import type { IpcError } from '../../shared/ipc/errors';
-import { ALERT_ADVICE, type SecurityAlert } from '../../shared/ipc/trust-model';
+import { ALERT_ADVICE } from '../../shared/ipc/alert-text';
+import type { SecurityAlert } from '../../shared/ipc/trust-model';
 import { ErrorNotice, Fact } from '../components/common';
 import { formatTime } from '../format';
 

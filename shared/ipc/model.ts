@@ -247,6 +247,12 @@ export const settingsSchema = z.strictObject({
   notifications: z.boolean(),
   /** Closing the window keeps the app running in the tray. */
   closeToTray: z.boolean(),
+  /** Reminders before a waiting ceremony expires, in minutes (empty: none). */
+  reminderMinutes: z.array(z.number().int().min(1).max(240)).max(4),
+  /** Only security alerts notify (no new-request, reminder or outcome notifications). */
+  doNotDisturb: z.boolean(),
+  /** Notifications play the system sound. */
+  sound: z.boolean(),
 });
 /** User settings. */
 export type Settings = z.infer<typeof settingsSchema>;

@@ -81,6 +81,4 @@ export const reportResultSchema = z.strictObject({
 /** Outcome of "Decline & report". */
 export type ReportResult = z.infer<typeof reportResultSchema>;
 
-/** The advice every security alert carries (the server operator may be the attacker). */
-export const ALERT_ADVICE =
-  'Do not approve anything for this ceremony. Tell your security officer by phone or in person, not through this server: the server operator may be the attacker.';
+export { ALERT_ADVICE } from './alert-text';
