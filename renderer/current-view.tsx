@@ -29,6 +29,7 @@ export function CurrentView(props: { stores: Stores; route: Route }) {
   const alerts = useStore(stores.alerts);
   const nav = stores.app.getState().navigate;
   const [, tick] = useState(0);
+  const [traceCeremony, setTraceCeremony] = useState<string | undefined>(undefined);
   // Re-render each second on the ceremony views, so local expiry shows without a server push.
   const ticking = route.view === 'ceremony' || route.view === 'ceremonies';
   useEffect(() => {
@@ -150,6 +151,8 @@ export function CurrentView(props: { stores: Stores; route: Route }) {
           filter={trace.filter}
           error={trace.error}
           onFilter={trace.setFilter}
+          ceremony={traceCeremony}
+          onCeremony={setTraceCeremony}
         />
       );
     case 'settings':

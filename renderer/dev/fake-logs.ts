@@ -36,7 +36,7 @@ export function sampleTrace(now: number): TraceEntry[] {
       '80500000',
       undefined,
       'initialize',
-      'INITIALIZE DEVICE would wipe the card (reference §12.2)',
+      'INITIALIZE DEVICE would wipe the card',
     ),
     line(
       5,
@@ -127,7 +127,7 @@ export function approvalTrace(
     decision: 'blocked' as const,
     header: '80 68 02 73',
     rule: 'sign-other-key',
-    reason: 'SIGN with a key you did not approve (reference §12.2)',
+    reason: 'SIGN with a key you did not approve',
     command: '8068027318',
     sw: 0x6986,
   };

@@ -189,3 +189,34 @@ describe.skipIf(!HAVE_CHROMIUM)('states that never contradict, in Chromium', () 
     expect(await dialog.getByRole('button', { name: 'Cancel' }).isEnabled()).toBe(true);
   });
 });
+
+describe.skipIf(!HAVE_CHROMIUM)('APDU trace in plain words, in Chromium', () => {
+  let ui: UiHarness;
+  beforeAll(async () => {
+    ui = await startUi();
+  }, 60_000);
+  afterAll(async () => ui?.close());
+
+  it('a ceremony column and filter, rule names in plain words, no "§"', async () => {
+    const { page } = await ui.open('hostile');
+    await page.getByRole('button', { name: /TLS sub-CA/ }).click();
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    await page.getByLabel('Card PIN').fill(FAKE_PIN);
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByRole('button', { name: 'APDU trace' }).click();
+    const table = page.locator('table.trace');
+    await table.waitFor();
+    expect(await table.locator('th').allInnerTexts()).toContain('Ceremony');
+    const text = await page.locator('.view').innerText();
+    expect(text).not.toMatch(/§|reference/);
+    expect(text).toContain('Sign with a key you did not approve (not allowed)');
+    expect(text).toContain('Wipe and initialize the card (not allowed)');
+    const rows = () => table.locator('tbody tr').count();
+    const all = await rows();
+    await page.getByLabel('Ceremony').selectOption('c-5d2107');
+    expect(await rows()).toBe(3);
+    expect(await table.locator('tbody').innerText()).not.toContain('c-11aa40');
+    await page.getByLabel('Ceremony').selectOption('');
+    expect(await rows()).toBe(all);
+  });
+});
