@@ -1,6 +1,6 @@
 /**
- * GENERATE ASYMMETRIC KEY PAIR `00 46` with attested request (reference §7) and SIGN `80 68`
- * (reference §6.6 step 4, §8.3). EC only; RSA requests get `6A81`.
+ * GENERATE ASYMMETRIC KEY PAIR `00 46` with attested request (docs/card-reference.md §7) and SIGN `80 68`
+ * (docs/card-reference.md §6.6 step 4, §8.3). EC only; RSA requests get `6A81`.
  * @module
  */
 import { bytesToAscii, isPrintableAscii, readUint } from '../../shared/codec/bytes';
@@ -17,14 +17,14 @@ import { check, reply, SwError } from './reply';
 import { isUserAuthenticated } from './session';
 import { memoryFree, type KeyRecord } from './state';
 
-/** Template tags accepted (reference §7.1); CHAT/dates/extensions are tolerated and ignored. */
+/** Template tags accepted (docs/card-reference.md §7.1); CHAT/dates/extensions are tolerated and ignored. */
 const TEMPLATE_TAGS = new Set([
   0x5f29, 0x42, 0x7f49, 0x5f20, 0x45, 0x90, 0x91, 0x92, 0x7f4c, 0x5f25, 0x5f24, 0x65,
 ]);
 /** Memory a new key and its request need at least. */
 const KEY_SPACE = 1024;
 
-/** ECDSA algorithm ids → the hash the card applies (reference §8.3); 70 = caller hashed. */
+/** ECDSA algorithm ids → the hash the card applies (docs/card-reference.md §8.3); 70 = caller hashed. */
 const EC_SIGN: ReadonlyMap<number, HashName | undefined> = new Map([
   [ALGO.ECDSA_PREHASHED, undefined],
   [ALGO.ECDSA_SHA1, 'sha1'],
@@ -51,7 +51,7 @@ function referenceText(v: Uint8Array): string {
 /**
  * `00 46 <kid> 00 <template>`: generates an EC key, returns the authenticated request
  * `67 { 7F21 self-signed, 42 device CHR, 5F37 device signature }` and stores it in `CE<kid>`
- * (reference §7.2). Needs an authenticated user; overwrites an existing key id.
+ * (docs/card-reference.md §7.2). Needs an authenticated user; overwrites an existing key id.
  */
 export const generateKeyPairCmd: Handler = (ctx, cmd) => {
   const { state } = ctx;
@@ -127,7 +127,7 @@ export const generateKeyPairCmd: Handler = (ctx, cmd) => {
 };
 
 /**
- * `80 68 <kid> <algo> <data>`: ECDSA, DER result (reference §6.6 step 4). `6982` not
+ * `80 68 <kid> <algo> <data>`: ECDSA, DER result (docs/card-reference.md §6.6 step 4). `6982` not
  * authenticated, `6A88` no such key, `6A81` algorithm not allowed (incl. the device key),
  * `6984` use counter exhausted, `6A80` bad hash length for `70`.
  */

@@ -14,12 +14,12 @@ import {
 } from '../../shared/crypto/curves';
 import { parseCvc, parseCvcAt } from '../../shared/cvc/cvc';
 import { issueDevice, type TestCa } from '../ca/test-ca';
-import { writeFileAtomic } from '../util/atomic-file';
+import { writeFileAtomic } from '../../core/fs/atomic-write';
 import type { DeviceState, KeyRecord, PinRecord } from './state';
 
 const STATE_FORMAT = 'custodian-sc-hsm-emulator-state/1';
 
-/** Firmware version the emulator reports (SELECT tag 85, `80 50` answer; reference §1.3). */
+/** Firmware version the emulator reports (SELECT tag 85, `80 50` answer; docs/card-reference.md §1.3). */
 export const EMULATED_FIRMWARE = { major: 3, minor: 6 } as const;
 
 /** A state file that cannot be used. */

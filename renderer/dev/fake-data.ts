@@ -1,7 +1,7 @@
 /**
  * Sample data for the fake bridge: one management server, two readers, a genuine custodian
  * card and ceremonies in every state. Fictional names; device ids in the SmartCard-HSM CHR
- * style (reference §5.1).
+ * style (docs/card-reference.md §5.1).
  * @module
  */
 import type {
@@ -15,7 +15,7 @@ import type { SecurityAlert } from '../../shared/ipc/trust-model';
 
 const MIN = 60_000;
 
-/** Production scheme root (CHR of the published SmartCard-HSM root, reference Appendix A). */
+/** Production scheme root (CHR of the published SmartCard-HSM root, docs/card-reference.md Appendix A). */
 export const PRODUCTION_ANCHOR: TrustAnchor = {
   name: 'DESRCACC100001',
   fingerprint: '6A0F1E2D3C4B5A69788796A5B4C3D2E1F00F1E2D3C4B5A69788796A5B4C3D2E1',

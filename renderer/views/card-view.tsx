@@ -1,6 +1,6 @@
 /**
  * Readers and the custodian card: genuine check with its anchor, PIN status and tries left,
- * the PKA key (reference §6.2) or a way to create one, and the `.pka` export for the target's
+ * the PKA key (docs/card-reference.md §6.2) or a way to create one, and the `.pka` export for the target's
  * administrator.
  * @module
  */
@@ -48,9 +48,9 @@ export function CardView(props: CardViewProps) {
         {props.readers.length === 0 ? (
           <p className="empty">No reader found. Connect your reader or Nitrokey HSM.</p>
         ) : (
-          <ul className="readers" role="radiogroup" aria-label="Readers">
+          <div className="readers" role="radiogroup" aria-label="Readers">
             {props.readers.map((r) => (
-              <li key={r.name}>
+              <div key={r.name}>
                 <label className={r.name === props.reader ? 'reader reader-selected' : 'reader'}>
                   <input
                     type="radio"
@@ -66,9 +66,9 @@ export function CardView(props: CardViewProps) {
                     {r.pinPad ? ' · PIN pad' : ''}
                   </span>
                 </label>
-              </li>
+              </div>
             ))}
-          </ul>
+          </div>
         )}
       </Panel>
       {card === null ? (
@@ -149,8 +149,10 @@ export function CardView(props: CardViewProps) {
           retries={card.pin.retries}
           busy={props.busy === 'create'}
           onCancel={() => setCreating(false)}
-          onSubmit={async (label, pin) => {
-            if (await props.onCreateKey(label, pin)) setCreating(false);
+          onSubmit={(label, pin) => {
+            void props.onCreateKey(label, pin).then((created) => {
+              if (created) setCreating(false);
+            });
           }}
         />
       ) : null}

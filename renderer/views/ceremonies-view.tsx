@@ -3,7 +3,7 @@
  * time left; security alerts above it. A target chaining to a TEST root (configured, not built
  * in) carries the red TEST flag in its row. A target whose chain did not check out is never
  * "waiting for you" (shared/ipc/ceremony-rules.ts): it is listed apart as "Do not approve".
- * Rows have short accessible names (no ticking countdown inside the name).
+ * Rows' accessible names leave out the ticking countdown (aria-hidden).
  * @module
  */
 import type { ReactNode } from 'react';
@@ -92,16 +92,9 @@ function CeremonyList(props: {
           notGenuine && shown === 'waiting'
             ? { text: 'Do not approve', tone: 'danger' as const }
             : ceremonyStatusText(shown);
-        const flag =
-          c.targetChain?.status === 'test' ? 'TEST target: ' : notGenuine ? 'NOT GENUINE: ' : '';
         return (
           <li key={c.id}>
-            <button
-              type="button"
-              className="ceremony-row"
-              aria-label={`${flag}${c.purpose} — ${c.targetLabel} — ${status.text}`}
-              onClick={() => props.onOpen(c.id)}
-            >
+            <button type="button" className="ceremony-row" onClick={() => props.onOpen(c.id)}>
               <span className="ceremony-main">
                 <span className="ceremony-purpose">
                   {c.targetChain?.status === 'test' ? (
@@ -125,7 +118,12 @@ function CeremonyList(props: {
                 <span className="ceremony-progress">
                   {c.approvals} of {c.required} approvals
                 </span>
-                {shown === 'waiting' && !notGenuine ? <Countdown expiresAt={c.expiresAt} /> : null}
+                {shown === 'waiting' && !notGenuine ? (
+                  // Not part of the row's name: a ticking countdown would be re-read constantly.
+                  <span aria-hidden="true">
+                    <Countdown expiresAt={c.expiresAt} />
+                  </span>
+                ) : null}
               </span>
             </button>
           </li>

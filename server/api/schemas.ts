@@ -47,6 +47,8 @@ export const tokenSchema = z.strictObject({
 });
 /** `POST /api/targets/:t/custodians`. */
 export const pkaSchema = z.strictObject({ name: nameSchema, pka: hex(16 * 1024) });
+/** `POST /api/targets/:name/reconcile`. */
+export const reconcileSchema = z.strictObject({ acknowledge: z.boolean().optional() });
 /** `POST /api/ceremonies`. */
 export const ceremonySchema = z.strictObject({
   target: z.string(),
@@ -64,7 +66,7 @@ export const signSchema = z.strictObject({
 });
 
 /**
- * A signing key's PRKD label (at most 64 bytes, reference §2.3). Signing picks a key by label
+ * A signing key's PRKD label (at most 64 bytes, docs/card-reference.md §2.3). Signing picks a key by label
  * or by a decimal id, so a label that reads as an id is refused.
  */
 export const keyLabelSchema = z

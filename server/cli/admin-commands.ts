@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { api, events, resolveServer, type ConnectionOptions } from './admin-client';
+import { consistencyLines, type ConsistencyView } from './consistency-commands';
 import { UsageError, type CliIo } from './errors';
+import { messageOf } from '../../shared/error-message';
 
 type Snapshot = {
   id: string;
@@ -87,6 +89,7 @@ export async function targetStatus(
     pka?: { m: number; missing: number; n: number; authenticated: number };
     unlocked?: { ceremonyId: string; until: string; signaturesLeft: number };
     custodians: Array<{ name: string; keyChr: string; enrolled: boolean }>;
+    consistency?: ConsistencyView;
   };
   const s = await api<Status>(
     resolveServer(o),
@@ -95,6 +98,7 @@ export async function targetStatus(
   );
   if (o.json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
   io.out(`target ${s.name}: ${s.connected ? `device ${s.deviceId}` : 'not reachable'}\n`);
+  io.out(consistencyLines(s.name, s.consistency));
   if (s.pka) {
     io.out(
       `  PKA ${s.pka.n}-of-${s.pka.m}: ${s.pka.m - s.pka.missing} registered, ${s.pka.authenticated} authenticated now\n`,
@@ -178,7 +182,7 @@ export async function enrollPka(
   try {
     bytes = readFileSync(o.pka);
   } catch (e) {
-    throw new UsageError(`cannot read ${o.pka}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read ${o.pka}: ${messageOf(e)}`);
   }
   const r = await api<{
     custodian: { keyChr: string };

@@ -1,7 +1,7 @@
 /**
  * Finding a signing key on the target by id or label and exporting its public key, from the
  * public objects the card keeps next to each key: PRKD `C4xx` (label) and `CExx` (the
- * authenticated request of key generation or a certificate written later), reference §2.2, §7.2.
+ * authenticated request of key generation or a certificate written later), docs/card-reference.md §2.2, §7.2.
  * @module
  */
 import { X509Certificate } from 'node:crypto';
@@ -10,6 +10,7 @@ import { parseAuthenticatedRequest, parseCvc, type CvcPublicKey } from '../../sh
 import { curveByDomain, isValidPublicPoint } from '../../shared/crypto/curves';
 import { ecPublicKeyPem } from '../sign/spki';
 import { TargetError } from './target-error';
+import { messageOf } from '../../shared/error-message';
 
 /** A key the target can sign with. */
 export type SigningKey = {
@@ -24,7 +25,7 @@ export type SigningKey = {
 /** A key as listed (public key may be unknown). */
 export type KeyListing = { readonly id: number; readonly label: string | undefined };
 
-/** Lists the keys with their labels (PRKD `C4xx`, reference §2.3). */
+/** Lists the keys with their labels (PRKD `C4xx`, docs/card-reference.md §2.3). */
 export async function listKeys(card: SmartCardHsm): Promise<KeyListing[]> {
   return (await card.listKeys()).map((k) => ({ id: k.id, label: k.label }));
 }
@@ -45,7 +46,7 @@ async function publicKeyOf(card: SmartCardHsm, id: number): Promise<{ pem: strin
 
 /**
  * The public key (SPKI PEM) and CHR in the content of `CE<id>`: an authenticated request
- * `67`, a CVC `7F21` or an X.509 certificate (reference §2.2, §7.2).
+ * `67`, a CVC `7F21` or an X.509 certificate (docs/card-reference.md §2.2, §7.2).
  */
 export function publicKeyFrom(
   data: Uint8Array | undefined,
@@ -72,10 +73,7 @@ export function publicKeyFrom(
       const cert = new X509Certificate(Buffer.from(data));
       return { pem: cert.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
     } catch (e) {
-      throw new TargetError(
-        'malformed',
-        `key ${id}: certificate unreadable: ${(e as Error).message}`,
-      );
+      throw new TargetError('malformed', `key ${id}: certificate unreadable: ${messageOf(e)}`);
     }
   }
   throw new TargetError('malformed', `key ${id}: unknown public key object format`);

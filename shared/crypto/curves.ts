@@ -1,6 +1,6 @@
 /**
  * Elliptic curves the SmartCard-HSM uses for CVCs, device keys and PKA custodian keys, with
- * their explicit domain parameters as carried in a CVC `7F49` (reference §4.1, §4.3).
+ * their explicit domain parameters as carried in a CVC `7F49` (docs/card-reference.md §4.1, §4.3).
  * Arithmetic comes from @noble/curves; this module only names curves and maps domain
  * parameters to them.
  * @module
@@ -10,7 +10,7 @@ import { brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 } from '@noble/curves
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { bytesEqual } from '../codec/bytes';
 
-/** Curves supported here (a subset of what OpenSC accepts, reference §4.3: 256 bit and up). */
+/** Curves supported here (a subset of what OpenSC accepts, docs/card-reference.md §4.3: 256 bit and up). */
 export type CurveName =
   | 'brainpoolP256r1'
   | 'brainpoolP384r1'
@@ -19,7 +19,7 @@ export type CurveName =
   | 'secp384r1'
   | 'secp521r1';
 
-/** Explicit EC domain parameters as in a CVC public key (`81` p … `87` h, reference §4.1). */
+/** Explicit EC domain parameters as in a CVC public key (`81` p … `87` h, docs/card-reference.md §4.1). */
 export type DomainParameters = {
   p: bigint;
   a: bigint;
@@ -147,7 +147,7 @@ export function publicKeyFromPrivate(curve: Curve, privateKey: Uint8Array): Uint
 
 /**
  * True when `point` is an uncompressed `04‖x‖y` encoding of a point on the curve other than
- * infinity (CVCs carry uncompressed points only, reference §4.1). Never throws.
+ * infinity (CVCs carry uncompressed points only, docs/card-reference.md §4.1). Never throws.
  */
 export function isValidPublicPoint(curve: Curve, point: Uint8Array): boolean {
   if (point.length !== 1 + 2 * curve.fieldBytes || point[0] !== 0x04) return false;

@@ -1,5 +1,5 @@
 /**
- * The CVC public-key object `7F49` (reference §4.1): `06` algorithm OID, then for EC `81` p,
+ * The CVC public-key object `7F49` (docs/card-reference.md §4.1): `06` algorithm OID, then for EC `81` p,
  * `82` a, `83` b, `84` G, `85` n, `86` public point, `87` cofactor; for RSA `81` modulus,
  * `82` exponent (key-generation templates carry `02` key size instead of a modulus, §7.1).
  * Re-exported by `cvc.ts`; the types live here to keep both files small.
@@ -17,7 +17,7 @@ export type CvcPublicKey = {
   point?: Uint8Array;
   modulus?: Uint8Array;
   exponent?: Uint8Array;
-  /** RSA key size in bits from a key-generation template (`02`, reference §7.1). */
+  /** RSA key size in bits from a key-generation template (`02`, docs/card-reference.md §7.1). */
   keySize?: number;
 };
 

@@ -99,7 +99,7 @@ describe.skipIf(!HAVE_CHROMIUM)('trust cues in Chromium', () => {
     expect(await count.getAttribute('aria-label')).toBe('1 waiting');
     const apart = page.getByRole('heading', { name: 'Do not approve (1)' });
     await apart.waitFor();
-    const row = page.getByRole('button', { name: /NOT GENUINE: Issue the TLS sub-CA/ });
+    const row = page.getByRole('button', { name: /NOT GENUINE\s*Issue the TLS sub-CA/ });
     expect(await row.innerText()).toContain('Do not approve');
     expect(await row.innerText()).not.toContain('Waiting for you');
     expect(await row.locator('.countdown').count()).toBe(0);

@@ -71,7 +71,7 @@ describe('files', () => {
     h.expectSw(0x6982, 0x00, 0xb1, 0xcd, 0x01, OFF0, 256);
     h.expectSw(0x6982, 0x00, 0xd7, 0xc4, 0x02, write(0, asciiBytes('x')));
     h.expectSw(0x6982, 0x00, 0xe4, 0x02, 0x00, Uint8Array.of(0xce, 0x01));
-    // Public objects stay readable without login (reference §12.1).
+    // Public objects stay readable without login (docs/card-reference.md §12.1).
     h.expectSw(0x6282, 0x00, 0xb1, 0xce, 0x01, OFF0, 65536);
     h.expectSw(0x6282, 0x00, 0xb1, 0x2f, 0x02, OFF0, 65536);
     expect([...h.expectSw(0x9000, 0x80, 0x58, 0x00, 0x00, undefined, 65536)]).toEqual([
@@ -162,7 +162,7 @@ describe('GENERATE ASYMMETRIC KEY PAIR', () => {
     expect(otherKey.ok && verifyOuterSignature(req.value, otherKey.value)).toBe(false);
   });
 
-  it('supports secp256r1 and answers errors per reference §7', () => {
+  it('supports secp256r1 and answers errors per docs/card-reference.md §7', () => {
     const h = newCard();
     h.expectSw(0x6982, 0x00, 0x46, 0x01, 0x00, ecTemplate('UTKEY00000001'), 65536);
     initAndLogin(h);

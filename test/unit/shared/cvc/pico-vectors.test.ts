@@ -27,7 +27,7 @@ const cvc = (hex: string): Cvc => {
 const k1Verify = (point: Uint8Array, data: Uint8Array, sig: Uint8Array): boolean =>
   secp256k1.verify(sig, hashBytes('sha256', data), point, { prehash: false, lowS: false });
 
-describe('Pico HSM public vectors (reference §6.8)', () => {
+describe('Pico HSM public vectors (docs/card-reference.md §6.8)', () => {
   const ca2 = cvc(PICO_CA2_HEX);
   const dica = cvc(PICO_DICA_HEX);
   const term = cvc(PICO_TERM_HEX);
