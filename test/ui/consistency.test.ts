@@ -203,7 +203,7 @@ describe.skipIf(!HAVE_CHROMIUM)('APDU trace in plain words, in Chromium', () => 
     await page.getByRole('button', { name: 'Approve…' }).click();
     await page.getByLabel('Card PIN').fill(FAKE_PIN);
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
-    await page.getByRole('button', { name: 'APDU trace' }).click();
+    await page.getByRole('button', { name: 'APDU trace', exact: true }).click();
     const table = page.locator('table.trace');
     await table.waitFor();
     expect(await table.locator('th').allInnerTexts()).toContain('Ceremony');
