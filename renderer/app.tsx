@@ -5,18 +5,12 @@
  */
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
+import { actionable, soonestExpiry } from '../shared/ipc/ceremony-rules';
 import { ErrorNotice } from './components/common';
 import type { Route } from './stores/app-store';
-import { testAckFor } from './stores/ceremonies-store';
 import type { Stores } from './stores/create-stores';
-import { CardView } from './views/card-view';
-import { CeremoniesView } from './views/ceremonies-view';
-import { CeremonyDetailView } from './views/ceremony-detail-view';
+import { CurrentView } from './current-view';
 import { FirstRunView } from './views/first-run-view';
-import { AuditView, TraceView } from './views/log-views';
-import { ApproveDialog, DeclineDialog } from './views/pin-dialog';
-import { ResultView } from './views/result-view';
-import { SettingsView } from './views/settings-view';
 
 const NAV: readonly { view: Route['view']; label: string }[] = [
   { view: 'ceremonies', label: 'Ceremonies' },
@@ -25,6 +19,17 @@ const NAV: readonly { view: Route['view']; label: string }[] = [
   { view: 'trace', label: 'APDU trace' },
   { view: 'settings', label: 'Settings' },
 ];
+
+const TITLES: Readonly<Record<string, string>> = {
+  'first-run': 'Set up',
+  card: 'Card and reader',
+  ceremonies: 'Ceremonies',
+  ceremony: 'Ceremony',
+  result: 'Result',
+  audit: 'Audit log',
+  trace: 'APDU trace',
+  settings: 'Settings',
+};
 
 const SERVER_STATE = {
   connected: 'Connected',
@@ -37,11 +42,18 @@ const SERVER_STATE = {
 export function App(props: { stores: Stores }) {
   const { stores } = props;
   const app = useStore(stores.app);
-  const waiting = useStore(
-    stores.ceremonies,
-    (s) => s.list.filter((c) => c.status === 'waiting').length,
-  );
+  // The same rule as the tray (shared/ipc/ceremony-rules.ts): never a non-genuine target.
+  const waiting = useStore(stores.ceremonies, (s) => actionable(s.list).length);
   const route = app.route;
+  const offline = app.servers.filter((s) => s.state !== 'connected');
+  const dialogOpen = useStore(stores.ceremonies, (s) => s.dialog !== null);
+  // While a dialog is open, its ceremony is re-checked against this computer's clock every
+  // second: an expired ceremony closes the dialog with an explanation and never takes a PIN.
+  useEffect(() => {
+    if (!dialogOpen) return;
+    const t = setInterval(() => stores.ceremonies.getState().checkOpen(), 1000);
+    return () => clearInterval(t);
+  }, [dialogOpen, stores]);
 
   useEffect(() => {
     document.documentElement.dataset['theme'] = app.settings.theme;
@@ -53,6 +65,7 @@ export function App(props: { stores: Stores }) {
     if (app.status !== 'ready' || route.view === 'first-run') return;
     void stores.ceremonies.getState().refresh();
     void stores.card.getState().refresh();
+    void stores.alerts.getState().refresh();
   }, [app.status, route.view === 'first-run', stores]);
   useEffect(() => {
     if (route.view === 'ceremony' && route.ceremonyId !== undefined) {
@@ -60,6 +73,32 @@ export function App(props: { stores: Stores }) {
     } else if (route.view === 'audit') void stores.audit.getState().refresh();
     else if (route.view === 'trace') void stores.trace.getState().refresh();
   }, [route.view, route.ceremonyId, stores]);
+
+  // The document (and so the window) title names the view and the count.
+  const soonest = useStore(stores.ceremonies, (s) => soonestExpiry(s.list));
+  useEffect(() => {
+    const view = TITLES[route.view] ?? 'Custodian';
+    const count =
+      route.view === 'first-run'
+        ? ''
+        : offline.length > 0
+          ? ' — not connected'
+          : waiting > 0
+            ? ` — ${waiting} waiting${soonest === undefined ? '' : `, next expires ${new Date(soonest).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}`}`
+            : '';
+    document.title = `Custodian${count} · ${view}`;
+  }, [route.view, waiting, offline.length, soonest]);
+  // Focus moves to the view's heading on navigation (screen readers announce the new view).
+  useEffect(() => {
+    if (app.status !== 'ready') return;
+    const t = setTimeout(() => {
+      const h = document.querySelector<HTMLElement>('main h1, .first-run h1');
+      if (h === null) return;
+      if (!h.hasAttribute('tabindex')) h.tabIndex = -1;
+      h.focus({ preventScroll: false });
+    }, 0);
+    return () => clearTimeout(t);
+  }, [route.view, route.ceremonyId, app.status]);
 
   if (app.status === 'loading') return <p className="boot">Starting Custodian…</p>;
   if (app.status === 'failed' && app.error !== null) {
@@ -92,7 +131,12 @@ export function App(props: { stores: Stores }) {
                   onClick={() => stores.app.getState().navigate({ view: n.view })}
                 >
                   {n.label}
-                  {n.view === 'ceremonies' && waiting > 0 ? (
+                  {n.view !== 'ceremonies' ? null : offline.length > 0 ? (
+                    // Not connected: the count is unknown, never a reassuring 0.
+                    <span className="nav-count nav-count-unknown" aria-label="count unknown">
+                      ?
+                    </span>
+                  ) : waiting > 0 ? (
                     <span className="nav-count" aria-label={`${waiting} waiting`}>
                       {waiting}
                     </span>
@@ -114,8 +158,36 @@ export function App(props: { stores: Stores }) {
         )}
       </nav>
       <main className="content">
+        {offline.map((s) => (
+          <OfflineBanner
+            key={s.id}
+            name={s.name}
+            state={s.state}
+            since={app.disconnectedSince[s.id]}
+          />
+        ))}
         <CurrentView stores={stores} route={route} />
       </main>
+    </div>
+  );
+}
+
+/** "Not connected to Acme PKI since 14:02 — retrying" (a server that is not connected). */
+function OfflineBanner(props: { name: string; state: string; since: string | undefined }) {
+  const since =
+    props.since === undefined
+      ? ''
+      : ` since ${new Date(props.since).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}`;
+  return (
+    <div className="offline-banner" role="status">
+      <strong>
+        Not connected to {props.name}
+        {since}
+      </strong>{' '}
+      —{' '}
+      {props.state === 'error'
+        ? 'the server ended the session; see Settings.'
+        : 'retrying. Requests waiting for you are not shown until it is back.'}
     </div>
   );
 }
@@ -139,138 +211,4 @@ function FirstRun(props: { stores: Stores }) {
       }
     />
   );
-}
-
-function CurrentView(props: { stores: Stores; route: Route }) {
-  const { stores, route } = props;
-  const card = useStore(stores.card);
-  const cer = useStore(stores.ceremonies);
-  const trace = useStore(stores.trace);
-  const audit = useStore(stores.audit);
-  const app = useStore(stores.app);
-  const settings = useStore(stores.settings);
-  const nav = stores.app.getState().navigate;
-
-  switch (route.view) {
-    case 'card':
-      return (
-        <CardView
-          {...card}
-          onRefresh={() => void card.refresh()}
-          onSelect={(r) => void card.select(r)}
-          onCreateKey={card.createKey}
-          onExport={() => void card.exportPka()}
-        />
-      );
-    case 'ceremony': {
-      const c = card.card;
-      const hint =
-        c === null
-          ? 'Insert your custodian card to approve (see Card and reader).'
-          : c.pkaKey === null
-            ? 'Your card has no custodian key.'
-            : c.pin.state === 'blocked'
-              ? 'Your PIN is blocked; ask your security officer.'
-              : null;
-      const detail = cer.detail?.id === route.ceremonyId ? cer.detail : null;
-      return (
-        <>
-          <CeremonyDetailView
-            ceremony={detail}
-            error={cer.detailError}
-            canApprove={hint === null}
-            approveHint={hint}
-            testAcknowledged={testAckFor(detail, cer.testAck) !== undefined}
-            onAcknowledgeTest={cer.acknowledgeTest}
-            onApprove={() => cer.openDialog('approve')}
-            onDecline={() => cer.openDialog('decline')}
-            onBack={() => nav({ view: 'ceremonies' })}
-          />
-          {cer.dialog?.kind === 'approve' && detail !== null && c !== null ? (
-            <ApproveDialog
-              ceremony={detail}
-              pinPad={c.pinPad}
-              retries={c.pin.retries}
-              busy={cer.busy}
-              error={cer.dialogError}
-              onCancel={cer.closeDialog}
-              onSubmit={(pin, confirmLastTry) =>
-                void cer.approve(c.reader, pin, confirmLastTry).then((ok) => {
-                  const e = stores.ceremonies.getState().dialogError;
-                  if (e?.retriesLeft !== undefined)
-                    stores.card.getState().noteRetries(e.retriesLeft);
-                  if (ok) nav({ view: 'result', ceremonyId: detail.id });
-                })
-              }
-            />
-          ) : null}
-          {cer.dialog?.kind === 'decline' ? (
-            <DeclineDialog
-              busy={cer.busy}
-              error={cer.dialogError}
-              onCancel={cer.closeDialog}
-              onSubmit={(reason) =>
-                void cer.decline(reason).then((ok) => {
-                  if (ok && detail !== null) nav({ view: 'result', ceremonyId: detail.id });
-                })
-              }
-            />
-          ) : null}
-        </>
-      );
-    }
-    case 'result':
-      return cer.result === null ? (
-        <CeremoniesView
-          list={cer.list}
-          error={cer.listError}
-          loading={cer.loading}
-          onOpen={(id) => nav({ view: 'ceremony', ceremonyId: id })}
-          onRefresh={() => void cer.refresh()}
-        />
-      ) : (
-        <ResultView
-          result={cer.result}
-          purpose={cer.detail?.purpose ?? null}
-          onDone={() => nav({ view: 'ceremonies' })}
-          onTrace={() => nav({ view: 'trace' })}
-        />
-      );
-    case 'audit':
-      return <AuditView {...audit} onVerify={() => void audit.verify()} />;
-    case 'trace':
-      return (
-        <TraceView
-          entries={trace.entries}
-          filter={trace.filter}
-          error={trace.error}
-          onFilter={trace.setFilter}
-        />
-      );
-    case 'settings':
-      return (
-        <SettingsView
-          settings={app.settings}
-          servers={app.servers}
-          version={app.version}
-          saving={settings.saving}
-          error={settings.error}
-          onChange={(patch) =>
-            void settings.save(patch).then((next) => {
-              if (next !== undefined) stores.app.getState().setSettings(next);
-            })
-          }
-        />
-      );
-    default:
-      return (
-        <CeremoniesView
-          list={cer.list}
-          error={cer.listError}
-          loading={cer.loading}
-          onOpen={(id) => nav({ view: 'ceremony', ceremonyId: id })}
-          onRefresh={() => void cer.refresh()}
-        />
-      );
-  }
 }

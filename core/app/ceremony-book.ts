@@ -13,7 +13,11 @@ import type {
   ChainStatus,
   CustodianState,
 } from '../../shared/ipc/model';
+import type { TargetHistory } from '../../shared/ipc/trust-model';
 import type { Progress } from '../../shared/protocol/index';
+
+/** What this computer remembers about a target device (core/app/known-devices.ts). */
+export type HistoryOf = (serverId: string, deviceId: string, ceremonyId: string) => TargetHistory;
 
 /** Ended ceremonies kept for the list. */
 const KEEP_ENDED = 200;
@@ -92,7 +96,10 @@ export function targetChainOf(offer: OfferView): ChainStatus {
 export class CeremonyBook {
   readonly #entries = new Map<string, Entry>();
 
-  constructor(private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly now: () => Date = () => new Date(),
+    private readonly historyOf?: HistoryOf,
+  ) {}
 
   /** Records a new or changed offer. */
   offer(serverId: string, offer: OfferView): void {
@@ -162,12 +169,12 @@ export class CeremonyBook {
   /** The summary of one ceremony. */
   summary(ceremonyId: string): CeremonySummary | undefined {
     const e = this.#entries.get(ceremonyId);
-    return e && summaryOf(e);
+    return e && this.#summary(e);
   }
 
   /** Summaries of every known ceremony. */
   summaries(): CeremonySummary[] {
-    return [...this.#entries.values()].map(summaryOf);
+    return [...this.#entries.values()].map((e) => this.#summary(e));
   }
 
   /** The detail view of one ceremony. */
@@ -175,11 +182,18 @@ export class CeremonyBook {
     const e = this.#entries.get(ceremonyId);
     if (!e) return undefined;
     return {
-      ...summaryOf(e),
+      ...this.#summary(e),
       targetChain: targetChainOf(e.offer),
       custodians: custodiansOf(e),
       keyChr: e.offer.verified.offer.key.chr,
     };
+  }
+
+  #summary(e: Entry): CeremonySummary {
+    const s = summaryOf(e);
+    return this.historyOf
+      ? { ...s, targetHistory: this.historyOf(e.serverId, s.targetDeviceId, s.id) }
+      : s;
   }
 
   #trim(): void {

@@ -36,6 +36,7 @@ import {
 } from './server-homes';
 import { serverPinOf, type FingerprintReader } from './server-setup';
 import { createTraceLog } from './trace-log';
+import { createTrust } from './trust';
 import { serverStateOf, serverViewOf } from './views';
 import { messageOf } from '../../shared/error-message';
 
@@ -117,8 +118,20 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
       }
     }
   };
-  const book = new CeremonyBook(now);
   const servers = new Map<string, RunningServer>();
+  // Trust cues (docs/desktop-app.md "Trust cues"): remembered devices and security alerts.
+  const trust = createTrust({
+    now,
+    homeOf: (id) => servers.get(id)?.home.home,
+    nameOf: (id) => {
+      const s = servers.get(id);
+      return s ? serverView(s).name : id;
+    },
+    book: () => book,
+    decline: (r) => approvals.decline(r, emitCeremonies),
+    emitAlerts: (alerts) => emit({ type: 'alerts', alerts: [...alerts] }),
+  });
+  const book = new CeremonyBook(now, trust.history);
   const trace = createTraceLog(
     (ceremonyId, offerId, index) => {
       const o = book.get(ceremonyId)?.offer;
@@ -145,7 +158,10 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
   const serverView = (s: RunningServer): ServerView => serverViewOf(s.home, s.state, anchors);
   const emitServers = () =>
     emit({ type: 'servers', servers: [...servers.values()].map(serverView) });
-  const emitCeremonies = () => emit({ type: 'ceremonies', ceremonies: book.summaries() });
+  const emitCeremonies = () => {
+    emit({ type: 'ceremonies', ceremonies: book.summaries() });
+    trust.ceremoniesChanged();
+  };
 
   // The reader the engines' card opener uses; set inside the card queue by each approval.
   let approvalReader = '';
@@ -206,6 +222,8 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
         case 'offer-removed':
           if (book.removed(e.ceremonyId, e.reason)) emitCeremonies();
           return;
+        case 'offer-rejected':
+          return trust.offerRejected(home.id, e.offer, e.rejection);
         case 'result':
           approvals.onResult(e.result);
           if (
@@ -316,11 +334,21 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
         ? ok(d)
         : { ok: false, error: ipcError('ceremony-not-found', `no ceremony ${ceremonyId}`) };
     },
-    approveCeremony: (r) => approvals.approve(r, emitCeremonies),
+    async approveCeremony(r) {
+      const done = await approvals.approve(r, emitCeremonies);
+      const rec = book.get(r.ceremonyId);
+      if (done.ok && rec) {
+        trust.approved(rec.serverId, rec.offer.verified.deviceId, r.ceremonyId);
+        emitCeremonies();
+      }
+      return done;
+    },
     declineCeremony: async (r) => approvals.decline(r, emitCeremonies),
     listTrace: async ({ limit }) => ok(trace.list(limit)),
     listAudit: async ({ limit }) => ok(listAudit(audit.path, limit)),
     verifyAudit: async () => ok(verifyAudit(audit.path)),
+    listAlerts: async () => ok(trust.list()),
+    reportAlert: async ({ alertId }) => trust.report(alertId),
     subscribe(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);

@@ -34,7 +34,7 @@ export function cardFailure(e: unknown, what: string): IpcError {
   if (e instanceof CardTransportError) return ipcError(transportCode(e.code), e.message);
   if (e instanceof CardStatusError) {
     // docs/card-reference.md §3.1: 6983 = PIN blocked, 63Cx = wrong PIN with x tries left.
-    if (e.sw === SW.AUTH_METHOD_BLOCKED) return ipcError('pin-blocked', `${what}: PIN blocked`);
+    if (e.sw === SW.AUTH_METHOD_BLOCKED) return ipcError('pin-blocked', `${what}: PIN blocked`, 0);
     return ipcError('internal', `${what}: ${e.operation}: ${describeSw(e.sw)}`);
   }
   return ipcError('internal', `${what}: ${messageOf(e)}`);
@@ -57,7 +57,7 @@ export function approvalFailure(
     case 'pin-wrong':
       return ipcError('pin-wrong', 'the card did not accept the PIN', result.retries);
     case 'pin-blocked':
-      return ipcError('pin-blocked', 'the custodian PIN is blocked; the offer was declined');
+      return ipcError('pin-blocked', 'the custodian PIN is blocked; the offer was declined', 0);
     case 'needs-last-try-confirmation':
       return ipcError('pin-last-try', 'one PIN try left; confirm to use it');
     case 'pin-cancelled':

@@ -32,6 +32,8 @@ export function createUnavailableBackend(reason: string): CustodianBackend {
     listTrace: no,
     listAudit: no,
     verifyAudit: no,
+    listAlerts: no,
+    reportAlert: no,
     subscribe: () => () => {},
   };
 }

@@ -112,6 +112,8 @@ export function createIpcHandlers(deps: HandlerDeps): InvokeHandlers {
         return { ok: false, error: ipcError('internal', 'settings could not be saved') };
       }
     },
+    listAlerts: () => backend.listAlerts(),
+    reportAlert: (r) => backend.reportAlert(r),
     openExternal: async ({ url }) => okValue(await openExternalSafely(url, deps.openExternal)),
   };
 }

@@ -17,15 +17,18 @@ export function createMainWindow<W>(
   BrowserWindow: WindowConstructor<W>,
   preload: string,
   isDev: boolean,
+  dark = false,
 ): W {
   return new BrowserWindow({
     width: 1100,
     height: 760,
-    minWidth: 760,
-    minHeight: 560,
+    // Usable from 640 px wide (the sidebar collapses below 900 px, styles.css).
+    minWidth: 640,
+    minHeight: 520,
     show: false,
     title: 'Custodian',
-    backgroundColor: '#f5f6f8',
+    // The theme's --bg (renderer/styles.css), so a dark theme never flashes white.
+    backgroundColor: windowBackground(dark),
     webPreferences: {
       preload,
       sandbox: true,
@@ -44,4 +47,9 @@ export function createMainWindow<W>(
       devTools: isDev,
     },
   });
+}
+
+/** The window background of a theme: the renderer's `--bg` (renderer/styles.css). */
+export function windowBackground(dark: boolean): string {
+  return dark ? '#0f1318' : '#f5f6f8';
 }

@@ -35,7 +35,8 @@ import { createIpcHandlers } from './ipc-handlers';
 import { createNotificationService } from './notification-service';
 import { encodePng } from './png';
 import { hardenSession, hardenWebContents } from './security';
-import { createMainWindow } from './main-window';
+import { appMenuTemplate } from './app-menu';
+import { createMainWindow, windowBackground } from './main-window';
 import { createSettingsStore } from './settings-store';
 import { createTrayService } from './tray-service';
 import { createWindowService } from './window-service';
@@ -142,7 +143,37 @@ async function start(): Promise<void> {
     isQuitting: () => quitting,
     log,
     create: () =>
-      createMainWindow(BrowserWindow, join(__dirname, '..', 'preload', 'preload.cjs'), isDev),
+      createMainWindow(
+        BrowserWindow,
+        join(__dirname, '..', 'preload', 'preload.cjs'),
+        isDev,
+        nativeTheme.shouldUseDarkColors,
+      ),
+    onFirstHide: () => {
+      if (!Notification.isSupported()) return;
+      new Notification({
+        title: 'Custodian is still running',
+        body: 'It keeps watching for ceremonies in the tray. Quit from the tray menu or turn this off in Settings.',
+      }).show();
+    },
+  });
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      appMenuTemplate(process.platform, {
+        open: (view) => open({ view }),
+        quit: () => {
+          quitting = true;
+          app.quit();
+        },
+      }).map((i) => ({ ...i })) as Parameters<typeof Menu.buildFromTemplate>[0],
+    ),
+  );
+  // "Keep running in the tray" off: closing the last window really quits.
+  app.on('window-all-closed', () => {
+    if (!settings.current().closeToTray) {
+      quitting = true;
+      app.quit();
+    }
   });
   const send = createEventSender(() => {
     const w = windows.current();
@@ -189,25 +220,40 @@ async function start(): Promise<void> {
     create: (options) => new Notification(options),
     isSupported: () => Notification.isSupported(),
     enabled: () => settings.current().notifications,
+    doNotDisturb: () => settings.current().doNotDisturb,
+    sound: () => settings.current().sound,
+    reminderMinutes: () => settings.current().reminderMinutes,
     open,
   });
+  // Expiry reminders and the tray's time left need a clock, not only server events.
+  setInterval(() => {
+    notifications.tick();
+    tray.refresh();
+  }, 20_000).unref();
   backend.subscribe((event) => {
     if (event.type === 'ceremonies') {
       send('onCeremonies', [...event.ceremonies]);
       tray.update(event.ceremonies);
       notifications.update(event.ceremonies);
     } else if (event.type === 'readers') send('onReaders', [...event.readers]);
-    else if (event.type === 'servers') send('onServers', [...event.servers]);
-    else send('onTrace', event.entry);
+    else if (event.type === 'servers') {
+      send('onServers', [...event.servers]);
+      tray.setConnection(event.servers.every((srv) => srv.state === 'connected'));
+    } else if (event.type === 'alerts') {
+      send('onAlerts', [...event.alerts]);
+      notifications.alerts(event.alerts);
+    } else send('onTrace', event.entry);
   });
   settings.onChange((next, previous) => {
     nativeTheme.themeSource = next.theme;
+    windows.current()?.setBackgroundColor?.(windowBackground(nativeTheme.shouldUseDarkColors));
     if (next.startAtLogin !== previous.startAtLogin) {
       void applyAutoStart({
         enabled: next.startAtLogin,
         platform: process.platform,
         app,
         execPath: process.execPath,
+        env: process.env,
         linuxEntryPath: join(
           process.env['XDG_CONFIG_HOME'] ?? join(app.getPath('home'), '.config'),
           'autostart',
@@ -226,7 +272,7 @@ async function start(): Promise<void> {
 app.on('before-quit', () => {
   quitting = true;
 });
-// Closing the last window keeps the app in the tray; Quit is in the tray menu.
+// Until start() registers the real handler, closing a window must not quit the app.
 app.on('window-all-closed', () => {});
 app.whenReady().then(start, (e: unknown) => {
   log(`start failed: ${messageOf(e)}`);

@@ -25,6 +25,8 @@ const GLYPHS: Readonly<Record<string, readonly number[]>> = {
 
 type Rgba = readonly [number, number, number, number];
 const BASE: Rgba = [37, 99, 160, 255];
+/** Not connected: the same key on grey. */
+const GREY: Rgba = [128, 134, 142, 255];
 const KEY: Rgba = [255, 255, 255, 255];
 const BADGE: Rgba = [200, 40, 40, 255];
 const BADGE_TEXT: Rgba = [255, 255, 255, 255];
@@ -38,7 +40,7 @@ export function badgeText(count: number): string {
 /**
  * Renders the icon at `size` pixels (16, 32 or 64 work well; at least 16).
  */
-export function renderTrayIcon(count: number, size = 32): Bitmap {
+export function renderTrayIcon(count: number, size = 32, grey = false): Bitmap {
   if (!Number.isInteger(size) || size < 16 || size > 256) throw new RangeError('tray icon size');
   const rgba = new Uint8Array(size * size * 4);
   const put = (x: number, y: number, c: Rgba) => {
@@ -52,7 +54,7 @@ export function renderTrayIcon(count: number, size = 32): Bitmap {
     for (let x = 0; x < size; x++) {
       const dx = Math.max(r - x - 0.5, x + 0.5 - (size - r), 0);
       const dy = Math.max(r - y - 0.5, y + 0.5 - (size - r), 0);
-      if (dx * dx + dy * dy <= r * r) put(x, y, BASE);
+      if (dx * dx + dy * dy <= r * r) put(x, y, grey ? GREY : BASE);
     }
   }
   // A key: ring at the left, shaft to the right with two teeth.

@@ -4,6 +4,7 @@
  * through {@link TrayDeps}, so the behaviour is tested with fakes.
  * @module
  */
+import { actionable, soonestExpiry } from '../../shared/ipc/ceremony-rules';
 import type { CeremonySummary, NavigateRequest } from '../../shared/ipc/model';
 import { displayText } from './display-text';
 import { renderTrayIcon, type Bitmap } from './tray-icon';
@@ -35,12 +36,21 @@ export type TrayDeps<Image, Menu> = {
   readonly quit: () => void;
   /** Icon size in pixels (platform dependent). */
   readonly size?: number;
+  /** The clock for local expiry (default Date.now). */
+  readonly now?: () => number;
 };
 
 /** The tray as main uses it. */
 export type TrayService = {
   /** Shows the current ceremonies (counts those waiting for this custodian). */
   update(ceremonies: readonly CeremonySummary[]): void;
+  /**
+   * Whether every server is connected. Not connected: a grey icon and "not connected", never
+   * "nothing waiting" (the count is unknown).
+   */
+  setConnection(connected: boolean): void;
+  /** Re-evaluates local expiry and the time left in the tooltip (call periodically). */
+  refresh(): void;
   /** The count the icon shows now. */
   readonly pending: number;
   destroy(): void;
@@ -53,20 +63,32 @@ const MENU_CEREMONIES = 5;
 export function createTrayService<Image, Menu>(deps: TrayDeps<Image, Menu>): TrayService {
   let pending = -1;
   let lastMenuKey = '';
+  let connected = true;
+  let last: readonly CeremonySummary[] = [];
+  let lastTip = '';
   deps.tray.on('click', () => deps.open());
   const update = (ceremonies: readonly CeremonySummary[]) => {
-    const waiting = ceremonies.filter((c) => c.status === 'waiting');
-    if (waiting.length !== pending) {
-      pending = waiting.length;
-      deps.tray.setImage(deps.image(renderTrayIcon(pending, deps.size ?? 32)));
-      deps.tray.setTitle(pending > 0 ? String(pending) : '');
-      deps.tray.setToolTip(
-        pending === 0
-          ? 'Custodian: nothing waiting'
-          : pending === 1
-            ? 'Custodian: 1 ceremony waits for you'
-            : `Custodian: ${pending} ceremonies wait for you`,
+    // The same rule as the renderer's count: a non-genuine target is never counted.
+    last = ceremonies;
+    const at = (deps.now ?? Date.now)();
+    const waiting = actionable(ceremonies, at);
+    const shownCount = connected ? waiting.length : -2;
+    if (shownCount !== pending) {
+      pending = shownCount;
+      deps.tray.setImage(
+        deps.image(renderTrayIcon(connected ? pending : 0, deps.size ?? 32, !connected)),
       );
+      deps.tray.setTitle(connected && pending > 0 ? String(pending) : '');
+    }
+    const soonest = soonestExpiry(ceremonies, at);
+    const tip = !connected
+      ? 'Custodian: not connected — requests waiting for you are unknown'
+      : waiting.length === 0
+        ? 'Custodian: nothing waiting'
+        : `${waiting.length === 1 ? 'Custodian: 1 ceremony waits for you' : `Custodian: ${waiting.length} ceremonies wait for you`}${soonest === undefined ? '' : ` — the next expires in ${formatLeft(Date.parse(soonest) - at)}`}`;
+    if (tip !== lastTip) {
+      lastTip = tip;
+      deps.tray.setToolTip(tip);
     }
     const shown = waiting.slice(0, MENU_CEREMONIES);
     const key = shown.map((c) => `${c.id}\u0000${c.purpose}`).join('\u0001');
@@ -94,9 +116,23 @@ export function createTrayService<Image, Menu>(deps: TrayDeps<Image, Menu>): Tra
   update([]);
   return {
     update,
+    setConnection(next) {
+      if (next === connected) return;
+      connected = next;
+      update(last);
+    },
+    refresh: () => update(last),
     get pending() {
-      return pending;
+      return connected ? pending : 0;
     },
     destroy: () => deps.tray.destroy(),
   };
+}
+
+/** "42 min", "1 h 05 min", "under a minute". */
+export function formatLeft(ms: number): string {
+  if (ms < 60_000) return 'under a minute';
+  const min = Math.floor(ms / 60_000);
+  if (min < 60) return `${min} min`;
+  return `${Math.floor(min / 60)} h ${String(min % 60).padStart(2, '0')} min`;
 }

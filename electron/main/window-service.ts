@@ -19,6 +19,8 @@ export type WindowPort = {
   restore(): void;
   isMinimized(): boolean;
   isDestroyed(): boolean;
+  /** Electron's; optional so test fakes may omit it. */
+  setBackgroundColor?(color: string): void;
   on(event: 'close', listener: (e: { preventDefault(): void }) => void): unknown;
   on(event: 'closed' | 'ready-to-show', listener: () => void): unknown;
 };
@@ -32,6 +34,8 @@ export type WindowDeps = {
   /** True once the user chose Quit (then closing really closes). */
   readonly isQuitting: () => boolean;
   readonly log?: (line: string) => void;
+  /** The window was hidden to the tray for the first time in this run (one-time notice). */
+  readonly onFirstHide?: () => void;
 };
 
 /** The window service. */
@@ -49,6 +53,7 @@ export function createWindowService(deps: WindowDeps): WindowService {
   let win: WindowPort | undefined;
   let loading: Promise<void> | undefined;
   const ids = new Set<number>();
+  let hiddenBefore = false;
   const create = (): WindowPort => {
     const w = deps.create();
     ids.add(w.webContents.id);
@@ -58,6 +63,10 @@ export function createWindowService(deps: WindowDeps): WindowService {
         e.preventDefault();
         w.hide();
         deps.log?.('window: hidden to tray');
+        if (!hiddenBefore) {
+          hiddenBefore = true;
+          deps.onFirstHide?.();
+        }
       }
     });
     w.on('closed', () => {

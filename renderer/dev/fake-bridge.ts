@@ -9,27 +9,17 @@ import type { CustodianApi, IpcResult, PayloadOf } from '../../shared/ipc/contra
 import type { EventMethod } from '../../shared/ipc/channels';
 import { ipcError, type IpcError, type IpcErrorCode } from '../../shared/ipc/errors';
 import { DEFAULT_SETTINGS } from '../../shared/ipc/defaults';
-import type {
-  CeremonyDetail,
-  CeremonySummary,
-  ServerView,
-  Settings,
-  TraceEntry,
-} from '../../shared/ipc/model';
+import type { ServerView, Settings, TraceEntry } from '../../shared/ipc/model';
 import { createEventHub } from './fake-events';
+import { createFakeCeremonies } from './fake-ceremonies';
 import {
   PRODUCTION_ANCHOR,
   TEST_ANCHOR,
-  approvalTrace,
-  fakeHash,
-  sampleAudit,
   sampleCard,
-  sampleCeremonies,
   samplePreview,
   sampleReaders,
-  sampleTrace,
-  withTestTargets,
 } from './fake-data';
+import { sampleAudit, sampleTrace } from './fake-logs';
 
 /** Scenarios the fake can play. */
 export const SCENARIOS = [
@@ -42,6 +32,7 @@ export const SCENARIOS = [
   'test-root',
   'errors',
   'empty',
+  'suspicious',
 ] as const;
 /** A scenario name. */
 export type Scenario = (typeof SCENARIOS)[number];
@@ -63,11 +54,6 @@ export type FakeBridge = CustodianApi & {
   emit<E extends EventMethod>(method: E, payload: PayloadOf<E>): void;
   /** Every call made, in order, with the request (PINs replaced by `***`). */
   readonly calls: readonly { method: string; request: unknown }[];
-};
-
-const summaryOf = (c: CeremonyDetail): CeremonySummary => {
-  const { custodians: _c, keyChr: _k, ...summary } = c;
-  return summary;
 };
 
 /** Creates the fake bridge. */
@@ -95,12 +81,6 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
   const readers = sampleReaders(scenario === 'pinpad');
   let retries = scenario === 'last-try' ? 1 : 3;
   let hasKey = scenario !== 'no-key';
-  let ceremonies =
-    scenario === 'empty'
-      ? []
-      : scenario === 'test-root'
-        ? withTestTargets(sampleCeremonies(now()))
-        : sampleCeremonies(now());
   const trace: TraceEntry[] = sampleTrace(now());
   const audit = sampleAudit(now());
 
@@ -134,7 +114,7 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
   };
   const checkPin = (pin: string | undefined, reader: string, confirmLastTry = true) => {
     const pinPad = readers.find((r) => r.name === reader)?.pinPad ?? false;
-    if (retries === 0) return fail('pin-blocked', 'VERIFY answered 6983');
+    if (retries === 0) return fail('pin-blocked', 'VERIFY answered 6983', 0);
     if (retries === 1 && !confirmLastTry) return fail('pin-last-try', 'one try left', 1);
     if (pin === undefined) {
       return pinPad ? undefined : fail('pin-format', 'no PIN given for a reader without PIN pad');
@@ -142,13 +122,24 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
     if (pin !== FAKE_PIN) {
       retries -= 1;
       return retries === 0
-        ? fail('pin-blocked', 'VERIFY answered 6983')
+        ? fail('pin-blocked', 'VERIFY answered 6983', 0)
         : fail('pin-wrong', `VERIFY answered 63C${retries}`, retries);
     }
     retries = 3;
     return undefined;
   };
 
+  const ceremoniesApi = createFakeCeremonies({
+    scenario,
+    now,
+    emit,
+    log,
+    reply,
+    fail,
+    checkPin,
+    addTrace,
+    audit,
+  });
   const api: CustodianApi = {
     async getOverview() {
       log('getOverview');
@@ -205,89 +196,7 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
       if (!hasKey) return fail('no-key', 'no key');
       return reply({ saved: true, fileName: '/home/alice/ACMEALICE00001.pka' });
     },
-    async listCeremonies() {
-      log('listCeremonies');
-      if (scenario === 'errors') return fail('server-unreachable', 'connect ETIMEDOUT');
-      return reply(ceremonies.map(summaryOf));
-    },
-    async getCeremony(r) {
-      log('getCeremony', r);
-      const c = ceremonies.find((x) => x.id === r.ceremonyId);
-      return c === undefined ? fail('ceremony-not-found', r.ceremonyId) : reply(c);
-    },
-    async approveCeremony(r) {
-      log('approveCeremony', r);
-      const c = ceremonies.find((x) => x.id === r.ceremonyId);
-      if (c === undefined) return fail('ceremony-not-found', r.ceremonyId);
-      if (c.status !== 'waiting') return fail('ceremony-closed', c.status);
-      if (Date.parse(c.expiresAt) <= now()) return fail('ceremony-expired', c.expiresAt);
-      // Like the engine backend (core/app/approvals.ts): a TEST target needs the acknowledgement
-      // of exactly its root, a genuine one none, anything else is never approved.
-      const chain = c.targetChain;
-      if (chain.status === 'untrusted' || chain.status === 'invalid')
-        return fail('chain-invalid', `target chain is ${chain.status}`);
-      if (chain.status === 'test' && r.acknowledgeTestAnchor !== chain.anchor)
-        return fail('test-anchor-unacknowledged', `TEST root ${chain.anchor ?? '?'}`);
-      if (chain.status === 'genuine' && r.acknowledgeTestAnchor !== undefined)
-        return fail('invalid-request', 'acknowledged a TEST root for a genuine target');
-      const bad = checkPin(r.pin, r.reader, r.confirmLastTry === true);
-      if (bad !== undefined) return bad;
-      const lines = approvalTrace(c.id, scenario === 'hostile');
-      for (const entry of lines) addTrace(entry);
-      const blocked = lines.filter((e) => e.decision === 'blocked').length;
-      const approvals = c.approvals + 1;
-      const status = approvals >= c.required ? 'quorum' : 'approved';
-      ceremonies = ceremonies.map((x) =>
-        x.id === c.id
-          ? {
-              ...x,
-              approvals,
-              status,
-              custodians: x.custodians.map((p) =>
-                p.me ? { ...p, state: 'approved', at: new Date(now()).toISOString() } : p,
-              ),
-            }
-          : x,
-      );
-      audit.push({
-        seq: audit.length + 1,
-        time: new Date(now()).toISOString(),
-        kind: 'approval',
-        summary: `Approved "${c.purpose}"`,
-        hash: fakeHash(audit.length + 1),
-      });
-      emit('onCeremonies', ceremonies.map(summaryOf));
-      return reply({
-        ceremonyId: c.id,
-        outcome: status === 'quorum' ? 'quorum' : 'approved',
-        approvals,
-        required: c.required,
-        blocked,
-      });
-    },
-    async declineCeremony(r) {
-      log('declineCeremony', r);
-      const c = ceremonies.find((x) => x.id === r.ceremonyId);
-      if (c === undefined) return fail('ceremony-not-found', r.ceremonyId);
-      if (c.status !== 'waiting') return fail('ceremony-closed', c.status);
-      ceremonies = ceremonies.map((x) =>
-        x.id === c.id
-          ? {
-              ...x,
-              status: 'declined',
-              custodians: x.custodians.map((p) => (p.me ? { ...p, state: 'declined' } : p)),
-            }
-          : x,
-      );
-      emit('onCeremonies', ceremonies.map(summaryOf));
-      return reply({
-        ceremonyId: c.id,
-        outcome: 'declined',
-        approvals: c.approvals,
-        required: c.required,
-        blocked: 0,
-      });
-    },
+    ...ceremoniesApi,
     async listTrace(r) {
       log('listTrace', r);
       return reply(trace.slice(-(r.limit ?? trace.length)));

@@ -20,6 +20,11 @@ export type AppState = {
   readonly settings: Settings;
   readonly version: string;
   readonly error: IpcError | null;
+  /**
+   * Since when each server that is not connected has been so (ISO time, by this computer's
+   * clock); absent for connected servers.
+   */
+  readonly disconnectedSince: Readonly<Record<string, string>>;
   load(): Promise<void>;
   navigate(route: Route): void;
   setServers(servers: readonly ServerView[]): void;
@@ -27,8 +32,21 @@ export type AppState = {
 };
 
 /** Creates the app store. */
-export function createAppStore(api: CustodianApi): StoreApi<AppState> {
+export function createAppStore(
+  api: CustodianApi,
+  now: () => number = Date.now,
+): StoreApi<AppState> {
+  const sinceOf = (
+    servers: readonly ServerView[],
+    before: Readonly<Record<string, string>>,
+  ): Record<string, string> =>
+    Object.fromEntries(
+      servers
+        .filter((s) => s.state !== 'connected')
+        .map((s) => [s.id, before[s.id] ?? new Date(now()).toISOString()]),
+    );
   return createStore<AppState>()((set, get) => ({
+    disconnectedSince: {},
     status: 'loading',
     route: { view: 'ceremonies' },
     servers: [],
@@ -45,6 +63,7 @@ export function createAppStore(api: CustodianApi): StoreApi<AppState> {
       const { servers, settings, version } = overview.value;
       set({
         status: 'ready',
+        disconnectedSince: sinceOf(servers, get().disconnectedSince),
         servers,
         settings,
         version,
@@ -55,7 +74,7 @@ export function createAppStore(api: CustodianApi): StoreApi<AppState> {
       set({ route });
     },
     setServers(servers) {
-      set({ servers });
+      set({ servers, disconnectedSince: sinceOf(servers, get().disconnectedSince) });
     },
     setSettings(settings) {
       set({ settings });

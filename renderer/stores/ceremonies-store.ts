@@ -8,8 +8,9 @@
  * @module
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { effectiveStatus } from '../../shared/ipc/ceremony-rules';
 import type { CustodianApi } from '../../shared/ipc/contract';
-import type { IpcError } from '../../shared/ipc/errors';
+import { ipcError, type IpcError } from '../../shared/ipc/errors';
 import type { CeremonyDetail, CeremonyResult, CeremonySummary } from '../../shared/ipc/model';
 
 /** Which dialog is open over the detail view. */
@@ -45,7 +46,20 @@ export type CeremoniesState = {
    */
   approve(reader: string, pin?: string, confirmLastTry?: boolean): Promise<boolean>;
   decline(reason?: string): Promise<boolean>;
+  /**
+   * Closes the open dialog with an explanation when its ceremony is no longer waiting, by the
+   * server's word or by this computer's clock (`expiresAt`); called on every list update and
+   * every second while a dialog is open. Returns true when it closed the dialog.
+   */
+  checkOpen(): boolean;
 };
+
+/** Why a ceremony can no longer be answered, in the error the detail view shows. */
+export function closedError(status: CeremonySummary['status']): IpcError {
+  return status === 'expired'
+    ? ipcError('ceremony-expired', 'expired while it was open here (checked on this computer)')
+    : ipcError('ceremony-closed', `the ceremony is ${status} now; nothing was signed`);
+}
 
 /** A target chains to a TEST root: a configured root, not the production root built in. */
 export function isTestTarget(c: Pick<CeremonySummary, 'targetChain'>): boolean {
@@ -86,7 +100,10 @@ export function sortCeremonies(list: readonly CeremonySummary[]): CeremonySummar
 }
 
 /** Creates the ceremonies store. */
-export function createCeremoniesStore(api: CustodianApi): StoreApi<CeremoniesState> {
+export function createCeremoniesStore(
+  api: CustodianApi,
+  now: () => number = Date.now,
+): StoreApi<CeremoniesState> {
   return createStore<CeremoniesState>()((set, get) => ({
     list: [],
     listError: null,
@@ -113,6 +130,15 @@ export function createCeremoniesStore(api: CustodianApi): StoreApi<CeremoniesSta
         // TEST acknowledgement, which names the old root (testAckFor).
         set({ detail: { ...open, ...fresh, targetChain: fresh.targetChain ?? open.targetChain } });
       }
+      get().checkOpen();
+    },
+    checkOpen() {
+      const { dialog, detail, busy } = get();
+      if (dialog === null || detail === null || busy) return false;
+      const status = effectiveStatus(detail, now());
+      if (status === 'waiting') return false;
+      set({ dialog: null, dialogError: null, detailError: closedError(status), testAck: null });
+      return true;
     },
     async open(ceremonyId) {
       // A fresh visit: the TEST acknowledgement is never carried over (per ceremony, per visit).
@@ -124,7 +150,7 @@ export function createCeremoniesStore(api: CustodianApi): StoreApi<CeremoniesSta
     },
     openDialog(kind) {
       const detail = get().detail;
-      if (detail === null || detail.status !== 'waiting') return;
+      if (detail === null || effectiveStatus(detail, now()) !== 'waiting') return;
       if (kind === 'approve' && !chainAllowsApproval(detail, get().testAck)) return;
       set({ dialog: { kind, ceremonyId: detail.id }, dialogError: null });
     },
@@ -145,6 +171,8 @@ export function createCeremoniesStore(api: CustodianApi): StoreApi<CeremoniesSta
       const detail = get().detail;
       if (detail === null || detail.id !== dialog.ceremonyId) return false;
       if (!chainAllowsApproval(detail, get().testAck)) return false;
+      // Never accept a PIN for a ceremony that ended (server's word or this computer's clock).
+      if (get().checkOpen()) return false;
       const ack = testAckFor(detail, get().testAck);
       set({ busy: true, dialogError: null });
       const r = await api.approveCeremony({

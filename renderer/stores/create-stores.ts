@@ -4,6 +4,7 @@
  */
 import type { StoreApi } from 'zustand/vanilla';
 import type { CustodianApi } from '../../shared/ipc/contract';
+import { createAlertsStore, type AlertsState } from './alerts-store';
 import { createAppStore, routeOf, type AppState } from './app-store';
 import { createCardStore, type CardState } from './card-store';
 import { createCeremoniesStore, type CeremoniesState } from './ceremonies-store';
@@ -20,16 +21,18 @@ export type Stores = {
   readonly trace: StoreApi<TraceState>;
   readonly audit: StoreApi<AuditState>;
   readonly settings: StoreApi<SettingsState>;
+  readonly alerts: StoreApi<AlertsState>;
   /** Unsubscribes from all events. */
   dispose(): void;
 };
 
-/** Creates the stores and subscribes them to the bridge's events. */
-export function createStores(api: CustodianApi): Stores {
-  const app = createAppStore(api);
-  const ceremonies = createCeremoniesStore(api);
+/** Creates the stores and subscribes them to the bridge's events (`now`: the local clock). */
+export function createStores(api: CustodianApi, now: () => number = Date.now): Stores {
+  const app = createAppStore(api, now);
+  const ceremonies = createCeremoniesStore(api, now);
   const card = createCardStore(api);
   const trace = createTraceStore(api);
+  const alerts = createAlertsStore(api);
   const unsubscribe = [
     api.onCeremonies((list) => ceremonies.getState().setList(list)),
     api.onReaders((readers) => {
@@ -42,6 +45,7 @@ export function createStores(api: CustodianApi): Stores {
     api.onServers((servers) => app.getState().setServers(servers)),
     api.onTrace((entry) => trace.getState().append(entry)),
     api.onNavigate((nav) => app.getState().navigate(routeOf(nav))),
+    api.onAlerts((list) => alerts.getState().setAlerts(list)),
   ];
   return {
     app,
@@ -51,6 +55,7 @@ export function createStores(api: CustodianApi): Stores {
     trace,
     audit: createAuditStore(api),
     settings: createSettingsStore(api),
+    alerts,
     dispose: () => unsubscribe.forEach((u) => u()),
   };
 }

@@ -9,6 +9,7 @@ import type { IpcError } from '../../shared/ipc/errors';
 import type { CardView as Card, ReaderView } from '../../shared/ipc/model';
 import { Badge, ErrorNotice, Fact, Modal, Panel } from '../components/common';
 import { chainText, pinText } from '../format';
+import { USER_PIN_LENGTH } from '../../shared/sc-hsm/pin';
 import { PinField } from './pin-dialog';
 
 /** Card view props. */
@@ -47,9 +48,9 @@ export function CardView(props: CardViewProps) {
         {props.readers.length === 0 ? (
           <p className="empty">No reader found. Connect your reader or Nitrokey HSM.</p>
         ) : (
-          <ul className="readers" role="radiogroup" aria-label="Readers">
+          <div className="readers" role="radiogroup" aria-label="Readers">
             {props.readers.map((r) => (
-              <li key={r.name}>
+              <div key={r.name}>
                 <label className={r.name === props.reader ? 'reader reader-selected' : 'reader'}>
                   <input
                     type="radio"
@@ -65,9 +66,9 @@ export function CardView(props: CardViewProps) {
                     {r.pinPad ? ' · PIN pad' : ''}
                   </span>
                 </label>
-              </li>
+              </div>
             ))}
-          </ul>
+          </div>
         )}
       </Panel>
       {card === null ? (
@@ -168,15 +169,24 @@ function CreateKeyDialog(props: {
 }) {
   const [label, setLabel] = useState('Custodian key');
   const [pin, setPin] = useState('');
+  const [formatError, setFormatError] = useState(false);
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    // Checked here, not by browser bubbles; a PIN of the wrong length never reaches the card.
+    const badPin =
+      !props.pinPad && (pin.length < USER_PIN_LENGTH.min || pin.length > USER_PIN_LENGTH.max);
+    if (badPin || label.trim() === '') {
+      setFormatError(true);
+      return;
+    }
+    setFormatError(false);
     const given = pin;
     setPin('');
     props.onSubmit(label, props.pinPad ? undefined : given);
   };
   return (
     <Modal title="Create custodian key" onCancel={props.onCancel}>
-      <form onSubmit={submit}>
+      <form onSubmit={submit} noValidate>
         <p>
           A new brainpoolP256r1 key is generated inside your card. It never leaves the card and is
           used only for key ceremonies.
@@ -189,7 +199,20 @@ function CreateKeyDialog(props: {
           required
           onChange={(e) => setLabel(e.target.value)}
         />
-        <PinField pinPad={props.pinPad} retries={props.retries} value={pin} onChange={setPin} />
+        <PinField
+          pinPad={props.pinPad}
+          retries={props.retries}
+          value={pin}
+          onChange={setPin}
+          action="Create key"
+          waiting={props.busy}
+        />
+        {formatError ? (
+          <p className="field-error" role="alert">
+            Give the key a label, and a PIN of {USER_PIN_LENGTH.min} to {USER_PIN_LENGTH.max}{' '}
+            characters. Nothing was sent to the card.
+          </p>
+        ) : null}
         <div className="actions">
           <button type="button" className="button" onClick={props.onCancel} disabled={props.busy}>
             Cancel

@@ -9,8 +9,10 @@
  */
 import type { IpcError } from '../../shared/ipc/errors';
 import type { CeremonyDetail } from '../../shared/ipc/model';
-import { Badge, Countdown, ErrorNotice, Fact, Panel, TestFlag } from '../components/common';
-import { ceremonyStatusText, chainText, formatTime } from '../format';
+import { effectiveStatus } from '../../shared/ipc/ceremony-rules';
+import { Badge, ErrorNotice, Panel, TestFlag } from '../components/common';
+import { ceremonyStatusText, formatTime } from '../format';
+import { CheckedPanel, FirstTimeNotice, StatedPanel } from './trust-panels';
 
 /** Detail view props. */
 export type CeremonyDetailProps = {
@@ -25,6 +27,9 @@ export type CeremonyDetailProps = {
   readonly onApprove: () => void;
   readonly onDecline: () => void;
   readonly onBack: () => void;
+  /** Name of the ceremony's server (as the invitation named it), for the first-time warning. */
+  readonly serverName?: string;
+  readonly now?: () => number;
 };
 
 /** The ceremony detail view. */
@@ -32,6 +37,8 @@ export function CeremonyDetailView(props: CeremonyDetailProps) {
   const c = props.ceremony;
   // A TEST target needs its root's name: the acknowledgement names exactly that root.
   const testRoot = c !== null && c.targetChain.status === 'test' ? c.targetChain.anchor : undefined;
+  const status = c === null ? 'waiting' : effectiveStatus(c, (props.now ?? Date.now)());
+  const open = status === 'waiting';
   const chainOk =
     c !== null &&
     (c.targetChain.status === 'genuine' || (testRoot !== undefined && props.testAcknowledged));
@@ -51,35 +58,20 @@ export function CeremonyDetailView(props: CeremonyDetailProps) {
         <>
           <div className="detail-title">
             {c.targetChain.status === 'test' ? <TestFlag anchor={c.targetChain.anchor} /> : null}
-            <h1>{c.purpose}</h1>
-            <Badge tone={ceremonyStatusText(c.status).tone}>
-              {ceremonyStatusText(c.status).text}
-            </Badge>
+            <h1 tabIndex={-1}>{c.purpose}</h1>
+            <Badge tone={ceremonyStatusText(status).tone}>{ceremonyStatusText(status).text}</Badge>
           </div>
-          <Panel title="Target HSM">
-            <dl className="facts">
-              <Fact term="Device">
-                {c.targetLabel} · <span className="mono">{c.targetDeviceId}</span>
-              </Fact>
-              <Fact term="Certificate chain">
-                <Badge tone={chainText(c.targetChain).tone}>{chainText(c.targetChain).text}</Badge>
-                {c.targetChain.detail === undefined ? null : (
-                  <p className="hint">{c.targetChain.detail}</p>
-                )}
-              </Fact>
-              <Fact term="Requested by">{c.requester}</Fact>
-              <Fact term="Requested at">{formatTime(c.createdAt)}</Fact>
-              <Fact term="Expires">
-                {formatTime(c.expiresAt)}
-                {c.status === 'waiting' ? (
-                  <>
-                    {' '}
-                    · <Countdown expiresAt={c.expiresAt} />
-                  </>
-                ) : null}
-              </Fact>
-            </dl>
-          </Panel>
+          {open && c.targetHistory?.approvedBefore === false ? (
+            <FirstTimeNotice deviceId={c.targetDeviceId} serverName={props.serverName} />
+          ) : null}
+          <div className="trust-grid">
+            <CheckedPanel
+              deviceId={c.targetDeviceId}
+              chain={c.targetChain}
+              history={c.targetHistory}
+            />
+            <StatedPanel ceremony={c} open={open} />
+          </div>
           <Panel
             title={`Quorum: ${c.approvals} of ${c.required} approvals (${c.total} custodians)`}
           >
@@ -102,13 +94,17 @@ export function CeremonyDetailView(props: CeremonyDetailProps) {
                       ? `Approved${p.at === undefined ? '' : ` · ${formatTime(p.at)}`}`
                       : p.state === 'declined'
                         ? 'Declined'
-                        : 'Not yet'}
+                        : status === 'quorum' || c.approvals >= c.required
+                          ? 'Not needed'
+                          : open || status === 'approved'
+                            ? 'Not yet'
+                            : 'Did not answer'}
                   </span>
                 </li>
               ))}
             </ul>
           </Panel>
-          {c.status === 'waiting' ? (
+          {open ? (
             <div className="decision">
               {testRoot !== undefined ? (
                 <div className="notice notice-danger" role="alert">

@@ -25,10 +25,15 @@ export type FirstRunProps = {
 export function FirstRunView(props: FirstRunProps) {
   const [url, setUrl] = useState('');
   const [invite, setInvite] = useState('');
+  const [pasted, setPasted] = useState('');
+  const mismatch =
+    props.preview !== null &&
+    compareFingerprint(pasted, props.preview.tlsFingerprint) === 'mismatch';
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (props.step === 'enter') props.onReview(url, invite);
-    else props.onConfirm(url, invite);
+    // A pasted fingerprint that does not match is never accepted.
+    else if (!mismatch) props.onConfirm(url, invite);
   };
   const hasTest = props.preview?.anchors.some((a) => a.test) ?? false;
   // A test root from this computer's custodian config (the engine adapter lists its own roots).
@@ -96,13 +101,14 @@ export function FirstRunView(props: FirstRunProps) {
                     <span className="mono fingerprint">
                       {groupFingerprint(props.preview.tlsFingerprint)}
                     </span>
-                    <br />
-                    <span className="hint">
-                      Compare with the fingerprint in your invitation letter.
-                    </span>
                   </dd>
                 </div>
               </dl>
+              <FingerprintCompare
+                actual={props.preview.tlsFingerprint}
+                value={pasted}
+                onChange={setPasted}
+              />
               <h2 className="subhead">Trust anchors</h2>
               <p className="hint">
                 Device certificates of target HSMs and of your card must chain to one of these
@@ -153,7 +159,11 @@ export function FirstRunView(props: FirstRunProps) {
                 >
                   Back
                 </button>
-                <button className="button button-primary" type="submit" disabled={props.busy}>
+                <button
+                  className="button button-primary"
+                  type="submit"
+                  disabled={props.busy || mismatch}
+                >
                   {props.busy ? 'Connecting…' : 'Connect to this server'}
                 </button>
               </div>
@@ -162,5 +172,48 @@ export function FirstRunView(props: FirstRunProps) {
         </form>
       </div>
     </main>
+  );
+}
+
+/** Normalizes a pasted fingerprint: hex digits only, upper case (spaces, colons dropped). */
+export function normalizeFingerprint(text: string): string {
+  return text.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
+}
+
+/** Compares a pasted fingerprint with the server's: empty, match or mismatch. */
+export function compareFingerprint(pasted: string, actual: string): 'empty' | 'match' | 'mismatch' {
+  const p = normalizeFingerprint(pasted);
+  if (p === '') return 'empty';
+  return p === actual.toUpperCase() ? 'match' : 'mismatch';
+}
+
+/** Paste the fingerprint from the invitation letter; the app compares, not the eye. */
+function FingerprintCompare(props: {
+  actual: string;
+  value: string;
+  onChange: (v: string) => void;
+}) {
+  const result = compareFingerprint(props.value, props.actual);
+  return (
+    <div className="fingerprint-compare">
+      <label htmlFor="pasted-fingerprint">Fingerprint from your invitation letter</label>
+      <input
+        id="pasted-fingerprint"
+        autoComplete="off"
+        spellCheck={false}
+        className="mono"
+        placeholder="Paste it here to compare"
+        value={props.value}
+        aria-describedby="fingerprint-result"
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+      <p id="fingerprint-result" className={`compare compare-${result}`} role="status">
+        {result === 'empty'
+          ? 'Not compared yet: paste the fingerprint from your invitation letter.'
+          : result === 'match'
+            ? '✓ Matches: this is the server your invitation names.'
+            : '✗ Does not match. Do not connect: someone may be between you and the server. Tell your security officer.'}
+      </p>
+    </div>
   );
 }

@@ -7,6 +7,7 @@ import type { IpcError } from '../../shared/ipc/errors';
 import type { AuditEntryView, AuditVerifyView, TraceEntry } from '../../shared/ipc/model';
 import { Badge, ErrorNotice } from '../components/common';
 import { auditKindText, formatTime, spacedHex, swHex } from '../format';
+import { plainReason, ruleName } from '../rule-names';
 import { filterTrace, type TraceFilter } from '../stores/log-stores';
 
 /** Audit view props. */
@@ -90,11 +91,19 @@ export type TraceViewProps = {
   readonly filter: TraceFilter;
   readonly error: IpcError | null;
   readonly onFilter: (filter: TraceFilter) => void;
+  /** Only this ceremony's commands (undefined: all). */
+  readonly ceremony?: string | undefined;
+  readonly onCeremony?: (ceremonyId: string | undefined) => void;
 };
 
 /** The APDU trace view. */
 export function TraceView(props: TraceViewProps) {
-  const shown = filterTrace(props.entries, props.filter).reverse();
+  const ceremonies = [
+    ...new Set(props.entries.flatMap((e) => (e.ceremonyId === undefined ? [] : [e.ceremonyId]))),
+  ];
+  const shown = filterTrace(props.entries, props.filter)
+    .filter((e) => props.ceremony === undefined || e.ceremonyId === props.ceremony)
+    .reverse();
   const blocked = props.entries.filter((e) => e.decision === 'blocked').length;
   return (
     <div className="view">
@@ -114,6 +123,21 @@ export function TraceView(props: TraceViewProps) {
           ))}
         </div>
       </header>
+      <div className="setting-select trace-ceremony">
+        <label htmlFor="trace-ceremony">Ceremony</label>
+        <select
+          id="trace-ceremony"
+          value={props.ceremony ?? ''}
+          onChange={(e) => props.onCeremony?.(e.target.value === '' ? undefined : e.target.value)}
+        >
+          <option value="">All ceremonies</option>
+          {ceremonies.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+      </div>
       <p className="hint">
         Commands the server asked your card to run. Only what the custodian firewall allows reaches
         the card; everything else is blocked and answered with 6986.
@@ -129,6 +153,7 @@ export function TraceView(props: TraceViewProps) {
               <th scope="col">Decision</th>
               <th scope="col">Command</th>
               <th scope="col">SW</th>
+              <th scope="col">Ceremony</th>
               <th scope="col">Rule</th>
             </tr>
           </thead>
@@ -149,9 +174,11 @@ export function TraceView(props: TraceViewProps) {
                   )}
                 </td>
                 <td className="mono">{swHex(e.sw)}</td>
+                <td className="mono">{e.ceremonyId ?? '—'}</td>
                 <td>
-                  <span className="rule">{e.rule}</span>
-                  <span className="rule-reason">{e.reason}</span>
+                  <span className="rule">{ruleName(e.rule)}</span>
+                  <span className="rule-reason">{plainReason(e.reason)}</span>
+                  <span className="rule-id">{e.rule}</span>
                 </td>
               </tr>
             ))}

@@ -4,25 +4,39 @@
  * to main; PIN-pad readers get "enter the PIN on your reader's keypad" instead of a field.
  * @module
  */
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { USER_PIN_LENGTH } from '../../shared/sc-hsm/pin';
 import type { IpcError } from '../../shared/ipc/errors';
 import type { CeremonySummary } from '../../shared/ipc/model';
-import { ErrorNotice, Modal, TestFlag } from '../components/common';
+import { Countdown, ErrorNotice, Fact, Modal, TestFlag } from '../components/common';
+import { chainText } from '../format';
+import { historyText } from './trust-panels';
 
-/** The PIN input, or the keypad instruction, with tries left and the last-try warning. */
+/**
+ * The PIN input, or the keypad instruction, with tries left. On the last try there is one
+ * message (with the confirmation inside it when `lastTryConfirm` is given), not three.
+ * No browser-native validation bubbles: the form is `noValidate` and the caller checks.
+ */
 export function PinField(props: {
   pinPad: boolean;
   retries: number | undefined;
   value: string;
   onChange: (pin: string) => void;
+  /** The button that starts the card operation (for the keypad instruction). */
+  action?: string;
+  /** Shown on the last try: the "I am sure" checkbox. */
+  lastTryConfirm?: ReactNode;
+  /** The PIN-pad reader is waiting for the keypad right now. */
+  waiting?: boolean;
 }) {
   const last = props.retries === 1;
   return (
     <div className="pin-field">
       {props.pinPad ? (
-        <p className="pinpad" role="status">
-          Enter the PIN on your reader's keypad when it asks for it.
+        <p className={props.waiting === true ? 'pinpad pinpad-waiting' : 'pinpad'} role="status">
+          {props.waiting === true
+            ? "Type your PIN on the reader's keypad now and confirm it there. To stop, press the reader's cancel key."
+            : `Press ${props.action ?? 'Approve'}, then enter the PIN on your reader's keypad when it asks for it.`}
         </p>
       ) : (
         <>
@@ -33,31 +47,29 @@ export function PinField(props: {
             autoComplete="off"
             autoFocus
             inputMode="text"
-            minLength={USER_PIN_LENGTH.min}
             maxLength={USER_PIN_LENGTH.max}
-            required
             value={props.value}
             aria-describedby="pin-tries"
             onChange={(e) => props.onChange(e.target.value)}
           />
         </>
       )}
-      <p id="pin-tries" className={last ? 'tries tries-last' : 'tries'}>
-        {props.retries === undefined
-          ? null
-          : props.retries === 1
-            ? 'Last try: a wrong PIN now blocks your card.'
-            : `${props.retries} tries left before the card blocks.`}
-      </p>
       {last ? (
-        <div className="notice notice-danger" role="alert">
+        <div className="notice notice-danger last-try">
           <p className="notice-title">This is your last try</p>
-          <p>
-            If you are not sure of the PIN, cancel now and ask your security officer. A blocked card
-            needs the SO-PIN to be unblocked.
+          <p id="pin-tries">
+            Last try: a wrong PIN now blocks your card. If you are not sure of the PIN, cancel now
+            and ask your security officer; a blocked card needs the SO-PIN to be unblocked.
           </p>
+          {props.lastTryConfirm}
         </div>
-      ) : null}
+      ) : (
+        <p id="pin-tries" className="tries">
+          {props.retries === undefined
+            ? null
+            : `${props.retries} tries left before the card blocks.`}
+        </p>
+      )}
     </div>
   );
 }
@@ -65,6 +77,8 @@ export function PinField(props: {
 /** Approve dialog props. */
 export type ApproveDialogProps = {
   readonly ceremony: CeremonySummary;
+  /** The reader the card is in (the PIN goes to that card only). */
+  readonly reader?: string;
   readonly pinPad: boolean;
   readonly retries: number | undefined;
   readonly busy: boolean;
@@ -82,21 +96,50 @@ export function ApproveDialog(props: ApproveDialogProps) {
   const [confirmed, setConfirmed] = useState(false);
   const retries = props.error?.retriesLeft ?? props.retries;
   const lastTry = retries === 1;
+  const c = props.ceremony;
+  const history = historyText(c.targetHistory, c.targetDeviceId);
+  const [formatError, setFormatError] = useState(false);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (lastTry && !confirmed) return;
+    // Checked here, not by the browser: no native validation bubbles, no try spent.
+    if (!props.pinPad && (pin.length < USER_PIN_LENGTH.min || pin.length > USER_PIN_LENGTH.max)) {
+      setFormatError(true);
+      return;
+    }
+    setFormatError(false);
     const given = pin;
     setPin('');
     props.onSubmit(props.pinPad ? undefined : given, lastTry && confirmed);
   };
   return (
     <Modal title="Approve with your card" onCancel={props.onCancel}>
-      <form onSubmit={submit}>
-        <p>
-          Your card will sign the challenge of <strong>{props.ceremony.targetLabel}</strong> (
-          <span className="mono">{props.ceremony.targetDeviceId}</span>) for:
+      <form onSubmit={submit} noValidate>
+        <p className="device-id device-id-dialog">
+          <span className="device-id-label">Target device id · checked by this app</span>
+          <span className="mono device-id-value">{c.targetDeviceId}</span>
         </p>
-        <p className="quote">{props.ceremony.purpose}</p>
+        <p className="hint">
+          {c.targetChain === undefined ? null : <>{chainText(c.targetChain).text}. </>}
+          {history.text} Your approval unlocks this device only.
+        </p>
+        {history.firstTime ? (
+          <p className="notice notice-attention first-time">
+            First request for this device: confirm with the requester before you approve.
+          </p>
+        ) : null}
+        <p className="stated-heading">Stated by the requester (not verified)</p>
+        <dl className="facts facts-compact">
+          <Fact term="Label">{c.targetLabel}</Fact>
+          <Fact term="Purpose">{c.purpose}</Fact>
+          <Fact term="Requested by">{c.requester}</Fact>
+          <Fact term="Quorum">
+            {c.approvals} of {c.required} approvals so far ({c.total} custodians)
+          </Fact>
+          <Fact term="Time left">
+            <Countdown expiresAt={c.expiresAt} />
+          </Fact>
+        </dl>
         {props.ceremony.targetChain?.status === 'test' ? (
           <div className="notice notice-danger test-target">
             <p className="notice-title">
@@ -109,20 +152,36 @@ export function ApproveDialog(props: ApproveDialogProps) {
             </p>
           </div>
         ) : null}
-        <PinField pinPad={props.pinPad} retries={retries} value={pin} onChange={setPin} />
-        {lastTry ? (
-          <div className="setting">
-            <input
-              id="confirm-last-try"
-              type="checkbox"
-              checked={confirmed}
-              onChange={(e) => setConfirmed(e.target.checked)}
-            />
-            <label htmlFor="confirm-last-try">
-              I am sure of my PIN and want to use my last try
-            </label>
-          </div>
+        <PinField
+          pinPad={props.pinPad}
+          retries={retries}
+          value={pin}
+          onChange={setPin}
+          waiting={props.busy}
+          lastTryConfirm={
+            <div className="setting">
+              <input
+                id="confirm-last-try"
+                type="checkbox"
+                checked={confirmed}
+                onChange={(e) => setConfirmed(e.target.checked)}
+              />
+              <label htmlFor="confirm-last-try">
+                I am sure of my PIN and want to use my last try
+              </label>
+            </div>
+          }
+        />
+        {formatError ? (
+          <p className="field-error" role="alert">
+            The PIN has {USER_PIN_LENGTH.min} to {USER_PIN_LENGTH.max} characters. Nothing was sent
+            to the card.
+          </p>
         ) : null}
+        <p className="hint pin-destination">
+          {props.pinPad ? 'Your PIN stays in the reader' : 'Your PIN goes only to the card'}
+          {props.reader === undefined ? '' : ` in ${props.reader}`}, never to the server.
+        </p>
         {props.error === null || props.error.code === 'pin-last-try' ? null : (
           <ErrorNotice error={props.error} />
         )}

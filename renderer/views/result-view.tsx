@@ -24,7 +24,7 @@ export function ResultView(props: ResultViewProps) {
         : 'You declined';
   const text =
     r.outcome === 'quorum'
-      ? `All ${r.required} required approvals are in. The target HSM is unlocked for this operation.`
+      ? `Your approval was counted: ${r.approvals} of ${r.required} required approvals, as the server reported them. What happens on the target next is up to the requester.`
       : r.outcome === 'approved'
         ? `${r.approvals} of ${r.required} approvals so far. The other custodians have been asked.`
         : 'Nothing was signed. The requester has been told.';

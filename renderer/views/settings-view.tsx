@@ -17,11 +17,19 @@ export type SettingsViewProps = {
   readonly onChange: (patch: Partial<Settings>) => void;
 };
 
+/** Reminder presets (minutes before expiry). */
+const REMINDER_CHOICES = [
+  { value: '10,2', label: '10 and 2 minutes before (default)' },
+  { value: '30,10,2', label: '30, 10 and 2 minutes before' },
+  { value: '5', label: '5 minutes before' },
+  { value: '', label: 'No reminders' },
+] as const;
+
 /** The settings view. */
 export function SettingsView(props: SettingsViewProps) {
   const s = props.settings;
   const toggle = (
-    key: 'startAtLogin' | 'notifications' | 'closeToTray',
+    key: 'startAtLogin' | 'notifications' | 'closeToTray' | 'doNotDisturb' | 'sound',
     label: string,
     hint: string,
   ) => (
@@ -68,8 +76,38 @@ export function SettingsView(props: SettingsViewProps) {
         {toggle(
           'notifications',
           'Notifications',
-          'Tell me when a ceremony waits, reaches quorum or expires.',
+          'Tell me when a ceremony waits, is about to expire, ends, or was refused as suspicious.',
         )}
+        {toggle(
+          'doNotDisturb',
+          'Do not disturb',
+          'Only security alerts notify; everything else waits in the app.',
+        )}
+        {toggle('sound', 'Sound', 'Notifications play the system sound.')}
+        <div className="setting-select">
+          <label htmlFor="setting-reminders">Remind me before a request expires</label>
+          <select
+            id="setting-reminders"
+            value={s.reminderMinutes.join(',')}
+            disabled={props.saving}
+            onChange={(e) =>
+              props.onChange({
+                reminderMinutes: e.target.value === '' ? [] : e.target.value.split(',').map(Number),
+              })
+            }
+          >
+            {REMINDER_CHOICES.map((c) => (
+              <option key={c.value} value={c.value}>
+                {c.label}
+              </option>
+            ))}
+            {REMINDER_CHOICES.some((c) => c.value === s.reminderMinutes.join(',')) ? null : (
+              <option value={s.reminderMinutes.join(',')}>
+                {s.reminderMinutes.join(', ')} minutes before
+              </option>
+            )}
+          </select>
+        </div>
         {toggle(
           'closeToTray',
           'Keep running in the tray',

@@ -19,6 +19,7 @@ import type {
   ServerView,
   TraceEntry,
 } from './model';
+import type { ReportResult, SecurityAlert } from './trust-model';
 
 /** An asynchronous backend answer. */
 export type Reply<T> = Promise<IpcResult<T>>;
@@ -28,7 +29,8 @@ export type BackendEvent =
   | { readonly type: 'ceremonies'; readonly ceremonies: readonly CeremonySummary[] }
   | { readonly type: 'readers'; readonly readers: readonly ReaderView[] }
   | { readonly type: 'servers'; readonly servers: readonly ServerView[] }
-  | { readonly type: 'trace'; readonly entry: TraceEntry };
+  | { readonly type: 'trace'; readonly entry: TraceEntry }
+  | { readonly type: 'alerts'; readonly alerts: readonly SecurityAlert[] };
 
 /** The engine as the desktop shell sees it. */
 export type CustodianBackend = {
@@ -59,6 +61,10 @@ export type CustodianBackend = {
   listTrace(request: { limit?: number }): Reply<TraceEntry[]>;
   listAudit(request: { limit?: number }): Reply<AuditEntryView[]>;
   verifyAudit(): Reply<AuditVerifyView>;
+  /** Security alerts, newest first. */
+  listAlerts(): Reply<SecurityAlert[]>;
+  /** "Decline & report" (see the contract). */
+  reportAlert(request: { alertId: string }): Reply<ReportResult>;
   /** Subscribes to engine events; returns the unsubscribe function. */
   subscribe(listener: (event: BackendEvent) => void): () => void;
 };

@@ -25,6 +25,8 @@ export const INVOKE_CHANNELS = {
   getSettings: 'custodian:settings:get',
   updateSettings: 'custodian:settings:update',
   openExternal: 'custodian:shell:open-external',
+  listAlerts: 'custodian:security:alerts',
+  reportAlert: 'custodian:security:report',
 } as const;
 
 /** Main → renderer pushes (`webContents.send` / `ipcRenderer.on`). */
@@ -34,6 +36,7 @@ export const EVENT_CHANNELS = {
   onServers: 'custodian:event:servers',
   onTrace: 'custodian:event:trace',
   onNavigate: 'custodian:event:navigate',
+  onAlerts: 'custodian:event:alerts',
 } as const;
 
 /** Name of an invoke method. */

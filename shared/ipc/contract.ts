@@ -29,6 +29,7 @@ import {
   settingsSchema,
   traceEntrySchema,
 } from './model';
+import { reportResultSchema, securityAlertSchema } from './trust-model';
 
 /**
  * The PIN as typed in the dialog: 6–16 printable ASCII characters (docs/card-reference.md §3.1). It crosses
@@ -64,6 +65,8 @@ const id = z.string().min(1).max(MAX_ID);
 const reader = z.string().min(1).max(MAX_TEXT);
 const limit = z.strictObject({ limit: z.number().int().min(1).max(MAX_LIST).optional() });
 const none = z.undefined();
+/** Most security alerts kept and sent at once. */
+export const MAX_ALERTS = 100;
 
 /** An error as it crosses IPC (see errors.ts for the words shown). */
 export const ipcErrorSchema = z.strictObject({
@@ -136,6 +139,13 @@ export const INVOKE_CONTRACT = {
   getSettings: { request: none, response: settingsSchema },
   updateSettings: { request: settingsSchema.partial(), response: settingsSchema },
   openExternal: { request: z.strictObject({ url: z.string().max(2048) }), response: z.boolean() },
+  /** Security alerts (refused offers, suspicious servers), newest first. */
+  listAlerts: { request: none, response: z.array(securityAlertSchema).max(MAX_ALERTS) },
+  /**
+   * "Decline & report": declines the alert's ceremony when it is still open here and marks the
+   * alert reported (the report to the security officer goes out of band).
+   */
+  reportAlert: { request: z.strictObject({ alertId: id }), response: reportResultSchema },
 } as const satisfies Record<InvokeMethod, { request: z.ZodType; response: z.ZodType }>;
 
 /** Payload schema of every event. */
@@ -145,6 +155,7 @@ export const EVENT_CONTRACT = {
   onServers: z.array(serverSchema).max(32),
   onTrace: traceEntrySchema,
   onNavigate: navigateSchema,
+  onAlerts: z.array(securityAlertSchema).max(MAX_ALERTS),
 } as const satisfies Record<EventMethod, z.ZodType>;
 
 // Both maps must have exactly the channel maps' keys (a missing or extra key fails to compile).

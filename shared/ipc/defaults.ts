@@ -10,4 +10,7 @@ export const DEFAULT_SETTINGS: Settings = {
   startAtLogin: false,
   notifications: true,
   closeToTray: true,
+  reminderMinutes: [10, 2],
+  doNotDisturb: false,
+  sound: true,
 };

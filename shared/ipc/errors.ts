@@ -162,7 +162,8 @@ const TEXT: Readonly<Record<IpcErrorCode, ErrorText>> = {
   },
   'ceremony-closed': {
     title: 'This ceremony is already decided',
-    detail: 'You or the quorum have already answered it.',
+    detail:
+      'It was cancelled, reached its quorum without you, or you already answered it. Nothing was signed.',
   },
   'apdu-blocked': {
     title: 'The server asked for something you did not approve',

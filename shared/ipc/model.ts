@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from 'zod';
+import { targetHistorySchema } from './trust-model';
 
 /** Longest free text (names, purposes, reasons) shown in the UI. */
 export const MAX_TEXT = 500;
@@ -157,6 +158,11 @@ export const ceremonySummarySchema = z.strictObject({
    * (optional in the list for older producers; always present in the detail).
    */
   targetChain: chainStatusSchema.optional(),
+  /**
+   * Whether this custodian approved this target device before on this server (remembered by
+   * this computer). Absent from older producers; the UI then says it cannot tell.
+   */
+  targetHistory: targetHistorySchema.optional(),
 });
 /** One ceremony in the list. */
 export type CeremonySummary = z.infer<typeof ceremonySummarySchema>;
@@ -241,6 +247,12 @@ export const settingsSchema = z.strictObject({
   notifications: z.boolean(),
   /** Closing the window keeps the app running in the tray. */
   closeToTray: z.boolean(),
+  /** Reminders before a waiting ceremony expires, in minutes (empty: none). */
+  reminderMinutes: z.array(z.number().int().min(1).max(240)).max(4),
+  /** Only security alerts notify (no new-request, reminder or outcome notifications). */
+  doNotDisturb: z.boolean(),
+  /** Notifications play the system sound. */
+  sound: z.boolean(),
 });
 /** User settings. */
 export type Settings = z.infer<typeof settingsSchema>;

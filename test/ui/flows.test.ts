@@ -119,7 +119,7 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     ).toBe('NOT GENUINE');
 
     await row.click();
-    await page.getByRole('heading', { name: 'Target HSM' }).waitFor();
+    await page.getByRole('heading', { name: 'Checked by this app' }).waitFor();
     expect(await page.locator('.detail-title .flag-test').innerText()).toBe('TEST');
     const ack = page.getByLabel(/I know this target chains to the TEST root UTSRCACC100001/);
     const approve = page.getByRole('button', { name: 'Approve…' });
@@ -133,7 +133,7 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     // Never remembered: back to the list and in again, the box is unticked.
     await page.getByRole('button', { name: '← All ceremonies' }).click();
     await row.click();
-    await page.getByRole('heading', { name: 'Target HSM' }).waitFor();
+    await page.getByRole('heading', { name: 'Checked by this app' }).waitFor();
     expect(await ack.isChecked()).toBe(false);
     expect(await approve.isDisabled()).toBe(true);
     await ack.check();
@@ -164,7 +164,7 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
   it('a target that is not genuine: "Do not approve", no acknowledgement offered, button disabled', async () => {
     const { page } = await ui.open('test-root');
     await page.getByRole('button', { name: /TLS sub-CA/ }).click();
-    await page.getByRole('heading', { name: 'Target HSM' }).waitFor();
+    await page.getByRole('heading', { name: 'Checked by this app' }).waitFor();
     expect(await page.getByRole('alert').innerText()).toContain('Do not approve');
     expect(await page.getByRole('checkbox').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Approve…' }).isDisabled()).toBe(true);

@@ -117,6 +117,8 @@ export type PageWindow = {
     color: string;
     backgroundColor: string;
     outlineStyle: string;
+    fontSize: string;
+    borderTopColor: string;
   };
   fetch(url: string): Promise<unknown>;
   readonly custodian: {

@@ -26,7 +26,7 @@ type Shot = {
 
 const openCrl = async (page: Page) => {
   await page.getByRole('button', { name: /Sign the quarterly CRL/ }).click();
-  await page.getByRole('heading', { name: 'Target HSM' }).waitFor();
+  await page.getByRole('heading', { name: 'Checked by this app' }).waitFor();
 };
 const openApprove = async (page: Page) => {
   await openCrl(page);
@@ -59,7 +59,7 @@ const SHOTS: Shot[] = [
     scenario: 'normal',
     steps: async (page) => void (await page.getByText('Waiting for you (2)').waitFor()),
   },
-  { name: 'ceremony-detail', scenario: 'normal', steps: openCrl },
+  { name: 'ceremony-detail', scenario: 'normal', height: 1000, steps: openCrl },
   {
     name: 'pin-dialog',
     scenario: 'normal',
@@ -104,7 +104,7 @@ const SHOTS: Shot[] = [
   {
     name: 'test-root-detail',
     scenario: 'test-root',
-    height: 1010,
+    height: 1200,
     steps: async (page) => {
       await openCrl(page);
       await page.getByLabel(/I know this target chains to the TEST root/).check();
@@ -114,7 +114,7 @@ const SHOTS: Shot[] = [
     name: 'dark-test-root-detail',
     scenario: 'test-root',
     dark: true,
-    height: 1010,
+    height: 1200,
     steps: openCrl,
   },
   {
@@ -162,7 +162,47 @@ const SHOTS: Shot[] = [
     dark: true,
     steps: async (page) => void (await page.getByText('Waiting for you (2)').waitFor()),
   },
-  { name: 'dark-ceremony-detail', scenario: 'normal', dark: true, steps: openCrl },
+  { name: 'dark-ceremony-detail', scenario: 'normal', dark: true, height: 1000, steps: openCrl },
+  {
+    name: 'first-time-device',
+    scenario: 'normal',
+    height: 1000,
+    steps: async (page) => {
+      await page.getByRole('button', { name: /TLS sub-CA/ }).click();
+      await page.getByText('First request for this device').waitFor();
+    },
+  },
+  {
+    name: 'pin-dialog-first-time',
+    scenario: 'normal',
+    height: 900,
+    steps: async (page) => {
+      await page.getByRole('button', { name: /TLS sub-CA/ }).click();
+      await page.getByRole('button', { name: 'Approve…' }).click();
+      await page.getByRole('dialog').getByText('First request for this device').waitFor();
+    },
+  },
+  {
+    name: 'security-alerts',
+    scenario: 'suspicious',
+    height: 1100,
+    steps: async (page) =>
+      void (await page.getByRole('button', { name: 'Decline & report' }).waitFor()),
+  },
+  {
+    name: 'dark-security-alerts',
+    scenario: 'suspicious',
+    dark: true,
+    height: 1100,
+    steps: async (page) =>
+      void (await page.getByRole('button', { name: 'Decline & report' }).waitFor()),
+  },
+  {
+    name: 'not-genuine-apart',
+    scenario: 'test-root',
+    steps: async (page) =>
+      void (await page.getByRole('heading', { name: 'Do not approve (1)' }).waitFor()),
+  },
   {
     name: 'error-states',
     scenario: 'errors',

@@ -93,7 +93,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
     expect(await row.locator('.flag-test').innerText()).toBe('TEST');
     await shot(page, 'ceremonies');
     await row.click();
-    await page.getByRole('heading', { name: 'Target HSM' }).waitFor();
+    await page.getByRole('heading', { name: 'Checked by this app' }).waitFor();
     const text = await page.locator('.content').innerText();
     expect(text).toContain(deviceId);
     expect(text).toContain('Olga Petrova (release manager)');
@@ -109,7 +109,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
     const row = page.getByRole('button', { name: /Unlock the release signing key/ });
     await row.waitFor({ timeout: 10_000 });
     await row.click();
-    await page.getByRole('heading', { name: 'Target HSM' }).waitFor();
+    await page.getByRole('heading', { name: 'Checked by this app' }).waitFor();
     const text = await page.locator('.content').innerText();
     expect(text).toContain('Test device, chains to test root');
     expect(text).toContain('This target chains to a TEST root');
@@ -203,7 +203,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
     await page.getByText('Quorum reached').first().waitFor({ timeout: 10_000 });
     await shot(page, 'quorum');
     await page.getByRole('button', { name: /Unlock the release signing key/ }).click();
-    await page.getByRole('heading', { name: 'Target HSM' }).waitFor();
+    await page.getByRole('heading', { name: 'Checked by this app' }).waitFor();
     const detail = await page.locator('.content').innerText();
     expect(detail).toContain('Quorum: 2 of 2 approvals (3 custodians)');
     expect(detail).toContain('Alice');

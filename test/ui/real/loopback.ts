@@ -177,6 +177,7 @@ export async function startLoopback(): Promise<Loopback> {
         if (event.type === 'ceremonies') send('onCeremonies', [...event.ceremonies]);
         else if (event.type === 'readers') send('onReaders', [...event.readers]);
         else if (event.type === 'servers') send('onServers', [...event.servers]);
+        else if (event.type === 'alerts') send('onAlerts', [...event.alerts]);
         else send('onTrace', event.entry);
       });
       await page.goto(`${baseUrl}/`);

@@ -107,6 +107,8 @@ describe('the fake bridge keeps to the contract', () => {
       'no-key',
       'pinpad',
       'hostile',
+      'suspicious',
+      'test-root',
     ] as const) {
       const fake: CustodianApi = createFakeBridge({
         scenario,
@@ -127,6 +129,7 @@ describe('the fake bridge keeps to the contract', () => {
         listAudit: {},
         updateSettings: { theme: 'dark' },
         openExternal: { url: 'https://x.example' },
+        reportAlert: { alertId: 'a-2' },
       };
       for (const m of INVOKE_METHODS) {
         const r = await (fake[m] as (q?: unknown) => Promise<{ ok: boolean; value?: unknown }>)(

@@ -11,6 +11,8 @@ import {
 } from '../../../electron/main/credential-store';
 import { createSettingsStore } from '../../../electron/main/settings-store';
 import { createWindowService, type WindowPort } from '../../../electron/main/window-service';
+import { appMenuTemplate, type AppMenuItem } from '../../../electron/main/app-menu';
+import { createMainWindow, windowBackground } from '../../../electron/main/main-window';
 
 function memoryFiles<T>() {
   const files = new Map<string, T>();
@@ -179,6 +181,22 @@ describe('window service', () => {
     return { win, state, fire };
   }
 
+  it('the first hide to the tray is announced once', async () => {
+    let notices = 0;
+    const w = fakeWindow(50);
+    const service = createWindowService({
+      create: () => w.win,
+      entryUrl: 'app://custodian/index.html',
+      closeToTray: () => true,
+      isQuitting: () => false,
+      onFirstHide: () => notices++,
+    });
+    await service.open();
+    w.fire('close', { preventDefault: () => {} });
+    w.fire('close', { preventDefault: () => {} });
+    expect(notices).toBe(1);
+  });
+
   it('creates one window, reuses it, and hides it on close when keeping to the tray', async () => {
     const made: ReturnType<typeof fakeWindow>[] = [];
     let quitting = false;
@@ -220,5 +238,125 @@ describe('window service', () => {
     expect(service.current()).toBeUndefined();
     await service.open();
     expect(made).toHaveLength(2);
+  });
+});
+
+describe('auto start per packaging', () => {
+  const linux = (env: Record<string, string>, execPath: string) => {
+    const fs = memoryFiles<string>();
+    return {
+      fs,
+      run: (enabled: boolean) =>
+        applyAutoStart({
+          enabled,
+          platform: 'linux',
+          app: {
+            setLoginItemSettings: () => {
+              throw new Error('not on linux');
+            },
+          },
+          execPath,
+          linuxEntryPath: '/h/.config/autostart/custodian.desktop',
+          files: fs,
+          env,
+        }),
+    };
+  };
+
+  it('AppImage: the entry starts the AppImage file, never the temporary mount', async () => {
+    const t = linux(
+      { APPIMAGE: '/home/alice/Apps/Custodian-0.1.0.AppImage' },
+      '/tmp/.mount_CustodXYZ/custodian',
+    );
+    await t.run(true);
+    const entry = t.fs.files.get('/h/.config/autostart/custodian.desktop') ?? '';
+    expect(entry).toContain('Exec="/home/alice/Apps/Custodian-0.1.0.AppImage" --hidden');
+    expect(entry).not.toContain('.mount_');
+    // A bogus APPIMAGE (relative, or the mount itself) is refused, not written.
+    for (const bad of ['Custodian.AppImage', '/tmp/.mount_X/custodian']) {
+      const u = linux({ APPIMAGE: bad }, '/tmp/.mount_X/custodian');
+      await expect(u.run(true)).rejects.toThrow(/APPIMAGE/);
+      expect(u.fs.files.size).toBe(0);
+    }
+  });
+
+  it('deb: the entry starts the installed binary; a % is escaped per the spec', async () => {
+    const t = linux({}, '/opt/Custodian/custodian');
+    await t.run(true);
+    expect(t.fs.files.get('/h/.config/autostart/custodian.desktop')).toContain(
+      'Exec="/opt/Custodian/custodian" --hidden',
+    );
+    expect(autostartDesktopEntry('/opt/100%/custodian')).toContain('Exec="/opt/100%%/custodian"');
+  });
+
+  it('Windows names the installed exe with --hidden; macOS a hidden login item', async () => {
+    const seen: unknown[] = [];
+    const base = {
+      app: { setLoginItemSettings: (s: unknown) => void seen.push(s) },
+      execPath: 'C:\\Program Files\\Custodian\\Custodian.exe',
+      linuxEntryPath: 'y',
+      files: memoryFiles<string>(),
+    };
+    await applyAutoStart({ ...base, platform: 'win32', enabled: true });
+    await applyAutoStart({ ...base, platform: 'darwin', enabled: true });
+    await applyAutoStart({ ...base, platform: 'darwin', enabled: false });
+    expect(seen).toEqual([
+      {
+        openAtLogin: true,
+        path: 'C:\\Program Files\\Custodian\\Custodian.exe',
+        args: [HIDDEN_ARG],
+      },
+      { openAtLogin: true, openAsHidden: true, args: [HIDDEN_ARG] },
+      { openAtLogin: false },
+    ]);
+  });
+});
+
+describe('application menu, window background, tray notice', () => {
+  const roles = (items: readonly AppMenuItem[]): string[] =>
+    items.flatMap((i) =>
+      'type' in i ? [] : [...(i.role === undefined ? [] : [i.role]), ...roles(i.submenu ?? [])],
+    );
+  const labels = (items: readonly AppMenuItem[]): string[] =>
+    items.flatMap((i) =>
+      'type' in i ? [] : [...(i.label === undefined ? [] : [i.label]), ...labels(i.submenu ?? [])],
+    );
+
+  it('our own menu: no reload, no DevTools, no Electron links; views and quit work', () => {
+    for (const platform of ['linux', 'win32', 'darwin']) {
+      const opened: string[] = [];
+      let quit = 0;
+      const menu = appMenuTemplate(platform, { open: (v) => opened.push(v), quit: () => quit++ });
+      const all = [...roles(menu), ...labels(menu)].join(' ');
+      expect(all, platform).not.toMatch(/reload|devtools|toggleDevTools|electron|learn more/i);
+      expect(roles(menu), platform).toEqual(expect.arrayContaining(['copy', 'paste']));
+      const view = menu.find((i) => !('type' in i) && i.label === 'View');
+      const items = view !== undefined && !('type' in view) ? (view.submenu ?? []) : [];
+      for (const i of items) if (!('type' in i)) i.click?.();
+      expect(opened, platform).toEqual(['ceremonies', 'card', 'audit', 'trace', 'settings']);
+      const quitItem = JSON.stringify(labels(menu));
+      expect(quitItem).toContain('Quit Custodian');
+      const find = (xs: readonly AppMenuItem[]): AppMenuItem | undefined =>
+        xs
+          .flatMap((i) => ('type' in i ? [] : [i, ...(i.submenu ?? [])]))
+          .find((i) => !('type' in i) && i.label === 'Quit Custodian');
+      const q = find(menu);
+      if (q !== undefined && !('type' in q)) q.click?.();
+      expect(quit, platform).toBe(1);
+    }
+  });
+
+  it('the window background follows the theme and the window is usable from 640 px', () => {
+    const seen: { backgroundColor?: string; minWidth?: number }[] = [];
+    class FakeWindow {
+      constructor(options: { backgroundColor?: string; minWidth?: number }) {
+        seen.push(options);
+      }
+    }
+    createMainWindow(FakeWindow as never, '/p.cjs', false, true);
+    createMainWindow(FakeWindow as never, '/p.cjs', false, false);
+    expect(seen.map((o) => o.backgroundColor)).toEqual([windowBackground(true), '#f5f6f8']);
+    expect(windowBackground(true)).toBe('#0f1318');
+    expect(seen[0]?.minWidth).toBeLessThanOrEqual(640);
   });
 });

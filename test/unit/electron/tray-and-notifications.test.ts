@@ -3,12 +3,17 @@ import { describe, expect, it } from 'vitest';
 import type { CeremonySummary, NavigateRequest } from '../../../shared/ipc/model';
 import { displayText } from '../../../electron/main/display-text';
 import {
+  alertNotices,
   ceremonyNotices,
   createNotificationService,
 } from '../../../electron/main/notification-service';
+import type { SecurityAlert } from '../../../shared/ipc/trust-model';
 import { crc32, encodePng } from '../../../electron/main/png';
 import { badgeText, renderTrayIcon } from '../../../electron/main/tray-icon';
 import { createTrayService, type TrayMenuItem } from '../../../electron/main/tray-service';
+
+/** The tests' clock: half-way through the fixtures' ceremonies (they expire at 11:00). */
+const NOW = Date.parse('2026-11-27T10:30:00.000Z');
 
 const ceremony = (
   id: string,
@@ -118,6 +123,7 @@ describe('tray service', () => {
       menu: (items) => [...items],
       open: (nav) => opened.push(nav),
       quit: () => quit++,
+      now: () => NOW,
     });
     return { service, calls, opened, quitCount: () => quit, click: () => click?.() };
   }
@@ -129,7 +135,9 @@ describe('tray service', () => {
     t.service.update([ceremony('a', 'waiting'), ceremony('b', 'waiting'), ceremony('c', 'quorum')]);
     expect(t.service.pending).toBe(2);
     expect(t.calls.title.at(-1)).toBe('2');
-    expect(t.calls.tip.at(-1)).toBe('Custodian: 2 ceremonies wait for you');
+    expect(t.calls.tip.at(-1)).toBe(
+      'Custodian: 2 ceremonies wait for you — the next expires in 30 min',
+    );
     expect(t.calls.image[0]).not.toBe(t.calls.image[1]);
   });
 
@@ -149,7 +157,11 @@ describe('tray service', () => {
 
 describe('ceremony notices', () => {
   it('announces new waiting ceremonies, quorum and expiry, nothing else', () => {
-    const first = ceremonyNotices(undefined, [ceremony('a', 'waiting'), ceremony('b', 'quorum')]);
+    const first = ceremonyNotices(
+      undefined,
+      [ceremony('a', 'waiting'), ceremony('b', 'quorum')],
+      NOW,
+    );
     expect(first.map((n) => [n.kind, n.ceremonyId])).toEqual([['waiting', 'a']]);
     const before = [ceremony('a', 'waiting'), ceremony('b', 'approved'), ceremony('c', 'waiting')];
     const after = [
@@ -158,14 +170,14 @@ describe('ceremony notices', () => {
       ceremony('c', 'expired', { approvals: 1 }),
       ceremony('d', 'waiting'),
     ];
-    const notices = ceremonyNotices(before, after);
+    const notices = ceremonyNotices(before, after, NOW);
     expect(notices.map((n) => [n.kind, n.ceremonyId])).toEqual([
       ['quorum', 'b'],
       ['expired', 'c'],
       ['waiting', 'd'],
     ]);
     expect(notices[0]?.body).toContain('2 of 3');
-    expect(ceremonyNotices(after, after)).toEqual([]);
+    expect(ceremonyNotices(after, after, NOW)).toEqual([]);
   });
 
   it('shows at most three, respects the setting and opens the ceremony on click', () => {
@@ -181,6 +193,7 @@ describe('ceremony notices', () => {
       isSupported: () => true,
       enabled: () => enabled,
       open: (nav) => opened.push(nav),
+      now: () => NOW,
     });
     expect(service.update([ceremony('a', 'waiting')])).toEqual([]);
     enabled = true;
@@ -194,5 +207,204 @@ describe('ceremony notices', () => {
   it('display text strips control and bidi characters and clips', () => {
     expect(displayText('a\u0000b\u202ec\u2066d\n\te')).toBe('a b c d e');
     expect(displayText('x'.repeat(200), 10)).toBe(`${'x'.repeat(9)}…`);
+  });
+});
+
+describe('trust cues in tray and notifications', () => {
+  const notGenuine = { targetChain: { status: 'untrusted' as const, detail: 'unknown root' } };
+
+  it('never counts or announces a non-genuine target or one past its expiry here', () => {
+    const opened: (NavigateRequest | undefined)[] = [];
+    const tips: string[] = [];
+    const tray = createTrayService<number, TrayMenuItem[]>({
+      tray: {
+        setImage: () => {},
+        setToolTip: (t) => tips.push(t),
+        setTitle: () => {},
+        setContextMenu: () => {},
+        on: () => {},
+        destroy: () => {},
+      },
+      image: () => 0,
+      menu: (items) => [...items],
+      open: (nav) => opened.push(nav),
+      quit: () => {},
+      now: () => NOW,
+    });
+    const list = [
+      ceremony('a', 'waiting', notGenuine),
+      ceremony('b', 'waiting', { targetChain: { status: 'invalid' } }),
+      ceremony('c', 'waiting', { expiresAt: '2026-11-27T10:29:59.000Z' }),
+      ceremony('d', 'waiting', { targetChain: { status: 'test', anchor: 'UTSRCACC100001' } }),
+    ];
+    tray.update(list);
+    expect(tray.pending).toBe(1);
+    expect(tips.at(-1)).toBe('Custodian: 1 ceremony waits for you — the next expires in 30 min');
+    expect(ceremonyNotices(undefined, list, NOW).map((n) => n.ceremonyId)).toEqual(['d']);
+  });
+
+  it('announces each security alert once, urgently, with the out-of-band advice', () => {
+    const created: { title: string; body: string; urgency?: string; timeoutType?: string }[] = [];
+    const clicks: (() => void)[] = [];
+    const opened: NavigateRequest[] = [];
+    const service = createNotificationService({
+      create: (o) => {
+        created.push(o);
+        return { on: (_e, l) => clicks.push(l), show: () => {} };
+      },
+      isSupported: () => true,
+      enabled: () => true,
+      open: (nav) => opened.push(nav),
+      now: () => NOW,
+    });
+    const alert: SecurityAlert = {
+      id: 'a-1',
+      kind: 'offer-refused',
+      serverId: 's',
+      serverName: 'Acme PKI',
+      at: '2026-11-27T10:00:00.000Z',
+      code: 'script-refused',
+      title: 'Refused: the server asked your card for more than one approval',
+      reason: 'Blocked before reaching the card.',
+      detail: 'step 2',
+      ceremonyId: 'c-1',
+      ceremonyOpen: true,
+      reported: false,
+    };
+    expect(service.alerts([alert])).toHaveLength(1);
+    expect(created[0]).toMatchObject({ urgency: 'critical', timeoutType: 'never' });
+    expect(created[0]?.title).toContain('Security alert');
+    expect(created[0]?.body).toMatch(/security officer by phone or in person/);
+    expect(created[0]?.body).toContain('Acme PKI');
+    // The same alert again (e.g. another alert arrives): not shown twice; a reported one never.
+    const second = { ...alert, id: 'a-2' };
+    expect(service.alerts([second, alert]).map((n) => n.title)).toHaveLength(1);
+    expect(service.alerts([{ ...alert, id: 'a-3', reported: true }])).toEqual([]);
+    clicks[0]?.();
+    expect(opened).toEqual([{ view: 'ceremonies' }]);
+    expect(alertNotices(new Set(['a-1']), [alert])).toEqual([]);
+  });
+});
+
+describe('notifications under time pressure', () => {
+  type Made = {
+    title: string;
+    body: string;
+    urgency?: string;
+    timeoutType?: string;
+    silent?: boolean;
+  };
+  function service(over: { dnd?: boolean; sound?: boolean; now?: () => number } = {}) {
+    const made: Made[] = [];
+    const opened: NavigateRequest[] = [];
+    const clicks: (() => void)[] = [];
+    const s = createNotificationService({
+      create: (o) => {
+        made.push(o);
+        return { on: (_e, l) => clicks.push(l), show: () => {} };
+      },
+      isSupported: () => true,
+      enabled: () => true,
+      open: (nav) => opened.push(nav),
+      now: over.now ?? (() => NOW),
+      doNotDisturb: () => over.dnd === true,
+      sound: () => over.sound !== false,
+      reminderMinutes: () => [10, 2],
+    });
+    return { s, made, opened, clicks };
+  }
+
+  it('reminds 10 and 2 minutes before expiry, each once, urgent', () => {
+    let now = NOW; // 30 min left
+    const t = service({ now: () => now });
+    t.s.update([ceremony('a', 'waiting')]);
+    expect(t.made.map((m) => m.title)).toEqual(['A ceremony waits for your approval']);
+    now = Date.parse('2026-11-27T10:49:00.000Z');
+    expect(t.s.tick()).toEqual([]);
+    now = Date.parse('2026-11-27T10:51:00.000Z');
+    expect(t.s.tick().map((n) => n.title)).toEqual(['9 min left to approve']);
+    expect(t.s.tick()).toEqual([]);
+    now = Date.parse('2026-11-27T10:58:30.000Z');
+    const last = t.s.tick();
+    expect(last.map((n) => n.title)).toEqual(['2 min left to approve']);
+    expect(t.made.at(-1)).toMatchObject({ urgency: 'critical', timeoutType: 'never' });
+    now = Date.parse('2026-11-27T11:00:01.000Z');
+    expect(t.s.tick()).toEqual([]);
+  });
+
+  it('cancelled, TEST root in the words, quorum only for one I approved', () => {
+    const before = [ceremony('a', 'waiting'), ceremony('b', 'waiting'), ceremony('c', 'approved')];
+    const after = [
+      ceremony('a', 'cancelled'),
+      ceremony('b', 'quorum', { approvals: 2 }),
+      ceremony('c', 'quorum', { approvals: 2 }),
+      ceremony('t', 'waiting', { targetChain: { status: 'test', anchor: 'UTSRCACC100001' } }),
+    ];
+    const notices = ceremonyNotices(before, after, NOW);
+    expect(notices.map((n) => [n.kind, n.ceremonyId])).toEqual([
+      ['cancelled', 'a'],
+      ['quorum', 'c'],
+      ['waiting', 't'],
+    ]);
+    expect(notices[2]?.title).toContain('TEST');
+    expect(notices[2]?.body).toContain('TEST root UTSRCACC100001, not production');
+    expect(notices[1]?.body).not.toMatch(/unlocked/);
+  });
+
+  it('more than three at once: two and one summary "and 4 more"', () => {
+    const t = service();
+    const shown = t.s.update(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ceremony(id, 'waiting')));
+    expect(shown.map((n) => n.title).at(-1)).toBe('and 4 more');
+    expect(t.made).toHaveLength(3);
+    t.clicks[2]?.();
+    expect(t.opened).toEqual([{ view: 'ceremonies' }]);
+  });
+
+  it('do not disturb lets only security alerts through; sound off is silent', () => {
+    const t = service({ dnd: true, sound: false });
+    expect(t.s.update([ceremony('a', 'waiting')])).toEqual([]);
+    const alert: SecurityAlert = {
+      id: 'a-1',
+      kind: 'server-suspicious',
+      serverId: 's',
+      serverName: 'Acme',
+      at: '2026-11-27T10:00:00.000Z',
+      code: 'server-suspicious',
+      title: 'Disconnected from Acme',
+      reason: 'It kept sending refused requests.',
+      detail: '5 in 60 s',
+      ceremonyOpen: false,
+      reported: false,
+    };
+    expect(t.s.alerts([alert])).toHaveLength(1);
+    expect(t.made).toEqual([expect.objectContaining({ silent: true, urgency: 'critical' })]);
+  });
+
+  it('tray: not connected is grey and "unknown", never "nothing waiting"', () => {
+    const tips: string[] = [];
+    const images: number[] = [];
+    const tray = createTrayService<number, TrayMenuItem[]>({
+      tray: {
+        setImage: (i) => images.push(i),
+        setToolTip: (x) => tips.push(x),
+        setTitle: () => {},
+        setContextMenu: () => {},
+        on: () => {},
+        destroy: () => {},
+      },
+      image: (b) => b.rgba.reduce((n, v) => n + v, 0),
+      menu: (items) => [...items],
+      open: () => {},
+      quit: () => {},
+      now: () => NOW,
+    });
+    const idle = images.at(-1);
+    tray.setConnection(false);
+    expect(tips.at(-1)).toMatch(/not connected/);
+    expect(tips.at(-1)).not.toMatch(/nothing waiting/);
+    expect(images.at(-1)).not.toBe(idle);
+    expect(renderTrayIcon(0, 32, true).rgba).not.toEqual(renderTrayIcon(0, 32).rgba);
+    tray.setConnection(true);
+    expect(tips.at(-1)).toBe('Custodian: nothing waiting');
   });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { FIREWALL_RULES } from '../../../shared/policy/firewall-rules';
+import { plainReason, ruleName } from '../../../renderer/rule-names';
 import {
   auditKindText,
   ceremonyStatusText,
@@ -48,5 +50,20 @@ describe('formatting', () => {
     expect(auditKindText('apdu-blocked')).toBe('APDU blocked');
     expect(auditKindText('pin-failed')).toBe('Wrong PIN');
     expect(auditKindText('future-kind')).toBe('future-kind');
+  });
+});
+
+describe('trace rule names', () => {
+  it('every firewall rule has a plain name; reasons lose "§" citations', () => {
+    for (const rule of FIREWALL_RULES) {
+      expect(ruleName(rule.id), rule.id).not.toBe(rule.id);
+      expect(ruleName(rule.id)).not.toMatch(/§/);
+    }
+    expect(ruleName('something-new')).toBe('something-new');
+    expect(plainReason('INITIALIZE DEVICE would wipe the card (reference §12.2)')).toBe(
+      'INITIALIZE DEVICE would wipe the card',
+    );
+    expect(plainReason('not allowed, see §8.1, §12.1')).toBe('not allowed, see');
+    expect(plainReason('plain words')).toBe('plain words');
   });
 });

@@ -11,7 +11,7 @@ const READER = 'Nitrokey Nitrokey HSM (DENK01023650000) 00 00';
 
 function setup(scenario: Scenario = 'normal') {
   const fake = createFakeBridge({ scenario, now: () => NOW });
-  return { fake, stores: createStores(fake) };
+  return { fake, stores: createStores(fake, () => NOW) };
 }
 
 describe('app store', () => {

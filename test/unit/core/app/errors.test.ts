@@ -11,6 +11,8 @@ describe('engine outcomes in words', () => {
       retriesLeft: 2,
     });
     expect(approvalFailure({ kind: 'pin-blocked' }).code).toBe('pin-blocked');
+    // The blocked error carries the retry count, so every view can say "blocked" (0 tries).
+    expect(approvalFailure({ kind: 'pin-blocked' }).retriesLeft).toBe(0);
     expect(approvalFailure({ kind: 'needs-last-try-confirmation', retries: 1 }).code).toBe(
       'pin-last-try',
     );
@@ -57,6 +59,7 @@ describe('engine outcomes in words', () => {
     expect(cardFailure(new CardTransportError('no-service', 'pcscd'), 'x').code).toBe('no-reader');
     expect(cardFailure(new CardTransportError('not-sc-hsm', 'other'), 'x').code).toBe('not-sc-hsm');
     expect(cardFailure(new CardStatusError(0x6983, 'VERIFY'), 'x').code).toBe('pin-blocked');
+    expect(cardFailure(new CardStatusError(0x6983, 'VERIFY'), 'x').retriesLeft).toBe(0);
     const other = cardFailure(new CardStatusError(0x6a82, 'SELECT'), 'read');
     expect(other.code).toBe('internal');
     expect(other.message).toContain('6A82');
