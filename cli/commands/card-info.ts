@@ -8,8 +8,8 @@ import type { CardInfo, KeyInfo } from '../../core/sc-hsm/types';
 import { isHex, fromHex, bytesToAscii } from '../../shared/codec/bytes';
 import {
   anchorFromCvc,
+  deviceIdOf,
   productionAnchor,
-  splitDeviceCertificates,
   validateDeviceChain,
   type TrustAnchor,
 } from '../../shared/cvc/chain';
@@ -135,10 +135,4 @@ export async function cardInfoCommand(
     await card.close();
   }
   io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatCardInfo(report));
-}
-
-function deviceIdOf(chain: Uint8Array | undefined): string | undefined {
-  if (!chain) return undefined;
-  const split = splitDeviceCertificates(chain);
-  return split.ok ? split.value.device.body.chr : undefined;
 }

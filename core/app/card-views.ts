@@ -6,7 +6,7 @@
  * @module
  */
 import { wipe } from '../../shared/codec/bytes';
-import { validateDeviceChain, type TrustAnchor } from '../../shared/cvc/chain';
+import { deviceIdOf, validateDeviceChain, type TrustAnchor } from '../../shared/cvc/chain';
 import { ipcError, type IpcError } from '../../shared/ipc/errors';
 import type { CardView, ChainStatus, PkaKeyView } from '../../shared/ipc/model';
 import { err, ok, type Result } from '../../shared/result';
@@ -48,7 +48,7 @@ export function chainStatusOf(
   }
   return {
     status: { status: v.code === 'unknown-root' ? 'untrusted' : 'invalid', detail: v.message },
-    deviceId: v.chain?.device.body.chr,
+    deviceId: v.chain?.device.body.chr ?? deviceIdOf(ef2f02),
   };
 }
 

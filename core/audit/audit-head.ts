@@ -15,6 +15,7 @@ import { GENESIS_HASH } from '../../shared/audit/audit-chain';
 import { encodeAuditHead, parseAuditHead, type AuditHead } from '../../shared/audit/audit-tail';
 import { toHex } from '../../shared/codec/bytes';
 import { err, ok, type Result } from '../../shared/result';
+import { messageOf } from '../../shared/error-message';
 import { writeAll, type AuditFs } from './audit-fs';
 
 /** The head of an empty log. */
@@ -69,7 +70,7 @@ export function readAuditHead(fs: AuditFs, logPath: string): Result<AuditHead | 
   try {
     bytes = fs.read(path);
   } catch (e) {
-    return err(`head file ${path} cannot be read: ${(e as Error).message}`);
+    return err(`head file ${path} cannot be read: ${messageOf(e)}`);
   }
   const best = bytes.length === STRIDE + SLOT ? bestSlot(bytes) : undefined;
   return best ? ok(best.head) : err(`head file ${path} holds no valid audit head`);

@@ -35,7 +35,15 @@ import {
   signHash,
   type SigningKeyOptions,
 } from './signing-keys';
+import {
+  generateRsaSigningKey,
+  signRsaDigest,
+  signRsaPkcs1,
+  type RsaSigningKeyOptions,
+} from './rsa-keys';
 import type { CardInfo, GeneratedKey, KeyInfo } from './types';
+import type { HashName } from '../../shared/crypto/ecdsa';
+import type { RsaScheme } from '../../shared/sc-hsm/rsa';
 
 /**
  * Produces a custodian's plain r‖s over `CHR(target) ‖ challenge` for
@@ -166,6 +174,26 @@ export class SmartCardHsm {
   /** ECDSA over a caller-computed hash with key `keyId` (`80 68 <kid> 70`); returns DER (docs/card-reference.md §8.1). */
   signHash(keyId: number, hash: Uint8Array): Promise<Uint8Array> {
     return signHash(this.channel, keyId, hash);
+  }
+
+  /** Generates an RSA signing key (2048/3072/4096, PKCS#1 v1.5 and PSS over a supplied hash only, docs/card-reference.md §15.6). */
+  generateRsaSigningKey(options: RsaSigningKeyOptions): Promise<GeneratedKey> {
+    return generateRsaSigningKey(this.channel, options);
+  }
+
+  /** RSA over a supplied digest: `pkcs1` (`30` with its DigestInfo) or `pss` (`40`); returns the signature. */
+  signRsaDigest(
+    keyId: number,
+    scheme: RsaScheme,
+    hash: HashName,
+    digest: Uint8Array,
+  ): Promise<Uint8Array> {
+    return signRsaDigest(this.channel, keyId, scheme, hash, digest);
+  }
+
+  /** RSA PKCS#1 v1.5 over caller data as it is (`30`; CKM_RSA_PKCS); returns the signature. */
+  signRsaPkcs1(keyId: number, data: Uint8Array): Promise<Uint8Array> {
+    return signRsaPkcs1(this.channel, keyId, data);
   }
 
   /** `CE<id>`: key `keyId`'s request or certificate, undefined when absent (docs/card-reference.md §2.2, §7.2). */

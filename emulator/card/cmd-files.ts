@@ -4,7 +4,8 @@
  * @module
  */
 import { bytesEqual, concatBytes, readUint, writeUint } from '../../shared/codec/bytes';
-import { decodeTlvList, encodeTlv, findTlv } from '../../shared/codec/tlv';
+import { encodeTlv, findTlv } from '../../shared/codec/tlv';
+import { commandTlvs } from './command-tlv';
 import { SW } from '../../shared/card/status-words';
 import { PREFIX, SC_HSM_AID } from '../../shared/sc-hsm/constants';
 import type { CardContext, Handler } from './context';
@@ -122,9 +123,8 @@ function offsetOf(value: Uint8Array | undefined): number {
 /** `00 B1 <FID> 54 02 <offset>` (docs/card-reference.md §8.1). */
 export const readBinaryOdd: Handler = (ctx, cmd) => {
   const fid = targetFid(ctx, cmd.p1, cmd.p2);
-  const tlvs = decodeTlvList(cmd.data);
-  check(tlvs.ok, SW.WRONG_DATA, 'data is not TLV');
-  const offset = offsetOf(findTlv(tlvs.value, 0x54)?.value);
+  const tlvs = commandTlvs(cmd.data, 'READ BINARY data');
+  const offset = offsetOf(findTlv(tlvs, 0x54)?.value);
   return readFrom(readableContent(ctx, fid), offset, cmd.ne);
 };
 
@@ -142,11 +142,10 @@ export const updateBinaryOdd: Handler = (ctx, cmd) => {
   const fid = targetFid(ctx, cmd.p1, cmd.p2);
   checkWritable(ctx, fid);
   check(prefixOf(fid) !== PREFIX.KEY, SW.SECURITY_STATUS_NOT_SATISFIED, 'key objects');
-  const tlvs = decodeTlvList(cmd.data);
-  check(tlvs.ok, SW.WRONG_DATA, 'data is not TLV');
-  const data = findTlv(tlvs.value, 0x53);
+  const tlvs = commandTlvs(cmd.data, 'UPDATE BINARY data');
+  const data = findTlv(tlvs, 0x53);
   check(data !== undefined, SW.WRONG_DATA, 'tag 53 missing');
-  const offset = offsetOf(findTlv(tlvs.value, 0x54)?.value);
+  const offset = offsetOf(findTlv(tlvs, 0x54)?.value);
   const old = state.files.get(fid) ?? new Uint8Array(0);
   check(offset <= old.length, SW.WRONG_P1P2, 'offset beyond end of file');
   const size = Math.max(old.length, offset + data.value.length);

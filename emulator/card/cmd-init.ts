@@ -5,7 +5,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { concatBytes, readUint, writeUint } from '../../shared/codec/bytes';
-import { decodeTlvList, findTlv, type Tlv } from '../../shared/codec/tlv';
+import { findTlv, type Tlv } from '../../shared/codec/tlv';
+import { commandTlvs } from './command-tlv';
 import { SW } from '../../shared/card/status-words';
 import { INIT_TAG, OPTION } from '../../shared/sc-hsm/constants';
 import type { Handler } from './context';
@@ -54,9 +55,7 @@ export const initialize: Handler = (ctx, cmd) => {
   const { state } = ctx;
   check(cmd.p1 === 0 && cmd.p2 === 0, SW.INCORRECT_P1P2);
   if (cmd.data.length === 0) return reply(versionInfo(state));
-  const parsed = decodeTlvList(cmd.data);
-  check(parsed.ok, SW.WRONG_DATA, 'INITIALIZE data is not a TLV list');
-  const tlvs = parsed.value;
+  const tlvs = commandTlvs(cmd.data, 'INITIALIZE data');
   const seen = new Set<number>();
   for (const t of tlvs) {
     check(KNOWN_TAGS.has(t.tag), SW.WRONG_DATA, `unknown tag ${t.tag.toString(16)}`);

@@ -13,6 +13,7 @@ import { keyOf, verifyCvc, verifySelfSigned } from '../../shared/cvc/verify';
 import type { CardContext, Handler } from './context';
 import { check, reply, SwError } from './reply';
 import type { KnownKey } from './session';
+import { COMMAND_TLV } from './command-tlv';
 import type { DeviceState } from './state';
 
 /** Depth of a device certificate below the root: root 0, DICA 1, device 2 (docs/card-reference.md §5.1). */
@@ -41,7 +42,7 @@ export function findKnownKey(ctx: CardContext, chr: Uint8Array): KnownKey | unde
 
 /** Parses the `83` key reference of an MSE SET AT data field. */
 export function keyReference(data: Uint8Array): Uint8Array {
-  const t = decodeTlvAt(data, 0);
+  const t = decodeTlvAt(data, 0, COMMAND_TLV);
   check(t.ok && t.value.end === data.length && t.value.tag === 0x83, SW.WRONG_DATA, 'need 83');
   check(t.value.value.length >= 1 && t.value.value.length <= 16, SW.WRONG_DATA, 'bad reference');
   return t.value.value.slice();

@@ -22,7 +22,8 @@ import {
   select,
   updateBinaryOdd,
 } from './cmd-files';
-import { generateKeyPairCmd, sign } from './cmd-keys';
+import { generateKeyPairCmd } from './cmd-keys';
+import { sign } from './cmd-sign';
 import {
   externalAuthenticate,
   getChallenge,

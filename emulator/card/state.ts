@@ -15,16 +15,38 @@ export type PinRecord = {
   maxRetries: number;
 };
 
+/** What every key object carries besides its key material (docs/card-reference.md §7.1). */
+type KeyPolicy = {
+  /** `91` allowed algorithm ids; absent = every signature algorithm of the key's type. */
+  algorithms?: Uint8Array;
+  /** `90` key use counter: remaining signatures; absent = unlimited. */
+  useCounter?: number;
+};
+
 /** A generated EC key object `CC<id>` (docs/card-reference.md §2.2, §7.1). */
-export type KeyRecord = {
+export type EcKeyRecord = KeyPolicy & {
   curve: CurveName;
   privateKey: Uint8Array;
   publicKey: Uint8Array;
-  /** `91` allowed algorithm ids (docs/card-reference.md §7.1); absent = all EC signature algorithms. */
-  algorithms?: Uint8Array;
-  /** `90` key use counter: remaining signatures; absent = unlimited (docs/card-reference.md §7.1). */
-  useCounter?: number;
+  rsa?: undefined;
 };
+
+/** RSA key material of a key object; modulus and exponent are derived from the private key. */
+export type RsaKeyMaterial = {
+  /** The private key as PKCS#8 DER (node:crypto does the arithmetic). */
+  pkcs8: Uint8Array;
+  /** Big-endian modulus n, exactly bits/8 bytes. */
+  modulus: Uint8Array;
+  /** Big-endian public exponent e, minimal. */
+  exponent: Uint8Array;
+  bits: number;
+};
+
+/** A generated RSA key object `CC<id>` (docs/card-reference.md §7.1, §8.3). */
+export type RsaKeyRecord = KeyPolicy & { rsa: RsaKeyMaterial; curve?: undefined };
+
+/** A key object: EC or RSA. */
+export type KeyRecord = EcKeyRecord | RsaKeyRecord;
 
 /** One registered PKA public key (docs/card-reference.md §6.4). */
 export type PkaSlot = {

@@ -22,6 +22,7 @@ import {
   ceremonySchema,
   initSchema,
   keygenSchema,
+  keygenType,
   parse,
   pkaSchema,
   reconcileSchema,
@@ -106,7 +107,10 @@ const routes: Array<[string, RegExp, Handler]> = [
     async (d, req, res, [name]) => {
       const body = parse(keygenSchema, await readJson(req));
       const t = target(d, name!);
-      const key = await generateTargetKey(d.store, t, body);
+      const key = await generateTargetKey(d.store, t, {
+        label: body.label,
+        type: keygenType(body),
+      });
       sendJson(res, 201, { ...key, unlocked: t.unlocked ?? null });
     },
   ],

@@ -35,11 +35,13 @@ export async function signBatch(
   store.audit.append('sign-intent', { ...what, requested: digests.length, digests });
   const signatures: string[] = [];
   let failure: unknown;
+  // RSA keys sign PKCS#1 v1.5 over the SHA-256 DigestInfo: `openssl dgst -sha256 -verify`.
+  const rsa = key.type === 'rsa' ? ({ scheme: 'pkcs1', hash: 'sha256' } as const) : undefined;
   for (const digest of digests) {
     try {
-      signatures.push(toHex(await t.signWithinUnlock(key.id, fromHex(digest))));
+      signatures.push(toHex(await t.signWithinUnlock(key.id, fromHex(digest), rsa)));
     } catch (e) {
-      // Window ended (signature or time limit, reference §6.7) or the card failed: stop.
+      // Window ended (signature or time limit, docs/card-reference.md §6.7) or the card failed: stop.
       failure = e;
       break;
     }

@@ -2,7 +2,7 @@
  * Reconciliation from intents (server/README.md "Intent before every card step"): an approval
  * intent is stored before the signature reaches the target and resolved once the card answered.
  * An intent still pending when the card's volatile PKA state is gone (restart, reset, lost
- * connection; reference §6.7) can never count again: it is resolved as `failed` with an
+ * connection; docs/card-reference.md §6.7) can never count again: it is resolved as `failed` with an
  * `approval-unresolved` audit entry, so the record shows exactly what happened. Signing batches
  * are reconciled the same way from their `sign-intent` audit entry (api/sign-route.ts).
  * @module

@@ -113,26 +113,34 @@ export async function targetStatus(
     io.out(`  custodian ${c.name}: key ${c.keyChr}${c.enrolled ? '' : ' (not yet connected)'}\n`);
 }
 
-/** `target keygen`: a signing key generated on the target inside its unlock window (the server checks label and curve). */
+/** `target keygen`: a signing key generated on the target inside its unlock window (the server checks label and type). */
 export async function targetKeygen(
-  o: ConnectionOptions & { target: string; label: string; curve?: string; json?: boolean },
+  o: ConnectionOptions & {
+    target: string;
+    label: string;
+    curve?: string;
+    type?: string;
+    json?: boolean;
+  },
   io: CliIo,
 ) {
   const k = await api<{
     id: number;
     label: string;
     chr: string;
-    curve: string;
+    keyType: string;
+    curve?: string;
     publicKeyPem: string;
     deviceId: string;
     ceremonyId: string;
   }>(resolveServer(o), 'POST', `/api/targets/${encodeURIComponent(o.target)}/keys`, {
     label: o.label,
     ...(o.curve === undefined ? {} : { curve: o.curve }),
+    ...(o.type === undefined ? {} : { type: o.type }),
   });
   if (o.json) return io.out(`${JSON.stringify(k, null, 2)}\n`);
   io.out(
-    `generated key ${k.id} "${k.label}" (CHR ${k.chr}, ${k.curve}) on target ${o.target} (device ${k.deviceId}) in the unlock window of ${k.ceremonyId}\n`,
+    `generated key ${k.id} "${k.label}" (CHR ${k.chr}, ${k.curve ?? k.keyType}) on target ${o.target} (device ${k.deviceId}) in the unlock window of ${k.ceremonyId}\n`,
   );
   io.out(k.publicKeyPem.endsWith('\n') ? k.publicKeyPem : `${k.publicKeyPem}\n`);
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { Command, CommanderError, Option } from 'commander';
-import { SIGNING_KEY_CURVES } from '../../core/sc-hsm/signing-keys';
+import { SIGNING_KEY_CURVES, SIGNING_KEY_TYPES } from '../../core/sc-hsm/signing-keys';
 import { ApiError } from './admin-client';
 import {
   auditShow,
@@ -92,9 +92,14 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
     .requiredOption('--target <name>')
     .requiredOption('--label <label>', 'label of the new key (unique on the target)')
     .addOption(
-      new Option('--curve <curve>', 'curve of the new key')
-        .choices([...SIGNING_KEY_CURVES])
-        .default('brainpoolP256r1'),
+      new Option('--type <type>', 'key type: ec:<curve> or rsa:2048|rsa:3072|rsa:4096')
+        .choices([...SIGNING_KEY_TYPES])
+        .conflicts('curve'),
+    )
+    .addOption(
+      new Option('--curve <curve>', 'curve of a new EC key (default brainpoolP256r1)').choices([
+        ...SIGNING_KEY_CURVES,
+      ]),
     )
     .option('--json')
     .action((o) => targetKeygen(o, io));

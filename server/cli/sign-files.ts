@@ -29,7 +29,15 @@ import { SIGN_BATCH_SIZE, signBatch, type BatchResult, type SignStop } from './s
 import { bufferPool, hashAll, verifiedPrefix, writeSignatures } from './sign-io';
 import { messageOf } from '../../shared/error-message';
 
-type KeyInfo = { id: number; label?: string; chr?: string; publicKeyPem: string; deviceId: string };
+type KeyInfo = {
+  id: number;
+  /** Absent from servers before RSA support: EC. */
+  type?: 'ec' | 'rsa';
+  label?: string;
+  chr?: string;
+  publicKeyPem: string;
+  deviceId: string;
+};
 
 /** A batch whose digests have gone to the server. */
 type InFlight = {
@@ -212,7 +220,8 @@ function writeOutputs(
       version: 1,
       target: { name: opts.target, deviceId: key.deviceId },
       key: { id: key.id, label: key.label ?? null, chr: key.chr ?? null, publicKey: 'key.pem' },
-      algorithm: 'ECDSA with SHA-256 (DER signatures)',
+      algorithm:
+        key.type === 'rsa' ? 'RSA PKCS#1 v1.5 with SHA-256' : 'ECDSA with SHA-256 (DER signatures)',
       verify: 'openssl dgst -sha256 -verify key.pem -signature <file>.sig <file>',
       createdAt: new Date().toISOString(),
     },

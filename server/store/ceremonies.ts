@@ -34,7 +34,7 @@ export type CeremonyRecord = {
  * Outcome of one custodian's answer. `pending` is the durable intent written before the
  * signature goes to the target (server/README.md "Intent before every card step"): it becomes
  * `approved` or `failed` once the card answered, and a `pending` left by a crash or a failed
- * write is resolved at the next start (the card forgot it, reference §6.7).
+ * write is resolved at the next start (the card forgot it, docs/card-reference.md §6.7).
  */
 export type ApprovalOutcome = 'pending' | 'approved' | 'declined' | 'failed';
 

@@ -7,6 +7,8 @@
  * the authentication (docs/card-reference.md §6.7, "reset / deselect").
  * @module
  */
+import type { HashName } from '../../shared/crypto/ecdsa';
+import type { RsaScheme } from '../../shared/sc-hsm/rsa';
 import { CardTransportError, type CardTransport } from '../../core/card/transport';
 import { ApduChannel } from '../../core/card/apdu-channel';
 import { DeviceChainError, type DeviceCertificates } from '../../core/sc-hsm/device-chain';
@@ -17,6 +19,9 @@ import { TargetError } from './target-error';
 import { messageOf } from '../../shared/error-message';
 
 /** Opens a fresh connection to the target's card. */
+/** How an RSA key signs a supplied hash: scheme and the hash it is (its length must match). */
+export type RsaSignOptions = { readonly scheme: RsaScheme; readonly hash: HashName };
+
 export type TransportOpener = () => Promise<CardTransport>;
 
 /** The target's EF 2F02 (docs/card-reference.md §5.2) with its device id: the device CHR (§6.6 step 3). */
@@ -271,13 +276,17 @@ export class TargetService {
 
   /**
    * Signs `hash` with key `keyId` inside the unlock window, counting the signature; the last
-   * allowed signature ends the window. Refused (without touching the card) when locked.
+   * allowed signature ends the window. Refused (without touching the card) when locked. EC keys
+   * answer DER ECDSA; with `rsa` the key is an RSA key and the answer is the RSA signature
+   * (PKCS#1 v1.5 over the hash's DigestInfo, or PSS; docs/card-reference.md §15.6).
    */
-  signWithinUnlock(keyId: number, hash: Uint8Array): Promise<Uint8Array> {
+  signWithinUnlock(keyId: number, hash: Uint8Array, rsa?: RsaSignOptions): Promise<Uint8Array> {
     return this.run(async (card) => {
       const u = this.openWindow();
       u.left--;
-      const der = await card.signHash(keyId, hash);
+      const der = rsa
+        ? await card.signRsaDigest(keyId, rsa.scheme, rsa.hash, hash)
+        : await card.signHash(keyId, hash);
       if (u.left === 0)
         queueMicrotask(() => void this.lock('signature-limit').catch(() => undefined));
       return der;
