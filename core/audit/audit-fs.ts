@@ -10,11 +10,9 @@ import {
   ftruncateSync,
   openSync,
   readFileSync,
-  renameSync,
-  unlinkSync,
   writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic-write';
 
 /** File operations of the audit log (synchronous, as an append must be on disk before use). */
 export type AuditFs = {
@@ -32,9 +30,12 @@ export type AuditFs = {
   fsync(fd: number): void;
   truncate(fd: number, length: number): void;
   close(fd: number): void;
-  rename(from: string, to: string): void;
-  unlink(path: string): void;
-  /** Makes a rename or a new file in `dir` durable (a no-op where directories cannot be synced). */
+  /**
+   * Replaces the file at `path` with `data` atomically and durably (core/fs/atomic-write.ts:
+   * temporary file, fsync, rename, directory sync), mode 0600.
+   */
+  replace(path: string, data: Uint8Array): void;
+  /** Makes a new file in `dir` durable (a no-op where directories cannot be synced). */
   syncDir(dir: string): void;
 };
 
@@ -50,8 +51,7 @@ export const nodeAuditFs: AuditFs = {
   fsync: (fd) => fsyncSync(fd),
   truncate: (fd, length) => ftruncateSync(fd, length),
   close: (fd) => closeSync(fd),
-  rename: (from, to) => renameSync(from, to),
-  unlink: (path) => unlinkSync(path),
+  replace: (path, data) => writeFileAtomic(path, data),
   syncDir(dir) {
     let fd: number;
     try {
@@ -87,29 +87,4 @@ export function writeAll(fs: AuditFs, fd: number, data: Uint8Array, position?: n
     }
     done += n;
   }
-}
-
-/**
- * Replaces the file at `path` with `data` atomically: a temporary file is written and fsync'd,
- * renamed over `path`, and the directory is synced, so a crash leaves the old or the new
- * content, never a mix, and the new one once this returns.
- */
-export function writeFileAtomic(fs: AuditFs, path: string, data: Uint8Array): void {
-  const tmp = `${path}.tmp`;
-  const fd = fs.openNew(tmp);
-  try {
-    writeAll(fs, fd, data);
-    fs.fsync(fd);
-  } catch (e) {
-    fs.close(fd);
-    try {
-      fs.unlink(tmp);
-    } catch {
-      // best effort: a stale temporary file is replaced by the next write
-    }
-    throw e;
-  }
-  fs.close(fd);
-  fs.rename(tmp, path);
-  fs.syncDir(dirname(path));
 }

@@ -15,8 +15,8 @@ import { GENESIS_HASH } from '../../shared/audit/audit-chain';
 import { encodeAuditHead, parseAuditHead, type AuditHead } from '../../shared/audit/audit-tail';
 import { toHex } from '../../shared/codec/bytes';
 import { err, ok, type Result } from '../../shared/result';
-import { writeAll, writeFileAtomic, type AuditFs } from './audit-fs';
 import { messageOf } from '../../shared/error-message';
+import { writeAll, type AuditFs } from './audit-fs';
 
 /** The head of an empty log. */
 export const EMPTY_HEAD: AuditHead = { entries: 0, head: GENESIS_HASH };
@@ -82,7 +82,7 @@ export function createAuditHead(fs: AuditFs, logPath: string, head: AuditHead): 
   const both = new Uint8Array(STRIDE + SLOT);
   both.set(slot, 0);
   both.set(slot, STRIDE);
-  writeFileAtomic(fs, headFilePath(logPath), both);
+  fs.replace(headFilePath(logPath), both);
 }
 
 /** Advances a head file in place (see the module comment). */

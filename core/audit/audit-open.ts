@@ -18,7 +18,7 @@ import {
   type AuditTail,
 } from '../../shared/audit/audit-tail';
 import { err, ok, type Result } from '../../shared/result';
-import { nodeAuditFs, writeAll, writeFileAtomic, type AuditFs } from './audit-fs';
+import { nodeAuditFs, writeAll, type AuditFs } from './audit-fs';
 import { createAuditHead, EMPTY_HEAD, headFilePath, readAuditHead } from './audit-head';
 
 /** What the recovery of an incomplete last line did (also recorded as a `log-recovered` entry). */
@@ -201,8 +201,8 @@ export function adoptAuditHead(path: string, fs: AuditFs = nodeAuditFs): Adopted
     const canonical = lines.map((l) => `${encodeEntryLine(parseEntry(l)!)}\n`).join('');
     converted = `${path}.before-canonical`;
     if (fs.exists(converted)) throw new Error(`${converted} exists already; move it away first`);
-    writeFileAtomic(fs, converted, original);
-    writeFileAtomic(fs, path, new TextEncoder().encode(canonical));
+    fs.replace(converted, original);
+    fs.replace(path, new TextEncoder().encode(canonical));
     v = verifyAuditLog(path, { withoutHeadFile: true }, fs);
   }
   if (!v.ok) throw new Error(`audit log ${path} failed verification: ${v.error.message}`);
