@@ -7,9 +7,11 @@
  */
 import { createApduFirewall } from '../../shared/policy/firewall';
 import { runCardApproval, type CardOutcome, type PinSource } from './card-session';
+import type { OfferRef, OfferView } from './engine-types';
 import {
   check,
   decide,
+  displayDigestOf,
   move,
   phaseOf,
   rejectOffer,
@@ -17,8 +19,20 @@ import {
   type EngineContext,
 } from './engine-context';
 
-/** What `approve` ended with: the card outcome, or a refusal before the card was touched. */
-export type ApproveResult = CardOutcome | { readonly kind: 'refused'; readonly message: string };
+/**
+ * What `approve` ended with: the card outcome, or a refusal before the card was touched.
+ * `offer-changed`: the offer named is no longer the ceremony's pending offer (the server
+ * replaced or withdrew it); nothing was signed and the current offer must be shown again.
+ */
+export type ApproveResult =
+  | CardOutcome
+  | { readonly kind: 'refused'; readonly message: string }
+  | {
+      readonly kind: 'offer-changed';
+      readonly message: string;
+      /** The ceremony's pending offer now, if there is one (to be shown before approving). */
+      readonly current?: OfferView;
+    };
 
 /** Options of an approval. */
 export type ApproveOptions = {
@@ -26,17 +40,46 @@ export type ApproveOptions = {
   readonly confirmLastTry?: boolean;
 };
 
-/** Approves the pending offer of `ceremonyId` (see module doc). Never throws. */
+/**
+ * Refuses an approval that does not name the ceremony's pending offer exactly as it was shown
+ * (offer id and display digest, shared/policy/offer-display-digest.ts). Audited: a swap is
+ * either a race the custodian must see or a server trying to get an offer signed unseen.
+ */
+function changedOffer(ctx: EngineContext, ref: OfferRef): ApproveResult | undefined {
+  const entry = ctx.book.get(ref.ceremonyId);
+  if (!entry || entry.phase !== 'pending') {
+    return { kind: 'refused', message: `no pending offer for ceremony ${ref.ceremonyId}` };
+  }
+  const pendingId = entry.verified.offer.offerId;
+  const sameId = pendingId === ref.offerId;
+  if (sameId && displayDigestOf(entry.verified) === ref.displayDigest) return undefined;
+  ctx.audit('error', {
+    what: 'approval-refused',
+    ceremonyId: ref.ceremonyId,
+    offerId: ref.offerId,
+    reason: sameId ? 'display-digest-mismatch' : 'offer-replaced',
+    pendingOfferId: pendingId,
+  });
+  return {
+    kind: 'offer-changed',
+    message: sameId
+      ? `offer ${ref.offerId} does not match what was shown; nothing was signed — review it again`
+      : `the server replaced offer ${ref.offerId} with ${pendingId} for ceremony ${ref.ceremonyId}; nothing was signed — review the new offer before approving`,
+    current: viewOf(entry),
+  };
+}
+
+/** Approves the pending offer named by `ref` (see module doc). Never throws. */
 export async function approveCeremony(
   ctx: EngineContext,
-  ceremonyId: string,
+  ref: OfferRef,
   pin: PinSource,
   opts: ApproveOptions = {},
 ): Promise<ApproveResult> {
-  const entry = ctx.book.get(ceremonyId);
-  if (!entry || entry.phase !== 'pending') {
-    return { kind: 'refused', message: `no pending offer for ceremony ${ceremonyId}` };
-  }
+  const { ceremonyId } = ref;
+  const changed = changedOffer(ctx, ref);
+  if (changed) return changed;
+  const entry = ctx.book.get(ceremonyId)!;
   const offer = entry.verified.offer;
   // Re-check right before the card: anchors, expiry and key may have changed since arrival, and
   // another ceremony may have had the same target and challenge signed meanwhile (replay,

@@ -24,7 +24,31 @@ export type OfferView = {
   /** Latest progress (updates replace the offer's). */
   readonly progress: Progress;
   readonly verified: VerifiedOffer;
+  /**
+   * Digest of what is shown for this offer (shared/policy/offer-display-digest.ts); an
+   * approval must name it together with the offer id.
+   */
+  readonly displayDigest: string;
 };
+
+/**
+ * The exact offer an approval is for: the one the custodian was shown. The engine refuses it
+ * when that offer is no longer the ceremony's pending one (issue 7 item 3).
+ */
+export type OfferRef = {
+  readonly ceremonyId: string;
+  readonly offerId: string;
+  readonly displayDigest: string;
+};
+
+/** The reference an approval of `view` must carry. */
+export function refOf(view: OfferView): OfferRef {
+  return {
+    ceremonyId: view.ceremonyId,
+    offerId: view.offerId,
+    displayDigest: view.displayDigest,
+  };
+}
 
 /** Everything the engine reports. */
 export type EngineEvent =

@@ -19,7 +19,7 @@ import { approveCeremony, type ApproveOptions, type ApproveResult } from './engi
 import { createChainCache } from './chain-cache';
 import { decide, move, viewOf, type EngineContext } from './engine-context';
 import { handleServerMessage } from './engine-inbox';
-import type { EngineEvent, EngineOptions, OfferView } from './engine-types';
+import type { EngineEvent, EngineOptions, OfferRef, OfferView } from './engine-types';
 import { memoryDecisionStore } from './decision-store';
 import { OfferBook } from './offer-book';
 import { displayText } from './rejections';
@@ -34,8 +34,11 @@ export type CustodianEngine = {
   on(listener: (event: EngineEvent) => void): () => void;
   /** The offers that can still be acted on or are awaiting the server's answer. */
   offers(): OfferView[];
-  /** Approves one ceremony's pending offer with the custodian's card. */
-  approve(ceremonyId: string, pin: PinSource, options?: ApproveOptions): Promise<ApproveResult>;
+  /**
+   * Approves exactly the offer the custodian was shown (`refOf(view)`) with the custodian's
+   * card; refused (`offer-changed`) when it is no longer the ceremony's pending offer.
+   */
+  approve(offer: OfferRef, pin: PinSource, options?: ApproveOptions): Promise<ApproveResult>;
   /** Declines one ceremony's pending offer; false when there is none. */
   decline(ceremonyId: string, reason?: DeclineReason, detail?: string): boolean;
   readonly connection: ConnectionState;
@@ -140,7 +143,7 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
         .entries()
         .filter((e) => e.phase === 'pending' || e.phase === 'approving' || e.decision !== undefined)
         .map(viewOf),
-    approve: (ceremonyId, pin, opts) => approveCeremony(ctx, ceremonyId, pin, opts),
+    approve: (ref, pin, opts) => approveCeremony(ctx, ref, pin, opts),
     decline(ceremonyId, reason = 'user-declined', detail) {
       const entry = book.get(ceremonyId);
       if (!entry || entry.phase !== 'pending') return false;

@@ -117,7 +117,13 @@ export function sampleCeremonies(now: number): CeremonyDetail[] {
     targetChain: { status: 'genuine' as const, anchor: PRODUCTION_ANCHOR.name },
     keyChr: 'ACMEALICE00001',
   };
-  return [
+  // Each ceremony shows one offer: its id and display digest are what an approval names.
+  const shown = (c: Omit<CeremonyDetail, 'offerId' | 'offerDigest'>): CeremonyDetail => ({
+    ...c,
+    offerId: `o-${c.id.slice(2)}`,
+    offerDigest: c.id.slice(2).repeat(11).slice(0, 64),
+  });
+  const list: Omit<CeremonyDetail, 'offerId' | 'offerDigest'>[] = [
     {
       ...base,
       id: 'c-7f3a91',
@@ -171,6 +177,7 @@ export function sampleCeremonies(now: number): CeremonyDetail[] {
       custodians: people(['David Osei']),
     },
   ];
+  return list.map(shown);
 }
 
 /** Trace lines of an earlier approval. */

@@ -31,6 +31,7 @@ export const IPC_ERROR_CODES = [
   'ceremony-not-found',
   'ceremony-expired',
   'ceremony-closed',
+  'offer-changed',
   'apdu-blocked',
   'internal',
 ] as const;
@@ -163,6 +164,11 @@ const TEXT: Readonly<Record<IpcErrorCode, ErrorText>> = {
   'ceremony-closed': {
     title: 'This ceremony is already decided',
     detail: 'You or the quorum have already answered it.',
+  },
+  'offer-changed': {
+    title: 'The server changed this request',
+    detail:
+      'What you were shown is no longer the pending request. Nothing was signed. Review the request again before approving; if this repeats, contact your security officer out of band.',
   },
   'apdu-blocked': {
     title: 'The server asked for something you did not approve',
