@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { openAuditLog } from '../../core/audit/audit-log';
 import { fileDecisionStore } from '../../core/custodian/decision-store';
+import { fileSigningJournal } from '../../core/custodian/signing-journal';
 import type { PinSource } from '../../core/custodian/card-session';
 import { createCustodianEngine, type CustodianEngine } from '../../core/custodian/engine';
 import { refOf, type OfferView } from '../../core/custodian/engine-types';
@@ -72,6 +73,7 @@ export async function watch(opts: WatchOptions, deps: CustodianCommandDeps): Pro
     openCard,
     audit,
     decisions: fileDecisionStore(join(home, 'decisions.jsonl')),
+    journal: fileSigningJournal(join(home, 'signing-journal.jsonl')),
     client: { name: 'custodian-cli', version: '0.1.0' },
   });
   try {

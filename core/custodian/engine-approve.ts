@@ -6,7 +6,10 @@
  * @module
  */
 import { createApduFirewall } from '../../shared/policy/firewall';
+import type { OfferMessage, ScriptResult } from '../../shared/protocol/index';
 import { runCardApproval, type CardOutcome, type PinSource } from './card-session';
+import type { OfferEntry } from './offer-book';
+import type { JournalRow, JournalState } from './signing-journal';
 import type { OfferRef, OfferView } from './engine-types';
 import {
   check,
@@ -39,6 +42,49 @@ export type ApproveOptions = {
   /** The custodian confirmed using the last PIN try. */
   readonly confirmLastTry?: boolean;
 };
+
+/** Why `offer` must not be signed because the journal holds a signing of it, if it does. */
+export function journaledSigning(ctx: EngineContext, offer: OfferMessage): string | undefined {
+  const own = ctx.journal.byOffer(offer.offerId);
+  const row =
+    own && own.state !== 'aborted'
+      ? own
+      : ctx.journal.byInput(offer.target.deviceId, offer.challenge);
+  if (!row) return undefined;
+  return row.offerId === offer.offerId
+    ? `offer ${offer.offerId} already went to the card${row.state === 'intent' ? ' (the approval was interrupted)' : ''}; it is never signed twice`
+    : `the challenge for ${offer.target.deviceId} already went to the card for offer ${row.offerId} (replay); it is never signed twice`;
+}
+
+function journalRow(entry: OfferEntry, state: JournalState, results?: ScriptResult[]): JournalRow {
+  const o = entry.verified.offer;
+  return {
+    offerId: o.offerId,
+    ceremonyId: o.ceremonyId,
+    deviceId: o.target.deviceId,
+    challenge: o.challenge,
+    state,
+    ...(results ? { results } : {}),
+    expiresAt: entry.verified.expiresAt.toISOString(),
+  };
+}
+
+/**
+ * Records the outcome of a card step that got past the intent: the card's results once they
+ * are durable in the audit log too, `aborted` when the card gave no signature (transport or
+ * card failure: nothing reached the host, a retry cannot yield a second usable signature).
+ * When the audit sync failed the intent stays open: never resent, never signed again.
+ */
+function settleJournal(ctx: EngineContext, entry: OfferEntry, outcome: CardOutcome): void {
+  try {
+    if (outcome.kind === 'approved') {
+      if (ctx.auditSync()) ctx.journal.record(journalRow(entry, 'signed', outcome.results));
+    } else ctx.journal.record(journalRow(entry, 'aborted'));
+  } catch {
+    const { ceremonyId, offerId } = entry.verified.offer;
+    ctx.audit('error', { what: 'signing-journal', ceremonyId, offerId });
+  }
+}
 
 /**
  * Refuses an approval that does not name the ceremony's pending offer exactly as it was shown
@@ -84,15 +130,20 @@ export async function approveCeremony(
   // Re-check right before the card: anchors, expiry and key may have changed since arrival, and
   // another ceremony may have had the same target and challenge signed meanwhile (replay,
   // docs/protocol.md §3.4). Only the chain's signature math is reused (chain-cache.ts).
-  const checked = ctx.book.wasSigned(offer)
-    ? ({
-        ok: false,
-        error: {
-          code: 'replayed',
-          message: `the challenge for ${offer.target.deviceId} was already signed (replay)`,
-        },
-      } as const)
-    : check(ctx, offer);
+  // The signing journal too (issue 11 item 8): never sign an offer, or its signed input, whose
+  // signing intent is on disk — the card may already have signed it before a crash.
+  const journaled = ctx.book.wasSigned(offer) ? undefined : journaledSigning(ctx, offer);
+  const checked =
+    ctx.book.wasSigned(offer) || journaled !== undefined
+      ? ({
+          ok: false,
+          error: {
+            code: 'replayed',
+            message:
+              journaled ?? `the challenge for ${offer.target.deviceId} was already signed (replay)`,
+          },
+        } as const)
+      : check(ctx, offer);
   if (!checked.ok) {
     const expired = checked.error.code === 'expired';
     move(ctx, entry, expired ? 'expire' : 'reject');
@@ -124,6 +175,7 @@ export async function approveCeremony(
     };
   move(ctx, entry, 'approve');
   ctx.emit({ type: 'offer-updated', offer: viewOf(entry) });
+  let intent = false;
   const outcome = await runCardApproval({
     openCard: ctx.options.openCard,
     pin,
@@ -139,7 +191,13 @@ export async function approveCeremony(
     }),
     audit: (kind, data, opts) => void ctx.audit(kind, data, opts),
     ids,
+    // Durable before the SIGN reaches the card (signing-journal.ts).
+    beforeScript: () => {
+      ctx.journal.record(journalRow(entry, 'intent'));
+      intent = true;
+    },
   });
+  if (intent) settleJournal(ctx, entry, outcome);
   // The script's per-command entries were written without fsync; they are made durable here,
   // before any decision can leave. If that fails, nothing is sent: the card's signature is
   // dropped and the approval counts nowhere (fail closed).

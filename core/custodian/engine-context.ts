@@ -15,6 +15,7 @@ import { isOpen, transition, type CeremonyEvent, type CeremonyPhase } from './ce
 import type { EngineEvent, EngineOptions, OfferView } from './engine-types';
 import type { ChainCache } from './chain-cache';
 import type { DecisionStore } from './decision-store';
+import type { SigningJournal } from './signing-journal';
 import type { OfferBook, OfferEntry } from './offer-book';
 import type { OfferRejection, VerifiedOffer } from './offer-verify';
 import { verifyOffer } from './offer-verify';
@@ -27,6 +28,8 @@ export type EngineContext = {
   readonly timers: Timers;
   readonly book: OfferBook;
   readonly decisions: DecisionStore;
+  /** Signing intent and outcome (never sign twice, issue 11 item 8). */
+  readonly journal: SigningJournal;
   /** Validated target chains: the ECDSA runs on arrival, the re-check reuses it. */
   readonly chainCache: ChainCache;
   emit(event: EngineEvent): void;

@@ -14,6 +14,7 @@ import type { CardOpener } from './card-session';
 import type { ChainCache } from './chain-cache';
 import type { CeremonyPhase } from './ceremony-state';
 import type { DecisionStore } from './decision-store';
+import type { SigningJournal } from './signing-journal';
 import type { OfferRejection, OwnKey, VerifiedOffer } from './offer-verify';
 
 /** An offer as the custodian sees it: what the server said plus what this client verified. */
@@ -107,6 +108,11 @@ export type EngineOptions = {
   readonly audit: AuditAppender;
   /** Where decisions are remembered across restarts (default: memory only). */
   readonly decisions?: DecisionStore;
+  /**
+   * Intent and outcome of every card signature, fsync'd around the card step, so an offer is
+   * never signed twice across a crash (signing-journal.ts; default: memory only).
+   */
+  readonly journal?: SigningJournal;
   /** Validated target chains (default: a new bounded cache per engine, chain-cache.ts). */
   readonly chainCache?: ChainCache;
   /** Reconnect after drops (default true). */

@@ -21,6 +21,7 @@ import { decide, move, viewOf, type EngineContext } from './engine-context';
 import { handleServerMessage } from './engine-inbox';
 import type { EngineEvent, EngineOptions, OfferRef, OfferView } from './engine-types';
 import { memoryDecisionStore } from './decision-store';
+import { memorySigningJournal } from './signing-journal';
 import { OfferBook } from './offer-book';
 import { displayText } from './rejections';
 
@@ -68,6 +69,7 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
     timers,
     book,
     decisions: options.decisions ?? memoryDecisionStore(),
+    journal: options.journal ?? memorySigningJournal(),
     chainCache: options.chainCache ?? createChainCache(),
     emit(event) {
       for (const l of listeners) {
