@@ -19,6 +19,7 @@ import {
   type ProtocolError,
   type ServerMessage,
 } from '../../shared/protocol/index';
+import { singleLineSafe } from '../../shared/text/terminal-safe';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import { systemTimers, type TimerHandle, type Timers } from './timers';
 import type { WsConnection, WsConnector } from './ws-transport';
@@ -199,7 +200,10 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
       setState({ kind: 'stopped', reason: local?.reason ?? 'stopped', code });
       return;
     }
-    const why = local ? local.reason : `${describeCloseCode(code)}${reason ? `: ${reason}` : ''}`;
+    // The close reason is server text: kept on one line with control/format characters escaped.
+    const why = local
+      ? local.reason
+      : `${describeCloseCode(code)}${reason ? `: ${singleLineSafe(reason)}` : ''}`;
     const retry = local ? local.retry : !FINAL_CODES.has(code) && shouldReconnect(code);
     if (!reconnect || !retry) {
       stopped = true;
