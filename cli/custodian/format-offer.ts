@@ -55,6 +55,8 @@ export function formatEvent(e: EngineEvent): string | undefined {
     case 'connection': {
       const s = e.state;
       if (s.kind === 'authenticated') return `connected as ${s.custodianId}\n`;
+      // A refused credential gets its own line (the auth-refused event).
+      if (s.kind === 'waiting' && s.code === 4001) return undefined;
       if (s.kind === 'waiting')
         return `connection lost (${s.reason}); retrying in ${(s.delayMs / 1000).toFixed(1)} s\n`;
       if (s.kind === 'stopped') return `disconnected: ${s.reason}\n`;
@@ -73,6 +75,8 @@ export function formatEvent(e: EngineEvent): string | undefined {
       return `ignored an invalid frame from the server (${e.message}; ${e.count} so far)\n`;
     case 'offer-rejected':
       return formatRejection(e.offer, e.rejection);
+    case 'auth-refused':
+      return `the server REFUSED your credential (${e.reason}); retrying in ${(e.retryInMs / 1000).toFixed(1)} s (attempt ${e.attempt}). If this persists, your enrollment may have been revoked or someone may be guessing your credential: contact your security officer.\n`;
     default:
       return undefined;
   }

@@ -188,7 +188,9 @@ function runLoop(
         return;
       }
       const line = formatEvent(e);
-      if (line) (e.type === 'offer-rejected' || e.type === 'server-error' ? io.err : io.out)(line);
+      const toErr =
+        e.type === 'offer-rejected' || e.type === 'server-error' || e.type === 'auth-refused';
+      if (line) (toErr ? io.err : io.out)(line);
       if (e.type === 'connection' && e.state.kind === 'stopped' && e.state.code !== undefined) {
         finish(new UsageError(`the server ended the session: ${e.state.reason}`));
       }

@@ -76,7 +76,17 @@ export type EngineEvent =
       readonly offerId?: string;
     }
   | { readonly type: 'enrolled'; readonly custodianId: string; readonly credential: string }
-  | { readonly type: 'invalid-frame'; readonly message: string; readonly count: number };
+  | { readonly type: 'invalid-frame'; readonly message: string; readonly count: number }
+  /**
+   * The server refused the session credential (close 4001); the engine retries after
+   * `retryInMs` (back-off). Repeated refusals: enrollment revoked, or someone guessing.
+   */
+  | {
+      readonly type: 'auth-refused';
+      readonly reason: string;
+      readonly attempt: number;
+      readonly retryInMs: number;
+    };
 
 /** How the engine authenticates to the server (never with the PKA key). */
 export type EngineAuth =

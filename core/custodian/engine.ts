@@ -8,6 +8,7 @@
  */
 import { toHex } from '../../shared/codec/bytes';
 import {
+  CLOSE_CODES,
   PROTOCOL_VERSION,
   type DeclineReason,
   type HelloMessage,
@@ -115,6 +116,14 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
         ctx.audit('connection', { state: state.kind, reason: state.reason });
       }
       ctx.emit({ type: 'connection', state });
+      if (state.kind === 'waiting' && state.code === CLOSE_CODES.AUTH_FAILED) {
+        ctx.emit({
+          type: 'auth-refused',
+          reason: state.reason,
+          attempt: state.attempt,
+          retryInMs: state.delayMs,
+        });
+      }
       // Resume: decisions the server may not have received are sent again (it de-duplicates).
       if (state.kind === 'authenticated') {
         for (const e of book.entries()) if (e.decision) client.send(e.decision);
