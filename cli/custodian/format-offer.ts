@@ -44,9 +44,31 @@ export function formatOffer(view: OfferView, now: Date): string {
   return lines.join('\n') + '\n';
 }
 
-/** One line about a rejected offer. */
+/** What each refusal that points at an untrusted or hostile server means, in plain words. */
+const SUSPICIOUS: Partial<Record<OfferRejection['code'], string>> = {
+  'chain-invalid': 'the target is not a genuine SmartCard-HSM (its certificate chain fails)',
+  'untrusted-anchor': 'the target chains to a root this client does not trust',
+  'device-mismatch': 'the device id shown is not the one in the target certificate',
+  'script-refused': 'the server asked your card for commands the firewall does not allow',
+  replayed: 'the server re-used a challenge or altered an offer it sent before',
+  malformed: 'the offer does not describe one well-formed approval',
+  'expiry-too-far': 'the offer claims an expiry far beyond what the protocol allows',
+  'wrong-key': 'the offer asks for a key that is not your custodian key',
+};
+
+/**
+ * The lines about a rejected offer. A refusal that points at an untrusted or hostile server
+ * is not silent (issue 7 "Also"): what was refused, why, and whom to tell, out of band.
+ */
 export function formatRejection(offer: OfferMessage, rejection: OfferRejection): string {
-  return `REJECTED offer ${offer.offerId} (ceremony ${offer.ceremonyId}, target ${offer.target.deviceId}): ${rejection.message}\n`;
+  const head = `REJECTED offer ${offer.offerId} (ceremony ${offer.ceremonyId}, target ${offer.target.deviceId}): ${rejection.message}\n`;
+  const what = SUSPICIOUS[rejection.code];
+  if (what === undefined) return head;
+  return (
+    head +
+    `  !!! The server sent a request this client refuses: ${what}. Nothing was signed.\n` +
+    `  !!! Contact your security officer out of band (not through this server): the server operator may be the attacker.\n`
+  );
 }
 
 /** One line for the other events, or undefined when the event is not printed. */
