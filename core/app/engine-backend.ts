@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from 'node:path';
-import { openAuditLog, type AuditLog } from '../audit/audit-log';
+import { describeAuditRecovery, openAuditLog, type AuditLog } from '../audit/audit-log';
 import { auditFilePath, ensureHome, loadCustodianConfig } from '../config/custodian-config';
 import { createCustodianEngine, type CustodianEngine } from '../custodian/engine';
 import { fileDecisionStore } from '../custodian/decision-store';
@@ -38,6 +38,7 @@ import {
 import { serverPinOf, type FingerprintReader } from './server-setup';
 import { createTraceLog } from './trace-log';
 import { serverStateOf, serverViewOf } from './views';
+import { messageOf } from '../../shared/error-message';
 
 /** Options of {@link createEngineBackend}. */
 export type EngineBackendOptions = {
@@ -90,7 +91,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
   const rootConfig = loadCustodianConfig(root);
   if (!rootConfig.ok && rootConfig.error.code !== 'not-found')
     throw new Error(rootConfig.error.message);
-  // Trust anchors are explicit: the production root is the only one built in (reference
+  // Trust anchors are explicit: the production root is the only one built in (docs/card-reference.md
   // Appendix A); a test root comes only from the custodian config and is then always flagged
   // TEST (loadAnchorFiles marks it `configured`). There is deliberately no option to build in
   // another root.
@@ -106,13 +107,14 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
     auditFilePath(root, rootConfig.ok ? rootConfig.value : undefined),
     now,
   );
+  if (audit.recovered) log(describeAuditRecovery(audit.recovered));
   const listeners = new Set<(e: BackendEvent) => void>();
   const emit = (e: BackendEvent) => {
     for (const l of listeners) {
       try {
         l(e);
       } catch (cause) {
-        log(`backend listener failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+        log(`backend listener failed: ${messageOf(cause)}`);
       }
     }
   };

@@ -8,6 +8,7 @@ import { CardStatusError, SW, describeSw } from '../../shared/card/status-words'
 import { ipcError, type IpcError, type IpcErrorCode } from '../../shared/ipc/errors';
 import { CardTransportError, type CardTransportErrorCode } from '../card/transport';
 import type { ApproveResult } from '../custodian/engine';
+import { messageOf } from '../../shared/error-message';
 
 const TRANSPORT: Readonly<Record<CardTransportErrorCode, IpcErrorCode>> = {
   'no-service': 'no-reader',
@@ -32,11 +33,11 @@ export function transportCode(code: CardTransportErrorCode): IpcErrorCode {
 export function cardFailure(e: unknown, what: string): IpcError {
   if (e instanceof CardTransportError) return ipcError(transportCode(e.code), e.message);
   if (e instanceof CardStatusError) {
-    // reference §3.1: 6983 = PIN blocked, 63Cx = wrong PIN with x tries left.
+    // docs/card-reference.md §3.1: 6983 = PIN blocked, 63Cx = wrong PIN with x tries left.
     if (e.sw === SW.AUTH_METHOD_BLOCKED) return ipcError('pin-blocked', `${what}: PIN blocked`);
     return ipcError('internal', `${what}: ${e.operation}: ${describeSw(e.sw)}`);
   }
-  return ipcError('internal', `${what}: ${e instanceof Error ? e.message : String(e)}`);
+  return ipcError('internal', `${what}: ${messageOf(e)}`);
 }
 
 /** What the adapter saw during an approval besides the engine's answer. */

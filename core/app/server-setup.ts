@@ -1,7 +1,7 @@
 /**
  * Adding a management server from the desktop app: the address the custodian typed turned into
  * the custodian WebSocket URL, the server certificate fingerprint shown for comparison with the
- * invitation letter (and then pinned, remote-protocols §4.3 item 4), and the one-time
+ * invitation letter (and then pinned, docs/card-reference.md §14.2 item 4), and the one-time
  * enrollment that exchanges the invitation token and the card's `.pka` for a session
  * credential (docs/protocol.md "Authentication"; the PKA key never authenticates the transport).
  * @module
@@ -17,6 +17,7 @@ import { resolveInHome } from '../config/custodian-config';
 import { createServerClient } from '../net/ws-client';
 import { checkServerUrl, type ServerPin } from '../net/url-policy';
 import type { WsConnector } from '../net/ws-transport';
+import { messageOf } from '../../shared/error-message';
 
 /** The all-zero fingerprint shown for a plain loopback server (there is no certificate). */
 export const NO_TLS_FINGERPRINT = '0'.repeat(64);
@@ -90,7 +91,7 @@ export const readTlsFingerprint: FingerprintReader = (url) =>
   });
 
 /**
- * The TLS pin of a configured server (remote-protocols §4.3 item 4): its fingerprint, or the
+ * The TLS pin of a configured server (docs/card-reference.md §14.2 item 4): its fingerprint, or the
  * PEM of its CA file (the CLI's `--ca`), resolved relative to the home.
  */
 export function serverPinOf(
@@ -111,7 +112,7 @@ export function serverPinOf(
       return err(`${path} is not a PEM certificate`);
     return ok({ kind: 'ca', pem });
   } catch (e) {
-    return err(`cannot read the server CA file ${path}: ${(e as Error).message}`);
+    return err(`cannot read the server CA file ${path}: ${messageOf(e)}`);
   }
 }
 

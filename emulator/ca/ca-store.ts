@@ -1,6 +1,6 @@
 /**
  * The test CA directory: `ca.json` (keys and certificates, hex) and `root.cvc` (the binary root
- * certificate clients configure as an extra trust anchor, reference §5.3). Loading validates the
+ * certificate clients configure as an extra trust anchor, docs/card-reference.md §5.3). Loading validates the
  * whole chain so a corrupt or mismatched directory is a clear error, never a broken card.
  * @module
  */
@@ -11,7 +11,7 @@ import { bytesEqual, fromHex, toHex } from '../../shared/codec/bytes';
 import { CURVE_NAMES, curveByName, publicKeyFromPrivate } from '../../shared/crypto/curves';
 import { parseCvc } from '../../shared/cvc/cvc';
 import { keyOf, verifyCvc, verifySelfSigned } from '../../shared/cvc/verify';
-import { writeFileAtomic } from '../util/atomic-file';
+import { writeFileAtomic } from '../../core/fs/atomic-write';
 import { generateTestCa, type CaEntity, type TestCa } from './test-ca';
 
 const CA_FORMAT = 'custodian-emulator-test-ca/1';

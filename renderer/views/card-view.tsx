@@ -1,6 +1,6 @@
 /**
  * Readers and the custodian card: genuine check with its anchor, PIN status and tries left,
- * the PKA key (reference §6.2) or a way to create one, and the `.pka` export for the target's
+ * the PKA key (docs/card-reference.md §6.2) or a way to create one, and the `.pka` export for the target's
  * administrator.
  * @module
  */
@@ -148,8 +148,10 @@ export function CardView(props: CardViewProps) {
           retries={card.pin.retries}
           busy={props.busy === 'create'}
           onCancel={() => setCreating(false)}
-          onSubmit={async (label, pin) => {
-            if (await props.onCreateKey(label, pin)) setCreating(false);
+          onSubmit={(label, pin) => {
+            void props.onCreateKey(label, pin).then((created) => {
+              if (created) setCreating(false);
+            });
           }}
         />
       ) : null}

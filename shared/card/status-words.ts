@@ -1,9 +1,9 @@
 /**
- * Status words of the SmartCard-HSM (reference §9) with names and a typed error.
+ * Status words of the SmartCard-HSM (docs/card-reference.md §9) with names and a typed error.
  * @module
  */
 
-/** Named status words (reference §9; ISO/IEC 7816-4 §5.6). */
+/** Named status words (docs/card-reference.md §9; ISO/IEC 7816-4 §5.6). */
 export const SW = {
   OK: 0x9000,
   PKA_KEY_AUTHENTICATED: 0x9001,
@@ -69,11 +69,6 @@ export function describeSw(sw: number): string {
   if ((sw & 0xff00) === 0x6100) return `${swHex(sw)} ${sw & 0xff} more bytes available`;
   if ((sw & 0xff00) === 0x6c00) return `${swHex(sw)} wrong Le, ${sw & 0xff} expected`;
   return `${swHex(sw)} ${NAMES[sw] ?? 'unknown status'}`;
-}
-
-/** True for 9000 and the other success words a command may end with. */
-export function isSuccessSw(sw: number): boolean {
-  return sw === SW.OK || sw === SW.PKA_KEY_AUTHENTICATED;
 }
 
 /** A card answered with a status word the caller did not accept. */

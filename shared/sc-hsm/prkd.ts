@@ -1,6 +1,6 @@
 /**
  * PKCS#15 private-key descriptions (PRKD, EF `C4<id>`) as the SmartCard-HSM tools write them,
- * reduced to what is displayed: label, key id, key size (reference §2.3).
+ * reduced to what is displayed: label, key id, key size (docs/card-reference.md §2.3).
  * @module
  */
 import { decodeTlv, decodeTlvList, encodeTlv, findTlv, type Tlv } from '../codec/tlv';
@@ -8,7 +8,7 @@ import { readUint } from '../codec/bytes';
 import { err, ok, type Result } from '../result';
 import { scHsmError, type ScHsmError } from './errors';
 
-/** Kind of key a PRKD describes, from its outer tag (reference §2.3). */
+/** Kind of key a PRKD describes, from its outer tag (docs/card-reference.md §2.3). */
 export type PrkdKind = 'ec' | 'rsa' | 'secret';
 
 /** The displayable content of a PRKD. */
@@ -21,8 +21,10 @@ export type Prkd = {
   readonly size?: number;
 };
 
-/** What {@link encodePrkd} writes for an EC key. */
+/** What {@link encodePrkd} writes for a key. */
 export type PrkdInput = {
+  /** EC (`A0`, the default) or RSA (`30`): PKCS#15 PrivateKeyChoice. */
+  readonly kind?: 'ec' | 'rsa';
   readonly label: string;
   readonly id: Uint8Array;
   readonly size: number;
@@ -36,7 +38,7 @@ const MAX_LABEL = 64;
 
 /**
  * Encodes an EC PRKD `A0 { 30 { 0C label } , 30 { 04 id , 03 usage } , A1 { 30 { 30 { 04 path } ,
- * 02 size } } }` (reference §2.3) with usage "sign".
+ * 02 size } } }` (docs/card-reference.md §2.3) with usage "sign".
  * @throws RangeError on an empty/too long label, an empty/too long id or a bad size
  */
 export function encodePrkd(input: PrkdInput): Uint8Array {
@@ -52,7 +54,7 @@ export function encodePrkd(input: PrkdInput): Uint8Array {
       ? Uint8Array.of(input.size >> 8, input.size & 0xff)
       : Uint8Array.of(input.size);
   return encodeTlv(
-    0xa0,
+    input.kind === 'rsa' ? 0x30 : 0xa0,
     encodeTlv(0x30, encodeTlv(0x0c, label)),
     encodeTlv(0x30, encodeTlv(0x04, input.id), encodeTlv(0x03, USAGE_SIGN)),
     encodeTlv(

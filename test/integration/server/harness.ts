@@ -80,7 +80,7 @@ export async function targetCard(
   await hsm.select();
   await hsm.initialize({ soPin: SO_PIN, userPin: asciiBytes(PIN), retries: 3, pka: { m, n } });
   await hsm.verifyPin(asciiBytes(PIN));
-  // Ids 1 and 2: the first free ones (reference §7); both may only sign hashes (`70`).
+  // Ids 1 and 2: the first free ones (docs/card-reference.md §7); both may only sign hashes (`70`).
   await hsm.generateSigningKey({ label: 'signer', curve: 'brainpoolP256r1' });
   await hsm.generateSigningKey({ label: 'signer-p256', curve: 'secp256r1' });
   await t.close('reset');
@@ -103,7 +103,9 @@ export type TargetHandle = { card: EmulatedSmartCardHsm; opens: number; fail: bo
 export async function startTestServer(
   target: TargetHandle,
   dir: { dir: string; anchor: string },
-  overrides: Partial<Pick<ServerConfig, 'unlock' | 'ceremonyDefaults'>> = {},
+  overrides: Partial<
+    Pick<ServerConfig, 'unlock' | 'ceremonyDefaults' | 'trustedProxies' | 'connections'>
+  > = {},
   deps: AppDeps = {},
 ): Promise<RunningServer> {
   const config = unwrap(
@@ -115,6 +117,8 @@ export async function startTestServer(
         trustAnchors: [dir.anchor],
         unlock: overrides.unlock ?? { maxSeconds: 60, maxSignatures: 100 },
         ceremonyDefaults: overrides.ceremonyDefaults ?? { expiresInSeconds: 600 },
+        ...(overrides.trustedProxies ? { trustedProxies: overrides.trustedProxies } : {}),
+        ...(overrides.connections ? { connections: overrides.connections } : {}),
       },
       dir.dir,
     ),
