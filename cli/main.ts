@@ -9,11 +9,14 @@ import { registerCustodianCommands } from './custodian/index';
 import { readersCommand } from './commands/readers';
 import { defaultDeps, processIo, type CliDeps, type CliIo } from './context';
 import { EXIT, reportError } from './errors';
+import { terminalWriter } from './terminal';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Builds the command tree; actions write to `io` and use `deps`. */
-export function buildProgram(deps: CliDeps, io: CliIo): Command {
+export function buildProgram(deps: CliDeps, raw: CliIo): Command {
+  // Everything below writes through the one terminal-safe writer (cli/terminal.ts).
+  const io = terminalWriter(raw);
   const program = new Command('custodian')
     .description('Remote n-of-m public key authentication for SmartCard-HSM / Nitrokey HSM')
     .exitOverride()
@@ -52,7 +55,8 @@ export async function main(
   deps: Partial<CliDeps> = {},
   io: CliIo = processIo,
 ): Promise<number> {
-  const program = buildProgram({ ...defaultDeps(), ...deps }, io);
+  const safe = terminalWriter(io);
+  const program = buildProgram({ ...defaultDeps(), ...deps }, safe);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT.OK;
@@ -61,6 +65,6 @@ export async function main(
       // Commander already printed its message (or the help/version text).
       return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    return reportError(e, io);
+    return reportError(e, safe);
   }
 }

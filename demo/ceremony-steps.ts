@@ -8,6 +8,7 @@
 import type { RunningServer } from '../server/app';
 import { adminCall, cardStatus, type CeremonyView } from './admin';
 import { is, startCustodian, typedPin, type CustodianClient } from './custodian';
+import { refOf } from '../core/custodian/engine-types';
 import type { Hardware } from './hardware';
 import { formatPka } from './report';
 import { QUORUM, TARGET, type DemoContext } from './setup-steps';
@@ -108,7 +109,7 @@ export async function approve(
     const offer = client.engine.offers().find((o) => o.ceremonyId === ceremonyId);
     if (!offer) throw new Error(`${name} has no pending offer`);
     const pin = typedPin(seat.pin);
-    const outcome = await client.engine.approve(ceremonyId, pin.source);
+    const outcome = await client.engine.approve(refOf(offer), pin.source);
     if (outcome.kind !== 'approved') {
       throw new Error(
         `${name}'s approval ended with ${outcome.kind}${'message' in outcome ? `: ${outcome.message}` : ''}`,

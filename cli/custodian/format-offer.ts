@@ -2,7 +2,8 @@
  * How an offer is shown in the terminal: everything the custodian must see before approving
  * (docs/card-reference.md §14.2 item 3): target device id from the validated chain, the trust anchor
  * (TEST anchors flagged loudly), chain path, purpose, requester, quorum and progress, expiry.
- * Server-provided text is display-safe already (the protocol refuses control characters).
+ * Server-provided text is display-checked by the protocol and, like all CLI output, written
+ * through the terminal-safe writer (cli/terminal.ts), so nothing here escapes by hand.
  * @module
  */
 import type { EngineEvent, OfferView } from '../../core/custodian/engine-types';
@@ -43,9 +44,31 @@ export function formatOffer(view: OfferView, now: Date): string {
   return lines.join('\n') + '\n';
 }
 
-/** One line about a rejected offer. */
+/** What each refusal that points at an untrusted or hostile server means, in plain words. */
+const SUSPICIOUS: Partial<Record<OfferRejection['code'], string>> = {
+  'chain-invalid': 'the target is not a genuine SmartCard-HSM (its certificate chain fails)',
+  'untrusted-anchor': 'the target chains to a root this client does not trust',
+  'device-mismatch': 'the device id shown is not the one in the target certificate',
+  'script-refused': 'the server asked your card for commands the firewall does not allow',
+  replayed: 'the server re-used a challenge or altered an offer it sent before',
+  malformed: 'the offer does not describe one well-formed approval',
+  'expiry-too-far': 'the offer claims an expiry far beyond what the protocol allows',
+  'wrong-key': 'the offer asks for a key that is not your custodian key',
+};
+
+/**
+ * The lines about a rejected offer. A refusal that points at an untrusted or hostile server
+ * is not silent (issue 7 "Also"): what was refused, why, and whom to tell, out of band.
+ */
 export function formatRejection(offer: OfferMessage, rejection: OfferRejection): string {
-  return `REJECTED offer ${offer.offerId} (ceremony ${offer.ceremonyId}, target ${offer.target.deviceId}): ${rejection.message}\n`;
+  const head = `REJECTED offer ${offer.offerId} (ceremony ${offer.ceremonyId}, target ${offer.target.deviceId}): ${rejection.message}\n`;
+  const what = SUSPICIOUS[rejection.code];
+  if (what === undefined) return head;
+  return (
+    head +
+    `  !!! The server sent a request this client refuses: ${what}. Nothing was signed.\n` +
+    `  !!! Contact your security officer out of band (not through this server): the server operator may be the attacker.\n`
+  );
 }
 
 /** One line for the other events, or undefined when the event is not printed. */
@@ -54,6 +77,8 @@ export function formatEvent(e: EngineEvent): string | undefined {
     case 'connection': {
       const s = e.state;
       if (s.kind === 'authenticated') return `connected as ${s.custodianId}\n`;
+      // A refused credential gets its own line (the auth-refused event).
+      if (s.kind === 'waiting' && s.code === 4001) return undefined;
       if (s.kind === 'waiting')
         return `connection lost (${s.reason}); retrying in ${(s.delayMs / 1000).toFixed(1)} s\n`;
       if (s.kind === 'stopped') return `disconnected: ${s.reason}\n`;
@@ -72,6 +97,8 @@ export function formatEvent(e: EngineEvent): string | undefined {
       return `ignored an invalid frame from the server (${e.message}; ${e.count} so far)\n`;
     case 'offer-rejected':
       return formatRejection(e.offer, e.rejection);
+    case 'auth-refused':
+      return `the server REFUSED your credential (${e.reason}); retrying in ${(e.retryInMs / 1000).toFixed(1)} s (attempt ${e.attempt}). If this persists, your enrollment may have been revoked or someone may be guessing your credential: contact your security officer.\n`;
     default:
       return undefined;
   }

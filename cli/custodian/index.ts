@@ -10,6 +10,7 @@ import type { CustodianCommandDeps } from './deps';
 import { enroll, type EnrollOptions } from './enroll';
 import { keyCreate, keyExport, type KeyCreateOptions, type KeyExportOptions } from './key-commands';
 import { watch, type WatchOptions } from './watch';
+import { terminalWriter } from '../terminal';
 import { checkPinOptions } from './card-pin';
 
 export type { CustodianCommandDeps } from './deps';
@@ -28,7 +29,9 @@ const PIN_FILE_HELP =
 const emulatorOption = (): Option => new Option('--emulator <state.json>').hideHelp();
 
 /** Adds the custodian commands to `program`. */
-export function registerCustodianCommands(program: Command, deps: CustodianCommandDeps): void {
+export function registerCustodianCommands(program: Command, given: CustodianCommandDeps): void {
+  // All output of these commands goes through the terminal-safe writer (cli/terminal.ts).
+  const deps: CustodianCommandDeps = { ...given, io: terminalWriter(given.io) };
   const key = program
     .command('key')
     .description("the custodian's PKA key on the custodian's own card");

@@ -8,9 +8,10 @@
 import { join } from 'node:path';
 import { describeAuditRecovery, openAuditLog } from '../../core/audit/audit-log';
 import { fileDecisionStore } from '../../core/custodian/decision-store';
+import { fileSigningJournal } from '../../core/custodian/signing-journal';
 import type { PinSource } from '../../core/custodian/card-session';
 import { createCustodianEngine, type CustodianEngine } from '../../core/custodian/engine';
-import type { OfferView } from '../../core/custodian/engine-types';
+import { refOf, type OfferView } from '../../core/custodian/engine-types';
 import {
   auditFilePath,
   custodianHome,
@@ -73,6 +74,7 @@ export async function watch(opts: WatchOptions, deps: CustodianCommandDeps): Pro
     openCard,
     audit,
     decisions: fileDecisionStore(join(home, 'decisions.jsonl')),
+    journal: fileSigningJournal(join(home, 'signing-journal.jsonl')),
     client: { name: 'custodian-cli', version: '0.1.0' },
   });
   try {
@@ -92,6 +94,10 @@ function runLoop(
 ): Promise<void> {
   const io = deps.io;
   const queue: string[] = [];
+  /** Queues a ceremony to be shown (once: a ceremony already waiting is not asked twice). */
+  const enqueue = (ceremonyId: string): void => {
+    if (!queue.includes(ceremonyId)) queue.push(ceremonyId);
+  };
   let busy = false;
   return new Promise<void>((resolve, reject) => {
     let finished = false;
@@ -133,14 +139,17 @@ function runLoop(
         return;
       }
       if (answer !== 'a' && answer !== 'approve') return void io.out('skipped\n');
-      let result = await engine.approve(view.ceremonyId, pinSource(opts, lines), {
+      // The approval names exactly the offer printed above (offer id + display digest): an
+      // offer the server swapped in meanwhile is refused and shown again (issue 7 item 3).
+      const shown = refOf(view);
+      let result = await engine.approve(shown, pinSource(opts, lines), {
         confirmLastTry: opts.yesLastTry === true,
       });
       if (
         result.kind === 'needs-last-try-confirmation' &&
         (await confirmLastTry(opts, lines, io))
       ) {
-        result = await engine.approve(view.ceremonyId, pinSource(opts, lines), {
+        result = await engine.approve(shown, pinSource(opts, lines), {
           confirmLastTry: true,
         });
       }
@@ -161,25 +170,33 @@ function runLoop(
         case 'needs-last-try-confirmation':
           io.out('not confirmed; the PIN was not tried\n');
           break;
+        case 'offer-changed':
+          io.err(
+            `NOT APPROVED: ${result.message}\nThe offer you were shown is not the one pending now; it is shown again below.\n`,
+          );
+          break;
         default:
           io.out(`not approved: ${result.message}\n`);
       }
       if (opts.once && result.kind === 'refused') return finish();
-      queue.push(view.ceremonyId);
+      enqueue(view.ceremonyId);
     };
 
     engine.on((e) => {
       if (e.type === 'offer-added') {
-        queue.push(e.offer.ceremonyId);
+        enqueue(e.offer.ceremonyId);
         void pump().catch((err: unknown) => finish(err as Error));
         return;
       }
       const line = formatEvent(e);
-      if (line) (e.type === 'offer-rejected' || e.type === 'server-error' ? io.err : io.out)(line);
+      const toErr =
+        e.type === 'offer-rejected' || e.type === 'server-error' || e.type === 'auth-refused';
+      if (line) (toErr ? io.err : io.out)(line);
       if (e.type === 'connection' && e.state.kind === 'stopped' && e.state.code !== undefined) {
         finish(new UsageError(`the server ended the session: ${e.state.reason}`));
       }
-      if (e.type === 'offer-rejected' && opts.once) finish();
+      // --once: a rejection ends the run, unless an approval is running (it decides the run).
+      if (e.type === 'offer-rejected' && opts.once && !busy) finish();
     });
     engine.start();
   });

@@ -12,7 +12,7 @@ import type { Result } from '../../shared/result';
 import type { CardTransportError } from '../card/transport';
 import type { PinSource } from '../custodian/card-session';
 import type { CustodianEngine } from '../custodian/engine';
-import type { OfferView } from '../custodian/engine-types';
+import type { OfferRef, OfferView } from '../custodian/engine-types';
 import type { CeremonyBook } from './ceremony-book';
 import { approvalFailure } from './errors';
 
@@ -34,6 +34,9 @@ export type Approvals = {
   approve(
     r: {
       ceremonyId: string;
+      /** The offer the custodian was shown (CeremonyDetail.offerId / offerDigest). */
+      offerId: string;
+      offerDigest: string;
       reader: string;
       pin?: Uint8Array;
       confirmLastTry?: boolean;
@@ -79,6 +82,16 @@ export function testAnchorRefusal(
   );
 }
 
+/** The refusal of an approval whose offer is not the one shown (issue 7 item 3). */
+function offerChanged(shown: OfferRef, pending: OfferView): IpcError {
+  return ipcError(
+    'offer-changed',
+    shown.offerId === pending.offerId
+      ? `offer ${shown.offerId} does not match what was shown; nothing was signed`
+      : `offer ${shown.offerId} was replaced by ${pending.offerId}; nothing was signed — review it again`,
+  );
+}
+
 /** Creates the approval service. */
 export function createApprovals(d: ApprovalDeps): Approvals {
   const waiting = new Map<string, (r: ResultMessage) => void>();
@@ -101,6 +114,14 @@ export function createApprovals(d: ApprovalDeps): Approvals {
       const first = open(r.ceremonyId);
       if (!first.ok) return first;
       const { engine, rec } = first.value;
+      const shown: OfferRef = {
+        ceremonyId: r.ceremonyId,
+        offerId: r.offerId,
+        displayDigest: r.offerDigest,
+      };
+      // Checked here for a clear answer; the engine checks again right before the card.
+      if (rec.offer.offerId !== shown.offerId || rec.offer.displayDigest !== shown.displayDigest)
+        return fail(offerChanged(shown, rec.offer));
       const refused = testAnchorRefusal(rec.offer, r.acknowledgeTestAnchor);
       if (refused) return fail(refused);
       const offerId = rec.offer.offerId;
@@ -134,7 +155,7 @@ export function createApprovals(d: ApprovalDeps): Approvals {
           if (late) return { kind: 'refused-ack' as const, error: late };
           d.useReader(r.reader);
           return engine.approve(
-            r.ceremonyId,
+            shown,
             pin,
             r.confirmLastTry === true ? { confirmLastTry: true } : {},
           );

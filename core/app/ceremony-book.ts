@@ -186,6 +186,8 @@ export class CeremonyBook {
       targetChain: targetChainOf(e.offer),
       custodians: custodiansOf(e),
       keyChr: e.offer.verified.offer.key.chr,
+      offerId: e.offer.offerId,
+      offerDigest: e.offer.displayDigest,
     };
   }
 

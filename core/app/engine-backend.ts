@@ -11,6 +11,7 @@ import { describeAuditRecovery, openAuditLog, type AuditLog } from '../audit/aud
 import { auditFilePath, ensureHome, loadCustodianConfig } from '../config/custodian-config';
 import { createCustodianEngine, type CustodianEngine } from '../custodian/engine';
 import { fileDecisionStore } from '../custodian/decision-store';
+import { fileSigningJournal } from '../custodian/signing-journal';
 import type { Timers } from '../net/timers';
 import { createWsConnector, type WsConnector } from '../net/ws-transport';
 import type { ServerPin } from '../net/url-policy';
@@ -206,6 +207,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
       openCard: () => openReader(approvalReader)(),
       audit: auditSink,
       decisions: fileDecisionStore(join(home.home, 'decisions.jsonl')),
+      journal: fileSigningJournal(join(home.home, 'signing-journal.jsonl')),
       client,
       ...(options.timers ? { timers: options.timers } : {}),
     });

@@ -74,6 +74,8 @@ export function approvalFailure(
         seen.lastTransport ? transportCode(seen.lastTransport.code) : 'internal',
         result.message,
       );
+    case 'offer-changed':
+      return ipcError('offer-changed', result.message);
     case 'refused':
       // The engine had no pending offer (decided or ended meanwhile).
       if (result.message.startsWith('no pending offer'))

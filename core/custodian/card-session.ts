@@ -59,6 +59,11 @@ export type CardApproval = {
   readonly firewall: ApduFirewall;
   readonly audit: AuditSink;
   readonly ids: { readonly ceremonyId: string; readonly offerId: string };
+  /**
+   * Called after the PIN was verified, right before the script (with its SIGN) reaches the
+   * card: makes the signing intent durable. Throwing stops the approval; the card is not used.
+   */
+  readonly beforeScript?: () => void;
 };
 
 type Early = Exclude<CardOutcome, { kind: 'approved' }>;
@@ -201,6 +206,14 @@ async function verifyAndRun(
       : { kind: 'pin-wrong', retries: result.retries ?? 0 };
   }
   a.audit('pin-verified', { ...a.ids });
+  try {
+    a.beforeScript?.();
+  } catch (e) {
+    return {
+      kind: 'card-error',
+      message: `the signing intent cannot be recorded (${(e as Error).message}); the card did not sign`,
+    };
+  }
   const run = await runScript(a.script, a.firewall, channel, a.audit, a.ids);
   return { kind: 'approved', ...run };
 }

@@ -15,9 +15,11 @@ import { isOpen, transition, type CeremonyEvent, type CeremonyPhase } from './ce
 import type { EngineEvent, EngineOptions, OfferView } from './engine-types';
 import type { ChainCache } from './chain-cache';
 import type { DecisionStore } from './decision-store';
+import type { SigningJournal } from './signing-journal';
 import type { OfferBook, OfferEntry } from './offer-book';
-import type { OfferRejection } from './offer-verify';
+import type { OfferRejection, VerifiedOffer } from './offer-verify';
 import { verifyOffer } from './offer-verify';
+import { offerDisplayDigest } from '../../shared/policy/offer-display-digest';
 import { auditOfferRejected, declineFor } from './rejections';
 
 /** What the engine's parts share. */
@@ -26,6 +28,8 @@ export type EngineContext = {
   readonly timers: Timers;
   readonly book: OfferBook;
   readonly decisions: DecisionStore;
+  /** Signing intent and outcome (never sign twice, issue 11 item 8). */
+  readonly journal: SigningJournal;
   /** Validated target chains: the ECDSA runs on arrival, the re-check reuses it. */
   readonly chainCache: ChainCache;
   emit(event: EngineEvent): void;
@@ -47,6 +51,26 @@ export function trustedNow(ctx: EngineContext): Date {
   return new Date(ctx.timers.now() + ctx.clockOffsetMs);
 }
 
+/** The display digest of a verified offer: what the custodian sees before approving. */
+export function displayDigestOf(v: VerifiedOffer): string {
+  const o = v.offer;
+  return offerDisplayDigest({
+    ceremonyId: o.ceremonyId,
+    offerId: o.offerId,
+    targetDeviceId: v.deviceId,
+    targetLabel: o.target.label,
+    challenge: o.challenge,
+    keyId: o.key.keyId,
+    keyChr: o.key.chr,
+    purpose: o.purpose,
+    requester: o.requester,
+    anchorChr: v.anchor.chr,
+    anchorTest: v.anchor.test,
+    quorum: o.quorum,
+    expiresAt: o.expiresAt,
+  });
+}
+
 /** The offer as an event payload. */
 export function viewOf(entry: OfferEntry): OfferView {
   return {
@@ -55,6 +79,7 @@ export function viewOf(entry: OfferEntry): OfferView {
     phase: entry.phase,
     progress: entry.progress,
     verified: entry.verified,
+    displayDigest: displayDigestOf(entry.verified),
   };
 }
 

@@ -4,7 +4,13 @@
  * errors move the tracked offers along.
  * @module
  */
-import type { OfferMessage, ServerMessage } from '../../shared/protocol/index';
+import {
+  PROTOCOL_VERSION,
+  type DecisionMessage,
+  type OfferMessage,
+  type ServerMessage,
+} from '../../shared/protocol/index';
+import { journaledSigning } from './engine-approve';
 import {
   check,
   MAX_CLOCK_OFFSET_MS,
@@ -77,6 +83,53 @@ export function handleServerMessage(ctx: EngineContext, m: ServerMessage): void 
   }
 }
 
+/**
+ * An offer the journal says went to the card before (a crash between the card and the decision
+ * store, issue 11 item 8): its stored signature is resent unchanged; an interrupted one (intent
+ * without outcome) or a new offer id for an input already signed is refused, never signed again.
+ * Returns true when the offer was handled here.
+ */
+function resumeFromJournal(ctx: EngineContext, offer: OfferMessage): boolean {
+  const row = ctx.journal.byOffer(offer.offerId);
+  if (
+    row?.state === 'signed' &&
+    row.ceremonyId === offer.ceremonyId &&
+    row.deviceId === offer.target.deviceId &&
+    row.challenge.toLowerCase() === offer.challenge.toLowerCase() &&
+    row.results
+  ) {
+    const frame: DecisionMessage = {
+      v: PROTOCOL_VERSION,
+      type: 'decision',
+      ceremonyId: offer.ceremonyId,
+      offerId: offer.offerId,
+      decision: { kind: 'approve', results: [...row.results] },
+    };
+    ctx.book.remember(offer, undefined);
+    ctx.book.markSigned(offer);
+    ctx.audit('error', {
+      what: 'signature-resent',
+      ceremonyId: offer.ceremonyId,
+      offerId: offer.offerId,
+    });
+    try {
+      ctx.decisions.put(frame, new Date(row.expiresAt));
+    } catch {
+      ctx.audit('error', { what: 'decision-store', ...ids(offer) });
+    }
+    ctx.send(frame);
+    return true;
+  }
+  const why = journaledSigning(ctx, offer);
+  if (why === undefined) return false;
+  ctx.book.remember(offer, undefined);
+  ctx.book.markSigned(offer);
+  rejectOffer(ctx, offer, { code: 'replayed', message: why }, true);
+  return true;
+}
+
+const ids = (o: OfferMessage) => ({ ceremonyId: o.ceremonyId, offerId: o.offerId });
+
 function onOffer(ctx: EngineContext, offer: OfferMessage): void {
   const { book } = ctx;
   const sighting = book.sight(offer);
@@ -87,6 +140,7 @@ function onOffer(ctx: EngineContext, offer: OfferMessage): void {
     ctx.send(stored);
     return;
   }
+  if (sighting.kind === 'new' && resumeFromJournal(ctx, offer)) return;
   if (sighting.kind === 'resend') {
     // Sent again after a reconnect: nothing new; repeat our decision if we made one.
     const decided = sighting.entry?.decision ?? ctx.decisions.get(offer.offerId);

@@ -14,6 +14,7 @@ import type { CardOpener } from './card-session';
 import type { ChainCache } from './chain-cache';
 import type { CeremonyPhase } from './ceremony-state';
 import type { DecisionStore } from './decision-store';
+import type { SigningJournal } from './signing-journal';
 import type { OfferRejection, OwnKey, VerifiedOffer } from './offer-verify';
 
 /** An offer as the custodian sees it: what the server said plus what this client verified. */
@@ -24,7 +25,31 @@ export type OfferView = {
   /** Latest progress (updates replace the offer's). */
   readonly progress: Progress;
   readonly verified: VerifiedOffer;
+  /**
+   * Digest of what is shown for this offer (shared/policy/offer-display-digest.ts); an
+   * approval must name it together with the offer id.
+   */
+  readonly displayDigest: string;
 };
+
+/**
+ * The exact offer an approval is for: the one the custodian was shown. The engine refuses it
+ * when that offer is no longer the ceremony's pending one (issue 7 item 3).
+ */
+export type OfferRef = {
+  readonly ceremonyId: string;
+  readonly offerId: string;
+  readonly displayDigest: string;
+};
+
+/** The reference an approval of `view` must carry. */
+export function refOf(view: OfferView): OfferRef {
+  return {
+    ceremonyId: view.ceremonyId,
+    offerId: view.offerId,
+    displayDigest: view.displayDigest,
+  };
+}
 
 /** Everything the engine reports. */
 export type EngineEvent =
@@ -51,7 +76,17 @@ export type EngineEvent =
       readonly offerId?: string;
     }
   | { readonly type: 'enrolled'; readonly custodianId: string; readonly credential: string }
-  | { readonly type: 'invalid-frame'; readonly message: string; readonly count: number };
+  | { readonly type: 'invalid-frame'; readonly message: string; readonly count: number }
+  /**
+   * The server refused the session credential (close 4001); the engine retries after
+   * `retryInMs` (back-off). Repeated refusals: enrollment revoked, or someone guessing.
+   */
+  | {
+      readonly type: 'auth-refused';
+      readonly reason: string;
+      readonly attempt: number;
+      readonly retryInMs: number;
+    };
 
 /** How the engine authenticates to the server (never with the PKA key). */
 export type EngineAuth =
@@ -83,6 +118,11 @@ export type EngineOptions = {
   readonly audit: AuditAppender;
   /** Where decisions are remembered across restarts (default: memory only). */
   readonly decisions?: DecisionStore;
+  /**
+   * Intent and outcome of every card signature, fsync'd around the card step, so an offer is
+   * never signed twice across a crash (signing-journal.ts; default: memory only).
+   */
+  readonly journal?: SigningJournal;
   /** Validated target chains (default: a new bounded cache per engine, chain-cache.ts). */
   readonly chainCache?: ChainCache;
   /** Reconnect after drops (default true). */

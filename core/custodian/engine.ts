@@ -8,6 +8,7 @@
  */
 import { toHex } from '../../shared/codec/bytes';
 import {
+  CLOSE_CODES,
   PROTOCOL_VERSION,
   type DeclineReason,
   type HelloMessage,
@@ -19,8 +20,9 @@ import { approveCeremony, type ApproveOptions, type ApproveResult } from './engi
 import { createChainCache } from './chain-cache';
 import { decide, move, viewOf, type EngineContext } from './engine-context';
 import { handleServerMessage } from './engine-inbox';
-import type { EngineEvent, EngineOptions, OfferView } from './engine-types';
+import type { EngineEvent, EngineOptions, OfferRef, OfferView } from './engine-types';
 import { memoryDecisionStore } from './decision-store';
+import { memorySigningJournal } from './signing-journal';
 import { OfferBook } from './offer-book';
 import { displayText } from './rejections';
 
@@ -34,8 +36,11 @@ export type CustodianEngine = {
   on(listener: (event: EngineEvent) => void): () => void;
   /** The offers that can still be acted on or are awaiting the server's answer. */
   offers(): OfferView[];
-  /** Approves one ceremony's pending offer with the custodian's card. */
-  approve(ceremonyId: string, pin: PinSource, options?: ApproveOptions): Promise<ApproveResult>;
+  /**
+   * Approves exactly the offer the custodian was shown (`refOf(view)`) with the custodian's
+   * card; refused (`offer-changed`) when it is no longer the ceremony's pending offer.
+   */
+  approve(offer: OfferRef, pin: PinSource, options?: ApproveOptions): Promise<ApproveResult>;
   /** Declines one ceremony's pending offer; false when there is none. */
   decline(ceremonyId: string, reason?: DeclineReason, detail?: string): boolean;
   readonly connection: ConnectionState;
@@ -65,6 +70,7 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
     timers,
     book,
     decisions: options.decisions ?? memoryDecisionStore(),
+    journal: options.journal ?? memorySigningJournal(),
     chainCache: options.chainCache ?? createChainCache(),
     emit(event) {
       for (const l of listeners) {
@@ -110,6 +116,14 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
         ctx.audit('connection', { state: state.kind, reason: state.reason });
       }
       ctx.emit({ type: 'connection', state });
+      if (state.kind === 'waiting' && state.code === CLOSE_CODES.AUTH_FAILED) {
+        ctx.emit({
+          type: 'auth-refused',
+          reason: state.reason,
+          attempt: state.attempt,
+          retryInMs: state.delayMs,
+        });
+      }
       // Resume: decisions the server may not have received are sent again (it de-duplicates).
       if (state.kind === 'authenticated') {
         for (const e of book.entries()) if (e.decision) client.send(e.decision);
@@ -140,7 +154,7 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
         .entries()
         .filter((e) => e.phase === 'pending' || e.phase === 'approving' || e.decision !== undefined)
         .map(viewOf),
-    approve: (ceremonyId, pin, opts) => approveCeremony(ctx, ceremonyId, pin, opts),
+    approve: (ref, pin, opts) => approveCeremony(ctx, ref, pin, opts),
     decline(ceremonyId, reason = 'user-declined', detail) {
       const entry = book.get(ceremonyId);
       if (!entry || entry.phase !== 'pending') return false;

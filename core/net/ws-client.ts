@@ -19,6 +19,7 @@ import {
   type ProtocolError,
   type ServerMessage,
 } from '../../shared/protocol/index';
+import { singleLineSafe } from '../../shared/text/terminal-safe';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import { systemTimers, type TimerHandle, type Timers } from './timers';
 import type { WsConnection, WsConnector } from './ws-transport';
@@ -33,6 +34,8 @@ export type ConnectionState =
       readonly attempt: number;
       readonly delayMs: number;
       readonly reason: string;
+      /** The server's close code, when the server closed (e.g. 4001 credential refused). */
+      readonly code?: number;
     }
   | { readonly kind: 'stopped'; readonly reason: string; readonly code?: number };
 
@@ -70,9 +73,13 @@ export type ServerClient = {
   readonly state: ConnectionState;
 };
 
-/** Close codes after which reconnecting with the same secret is pointless or unwanted. */
+/**
+ * Close codes after which reconnecting with the same secret is pointless or unwanted. 4001
+ * (credential refused) is not among them (issue 11 item 10): a refusal may be transient (a
+ * server restoring its store, a lockout caused by others' guesses), so a session retries it
+ * with back-off and the custodian is told each time; a revoked enrollment is 4007 (final).
+ */
 const FINAL_CODES: ReadonlySet<number> = new Set([
-  CLOSE_CODES.AUTH_FAILED,
   CLOSE_CODES.SUPERSEDED,
   CLOSE_CODES.UNSUPPORTED_VERSION,
   CLOSE_CODES.REVOKED,
@@ -199,8 +206,13 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
       setState({ kind: 'stopped', reason: local?.reason ?? 'stopped', code });
       return;
     }
-    const why = local ? local.reason : `${describeCloseCode(code)}${reason ? `: ${reason}` : ''}`;
-    const retry = local ? local.retry : !FINAL_CODES.has(code) && shouldReconnect(code);
+    // The close reason is server text: kept on one line with control/format characters escaped.
+    const why = local
+      ? local.reason
+      : `${describeCloseCode(code)}${reason ? `: ${singleLineSafe(reason)}` : ''}`;
+    const retry = local
+      ? local.retry
+      : code === CLOSE_CODES.AUTH_FAILED || (!FINAL_CODES.has(code) && shouldReconnect(code));
     if (!reconnect || !retry) {
       stopped = true;
       setState({ kind: 'stopped', reason: why, code });
@@ -208,7 +220,7 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
     }
     const delayMs = backoffDelay(attempt, random, policy);
     attempt += 1;
-    setState({ kind: 'waiting', attempt, delayMs, reason: why });
+    setState({ kind: 'waiting', attempt, delayMs, reason: why, ...(local ? {} : { code }) });
     retryTimer = timers.setTimeout(connect, delayMs);
   };
 

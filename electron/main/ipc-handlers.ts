@@ -85,10 +85,21 @@ export function createIpcHandlers(deps: HandlerDeps): InvokeHandlers {
     },
     listCeremonies: () => backend.listCeremonies(),
     getCeremony: (r) => backend.getCeremony(r),
-    approveCeremony: ({ ceremonyId, reader, pin, confirmLastTry, acknowledgeTestAnchor }) =>
+    approveCeremony: ({
+      ceremonyId,
+      offerId,
+      offerDigest,
+      reader,
+      pin,
+      confirmLastTry,
+      acknowledgeTestAnchor,
+    }) =>
       withPin(pin, (bytes) =>
         backend.approveCeremony({
           ceremonyId,
+          // The exact offer the view showed; a replaced offer is refused (approvals.ts).
+          offerId,
+          offerDigest,
           reader,
           ...(bytes === undefined ? {} : { pin: bytes }),
           ...(confirmLastTry === true ? { confirmLastTry } : {}),

@@ -47,7 +47,7 @@ type CeremonyMethods =
   | 'reportAlert';
 
 const summaryOf = (c: CeremonyDetail): CeremonySummary => {
-  const { custodians: _c, keyChr: _k, ...summary } = c;
+  const { custodians: _c, keyChr: _k, offerId: _o, offerDigest: _d, ...summary } = c;
   return summary;
 };
 
@@ -90,6 +90,9 @@ export function createFakeCeremonies(ctx: FakeContext): Pick<CustodianApi, Cerem
       if (c === undefined) return fail('ceremony-not-found', r.ceremonyId);
       if (c.status !== 'waiting') return fail('ceremony-closed', c.status);
       if (Date.parse(c.expiresAt) <= now()) return fail('ceremony-expired', c.expiresAt);
+      // Like the engine backend: only the offer the detail showed can be approved.
+      if (r.offerId !== c.offerId || r.offerDigest !== c.offerDigest)
+        return fail('offer-changed', `offer ${r.offerId} is not the pending one`);
       // Like the engine backend (core/app/approvals.ts): a TEST target needs the acknowledgement
       // of exactly its root, a genuine one none, anything else is never approved.
       const chain = c.targetChain;

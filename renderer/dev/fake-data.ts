@@ -119,7 +119,13 @@ export function sampleCeremonies(now: number): CeremonyDetail[] {
   // Alice approved the rack B HSM before (the timestamping backup); never the vault HSM.
   const rackB = { approvedBefore: true, times: 4, lastApprovedAt: iso(-26 * 60 + 14) };
   const vault = { approvedBefore: false, times: 0 };
-  return [
+  // Each ceremony shows one offer: its id and display digest are what an approval names.
+  const shown = (c: Omit<CeremonyDetail, 'offerId' | 'offerDigest'>): CeremonyDetail => ({
+    ...c,
+    offerId: `o-${c.id.slice(2)}`,
+    offerDigest: c.id.slice(2).repeat(11).slice(0, 64),
+  });
+  const list: Omit<CeremonyDetail, 'offerId' | 'offerDigest'>[] = [
     {
       ...base,
       id: 'c-7f3a91',
@@ -177,6 +183,7 @@ export function sampleCeremonies(now: number): CeremonyDetail[] {
       custodians: people(['David Osei']),
     },
   ];
+  return list.map(shown);
 }
 
 /**

@@ -177,6 +177,9 @@ export function createCeremoniesStore(
       set({ busy: true, dialogError: null });
       const r = await api.approveCeremony({
         ceremonyId: dialog.ceremonyId,
+        // The offer this detail shows: main refuses it if the server replaced it meanwhile.
+        offerId: detail.offerId,
+        offerDigest: detail.offerDigest,
         reader,
         ...(pin === undefined ? {} : { pin }),
         ...(confirmLastTry === true ? { confirmLastTry } : {}),

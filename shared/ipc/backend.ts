@@ -48,6 +48,9 @@ export type CustodianBackend = {
   getCeremony(request: { ceremonyId: string }): Reply<CeremonyDetail>;
   approveCeremony(request: {
     ceremonyId: string;
+    /** The offer shown (CeremonyDetail.offerId and .offerDigest); see contract.ts. */
+    offerId: string;
+    offerDigest: string;
     reader: string;
     pin?: Uint8Array;
     confirmLastTry?: boolean;

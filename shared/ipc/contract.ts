@@ -23,6 +23,7 @@ import {
   ceremonyResultSchema,
   ceremonySummarySchema,
   navigateSchema,
+  offerDigestSchema,
   readerSchema,
   serverPreviewSchema,
   serverSchema,
@@ -120,8 +121,12 @@ export const INVOKE_CONTRACT = {
     // `acknowledgeTestAnchor`: CHR of the TEST root (configured, not built in) the custodian
     // acknowledged for this ceremony; required exactly when the target chains to one (else
     // `test-anchor-unacknowledged`).
+    // `offerId` + `offerDigest`: the exact offer the detail view showed (CeremonyDetail); an
+    // offer the server replaced meanwhile is refused with `offer-changed`, never signed.
     request: z.strictObject({
       ceremonyId: id,
+      offerId: id,
+      offerDigest: offerDigestSchema,
       reader,
       pin: pinSchema.optional(),
       confirmLastTry: z.boolean().optional(),

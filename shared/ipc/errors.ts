@@ -31,6 +31,7 @@ export const IPC_ERROR_CODES = [
   'ceremony-not-found',
   'ceremony-expired',
   'ceremony-closed',
+  'offer-changed',
   'apdu-blocked',
   'internal',
 ] as const;
@@ -164,6 +165,11 @@ const TEXT: Readonly<Record<IpcErrorCode, ErrorText>> = {
     title: 'This ceremony is already decided',
     detail:
       'It was cancelled, reached its quorum without you, or you already answered it. Nothing was signed.',
+  },
+  'offer-changed': {
+    title: 'The server changed this request',
+    detail:
+      'What you were shown is no longer the pending request. Nothing was signed. Review the request again before approving; if this repeats, contact your security officer out of band.',
   },
   'apdu-blocked': {
     title: 'The server asked for something you did not approve',

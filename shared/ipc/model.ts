@@ -19,6 +19,8 @@ export const MAX_LIST = 5000;
 const text = z.string().max(MAX_TEXT);
 const id = z.string().min(1).max(MAX_ID);
 const isoTime = z.iso.datetime({ offset: true });
+/** An offer display digest (shared/policy/offer-display-digest.ts): 64 lower-case hex digits. */
+export const offerDigestSchema = z.string().regex(/^[0-9a-f]{64}$/);
 const hex = z
   .string()
   .max(2 * 65_544)
@@ -185,6 +187,10 @@ export const ceremonyDetailSchema = ceremonySummarySchema.extend({
   custodians: z.array(custodianStateSchema).max(255),
   /** CHR of the custodian key that would sign. */
   keyChr: id.optional(),
+  /** The offer this detail shows; an approval must name it (issue 7 item 3). */
+  offerId: id,
+  /** Digest of what this detail shows (shared/policy/offer-display-digest.ts). */
+  offerDigest: offerDigestSchema,
 });
 /** Ceremony detail. */
 export type CeremonyDetail = z.infer<typeof ceremonyDetailSchema>;

@@ -26,6 +26,8 @@ import {
 import type { RunningServer } from '../../server/app';
 import { startDelayProxy } from './delay-proxy';
 import { median, summarize, type Summary } from './stats';
+import { shownRef } from '../integration/custodian/offer-ref';
+import { refOf } from '../../core/custodian/engine-types';
 
 /** Messages of one custodian authentication, counted from the approval to the `result`. */
 export type RoundTrips = {
@@ -106,7 +108,10 @@ async function countRoundTrips(
     const cl = clients.find((c) => c.name === name)!;
     const from = w.ctx.frames.length;
     const offerId = cl.engine.offers().find((o) => o.ceremonyId === id)!.offerId;
-    const outcome = await cl.engine.approve(id, typedPin(pinOf(w, name)).source);
+    const outcome = await cl.engine.approve(
+      shownRef(cl.engine, id),
+      typedPin(pinOf(w, name)).source,
+    );
     if (outcome.kind !== 'approved') throw new Error(`${name}: ${outcome.kind}`);
     await cl.next(
       (e): e is typeof e => e.type === 'result' && e.result.offerId === offerId,
@@ -142,7 +147,7 @@ async function timedCeremony(w: World, clients: readonly CustodianClient[]): Pro
     const cl = clients.find((c) => c.name === name)!;
     return cl.engine.on((e) => {
       if (e.type === 'offer-added')
-        void cl.engine.approve(e.offer.ceremonyId, typedPin(pinOf(w, name)).source);
+        void cl.engine.approve(refOf(e.offer), typedPin(pinOf(w, name)).source);
     });
   });
   const t0 = performance.now();

@@ -32,6 +32,7 @@ import {
   timedCard,
 } from './fixtures';
 import { summarize, type Summary } from './stats';
+import { shownRef } from '../integration/custodian/offer-ref';
 
 /** One configuration's figures (milliseconds). */
 export type RelayRun = {
@@ -194,7 +195,7 @@ export async function runConfig(
         if (e.type !== 'offer-added' || e.offer.ceremonyId !== offer.ceremonyId) return;
         added = performance.now();
         approveCalled = performance.now();
-        void engine.approve(offer.ceremonyId, pin).then((o) => {
+        void engine.approve(shownRef(engine, offer.ceremonyId), pin).then((o) => {
           if (o.kind !== 'approved' || o.forwarded !== k) reject(new Error(`approval: ${o.kind}`));
           else resolve();
         });

@@ -16,6 +16,7 @@ import {
   targetDevice,
   typedPin,
 } from './harness';
+import { shownRef } from './offer-ref';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -79,7 +80,7 @@ describe('custodian engine: approve and decline', () => {
     expect(t.card.seen).toHaveLength(0); // nothing touches the card before approval
 
     const pin = typedPin(PIN);
-    const outcome = await t.engine.approve(offer.ceremonyId, pin.source);
+    const outcome = await t.engine.approve(shownRef(t.engine, offer.ceremonyId), pin.source);
     expect(outcome.kind).toBe('approved');
     expect(pin.prompts).toEqual([{ retries: 3, lastTry: false }]);
     expect(pin.given.every((b) => b.every((x) => x === 0))).toBe(true); // wiped
@@ -127,7 +128,10 @@ describe('custodian engine: approve and decline', () => {
     expect(t.card.opens).toBe(0);
     expect(auditKinds(t.auditPath)).toContain('decline');
     // A declined offer cannot be approved afterwards.
-    const again = await t.engine.approve(offer.ceremonyId, typedPin(PIN).source);
+    const again = await t.engine.approve(
+      shownRef(t.engine, offer.ceremonyId),
+      typedPin(PIN).source,
+    );
     expect(again.kind).toBe('refused');
     expect(t.card.opens).toBe(0);
   });
@@ -141,18 +145,18 @@ describe('custodian engine: PIN handling', () => {
     await t.next((e) => e.type === 'offer-added');
 
     const wrong = typedPin('123456');
-    expect(await t.engine.approve(offer.ceremonyId, wrong.source)).toEqual({
+    expect(await t.engine.approve(shownRef(t.engine, offer.ceremonyId), wrong.source)).toEqual({
       kind: 'pin-wrong',
       retries: 2,
     });
     expect(wrong.prompts).toHaveLength(1);
-    expect(await t.engine.approve(offer.ceremonyId, wrong.source)).toEqual({
+    expect(await t.engine.approve(shownRef(t.engine, offer.ceremonyId), wrong.source)).toEqual({
       kind: 'pin-wrong',
       retries: 1,
     });
     expect(wrong.prompts.at(-1)).toEqual({ retries: 2, lastTry: false });
     // One try left: refused unless confirmed, and the PIN is not even asked for.
-    const last = await t.engine.approve(offer.ceremonyId, wrong.source);
+    const last = await t.engine.approve(shownRef(t.engine, offer.ceremonyId), wrong.source);
     expect(last.kind).toBe('needs-last-try-confirmation');
     expect(wrong.prompts).toHaveLength(2);
     expect(t.card.card.state.userPin?.retries).toBe(1);
@@ -160,7 +164,9 @@ describe('custodian engine: PIN handling', () => {
     expect(t.server.messages.filter((m) => m.type === 'decision')).toHaveLength(0);
 
     const right = typedPin(PIN);
-    const ok = await t.engine.approve(offer.ceremonyId, right.source, { confirmLastTry: true });
+    const ok = await t.engine.approve(shownRef(t.engine, offer.ceremonyId), right.source, {
+      confirmLastTry: true,
+    });
     expect(ok.kind).toBe('approved');
     expect(right.prompts).toEqual([{ retries: 1, lastTry: true }]);
     expect(auditKinds(t.auditPath).filter((k) => k === 'pin-failed')).toHaveLength(2);
@@ -172,7 +178,7 @@ describe('custodian engine: PIN handling', () => {
     const offer = makeOffer(t.target, t.key);
     t.server.broadcast(offer);
     await t.next((e) => e.type === 'offer-added');
-    const r = await t.engine.approve(offer.ceremonyId, typedPin('12').source);
+    const r = await t.engine.approve(shownRef(t.engine, offer.ceremonyId), typedPin('12').source);
     expect(r.kind).toBe('pin-cancelled');
     expect(t.card.card.state.userPin?.retries).toBe(3);
   });

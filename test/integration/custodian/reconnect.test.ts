@@ -13,6 +13,7 @@ import {
   targetDevice,
   typedPin,
 } from './harness';
+import { shownRef } from './offer-ref';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -72,11 +73,15 @@ describe('reconnect and resume', () => {
     expect(t.events.filter((e) => e.type === 'offer-added')).toHaveLength(1);
     expect(t.engine.offers()).toHaveLength(1);
 
-    expect((await t.engine.approve(offer.ceremonyId, typedPin(PIN).source)).kind).toBe('approved');
+    expect(
+      (await t.engine.approve(shownRef(t.engine, offer.ceremonyId), typedPin(PIN).source)).kind,
+    ).toBe('approved');
     await server.next((m) => m.type === 'decision');
     // A second approval of the same ceremony is refused; the card is not opened again.
     const opens = card.opens;
-    expect((await t.engine.approve(offer.ceremonyId, typedPin(PIN).source)).kind).toBe('refused');
+    expect(
+      (await t.engine.approve(shownRef(t.engine, offer.ceremonyId), typedPin(PIN).source)).kind,
+    ).toBe('refused');
     expect(card.opens).toBe(opens);
 
     // Another drop: the server re-sends the offer; the engine repeats its decision (same
@@ -119,9 +124,10 @@ describe('reconnect and resume', () => {
     });
     cleanups.push(() => server.close());
     await first.next((e) => e.type === 'offer-added');
-    expect((await first.engine.approve(offer.ceremonyId, typedPin(PIN).source)).kind).toBe(
-      'approved',
-    );
+    expect(
+      (await first.engine.approve(shownRef(first.engine, offer.ceremonyId), typedPin(PIN).source))
+        .kind,
+    ).toBe('approved');
     const sent = await server.next((m) => m.type === 'decision');
     first.engine.stop();
     first.audit.close();

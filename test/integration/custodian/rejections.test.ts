@@ -15,6 +15,7 @@ import {
   targetDevice,
   typedPin,
 } from './harness';
+import { shownRef } from './offer-ref';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -67,7 +68,7 @@ async function expectRejected(
     expect(d.decision.kind === 'decline' && d.decision.reason).toBe(reason);
   }
   expect(t.engine.offers().some((o) => o.offerId === offer.offerId)).toBe(false);
-  const r = await t.engine.approve(offer.ceremonyId, typedPin(PIN).source);
+  const r = await t.engine.approve(shownRef(t.engine, offer.ceremonyId), typedPin(PIN).source);
   expect(r.kind).toBe('refused');
   expect(t.card.seen).toHaveLength(0);
   expect(t.card.opens).toBe(0);
@@ -141,7 +142,9 @@ describe('offers rejected before the card is touched', () => {
     expect(e.type === 'offer-rejected' && e.rejection.code).toBe('replayed');
     expect(t.card.opens).toBe(0);
     // Approve the original, then replay its challenge under a new offer id.
-    expect((await t.engine.approve(offer.ceremonyId, typedPin(PIN).source)).kind).toBe('approved');
+    expect(
+      (await t.engine.approve(shownRef(t.engine, offer.ceremonyId), typedPin(PIN).source)).kind,
+    ).toBe('approved');
     const opens = t.card.opens;
     const replay = { ...offer, offerId: 'off-replay', ceremonyId: 'cer-replay' };
     t.server.broadcast(replay);

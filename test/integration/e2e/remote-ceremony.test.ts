@@ -44,6 +44,7 @@ import {
   type Custodian,
   type SlotCard,
 } from './world';
+import { shownRef } from '../custodian/offer-ref';
 
 const availability = await pcscAvailability();
 
@@ -246,7 +247,9 @@ describePcsc(
       for (const c of engines.slice(0, 2)) {
         await c.next((e) => e.type === 'offer-added' && e.offer.ceremonyId === cer.id, 'offer');
         const pin = typed(PINS[NAMES.indexOf(c.name as (typeof NAMES)[number])]!);
-        expect((await c.engine.approve(cer.id, pin.source)).kind).toBe('approved');
+        expect((await c.engine.approve(shownRef(c.engine, cer.id), pin.source)).kind).toBe(
+          'approved',
+        );
         expect(pin.asked).toBe(1);
         const res = await c.next(
           (e) => e.type === 'result' && e.result.ceremonyId === cer.id,

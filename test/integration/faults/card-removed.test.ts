@@ -23,6 +23,7 @@ import {
   sessionEngine,
   type FaultWorld,
 } from './world';
+import { shownRef } from '../custodian/offer-ref';
 
 const availability = await pcscAvailability();
 
@@ -73,7 +74,7 @@ async function expectNothingCounted(w: FaultWorld, e: Custodian, id: string, aud
 /** The retry after re-insertion: approved, one decision, counted once. */
 async function expectRetryCountsOnce(w: FaultWorld, e: Custodian, id: string) {
   const pin = typed(PIN);
-  const r = await e.engine.approve(id, pin.source);
+  const r = await e.engine.approve(shownRef(e.engine, id), pin.source);
   expect(r.kind).toBe('approved');
   const res = await e.next((x) => x.type === 'result' && x.result.ceremonyId === id, 'result');
   expect(res.type === 'result' && res.result.outcome).toBe('accepted');
@@ -100,12 +101,14 @@ describe('fault: card removed mid-approval (in-process card)', () => {
         return new TextEncoder().encode(PIN);
       },
     };
-    const r = await alice.engine.approve(id, pin);
+    const r = await alice.engine.approve(shownRef(alice.engine, id), pin);
     expect(r.kind).toBe('card-error');
     expect(card.signs()).toBe(0);
     await expectNothingCounted(w, alice, id, from);
     // Still gone: a second try fails at once, just as cleanly.
-    expect((await alice.engine.approve(id, typed(PIN).source)).kind).toBe('card-error');
+    expect((await alice.engine.approve(shownRef(alice.engine, id), typed(PIN).source)).kind).toBe(
+      'card-error',
+    );
     card.state.present = true;
     await expectRetryCountsOnce(w, alice, id);
     expect(card.signs()).toBe(1);
@@ -121,7 +124,7 @@ describe('fault: card removed mid-approval (in-process card)', () => {
     card.onApdu((hex) => {
       if (hex.startsWith('8068')) card.state.present = false;
     });
-    const r = await bob.engine.approve(id, typed(PIN).source);
+    const r = await bob.engine.approve(shownRef(bob.engine, id), typed(PIN).source);
     expect(r.kind).toBe('card-error');
     expect(card.signs()).toBe(0);
     await expectNothingCounted(w, bob, id, from);
@@ -177,7 +180,7 @@ describePcsc('fault: card removed mid-approval over pcscd + vpcd', availability,
         return new TextEncoder().encode(PIN);
       },
     };
-    const r = await alice.engine.approve(id, pin);
+    const r = await alice.engine.approve(shownRef(alice.engine, id), pin);
     expect(r.kind).toBe('card-error');
     await expectNothingCounted(w, alice, id, from);
     inserted = await insertVirtualCard(emu, slot, { pcsc });

@@ -19,6 +19,7 @@ import {
   startProxy,
   type FaultWorld,
 } from './world';
+import { shownRef } from '../custodian/offer-ref';
 
 type Proxy = Awaited<ReturnType<typeof startProxy>>;
 const engines: Custodian[] = [];
@@ -65,7 +66,9 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 
 /** bob completes the quorum: exactly n = 2 authentications, alice's counted once. */
 async function finishWithBob(t: Awaited<ReturnType<typeof setup>>) {
   await t.bob.next((e) => e.type === 'offer-added' && e.offer.ceremonyId === t.id, 'bob offer');
-  expect((await t.bob.engine.approve(t.id, typed(PIN).source)).kind).toBe('approved');
+  expect((await t.bob.engine.approve(shownRef(t.bob.engine, t.id), typed(PIN).source)).kind).toBe(
+    'approved',
+  );
   await until('quorum', async () => (await ceremony(t.w.server, t.id)).state === 'quorum');
   expect((await ceremony(t.w.server, t.id)).progress).toMatchObject({ authenticated: 2 });
   expect(await cardAuthenticated(t.w.server)).toBe(2);
@@ -94,7 +97,9 @@ describe('fault: network dropped', () => {
     });
 
     // The custodian approves while offline: the card signs now, the decision waits.
-    expect((await t.alice.engine.approve(t.id, typed(PIN).source)).kind).toBe('approved');
+    expect(
+      (await t.alice.engine.approve(shownRef(t.alice.engine, t.id), typed(PIN).source)).kind,
+    ).toBe('approved');
     expect(t.w.custodians[0]!.card.signs()).toBe(1);
     expect((await ceremony(t.w.server, t.id)).progress.authenticated).toBe(0);
 
@@ -120,7 +125,9 @@ describe('fault: network dropped', () => {
     const t = await setup();
     const offerId = t.alice.engine.offers()[0]!.offerId;
     t.proxy.ctl.swallowDownstream = true;
-    expect((await t.alice.engine.approve(t.id, typed(PIN).source)).kind).toBe('approved');
+    expect(
+      (await t.alice.engine.approve(shownRef(t.alice.engine, t.id), typed(PIN).source)).kind,
+    ).toBe('approved');
     // The decision reached the server and was counted; alice never heard back.
     await until(
       'server counted',

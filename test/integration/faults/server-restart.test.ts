@@ -17,6 +17,7 @@ import { BIN, freePort, spawnNode, stopAll, type Child } from '../e2e/processes'
 import { preparedTarget, startCustodian, typed, type Custodian } from '../e2e/world';
 import { custodianCard, PIN, testCa } from '../server/harness';
 import { removableCard } from './world';
+import { shownRef } from '../custodian/offer-ref';
 
 const engines: Custodian[] = [];
 afterAll(async () => {
@@ -127,7 +128,9 @@ describe('fault: server restarted mid-ceremony', () => {
     const first = await offerOf(alice);
     const bobFirst = await offerOf(bob);
     expect(bobFirst.challenge).toBe(first.challenge);
-    expect((await alice.engine.approve(cer.id, typed(PIN).source)).kind).toBe('approved');
+    expect(
+      (await alice.engine.approve(shownRef(alice.engine, cer.id), typed(PIN).source)).kind,
+    ).toBe('approved');
     const r1 = await alice.next(
       (x) => x.type === 'result' && x.result.offerId === first.offerId,
       'result',
@@ -155,11 +158,15 @@ describe('fault: server restarted mid-ceremony', () => {
     const bobOffer = await offerOf(bob, bobFirst.offerId);
     expect(bobOffer.challenge).toBe(second.challenge);
 
-    expect((await alice.engine.approve(cer.id, typed(PIN).source)).kind).toBe('approved');
+    expect(
+      (await alice.engine.approve(shownRef(alice.engine, cer.id), typed(PIN).source)).kind,
+    ).toBe('approved');
     await alice.next((x) => x.type === 'result' && x.result.offerId === second.offerId, 'result 2');
     expect((await api<Snap>('GET', `/api/ceremonies/${cer.id}`)).progress.authenticated).toBe(1);
     expect(await cardAuth()).toBe(1);
-    expect((await bob.engine.approve(cer.id, typed(PIN).source)).kind).toBe('approved');
+    expect((await bob.engine.approve(shownRef(bob.engine, cer.id), typed(PIN).source)).kind).toBe(
+      'approved',
+    );
     await bob.next((x) => x.type === 'result' && x.result.ceremonyId === cer.id, 'bob result');
     const done = await api<Snap>('GET', `/api/ceremonies/${cer.id}`);
     expect(done.state).toBe('quorum');

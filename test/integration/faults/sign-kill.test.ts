@@ -15,6 +15,7 @@ import { BIN, freePort, spawnNode, stopAll, type Child } from '../e2e/processes'
 import { preparedTarget, startCustodian, typed, type Custodian } from '../e2e/world';
 import { custodianCard, PIN, testCa } from '../server/harness';
 import { removableCard } from './world';
+import { shownRef } from '../custodian/offer-ref';
 
 const engines: Custodian[] = [];
 afterAll(async () => {
@@ -119,7 +120,9 @@ describe('fault: server killed mid signing batch', () => {
       'offer',
       30_000,
     );
-    expect((await alice!.engine.approve(cer.id, typed(PIN).source)).kind).toBe('approved');
+    expect(
+      (await alice!.engine.approve(shownRef(alice!.engine, cer.id), typed(PIN).source)).kind,
+    ).toBe('approved');
     for (;;) {
       const s = await api<{ state: string }>('GET', `/api/ceremonies/${cer.id}`);
       if (s.state === 'quorum') break;

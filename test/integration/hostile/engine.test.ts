@@ -23,6 +23,7 @@ import {
   type HostileSession,
 } from './session';
 import { expectCleanTrail, offerFor, signApdu, targetIdentity } from './world';
+import { shownRef } from '../custodian/offer-ref';
 
 let s: HostileSession;
 beforeAll(async () => {
@@ -231,7 +232,9 @@ describe('hostile server: replayed and expired offers', () => {
     expect(again).toEqual(s.legitDecision);
     expect(s.events.filter((e) => e.type === 'offer-added').length).toBe(added);
     const pin = pinSource();
-    expect((await s.engine.approve(s.legit.ceremonyId, pin.source)).kind).toBe('refused');
+    expect((await s.engine.approve(shownRef(s.engine, s.legit.ceremonyId), pin.source)).kind).toBe(
+      'refused',
+    );
     expect(pin.asked).toBe(0);
     expect(s.auditSince(audit).some((l) => l.kind === 'approval')).toBe(false);
     s.expectCardUntouched();
@@ -282,7 +285,9 @@ describe('hostile server: replayed and expired offers', () => {
       8000,
     );
     const pin = pinSource();
-    expect((await s.engine.approve(offer.ceremonyId, pin.source)).kind).toBe('refused');
+    expect((await s.engine.approve(shownRef(s.engine, offer.ceremonyId), pin.source)).kind).toBe(
+      'refused',
+    );
     expect(pin.asked).toBe(0);
     expect(decisionsFor(s.server, offer.offerId)).toEqual([]);
     expect(s.auditSince(from).some((l) => l.kind === 'approval')).toBe(false);

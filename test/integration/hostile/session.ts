@@ -19,6 +19,7 @@ import {
   type AuditLine,
   type TargetIdentity,
 } from './world';
+import { shownRef } from '../custodian/offer-ref';
 
 /** A typed PIN source that counts how often the engine asked. */
 export function pinSource() {
@@ -59,7 +60,7 @@ export async function hostileSession(opts: { serverTime?: () => Date } = {}) {
   server.send(legit);
   await eng.next((e) => e.type === 'offer-added' && e.offer.offerId === legit.offerId, 'offer');
   const pin = pinSource();
-  const r = await eng.engine.approve(legit.ceremonyId, pin.source);
+  const r = await eng.engine.approve(shownRef(eng.engine, legit.ceremonyId), pin.source);
   expect(r.kind).toBe('approved');
   expect(pin.asked).toBe(1);
   const decision = (await server.waitFor(
@@ -160,7 +161,9 @@ export async function expectOfferRefused(
   }
   // The custodian (or a UI bug) trying to approve anyway gets nowhere near the card.
   const pin = pinSource();
-  expect((await s.engine.approve(offer.ceremonyId, pin.source)).kind).toBe('refused');
+  expect((await s.engine.approve(shownRef(s.engine, offer.ceremonyId), pin.source)).kind).toBe(
+    'refused',
+  );
   expect(pin.asked).toBe(0);
   // Nothing of the hostile offer can be acted on (an earlier decided offer with the same id
   // may still await the server's result, with its own content).

@@ -27,6 +27,7 @@ import {
   type CustodianCard,
   type TargetHandle,
 } from './harness';
+import { shownRef } from '../custodian/offer-ref';
 
 let server: RunningServer | undefined;
 const engines: CustodianEngine[] = [];
@@ -93,7 +94,7 @@ describe('custodian engine ↔ server', () => {
     for (const c of clients) {
       await c.next((e) => e.type === 'offer-added' && e.offer.ceremonyId === cer.id);
       expect(c.events.filter((e) => e.type === 'offer-rejected')).toEqual([]);
-      const r = await c.engine.approve(cer.id, pin);
+      const r = await c.engine.approve(shownRef(c.engine, cer.id), pin);
       expect(r.kind).not.toBe('refused');
       const res = await c.next((e) => e.type === 'result');
       expect(res.type === 'result' && res.result.outcome).toBe('accepted');

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_CHROMIUM, type PageWindow } from '../harness';
 import { startLoopback, type Loopback, type LoopbackPage } from './loopback';
 import { PIN, bobApproves, buildWorld, type World } from './world';
+import { shownOffer } from '../../integration/custodian/offer-ref';
 
 // The renderer in Chromium against the REAL engine: a full 2-of-3 ceremony with the real
 // server in-process and emulated cards. A = this UI (enrolled through the first-run view),
@@ -157,7 +158,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
     // not even opened.
     const opens = world.aliceReader.opens;
     expect(
-      await world.alice.approveCeremony({ ceremonyId, reader: world.aliceReader.name }),
+      await world.alice.approveCeremony({
+        ceremonyId,
+        ...(await shownOffer(world.alice, ceremonyId)),
+        reader: world.aliceReader.name,
+      }),
     ).toMatchObject({ ok: false, error: { code: 'test-anchor-unacknowledged' } });
     expect(world.aliceReader.opens).toBe(opens);
   });

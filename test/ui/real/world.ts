@@ -28,6 +28,7 @@ import {
   type TargetHandle,
 } from '../../integration/server/harness';
 import { emulatedCardAccess, type EmulatedReader } from '../../unit/core/app/emulated-cards';
+import { shownRef } from '../../integration/custodian/offer-ref';
 
 export { PIN };
 
@@ -207,7 +208,7 @@ export async function bobApproves(world: World, ceremonyId: string): Promise<str
     if (Date.now() > deadline) throw new Error('B never got the offer');
     await new Promise((r) => setTimeout(r, 50));
   }
-  const result = await world.bob.engine.approve(ceremonyId, {
+  const result = await world.bob.engine.approve(shownRef(world.bob.engine, ceremonyId), {
     kind: 'typed',
     read: async () => asciiBytes(PIN),
   });

@@ -10,6 +10,7 @@ import {
 } from '../../../shared/ipc/contract';
 import { IPC_ERROR_CODES, describeIpcError, ipcError } from '../../../shared/ipc/errors';
 import { createFakeBridge, FAKE_PIN } from '../../../renderer/dev/fake-bridge';
+import { shownOffer } from '../../integration/custodian/offer-ref';
 
 describe('IPC contract', () => {
   it('uses unique, namespaced channel names', () => {
@@ -154,6 +155,7 @@ describe('the fake bridge keeps to the contract', () => {
           const fake = createFakeBridge({ now: () => Date.parse('2026-11-27T10:00:00Z') });
           const r = await fake.approveCeremony({
             ceremonyId: 'c-7f3a91',
+            ...(await shownOffer(fake, 'c-7f3a91')),
             reader: 'Nitrokey Nitrokey HSM (DENK01023650000) 00 00',
             pin,
           });

@@ -67,7 +67,13 @@ describe('PIN handling in main', () => {
       openExternal: async () => {},
       saveFile: async () => undefined,
     });
-    const r = await handlers.approveCeremony({ ceremonyId: 'c', reader: 'r', pin: '123456' });
+    const r = await handlers.approveCeremony({
+      ceremonyId: 'c',
+      offerId: 'o-1',
+      offerDigest: 'a'.repeat(64),
+      reader: 'r',
+      pin: '123456',
+    });
     expect(r.ok).toBe(true);
     expect(hadPin).toBe(true);
     expect([...(pinSeen ?? [1])].every((x) => x === 0)).toBe(true);
@@ -89,9 +95,14 @@ describe('PIN handling in main', () => {
       openExternal: async () => {},
       saveFile: async () => undefined,
     });
-    const r = await handlers.approveCeremony({ ceremonyId: 'c', reader: 'r' });
+    const r = await handlers.approveCeremony({
+      ceremonyId: 'c',
+      offerId: 'o-1',
+      offerDigest: 'a'.repeat(64),
+      reader: 'r',
+    });
     expect(!r.ok && r.error.code).toBe('pin-timeout');
-    expect(keys.sort()).toEqual(['ceremonyId', 'reader']);
+    expect(keys.sort()).toEqual(['ceremonyId', 'offerDigest', 'offerId', 'reader']);
   });
 });
 
@@ -114,16 +125,28 @@ describe('approval options reach the backend', () => {
     });
     await handlers.approveCeremony({
       ceremonyId: 'c',
+      offerId: 'o-1',
+      offerDigest: 'a'.repeat(64),
       reader: 'r',
       confirmLastTry: true,
       acknowledgeTestAnchor: 'UTCUSTSRCA00001',
     });
-    await handlers.approveCeremony({ ceremonyId: 'c', reader: 'r' });
+    await handlers.approveCeremony({
+      ceremonyId: 'c',
+      offerId: 'o-1',
+      offerDigest: 'a'.repeat(64),
+      reader: 'r',
+    });
     expect(seen[0]).toMatchObject({
       confirmLastTry: true,
       acknowledgeTestAnchor: 'UTCUSTSRCA00001',
     });
-    expect(Object.keys(seen[1] ?? {}).sort()).toEqual(['ceremonyId', 'reader']);
+    expect(Object.keys(seen[1] ?? {}).sort()).toEqual([
+      'ceremonyId',
+      'offerDigest',
+      'offerId',
+      'reader',
+    ]);
   });
 });
 

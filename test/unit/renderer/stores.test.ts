@@ -5,6 +5,7 @@ import { createFakeBridge, FAKE_PIN, type Scenario } from '../../../renderer/dev
 import { sortCeremonies, testAckFor } from '../../../renderer/stores/ceremonies-store';
 import { createStores } from '../../../renderer/stores/create-stores';
 import { TRACE_LIMIT, filterTrace } from '../../../renderer/stores/log-stores';
+import { shownOffer } from '../../integration/custodian/offer-ref';
 
 const NOW = Date.parse('2026-11-27T10:00:00Z');
 const READER = 'Nitrokey Nitrokey HSM (DENK01023650000) 00 00';
@@ -176,6 +177,9 @@ describe('ceremonies store', () => {
     expect(await cer.getState().approve(READER, FAKE_PIN)).toBe(true);
     expect(fake.calls.at(-1)?.request).toEqual({
       ceremonyId: 'c-7f3a91',
+      // The offer the detail showed (issue 7 item 3).
+      offerId: 'o-7f3a91',
+      offerDigest: '7f3a91'.repeat(11).slice(0, 64),
       reader: READER,
       pin: '***',
       acknowledgeTestAnchor: root,
@@ -213,13 +217,23 @@ describe('ceremonies store', () => {
 
   it('the fake main refuses a TEST target without the acknowledgement, like the engine backend', async () => {
     const fake = createFakeBridge({ scenario: 'test-root', now: () => NOW });
-    const base = { ceremonyId: 'c-7f3a91', reader: READER, pin: FAKE_PIN };
+    const base = {
+      ceremonyId: 'c-7f3a91',
+      ...(await shownOffer(fake, 'c-7f3a91')),
+      reader: READER,
+      pin: FAKE_PIN,
+    };
     expect(await fake.approveCeremony(base)).toMatchObject({
       ok: false,
       error: { code: 'test-anchor-unacknowledged' },
     });
     expect(
-      await fake.approveCeremony({ ...base, ceremonyId: 'c-5d2107', acknowledgeTestAnchor: 'X' }),
+      await fake.approveCeremony({
+        ...base,
+        ceremonyId: 'c-5d2107',
+        ...(await shownOffer(fake, 'c-5d2107')),
+        acknowledgeTestAnchor: 'X',
+      }),
     ).toMatchObject({ ok: false, error: { code: 'chain-invalid' } });
     expect(
       await fake.approveCeremony({ ...base, acknowledgeTestAnchor: 'UTSRCACC100001' }),

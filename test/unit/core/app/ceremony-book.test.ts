@@ -11,6 +11,7 @@ import { productionAnchor } from '../../../../shared/cvc/chain';
 import { ceremonyDetailSchema, ceremonySummarySchema } from '../../../../shared/ipc/model';
 import { unwrap } from '../../../../shared/result';
 import { anchorOf, makeOffer, targetDevice } from '../../../integration/custodian/harness';
+import { displayDigestOf } from '../../../../core/custodian/engine-context';
 
 const KEY = { keyId: 1, chr: 'UTCUSTOD00001' };
 const target = targetDevice(777);
@@ -31,6 +32,7 @@ function view(anchorBuiltIn: boolean, over: Partial<OfferView> = {}): OfferView 
     phase: 'pending',
     progress: offer.progress,
     verified,
+    displayDigest: displayDigestOf(verified),
     ...over,
   };
 }

@@ -35,6 +35,7 @@ import {
   type ScriptedCustodian,
 } from '../../../integration/server/harness';
 import { emulatedCardAccess, type EmulatedReader } from './emulated-cards';
+import { shownOffer } from '../../../integration/custodian/offer-ref';
 
 // The backend over emulated cards and the real server (in-process, plain ws on loopback).
 const home = () => mkdtempSync(join(tmpdir(), 'custodian-app-'));
@@ -305,13 +306,21 @@ describe('engine backend: a ceremony against the real server', () => {
   it('a TEST target is refused without the acknowledgement of exactly its root, before the card', async () => {
     const opensBefore = reader.opens;
     const pin = asciiBytes(PIN);
-    expect(await backend.approveCeremony({ ceremonyId, reader: reader.name, pin })).toMatchObject({
+    expect(
+      await backend.approveCeremony({
+        ceremonyId,
+        ...(await shownOffer(backend, ceremonyId)),
+        reader: reader.name,
+        pin,
+      }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'test-anchor-unacknowledged' },
     });
     expect(
       await backend.approveCeremony({
         ceremonyId,
+        ...(await shownOffer(backend, ceremonyId)),
         reader: reader.name,
         pin,
         acknowledgeTestAnchor: PRODUCTION_ROOT_CHR,
@@ -333,6 +342,7 @@ describe('engine backend: a ceremony against the real server', () => {
     const ack = { acknowledgeTestAnchor: testCa().root.chr };
     const wrong = await backend.approveCeremony({
       ceremonyId,
+      ...(await shownOffer(backend, ceremonyId)),
       reader: reader.name,
       pin: asciiBytes('000000'),
       ...ack,
@@ -340,7 +350,15 @@ describe('engine backend: a ceremony against the real server', () => {
     expect(wrong).toMatchObject({ ok: false, error: { code: 'pin-wrong', retriesLeft: 2 } });
     const pin = asciiBytes(PIN);
     const result = ceremonyResultSchema.parse(
-      unwrap(await backend.approveCeremony({ ceremonyId, reader: reader.name, pin, ...ack })),
+      unwrap(
+        await backend.approveCeremony({
+          ceremonyId,
+          ...(await shownOffer(backend, ceremonyId)),
+          reader: reader.name,
+          pin,
+          ...ack,
+        }),
+      ),
     );
     expect(result).toEqual({
       ceremonyId,
@@ -357,7 +375,13 @@ describe('engine backend: a ceremony against the real server', () => {
     );
     expect(snap.body.progress.authenticated).toBe(1);
     expect(
-      await backend.approveCeremony({ ceremonyId, reader: reader.name, pin, ...ack }),
+      await backend.approveCeremony({
+        ceremonyId,
+        ...(await shownOffer(backend, ceremonyId)),
+        reader: reader.name,
+        pin,
+        ...ack,
+      }),
     ).toMatchObject({
       ok: false,
       error: { code: 'ceremony-closed' },

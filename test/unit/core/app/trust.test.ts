@@ -1,3 +1,4 @@
+import { displayDigestOf } from '../../../../core/custodian/engine-context';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,7 @@ function view(): OfferView {
     phase: 'pending',
     progress: offer.progress,
     verified,
+    displayDigest: displayDigestOf(verified),
   };
 }
 

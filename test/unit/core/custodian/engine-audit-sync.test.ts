@@ -15,6 +15,7 @@ import {
   targetDevice,
   typedPin,
 } from '../../../integration/custodian/harness';
+import { shownRef } from '../../../integration/custodian/offer-ref';
 
 // Per-APDU audit entries are written without fsync and synced once before the decision leaves
 // (core/custodian/engine-approve.ts); a sync that fails must keep the decision from leaving.
@@ -71,7 +72,7 @@ async function setup(failSync: boolean) {
 describe('engine: audit durability around the script', () => {
   it('syncs the deferred APDU entries once, after the script and before the decision', async () => {
     const t = await setup(false);
-    const outcome = await t.engine.approve(t.ceremonyId, typedPin(PIN).source);
+    const outcome = await t.engine.approve(shownRef(t.engine, t.ceremonyId), typedPin(PIN).source);
     expect(outcome.kind).toBe('approved');
     await t.server.next((m) => m.type === 'decision');
     const forwarded = t.order.indexOf('apdu-forwarded (deferred)');
@@ -82,7 +83,7 @@ describe('engine: audit durability around the script', () => {
 
   it('sends no decision when the audit log cannot be synced', async () => {
     const t = await setup(true);
-    const outcome = await t.engine.approve(t.ceremonyId, typedPin(PIN).source);
+    const outcome = await t.engine.approve(shownRef(t.engine, t.ceremonyId), typedPin(PIN).source);
     expect(outcome).toMatchObject({ kind: 'refused', message: /audit log cannot be written/ });
     await new Promise((r) => setTimeout(r, 100));
     expect(t.server.messages.filter((m) => m.type === 'decision')).toEqual([]);

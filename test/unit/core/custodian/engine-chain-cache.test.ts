@@ -18,6 +18,7 @@ import {
   targetDevice,
   typedPin,
 } from '../../../integration/custodian/harness';
+import { shownRef } from '../../../integration/custodian/offer-ref';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -75,7 +76,10 @@ describe('engine: offer chains are verified with ECDSA once', () => {
     t.server.broadcast(offer);
     await t.until((e) => e.type === 'offer-added');
     expect(t.calls.n).toBe(1);
-    const outcome = await t.engine.approve(offer.ceremonyId, typedPin(PIN).source);
+    const outcome = await t.engine.approve(
+      shownRef(t.engine, offer.ceremonyId),
+      typedPin(PIN).source,
+    );
     expect(outcome.kind).toBe('approved');
     expect(t.calls.n).toBe(1);
     const d = (await t.server.next(decisionOf(offer.offerId))) as DecisionMessage;
@@ -98,8 +102,13 @@ describe('engine: offer chains are verified with ECDSA once', () => {
     t.server.broadcast(first);
     t.server.broadcast(second);
     await t.until((e) => e.type === 'offer-added' && e.offer.offerId === second.offerId);
-    expect((await t.engine.approve(first.ceremonyId, typedPin(PIN).source)).kind).toBe('approved');
-    const again = await t.engine.approve(second.ceremonyId, typedPin(PIN).source);
+    expect(
+      (await t.engine.approve(shownRef(t.engine, first.ceremonyId), typedPin(PIN).source)).kind,
+    ).toBe('approved');
+    const again = await t.engine.approve(
+      shownRef(t.engine, second.ceremonyId),
+      typedPin(PIN).source,
+    );
     expect(again).toMatchObject({ kind: 'refused', message: expect.stringMatching(/replay/) });
     expect(signs(t.card.seen)).toBe(1);
     const d = (await t.server.next(decisionOf(second.offerId))) as DecisionMessage;

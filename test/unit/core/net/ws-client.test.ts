@@ -143,8 +143,9 @@ describe('server client', () => {
   it('stops on final close codes and on stop()', () => {
     const t = setup();
     t.client.start();
-    t.conns[0]!.events.onClose(4001, 'auth failed');
-    expect(t.client.state).toMatchObject({ kind: 'stopped', code: 4001 });
+    // 4007 (revoked) is final; 4001 is retried since issue 11 item 10 (test below).
+    t.conns[0]!.events.onClose(4007, 'revoked');
+    expect(t.client.state).toMatchObject({ kind: 'stopped', code: 4007 });
     t.clock.advance(120_000);
     expect(t.conns).toHaveLength(1);
 
@@ -156,6 +157,38 @@ describe('server client', () => {
     expect(u.client.state.kind).toBe('stopped');
     u.clock.advance(120_000);
     expect(u.conns).toHaveLength(1);
+  });
+
+  it('11.10 a 4001 close is retried with back-off and reported, never final', () => {
+    const t = setup();
+    t.client.start();
+    for (let i = 0; i < 4; i++) {
+      t.conns[i]!.events.onOpen();
+      t.conns[i]!.events.onClose(4001, 'auth failed');
+      const s = t.client.state;
+      expect(s).toMatchObject({ kind: 'waiting', code: 4001, attempt: i + 1 });
+      expect(s.kind === 'waiting' && s.reason).toMatch(/authentication failed/);
+      t.clock.advance(s.kind === 'waiting' ? s.delayMs : 0);
+      expect(t.conns).toHaveLength(i + 2);
+    }
+    // The delays grow (exponential back-off, random 0.5): 500, 1000, 2000, 4000.
+    const delays = t.states.flatMap((s) => (s.kind === 'waiting' ? [s.delayMs] : []));
+    expect(delays).toEqual([500, 1000, 2000, 4000]);
+    // Once accepted, the back-off starts over; the other final codes still stop.
+    t.conns[4]!.events.onOpen();
+    t.conns[4]!.events.onText(welcome());
+    expect(t.client.state.kind).toBe('authenticated');
+    for (const code of [4003, 4006, 4007]) {
+      const u = setup();
+      u.client.start();
+      u.conns[0]!.events.onClose(code, 'x');
+      expect(u.client.state).toMatchObject({ kind: 'stopped', code });
+    }
+    // Enrollment (no reconnect) still stops on 4001.
+    const e = setup(() => 0.5, { reconnect: false });
+    e.client.start();
+    e.conns[0]!.events.onClose(4001, 'auth failed');
+    expect(e.client.state).toMatchObject({ kind: 'stopped', code: 4001 });
   });
 
   it('declares the server dead after missed heartbeats and reconnects', () => {
