@@ -33,7 +33,11 @@ export type ServerAuditEvent =
   | 'ceremony-completed'
   | 'signed'
   | 'key-generated'
-  | 'target-reset';
+  | 'target-reset'
+  | 'pkcs11-client-created'
+  | 'pkcs11-client-revoked'
+  | 'pkcs11-login'
+  | 'pkcs11-refused';
 
 /** One audit row. */
 export type ServerAuditEntry = {

@@ -103,7 +103,7 @@ export type TargetHandle = { card: EmulatedSmartCardHsm; opens: number; fail: bo
 export async function startTestServer(
   target: TargetHandle,
   dir: { dir: string; anchor: string },
-  overrides: Partial<Pick<ServerConfig, 'unlock' | 'ceremonyDefaults'>> = {},
+  overrides: Partial<Pick<ServerConfig, 'unlock' | 'ceremonyDefaults' | 'pkcs11'>> = {},
   deps: AppDeps = {},
 ): Promise<RunningServer> {
   const config = unwrap(
@@ -115,6 +115,7 @@ export async function startTestServer(
         trustAnchors: [dir.anchor],
         unlock: overrides.unlock ?? { maxSeconds: 60, maxSignatures: 100 },
         ceremonyDefaults: overrides.ceremonyDefaults ?? { expiresInSeconds: 600 },
+        ...(overrides.pkcs11 ? { pkcs11: overrides.pkcs11 } : {}),
       },
       dir.dir,
     ),
