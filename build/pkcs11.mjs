@@ -2,7 +2,7 @@
 // Builds the PKCS#11 module (pkcs11/) with the system C compiler: the release library
 // (pkcs11/build/libcustodian-pkcs11.so), the same library with AddressSanitizer and UBSan
 // (pkcs11/build/asan/libcustodian-pkcs11.so, used by the tests) and the reply-parser fuzz
-// harness (pkcs11/build/asan/fuzz-reply). Each output is written to a temporary name and
+// harness (pkcs11/build/asan/fuzz-reply), and the test driver pkcs11/build/p11-sign-files. Each output is written to a temporary name and
 // renamed, so concurrent builds (parallel test files) never load a half-written library.
 //   node build/pkcs11.mjs [--release-only]
 import { execFileSync } from 'node:child_process';
@@ -42,4 +42,6 @@ if (!process.argv.includes('--release-only')) {
     [...asan, '-fno-sanitize-recover=all'],
     [join(root, 'pkcs11', 'test', 'fuzz-reply.c'), join(src, 'reply.c'), join(src, 'wire.c')],
   );
+  // The test driver: many files, one session, one login (benchmark and window tests).
+  compile(join(out, 'p11-sign-files'), ['-O2'], [join(root, 'pkcs11', 'test', 'sign-files.c')]);
 }

@@ -7,6 +7,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServerConfig } from '../../../server/config';
@@ -29,6 +30,8 @@ export const MODULE = {
   release: join(ROOT, 'pkcs11', 'build', 'libcustodian-pkcs11.so'),
   asan: join(ROOT, 'pkcs11', 'build', 'asan', 'libcustodian-pkcs11.so'),
   fuzz: join(ROOT, 'pkcs11', 'build', 'asan', 'fuzz-reply'),
+  /** Many files, one session, one login (pkcs11/test/sign-files.c). */
+  driver: join(ROOT, 'pkcs11', 'build', 'p11-sign-files'),
 };
 
 let built = false;
@@ -199,4 +202,38 @@ export async function auditEntries(w: Pkcs11World) {
     '/api/audit?limit=1000',
   );
   return r.body.entries;
+}
+
+/** One raw exchange on the module socket (hello, then `req`): the reply's CK_RV. */
+export async function rawRequest(
+  socket: string,
+  credential: string,
+  req: Record<string, unknown>,
+): Promise<number[]> {
+  const s = connect(socket);
+  const frame = (o: unknown) => {
+    const body = Buffer.from(JSON.stringify(o));
+    const h = Buffer.alloc(4);
+    h.writeUInt32BE(body.length, 0);
+    return Buffer.concat([h, body]);
+  };
+  const rvs: number[] = [];
+  let buf = Buffer.alloc(0);
+  await new Promise<void>((resolve, reject) => {
+    s.on('error', reject);
+    s.on('close', () => resolve());
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        const body = buf.subarray(4, 4 + buf.readUInt32BE(0));
+        buf = buf.subarray(4 + body.length);
+        // The first item of every reply is the CK_RV (tag 01, length 4).
+        rvs.push(body.readUInt32BE(5));
+        if (rvs.length === 2 || rvs[0] !== 0) s.end();
+      }
+    });
+    s.write(frame({ v: 1, op: 'hello', credential }));
+    s.write(frame(req));
+  });
+  return rvs;
 }
