@@ -1,4 +1,4 @@
-// Lint is where the layer rules live (DEVELOPERS.md "Layout"): each zone lists what a layer
+// Lint is where the layer rules live (README.md "Layout"): each zone lists what a layer
 // may NOT import, so a wrong import fails `npm run lint` instead of relying on review.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

@@ -42,7 +42,7 @@ export type TargetView = {
   readonly unlocked: { ceremonyId: string; until: string; signaturesLeft: number } | null;
 };
 
-/** Reads the target's status; the PKA part comes from the card itself (reference §6.4). */
+/** Reads the target's status; the PKA part comes from the card itself (docs/card-reference.md §6.4). */
 export async function cardStatus(server: RunningServer, target: string): Promise<PkaStatus> {
   const v = await adminCall<TargetView>(
     server,

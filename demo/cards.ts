@@ -1,7 +1,7 @@
 /**
  * The demo's hardware, emulated: a factory-fresh target SmartCard-HSM and five custodian cards,
  * all issued by one TEST PKI (a throw-away root and DICA, never the production root). Each
- * custodian card gets its own user PIN and one PKA key, exported as a `.pka` (reference §6.2).
+ * custodian card gets its own user PIN and one PKA key, exported as a `.pka` (docs/card-reference.md §6.2).
  * @module
  */
 import { ApduChannel } from '../core/card/apdu-channel';
@@ -30,7 +30,7 @@ export const TARGET_SERIAL = 4200;
 /** Serial of custodian i is CUSTODIAN_SERIAL + i. */
 export const CUSTODIAN_SERIAL = 4301;
 
-/** SO-PIN used for the custodian cards' own initialization (16 hex digits, reference §3.4). */
+/** SO-PIN used for the custodian cards' own initialization (16 hex digits, docs/card-reference.md §3.4). */
 const CUSTODIAN_SO_PIN = '3537363231383830';
 
 /** A custodian card, set up and ready to approve. */
@@ -41,7 +41,7 @@ export type CustodianCard = {
   readonly deviceId: string;
   readonly keyId: number;
   readonly keyChr: string;
-  /** Registration data for the target (reference §6.2 export format). */
+  /** Registration data for the target (docs/card-reference.md §6.2 export format). */
   readonly pka: Uint8Array;
 };
 
@@ -57,7 +57,7 @@ export function deviceIdOf(card: EmulatedSmartCardHsm): string {
 
 /**
  * Initializes a custodian card over `transport` (3 PIN tries), generates its PKA key (only
- * ECDSA-SHA-256 allowed, reference §6.2) and exports the `.pka`. The PIN is verified here
+ * ECDSA-SHA-256 allowed, docs/card-reference.md §6.2) and exports the `.pka`. The PIN is verified here
  * only to create the key; every later use goes through the engine's local PIN prompt.
  */
 export async function setUpCustodianCard(
@@ -75,7 +75,7 @@ export async function setUpCustodianCard(
     const pka = await hsm.exportPka(key.keyId);
     return { keyId: key.keyId, keyChr: key.chr, pka };
   } finally {
-    // reference §6.7: reset drops the PIN state before the card is handed over.
+    // docs/card-reference.md §6.7: reset drops the PIN state before the card is handed over.
     await transport.close('reset');
   }
 }

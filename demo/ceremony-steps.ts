@@ -1,7 +1,7 @@
 /**
  * Demo steps of the ceremony: custodians online with their session credentials, a ceremony
  * requested, each client verifying its offer locally, three custodians approving with their
- * PIN through the real engine (local VERIFY, firewall-gated script, reference §6.6, §12), and
+ * PIN through the real engine (local VERIFY, firewall-gated script, docs/card-reference.md §6.6, §12), and
  * quorum read from the target card itself.
  * @module
  */
@@ -61,7 +61,7 @@ export async function requestCeremony(
 ): Promise<string> {
   ctx.r.step(
     'An operator requests a signing ceremony',
-    'the server takes ONE challenge from the target and offers the same signing script to every custodian (reference §6.6)',
+    'the server takes ONE challenge from the target and offers the same signing script to every custodian (docs/card-reference.md §6.6)',
   );
   const c = await adminCall<CeremonyView>(server, 'POST', '/api/ceremonies', {
     target: TARGET,
@@ -103,7 +103,7 @@ export async function approve(
     if (!client || !seat) throw new Error(`no custodian ${name}`);
     ctx.r.step(
       `${name} approves with their PIN`,
-      'the PIN is checked by the custodian card itself (VERIFY, reference §3.1); only the firewall-approved SIGN goes to the card and only its signature to the server (reference §12)',
+      'the PIN is checked by the custodian card itself (VERIFY, docs/card-reference.md §3.1); only the firewall-approved SIGN goes to the card and only its signature to the server (docs/card-reference.md §12)',
     );
     const offer = client.engine.offers().find((o) => o.ceremonyId === ceremonyId);
     if (!offer) throw new Error(`${name} has no pending offer`);
@@ -142,7 +142,7 @@ export async function quorum(
 ) {
   ctx.r.step(
     'Quorum reached',
-    `the card counts ${QUORUM.n} authenticated keys and is unlocked like after a correct PIN (reference §6.7)`,
+    `the card counts ${QUORUM.n} authenticated keys and is unlocked like after a correct PIN (docs/card-reference.md §6.7)`,
   );
   const snap = await adminCall<CeremonyView>(server, 'GET', `/api/ceremonies/${ceremonyId}`);
   const status = await cardStatus(server, TARGET);

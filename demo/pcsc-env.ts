@@ -1,6 +1,6 @@
 /**
  * The PC/SC environment `--pcsc` needs: pcscd running with two vpcd reader slots (vsmartcard,
- * reference §10). Uses the same vpcd slot discovery and slot locks as the test harness
+ * docs/card-reference.md §10). Uses the same vpcd slot discovery and slot locks as the test harness
  * (emulator/vpcd-slots.ts) but never starts or reconfigures system daemons: the demo only says
  * exactly what to install or start.
  * @module

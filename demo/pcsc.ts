@@ -1,7 +1,7 @@
 /**
  * `--pcsc`: the same demo over the real PC/SC stack. The target sits in vpcd reader 0 and the
  * first custodian's card in vpcd reader 1, both reached through pcscd and pcsclite, connected
- * exclusively (reference §6.7: nobody else may see the authentication state). The other four
+ * exclusively (docs/card-reference.md §6.7: nobody else may see the authentication state). The other four
  * custodians stay in-process. vpcd adds tens of milliseconds per APDU, so this mode is slower.
  * @module
  */

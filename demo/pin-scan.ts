@@ -1,8 +1,8 @@
 /**
- * Proof that the custodians' PINs stayed on their machines (remote-protocols §4.3: the PIN is
+ * Proof that the custodians' PINs stayed on their machines (docs/card-reference.md §14.2: the PIN is
  * verified locally, the server never sees it): every WebSocket frame the clients sent or
  * received and every file the server and the clients wrote is searched for each PIN, as text, as hex, and as
- * the VERIFY APDU that would carry it (`00 20 00 81 06 <PIN>`, reference §3.1).
+ * the VERIFY APDU that would carry it (`00 20 00 81 06 <PIN>`, docs/card-reference.md §3.1).
  * @module
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';

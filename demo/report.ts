@@ -41,7 +41,7 @@ export function createReporter(sink: ReportSink, color = false): Reporter {
   };
 }
 
-/** `m=5 missing=0 n=3 authenticated=2` — the four bytes of `80 54` (reference §6.4). */
+/** `m=5 missing=0 n=3 authenticated=2` — the four bytes of `80 54` (docs/card-reference.md §6.4). */
 export function formatPka(s: PkaStatus | undefined): string {
   if (!s) return 'not configured for PKA';
   return `m=${s.m} missing=${s.missing} n=${s.n} authenticated=${s.authenticated}`;

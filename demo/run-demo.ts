@@ -105,7 +105,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     r.step(
       'Generate the release signing key on the unlocked target',
-      'the target has no user PIN, so keys can only be created under a quorum: POST /api/targets/:t/keys, as custodian-server target keygen; the key may only sign hashes (reference §7, §8.3)',
+      'the target has no user PIN, so keys can only be created under a quorum: POST /api/targets/:t/keys, as custodian-server target keygen; the key may only sign hashes (docs/card-reference.md §7, §8.3)',
     );
     const key = await generateReleaseKey(server, TARGET);
     r.ok(`key #${key.id} "${key.label}" (CHR ${key.chr}) on ${key.curve.name}`);
@@ -115,7 +115,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     r.step(
       `Sign ${FILE_COUNT} files through the server`,
-      'files are hashed locally and only SHA-256 digests go to the target (80 68 <kid> 70, reference §8.1); each signature counts against the unlock window',
+      'files are hashed locally and only SHA-256 digests go to the target (80 68 <kid> 70, docs/card-reference.md §8.1); each signature counts against the unlock window',
     );
     const files = writeSampleFiles(join(dir, 'files'), FILE_COUNT);
     const sigDir = join(dir, 'signatures');
@@ -146,7 +146,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     r.step(
       'The unlock ended with the last allowed signature',
-      'after the window the server resets the target, which drops every PKA authentication (reference §6.7)',
+      'after the window the server resets the target, which drops every PKA authentication (docs/card-reference.md §6.7)',
     );
     const afterUnlock = await cardStatus(server, TARGET);
     if (afterUnlock.authenticated !== 0)
@@ -155,7 +155,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     r.step(
       'Check that no PIN ever left a custodian machine',
-      'PINs are verified on the custodian card only; the server must never see them (remote-protocols §4.3)',
+      'PINs are verified on the custodian card only; the server must never see them (docs/card-reference.md §14.2)',
     );
     for (const c of clients.splice(0)) c.stop();
     const pinScan = scanForPins(

@@ -1,7 +1,7 @@
 /**
  * Demo steps up to a fully registered target: the TEST PKI, the cards, the server on loopback,
- * PKA initialization 3-of-5 (reference §6.3) and the enrollment of five custodians with key
- * attestation (reference §6.5), the card's own PKA status printed after each change.
+ * PKA initialization 3-of-5 (docs/card-reference.md §6.3) and the enrollment of five custodians with key
+ * attestation (docs/card-reference.md §6.5), the card's own PKA status printed after each change.
  * @module
  */
 import { writeFileSync } from 'node:fs';
@@ -42,7 +42,7 @@ export type DemoContext = {
 export function testPki(ctx: DemoContext): { ca: TestCa; anchor: TrustAnchor; anchorFile: string } {
   ctx.r.step(
     'Create a TEST PKI (root + DICA) for the emulated cards',
-    'PKA registration only accepts keys generated inside a device whose chain leads to a trusted root (reference §5, §6.5)',
+    'PKA registration only accepts keys generated inside a device whose chain leads to a trusted root (docs/card-reference.md §5, §6.5)',
   );
   const ca = generateTestCa();
   const anchor = unwrap(anchorFromCvc(ca.root.cvc, 'demo TEST root'));
@@ -64,7 +64,7 @@ export function testPki(ctx: DemoContext): { ca: TestCa; anchor: TrustAnchor; an
 export function cardsStep(ctx: DemoContext): void {
   ctx.r.step(
     'Prepare one target HSM and five custodian cards (emulated)',
-    'each custodian holds an ECDSA key generated on their own card, protected by a PIN only they know (reference §6.2)',
+    'each custodian holds an ECDSA key generated on their own card, protected by a PIN only they know (docs/card-reference.md §6.2)',
   );
 }
 
@@ -87,7 +87,7 @@ export async function serverUp(
 ): Promise<RunningServer> {
   ctx.r.step(
     'Start the management server on 127.0.0.1',
-    'the server alone drives the target; custodians connect to it over WebSocket and never touch the target (remote-protocols §4)',
+    'the server alone drives the target; custodians connect to it over WebSocket and never touch the target (docs/card-reference.md §14)',
   );
   const config = unwrap(
     parseConfig(
@@ -120,7 +120,7 @@ export async function serverUp(
 export async function initializeTarget(ctx: DemoContext, server: RunningServer): Promise<void> {
   ctx.r.step(
     `Initialize the target for ${QUORUM.n}-of-${QUORUM.m} public key authentication`,
-    'INITIALIZE DEVICE with tag 93 and NO user PIN: afterwards only a quorum of custodians can unlock it (reference §3.4, §6.3)',
+    'INITIALIZE DEVICE with tag 93 and NO user PIN: afterwards only a quorum of custodians can unlock it (docs/card-reference.md §3.4, §6.3)',
   );
   const r = await adminCall<{ soPin?: string }>(
     server,
@@ -145,7 +145,7 @@ export async function enrollAll(
 ): Promise<void> {
   ctx.r.step(
     'Enroll the five custodians',
-    'the server checks each .pka chain (TEST root → DICA → custodian device → key) before the target registers the key (reference §6.5)',
+    'the server checks each .pka chain (TEST root → DICA → custodian device → key) before the target registers the key (docs/card-reference.md §6.5)',
   );
   for (const c of hw.custodians) {
     const invite = await adminCall<{ token: string }>(server, 'POST', '/api/enrollments', {

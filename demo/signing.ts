@@ -1,7 +1,7 @@
 /**
  * What the quorum is for: the unlocked target generates the release signing key with the
  * server's `target keygen` (admin API `POST /api/targets/:t/keys`; a PKA-only device has no
- * user PIN, so the quorum's unlock window is the only way to create it, reference §6.7), then
+ * user PIN, so the quorum's unlock window is the only way to create it, docs/card-reference.md §6.7), then
  * ten files are signed through the server's sign path (`custodian-server sign`) and every
  * signature is verified independently: with @noble against the public key the server reported
  * at generation (taken from the card's own authenticated request), and with `openssl` when it
@@ -64,7 +64,7 @@ function pointOfSpkiPem(pem: string, curve: Curve): Uint8Array {
  * Generates the P-256 release key on the unlocked target with the server's `target keygen`
  * (the admin API, as `custodian-server target keygen` calls it): the server generates it on
  * its own connection inside the unlock window (any other connection would re-select and drop
- * the quorum, reference §6.7), restricted to signing hashes (`70`, reference §8.3), labelled in
+ * the quorum, docs/card-reference.md §6.7), restricted to signing hashes (`70`, docs/card-reference.md §8.3), labelled in
  * its PRKD, audited, and without spending a signature of the window.
  */
 export async function generateReleaseKey(

@@ -1,6 +1,6 @@
 /**
  * vpcd front-end: puts a {@link VirtualCard} into a pcscd reader served by vsmartcard's vpcd
- * driver (reference §10). vpcd listens on TCP (35963 for slot 0, 35964 for slot 1); the card
+ * driver (docs/card-reference.md §10). vpcd listens on TCP (35963 for slot 0, 35964 for slot 1); the card
  * side connects as a client. Every message in both directions is a 2-byte big-endian length and
  * a payload. From vpcd, a 1-byte payload is a control code (00 power off, 01 power on, 02 reset,
  * 04 get ATR); anything longer is a C-APDU answered with the R-APDU. The card is "inserted" for

@@ -93,7 +93,7 @@ export function isLoopbackHost(host: string): boolean {
 /**
  * Validates a parsed config. Plain WebSocket (no TLS) is refused unless the server only listens
  * on loopback: custodian credentials and approvals must never cross a network in clear
- * (remote-protocols.md §4).
+ * (docs/card-reference.md §14).
  */
 export function parseConfig(value: unknown, baseDir: string): Result<ServerConfig, ConfigError> {
   const parsed = configSchema.safeParse(value);

@@ -61,7 +61,7 @@ async function pkaBytes(
   }
 }
 
-/** CHR of the key in a `.pka` file (reference §6.2), if it parses. */
+/** CHR of the key in a `.pka` file (docs/card-reference.md §6.2), if it parses. */
 function keyChrOf(pka: Uint8Array): string | undefined {
   const parsed = parsePkaFile(pka);
   return parsed.ok ? parsed.value.request.inner.body.chr : undefined;

@@ -1,6 +1,6 @@
 /**
  * How an offer is shown in the terminal: everything the custodian must see before approving
- * (remote-protocols §4.3 item 3): target device id from the validated chain, the trust anchor
+ * (docs/card-reference.md §14.2 item 3): target device id from the validated chain, the trust anchor
  * (TEST anchors flagged loudly), chain path, purpose, requester, quorum and progress, expiry.
  * Server-provided text is display-safe already (the protocol refuses control characters).
  * @module

@@ -1,6 +1,6 @@
 /**
  * `custodian key create` and `custodian key export`: the custodian's PKA key on the
- * custodian's own card (reference §6.2: brainpoolP256r1, ECDSA-SHA-256 only, unique CHR) and
+ * custodian's own card (docs/card-reference.md §6.2: brainpoolP256r1, ECDSA-SHA-256 only, unique CHR) and
  * its `.pka` file for the target's administrator.
  * @module
  */

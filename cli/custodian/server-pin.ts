@@ -1,6 +1,6 @@
 /**
  * The `--ca FILE` / `--fingerprint SHA256` options and the config's server entry → a TLS pin
- * and a checked URL (remote-protocols §4.3 item 4).
+ * and a checked URL (docs/card-reference.md §14.2 item 4).
  * @module
  */
 import { readFileSync } from 'node:fs';

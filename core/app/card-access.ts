@@ -47,7 +47,7 @@ export async function hasPinPad(card: OpenedCard): Promise<boolean> {
 /**
  * PC/SC card access: one long-lived context (opened on first use) whose event stream tracks
  * which readers hold a card; every `open` connects exclusively, so no other program can use or
- * observe the PIN state an approval builds up (reference §1.3).
+ * observe the PIN state an approval builds up (docs/card-reference.md §1.3).
  */
 export function pcscCardAccess(openPcsc: () => Promise<Pcsc>): CardAccess {
   let context: Promise<Pcsc> | undefined;

@@ -1,8 +1,8 @@
 /**
  * The custodian card as the desktop app shows it, and the two card actions outside ceremonies:
- * creating the PKA key (reference §6.2: brainpoolP256r1, ECDSA-SHA-256 only) and exporting its
+ * creating the PKA key (docs/card-reference.md §6.2: brainpoolP256r1, ECDSA-SHA-256 only) and exporting its
  * `.pka`. Everything goes through SmartCardHsm; the chain check is shared/cvc's. A card action
- * never retries a PIN and always ends with a reset (reference §6.7).
+ * never retries a PIN and always ends with a reset (docs/card-reference.md §6.7).
  * @module
  */
 import { wipe } from '../../shared/codec/bytes';
@@ -108,7 +108,7 @@ export async function withCard<T>(
   } catch (e) {
     return err(cardFailure(e, what));
   } finally {
-    // reference §6.7: the reset clears PIN state; nothing stays authenticated.
+    // docs/card-reference.md §6.7: the reset clears PIN state; nothing stays authenticated.
     await card.close('reset').catch(() => undefined);
   }
 }
@@ -148,7 +148,7 @@ async function verifyOnce(
     return ipcError('pin-last-try', 'one PIN try left; not used for key creation');
   let after;
   if (pin !== undefined) {
-    // A PIN of the wrong length never costs a try (reference §3.1).
+    // A PIN of the wrong length never costs a try (docs/card-reference.md §3.1).
     if (!validateUserPin(pin).ok)
       return ipcError('pin-format', 'the PIN must be 6 to 16 characters');
     after = await hsm.verifyPin(pin.slice()); // wipes its copy
@@ -200,7 +200,7 @@ export function createKey(
   });
 }
 
-/** The `.pka` file of the card's PKA key (reference §6.2; public data, no PIN). */
+/** The `.pka` file of the card's PKA key (docs/card-reference.md §6.2; public data, no PIN). */
 export function exportPka(
   c: CardActionContext,
 ): Promise<Result<{ fileName: string; bytes: Uint8Array; key: PkaKeyView }, IpcError>> {

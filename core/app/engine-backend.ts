@@ -89,7 +89,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
   const rootConfig = loadCustodianConfig(root);
   if (!rootConfig.ok && rootConfig.error.code !== 'not-found')
     throw new Error(rootConfig.error.message);
-  // Trust anchors are explicit: the production root is the only one built in (reference
+  // Trust anchors are explicit: the production root is the only one built in (docs/card-reference.md
   // Appendix A); a test root comes only from the custodian config and is then always flagged
   // TEST (loadAnchorFiles marks it `configured`). There is deliberately no option to build in
   // another root.

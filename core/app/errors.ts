@@ -32,7 +32,7 @@ export function transportCode(code: CardTransportErrorCode): IpcErrorCode {
 export function cardFailure(e: unknown, what: string): IpcError {
   if (e instanceof CardTransportError) return ipcError(transportCode(e.code), e.message);
   if (e instanceof CardStatusError) {
-    // reference §3.1: 6983 = PIN blocked, 63Cx = wrong PIN with x tries left.
+    // docs/card-reference.md §3.1: 6983 = PIN blocked, 63Cx = wrong PIN with x tries left.
     if (e.sw === SW.AUTH_METHOD_BLOCKED) return ipcError('pin-blocked', `${what}: PIN blocked`);
     return ipcError('internal', `${what}: ${e.operation}: ${describeSw(e.sw)}`);
   }

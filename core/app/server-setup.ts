@@ -1,7 +1,7 @@
 /**
  * Adding a management server from the desktop app: the address the custodian typed turned into
  * the custodian WebSocket URL, the server certificate fingerprint shown for comparison with the
- * invitation letter (and then pinned, remote-protocols §4.3 item 4), and the one-time
+ * invitation letter (and then pinned, docs/card-reference.md §14.2 item 4), and the one-time
  * enrollment that exchanges the invitation token and the card's `.pka` for a session
  * credential (docs/protocol.md "Authentication"; the PKA key never authenticates the transport).
  * @module
@@ -90,7 +90,7 @@ export const readTlsFingerprint: FingerprintReader = (url) =>
   });
 
 /**
- * The TLS pin of a configured server (remote-protocols §4.3 item 4): its fingerprint, or the
+ * The TLS pin of a configured server (docs/card-reference.md §14.2 item 4): its fingerprint, or the
  * PEM of its CA file (the CLI's `--ca`), resolved relative to the home.
  */
 export function serverPinOf(

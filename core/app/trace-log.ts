@@ -1,6 +1,6 @@
 /**
  * The APDU trace the desktop app shows: every command an approval forwarded to the card or the
- * firewall blocked (reference §12; remote-protocols §4.3). The engine writes these to the audit
+ * firewall blocked (docs/card-reference.md §12; docs/card-reference.md §14.2). The engine writes these to the audit
  * log; this tee passes each entry through to the log unchanged and keeps a bounded ring of
  * trace lines, with the command bytes looked up in the verified script (the audit log itself
  * records headers and status words only).

@@ -19,7 +19,7 @@ import type { CardTransport } from './transport';
 export type ApduChannelOptions = {
   /**
    * Whether to send extended-length APDUs. Default: what the ATR's card capabilities say
-   * (reference §1.4: the SmartCard-HSM needs extended length for ENUMERATE OBJECTS and RSA).
+   * (docs/card-reference.md §1.4: the SmartCard-HSM needs extended length for ENUMERATE OBJECTS and RSA).
    */
   readonly extendedLength?: boolean;
   /** Largest data field per chained short APDU when extended length is off (1..255, default 255). */

@@ -1,7 +1,7 @@
 /**
  * Answer-to-reset parsing (ISO/IEC 7816-3 §8.2, historical bytes ISO/IEC 7816-4 §8.1.1), just far
  * enough to read the card-capabilities compact-TLV object (tag 7x) that announces extended
- * length and command chaining. The SmartCard-HSM ATRs carry `73 80 21 40` (reference §1.2).
+ * length and command chaining. The SmartCard-HSM ATRs carry `73 80 21 40` (docs/card-reference.md §1.2).
  * Pure: no I/O, no Node APIs.
  * @module
  */
@@ -125,7 +125,7 @@ const thirdCapabilityByte = (atr: Uint8Array): number | undefined => {
 
 /**
  * True when the ATR announces extended Lc/Le (card capabilities, third byte, bit `40`). False for
- * malformed ATRs and ATRs without the object. The SmartCard-HSM says yes (reference §1.2, §1.4).
+ * malformed ATRs and ATRs without the object. The SmartCard-HSM says yes (docs/card-reference.md §1.2, §1.4).
  */
 export function supportsExtendedLength(atr: Uint8Array): boolean {
   const b = thirdCapabilityByte(atr);

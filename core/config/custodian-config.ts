@@ -49,7 +49,7 @@ export const custodianConfigSchema = z.strictObject({
   emulator: z.string().min(1).max(4096).optional(),
   /** Key id of the custodian's PKA key on its card. */
   keyId: z.int().min(1).max(255).optional(),
-  /** CHR of that key (its id at the targets, reference §6.2). */
+  /** CHR of that key (its id at the targets, docs/card-reference.md §6.2). */
   keyChr: z
     .string()
     .regex(/^[\x21-\x7e]{1,16}$/, 'must be 1–16 printable ASCII characters')

@@ -2,7 +2,7 @@
  * The custodian card's part of an approval: select, check the own key, PIN status (never
  * guessing, never retrying), local PIN verification (typed or on the PIN pad), then the script
  * through the firewall; the card is reset and released at the end whatever happens, so no PIN
- * state is left behind (reference §1.3, §3.1, §6.7; remote-protocols §4.3 items 5–6).
+ * state is left behind (docs/card-reference.md §1.3, §3.1, §6.7; docs/card-reference.md §14.2 items 5–6).
  * @module
  */
 import { wipe } from '../../shared/codec/bytes';
@@ -141,7 +141,7 @@ export async function runCardApproval(a: CardApproval): Promise<CardOutcome> {
       e instanceof CardStatusError ? `${e.operation}: ${describeSw(e.sw)}` : (e as Error).message;
     return { kind: 'card-error', message };
   } finally {
-    // reference §6.7: a reset clears PIN and all volatile state; the connection is released.
+    // docs/card-reference.md §6.7: a reset clears PIN and all volatile state; the connection is released.
     await transport.close('reset').catch(() => undefined);
   }
 }
@@ -154,7 +154,7 @@ async function verifyAndRun(
 ): Promise<CardOutcome> {
   const channel = new ApduChannel(transport);
   const hsm = new SmartCardHsm(channel);
-  // Re-select: whatever happened between the transactions is logged out (reference §1.3).
+  // Re-select: whatever happened between the transactions is logged out (docs/card-reference.md §1.3).
   await hsm.select();
   const now = await hsm.pinStatus();
   if (now.state !== before.state || now.retries !== before.retries) {

@@ -1,5 +1,5 @@
 /**
- * A bounded cache of device-chain validations (reference §5.3) so the ECDSA of an offer's target
+ * A bounded cache of device-chain validations (docs/card-reference.md §5.3) so the ECDSA of an offer's target
  * chain runs once, not on arrival and again right before the card is touched. The key is the
  * exact EF 2F02 bytes plus the exact trust anchor set (order, source, label, certificate), so a
  * different chain or a changed anchor set is always a miss.
@@ -75,7 +75,7 @@ export function chainCacheKey(ef2f02: Uint8Array, anchors: readonly TrustAnchor[
   return toHex(h.digest());
 }
 
-/** True when `cvc` is within its validity dates on the UTC day of `now` (reference §5.3). */
+/** True when `cvc` is within its validity dates on the UTC day of `now` (docs/card-reference.md §5.3). */
 function inDate(cvc: Cvc, now: Date): boolean {
   const today = cvcDateFromDate(now);
   const { effective, expiration } = cvc.body;

@@ -1,7 +1,7 @@
 /**
  * The custodian engine, shared by the CLI and the desktop app: keeps the server connection,
  * verifies offers as they arrive, tracks them through reconnects, and runs an approval only
- * when the custodian approves that specific ceremony (reference §12; remote-protocols §4.3).
+ * when the custodian approves that specific ceremony (docs/card-reference.md §12; docs/card-reference.md §14.2).
  * Every approval, decline, forwarded or blocked command and error goes to the audit log; the
  * approval entry is on disk before the card is touched.
  * @module

@@ -38,7 +38,7 @@ export type VerifiedOffer = {
     readonly source: string;
     readonly test: boolean;
   };
-  /** `/SRCA/DICA/device` holder path (reference §5.1). */
+  /** `/SRCA/DICA/device` holder path (docs/card-reference.md §5.1). */
   readonly chainPath: string;
   readonly chainWarnings: readonly string[];
   readonly challenge: Uint8Array;

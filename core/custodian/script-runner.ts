@@ -1,7 +1,7 @@
 /**
  * Runs an approved script on the custodian card: every command APDU passes the firewall first;
  * allowed ones go to the card, refused ones get the firewall's status word and never reach the
- * card (reference §12). The audit records headers, Lc and SW only, never command or response
+ * card (docs/card-reference.md §12). The audit records headers, Lc and SW only, never command or response
  * data (the PIN is never part of a script: VERIFY with data is denied, §12.2).
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * Reconnect back-off: exponential with full jitter (delay uniformly drawn from 0 to the capped
  * exponential), so many custodians reconnecting after a server restart spread out instead of
- * arriving together (remote-protocols §4.3 item 7: bounded retries and timeouts).
+ * arriving together (docs/card-reference.md §14.2 item 7: bounded retries and timeouts).
  * @module
  */
 import { RECONNECT } from '../../shared/protocol/limits';

@@ -1,5 +1,5 @@
 /**
- * Which server URLs the custodian client may connect to (remote-protocols §4.3 item 4):
+ * Which server URLs the custodian client may connect to (docs/card-reference.md §14.2 item 4):
  * `wss://` only with a pinned CA or a pinned certificate fingerprint; plain `ws://` only to a
  * loopback address (tests, a server on the same machine).
  * @module

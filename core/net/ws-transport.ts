@@ -2,7 +2,7 @@
  * The WebSocket port of the custodian client and its `ws` implementation. TLS is pinned: by CA
  * (only that CA may have issued the server certificate, hostname checked as usual) or by the
  * SHA-256 fingerprint of the server certificate, checked right after the TLS handshake and
- * before the HTTP upgrade request is written (remote-protocols §4.3 item 4).
+ * before the HTTP upgrade request is written (docs/card-reference.md §14.2 item 4).
  * @module
  */
 import type { Socket } from 'node:net';

@@ -3,7 +3,7 @@
  *
  * pcsclite 1.x exposes neither SCardBeginTransaction/EndTransaction nor SCardReconnect nor
  * SCardStatus. So: `transaction()` on a shared connection reconnects EXCLUSIVE for the duration
- * (disconnect LEAVE_CARD keeps the card's PIN/PKA state, reference §10) and back to shared
+ * (disconnect LEAVE_CARD keeps the card's PIN/PKA state, docs/card-reference.md §10) and back to shared
  * afterwards; `reset()` is disconnect RESET_CARD + connect; the ATR comes from the reader's
  * status events.
  * @module

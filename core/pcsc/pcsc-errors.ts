@@ -61,7 +61,7 @@ const table: ReadonlyMap<number, readonly [CardTransportErrorCode, string]> = ne
   [SCARD.E_NO_SMARTCARD, ['no-card', 'no card in the reader']],
   [SCARD.W_REMOVED_CARD, ['card-removed', 'the card was removed']],
   // A reset by another application loses PIN/PKA state just like a removal: the caller must
-  // start over, so it is reported as card-removed (reference §6.7, §10).
+  // start over, so it is reported as card-removed (docs/card-reference.md §6.7, §10).
   [SCARD.W_RESET_CARD, ['card-removed', 'the card was reset by another application']],
   [SCARD.W_UNPOWERED_CARD, ['card-removed', 'the card was powered down']],
   [SCARD.W_UNRESPONSIVE_CARD, ['io', 'the card does not respond (mute card)']],

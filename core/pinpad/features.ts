@@ -1,7 +1,7 @@
 /**
  * PC/SC part 10 (v2.02.09) feature discovery: the GET_FEATURE_REQUEST control call and the
  * parser of its answer, a list of `tag ‖ 04 ‖ control code (big-endian)` TLVs. Used to find
- * FEATURE_VERIFY_PIN_DIRECT on readers with a PIN pad (remote-protocols §4.3 item 5: prefer
+ * FEATURE_VERIFY_PIN_DIRECT on readers with a PIN pad (docs/card-reference.md §14.2 item 5: prefer
  * the PIN pad so the PIN never passes through the host).
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * FEATURE_VERIFY_PIN_DIRECT (PC/SC part 10 §2.5.2): the reader's PIN pad collects the PIN and
  * inserts it into the VERIFY APDU itself, so the PIN never reaches the host. Builds the
- * PIN_VERIFY_STRUCTURE for the SmartCard-HSM user PIN (reference §3.1: ASCII, 6–16 characters,
+ * PIN_VERIFY_STRUCTURE for the SmartCard-HSM user PIN (docs/card-reference.md §3.1: ASCII, 6–16 characters,
  * `00 20 00 81`) and maps the reader's answer.
  * @module
  */
@@ -15,9 +15,9 @@ import { FEATURE, readFeatures, type ControlPort, type PinpadError } from './fea
 export type VerifyPinDirectOptions = {
   /** Seconds the reader waits for the first key (0 = reader default). */
   readonly timeoutSeconds?: number;
-  /** Shortest PIN the reader accepts (default 6, reference §3.1). */
+  /** Shortest PIN the reader accepts (default 6, docs/card-reference.md §3.1). */
   readonly minLength?: number;
-  /** Longest PIN the reader accepts (default 16, reference §3.1). */
+  /** Longest PIN the reader accepts (default 16, docs/card-reference.md §3.1). */
   readonly maxLength?: number;
   /** Language of the reader's prompts (default 0x0409, English). */
   readonly langId?: number;
@@ -31,7 +31,7 @@ const VALIDATE_WITH_KEY = 0x02;
 /**
  * Builds PIN_VERIFY_STRUCTURE (multi-byte fields little-endian, packed). The APDU template is
  * `00 20 00 81 00`: no PIN bytes; with a zero block size the reader inserts the entered PIN and
- * sets Lc to its length (variable-length ASCII, as the SmartCard-HSM expects, reference §3.1).
+ * sets Lc to its length (variable-length ASCII, as the SmartCard-HSM expects, docs/card-reference.md §3.1).
  */
 export function buildVerifyPinDirect(
   options: VerifyPinDirectOptions = {},
@@ -96,7 +96,7 @@ export type PinOutcome =
 /**
  * Maps the status word of a PIN verification. `64 00`/`64 01`/`64 03` are the reader's own
  * answers (PC/SC part 10 §2.5.2: timeout, cancel, PIN length out of range); the rest come from
- * the card (reference §3.1: `63Cx` wrong with x tries left, `6983` blocked, `6A80` bad length).
+ * the card (docs/card-reference.md §3.1: `63Cx` wrong with x tries left, `6983` blocked, `6A80` bad length).
  */
 export function pinOutcomeFromSw(sw: number): PinOutcome {
   if (sw === 0x9000) return { kind: 'verified' };

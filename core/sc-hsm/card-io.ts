@@ -10,7 +10,7 @@ import { readBinaryCommand, updateBinaryCommands, WHOLE_EF } from '../../shared/
 /** What the session needs from a channel ({@link ApduChannel} fits). */
 export type CommandSender = {
   send(cmd: CommandApdu): Promise<ResponseApdu>;
-  /** Whether extended-length APDUs may be sent (reference §1.4). */
+  /** Whether extended-length APDUs may be sent (docs/card-reference.md §1.4). */
   readonly extendedLength: boolean;
 };
 
@@ -29,14 +29,14 @@ export async function transmit(
   return resp;
 }
 
-/** Short-APDU read size: Le `00` = 256 bytes (reference §5.2). */
+/** Short-APDU read size: Le `00` = 256 bytes (docs/card-reference.md §5.2). */
 const SHORT_READ = 256;
 /** Largest EF the odd READ BINARY can address (2-byte offset). */
 const MAX_EF = 0x10000;
 
 /**
  * Reads a whole EF with `00 B1`: one extended read where possible, else chunks of 256 bytes
- * with a growing offset until `6282`, a short answer or no data (reference §5.2). At offsets > 0
+ * with a growing offset until `6282`, a short answer or no data (docs/card-reference.md §5.2). At offsets > 0
  * an "offset beyond the end" answer (`6B00`/`6A86`) also ends the file. `6A82` → undefined.
  */
 export async function readEf(
@@ -62,10 +62,10 @@ export async function readEf(
   return concatBytes(...parts);
 }
 
-/** Short-APDU UPDATE limit: data field ≤ 255 (chunk 248, reference §1.4). */
+/** Short-APDU UPDATE limit: data field ≤ 255 (chunk 248, docs/card-reference.md §1.4). */
 const SHORT_MAX_APDU = 263;
 
-/** Writes an EF with `00 D7` in chunks that fit the channel (reference §1.4, §8.1). */
+/** Writes an EF with `00 D7` in chunks that fit the channel (docs/card-reference.md §1.4, §8.1). */
 export async function writeEf(
   channel: CommandSender,
   fid: number,

@@ -1,5 +1,5 @@
 /**
- * Reading EF 2F02 (device CVC ‖ DICA CVC) and taking the device id from it (reference §5.1,
+ * Reading EF 2F02 (device CVC ‖ DICA CVC) and taking the device id from it (docs/card-reference.md §5.1,
  * §5.2, §6.6 step 3).
  * @module
  */
@@ -27,7 +27,7 @@ export function readDeviceChain(channel: CommandSender): Promise<Uint8Array | un
 
 /**
  * Splits EF 2F02 into the device certificate (first TLV, length from its header) and the DICA
- * (the rest), as CardContact's scripts do (reference §5.2).
+ * (the rest), as CardContact's scripts do (docs/card-reference.md §5.2).
  * @throws DeviceChainError when the content is not exactly two CV certificates
  */
 export function parseDeviceChain(ef: Uint8Array): DeviceCertificates {

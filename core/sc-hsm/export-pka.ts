@@ -1,5 +1,5 @@
 /**
- * Export of a custodian key for registration at a target: the `.pka` file (reference §6.2).
+ * Export of a custodian key for registration at a target: the `.pka` file (docs/card-reference.md §6.2).
  * @module
  */
 import { encodePkaFile } from '../../shared/pka/pka-file';
@@ -9,7 +9,7 @@ import { readKeyRequest } from './keys';
 
 /**
  * Builds the `.pka` file (new format) of key `keyId`: the authenticated request from `CE<id>`,
- * the device certificate and the DICA from EF 2F02 (reference §6.2).
+ * the device certificate and the DICA from EF 2F02 (docs/card-reference.md §6.2).
  */
 export async function exportPka(channel: CommandSender, keyId: number): Promise<Uint8Array> {
   const request = await readKeyRequest(channel, keyId);

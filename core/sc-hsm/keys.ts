@@ -1,6 +1,6 @@
 /**
  * Key operations: listing key objects, generating EC keys with a unique CHR (the PKA custodian
- * key among them), and signing a PKA challenge (reference §2, §6.2, §6.6, §7).
+ * key among them), and signing a PKA challenge (docs/card-reference.md §2, §6.2, §6.6, §7).
  * @module
  */
 import { asciiBytes, bytesToAscii, isPrintableAscii } from '../../shared/codec/bytes';
@@ -30,7 +30,7 @@ export class KeyOperationError extends Error {
   override readonly name = 'KeyOperationError';
 }
 
-/** Lists the FIDs of all objects (reference §8.1 ENUMERATE OBJECTS). */
+/** Lists the FIDs of all objects (docs/card-reference.md §8.1 ENUMERATE OBJECTS). */
 export async function listObjects(channel: CommandSender): Promise<number[]> {
   const resp = await transmit(channel, enumerateObjectsCommand(), 'ENUMERATE OBJECTS');
   const fids = parseObjectList(resp.data);
@@ -62,7 +62,7 @@ function describeCe(data: Uint8Array): CeContent {
 
 /**
  * Lists key objects `CC01`–`CCFF` with label (PRKD `C4<id>`), CHR and curve (`CE<id>`), skipping
- * the device key `CC00` (reference §2.2, §2.3). Unreadable descriptions are left out, not fatal.
+ * the device key `CC00` (docs/card-reference.md §2.2, §2.3). Unreadable descriptions are left out, not fatal.
  */
 export async function listKeys(channel: CommandSender): Promise<KeyInfo[]> {
   const fids = new Set(await listObjects(channel));
@@ -100,7 +100,7 @@ export async function listKeys(channel: CommandSender): Promise<KeyInfo[]> {
   return out;
 }
 
-/** Reads and parses the authenticated request of key `keyId` from `CE<id>` (reference §7.2). */
+/** Reads and parses the authenticated request of key `keyId` from `CE<id>` (docs/card-reference.md §7.2). */
 export async function readKeyRequest(
   channel: CommandSender,
   keyId: number,
@@ -122,9 +122,9 @@ export async function readKeyRequest(
   return req.value;
 }
 
-/** Sequence numbers are 5 decimal digits (reference §4.1). */
+/** Sequence numbers are 5 decimal digits (docs/card-reference.md §4.1). */
 const MAX_SEQUENCE = 99999;
-/** Only 256-bit keys authenticate reliably (reference §6.2). */
+/** Only 256-bit keys authenticate reliably (docs/card-reference.md §6.2). */
 const CUSTODIAN_CURVE: CurveName = 'brainpoolP256r1';
 
 /** Options of {@link generateCustodianKey}. */
@@ -139,13 +139,13 @@ export type CustodianKeyOptions = {
 export type EcKeyOptions = CustodianKeyOptions & {
   /** Curve of the new key. */
   readonly curve: CurveName;
-  /** The only algorithms the card will use the key with (`91`, reference §7.1, §8.3). */
+  /** The only algorithms the card will use the key with (`91`, docs/card-reference.md §7.1, §8.3). */
   readonly algorithms: readonly number[];
 };
 
 /**
  * Generates a brainpoolP256r1 key that may only do ECDSA-SHA-256, with a CHR unique on this
- * device, stores a PRKD with the label and returns the authenticated request (reference §6.2,
+ * device, stores a PRKD with the label and returns the authenticated request (docs/card-reference.md §6.2,
  * §7). Requires the user to be authenticated (the card answers `6982` otherwise).
  */
 export function generateCustodianKey(
@@ -162,7 +162,7 @@ export function generateCustodianKey(
 /**
  * Generates an EC key in the first free id with a CHR unique on this device (the given one, or
  * device holder + the first unused sequence number), restricted to `algorithms`, checks the
- * card's request names that CHR, and writes a PRKD with the label (reference §4.1, §7).
+ * card's request names that CHR, and writes a PRKD with the label (docs/card-reference.md §4.1, §7).
  */
 export async function generateEcKey(
   channel: CommandSender,
@@ -180,7 +180,7 @@ export async function generateEcKey(
     }
     if (used.has(chr)) throw new KeyOperationError(`CHR ${chr} is already used on this device`);
   } else {
-    // reference §4.1: holder = device CHR without its 5-digit sequence number.
+    // docs/card-reference.md §4.1: holder = device CHR without its 5-digit sequence number.
     const holder = chain.device.body.chr.slice(0, -5);
     for (let seq = 1; seq <= MAX_SEQUENCE && chr === undefined; seq++) {
       const candidate = holder + String(seq).padStart(5, '0');
@@ -234,7 +234,7 @@ function asciiBytesOrUndefined(text: string): Uint8Array | undefined {
 
 /**
  * Signs `CHR(target) ‖ challenge` with key `keyId` using ECDSA-SHA-256 on the card and returns
- * plain r‖s, checked against the key's public key before it leaves (reference §6.6 steps 3–5).
+ * plain r‖s, checked against the key's public key before it leaves (docs/card-reference.md §6.6 steps 3–5).
  */
 export async function signPkaChallenge(
   channel: CommandSender,

@@ -1,5 +1,5 @@
 /**
- * Target-side Public Key Authentication: status, registration with attestation (reference
+ * Target-side Public Key Authentication: status, registration with attestation (docs/card-reference.md
  * §6.4, §6.5) and the authentication steps (§6.6).
  * @module
  */
@@ -43,7 +43,7 @@ export type PkaRegistration = {
 
 const bytesOf = (e: Encoded): Uint8Array => (e instanceof Uint8Array ? e : e.encoded);
 
-/** Answers meaning "this device is not configured for PKA" (reference §6.4: OpenSC 6D00, Pico 6A86/6A82). */
+/** Answers meaning "this device is not configured for PKA" (docs/card-reference.md §6.4: OpenSC 6D00, Pico 6A86/6A82). */
 const NOT_CONFIGURED: readonly number[] = [
   SW.INS_NOT_SUPPORTED,
   SW.INCORRECT_P1P2,
@@ -71,7 +71,7 @@ function parseMaterial(reg: PkaRegistration): {
   if (!device.ok) throw new PkaError(`device certificate: ${device.error.message}`);
   const dica = parseCvc(bytesOf(reg.dica));
   if (!dica.ok) throw new PkaError(`DICA certificate: ${dica.error.message}`);
-  // The links the card will check anyway; refusing early gives a clear message (reference §6.5).
+  // The links the card will check anyway; refusing early gives a clear message (docs/card-reference.md §6.5).
   if (device.value.body.car !== dica.value.body.chr) {
     throw new PkaError(
       `device certificate ${device.value.body.chr} was issued by ${device.value.body.car ?? '?'}, not by DICA ${dica.value.body.chr}`,
@@ -88,7 +88,7 @@ function parseMaterial(reg: PkaRegistration): {
 /**
  * Makes the target know `cert`'s public key: MSE `B6` with its CHR answers `9000` if known,
  * `6A88` if not; then MSE `B6` with its CAR selects the issuer and PSO VERIFY CERTIFICATE
- * imports it (reference §6.5 steps 1–3). OpenSC's check uses `&&` where `||` is needed
+ * imports it (docs/card-reference.md §6.5 steps 1–3). OpenSC's check uses `&&` where `||` is needed
  * (§6.5 note); here anything but `9000`/`6A88` is an error.
  */
 async function importCertificate(channel: CommandSender, cert: Cvc, what: string): Promise<void> {
@@ -111,7 +111,7 @@ async function importCertificate(channel: CommandSender, cert: Cvc, what: string
 
 /**
  * Registers a custodian key at this (target) device: DICA, then device certificate, then MSE
- * `B6` with the request's outer CAR, then `80 54` with the request (reference §6.5). Returns
+ * `B6` with the request's outer CAR, then `80 54` with the request (docs/card-reference.md §6.5). Returns
  * the PKA status the card answers.
  */
 export async function registerPublicKey(
@@ -134,12 +134,12 @@ export async function registerPublicKey(
   return status.value;
 }
 
-/** `00 22 81 A4 83 <CHR>`: select the registered key that will authenticate (reference §6.6 step 1). */
+/** `00 22 81 A4 83 <CHR>`: select the registered key that will authenticate (docs/card-reference.md §6.6 step 1). */
 export async function selectPkaKey(channel: CommandSender, keyChr: Uint8Array): Promise<void> {
   await transmit(channel, mseSetCommand('A4', keyChr), 'MSE SET AT (select PKA key)');
 }
 
-/** `00 84 00 00 <len>`: the challenge to be signed (reference §6.6 step 2). */
+/** `00 84 00 00 <len>`: the challenge to be signed (docs/card-reference.md §6.6 step 2). */
 export async function getChallenge(channel: CommandSender, length = 8): Promise<Uint8Array> {
   const resp = await transmit(channel, getChallengeCommand(length), 'GET CHALLENGE');
   if (resp.data.length !== length) {
@@ -148,7 +148,7 @@ export async function getChallenge(channel: CommandSender, length = 8): Promise<
   return resp.data;
 }
 
-/** `00 82 00 00 <r‖s>`: present the custodian's signature (reference §6.6 step 6). */
+/** `00 82 00 00 <r‖s>`: present the custodian's signature (docs/card-reference.md §6.6 step 6). */
 export async function externalAuthenticate(
   channel: CommandSender,
   signature: Uint8Array,

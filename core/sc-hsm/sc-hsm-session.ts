@@ -1,7 +1,7 @@
 /**
  * A session with one SmartCard-HSM: the operations the custodian client and the management
  * server need, over an APDU channel. Authentication state lives on the card and is lost on
- * re-select or reset (reference §1.3, §6.7), so one session = one selection.
+ * re-select or reset (docs/card-reference.md §1.3, §6.7), so one session = one selection.
  * @module
  */
 import { wipe } from '../../shared/codec/bytes';
@@ -56,7 +56,7 @@ export class SmartCardHsm {
   ) {}
 
   /**
-   * Selects the applet (and so logs out, reference §1.3) and returns its version/options.
+   * Selects the applet (and so logs out, docs/card-reference.md §1.3) and returns its version/options.
    * @throws CardTransportError `not-sc-hsm` when the card has no SmartCard-HSM applet
    */
   async select(): Promise<AppletInfo> {
@@ -74,7 +74,7 @@ export class SmartCardHsm {
     return info.value;
   }
 
-  /** Re-selects the applet: PIN and PKA authentication are cleared (reference §1.3, §6.7). */
+  /** Re-selects the applet: PIN and PKA authentication are cleared (docs/card-reference.md §1.3, §6.7). */
   async logout(): Promise<void> {
     await this.select();
   }
@@ -101,7 +101,7 @@ export class SmartCardHsm {
     };
   }
 
-  /** User PIN status from `00 20 00 81` without data (reference §3.1). */
+  /** User PIN status from `00 20 00 81` without data (docs/card-reference.md §3.1). */
   async pinStatus(): Promise<PinStatus> {
     const resp = await this.channel.send(pinStatusCommand());
     const status = pinStatusFromSw(resp.sw);
@@ -133,7 +133,7 @@ export class SmartCardHsm {
     }
   }
 
-  /** EF 2F02 (device CVC ‖ DICA CVC), or undefined when absent (reference §5.2). */
+  /** EF 2F02 (device CVC ‖ DICA CVC), or undefined when absent (docs/card-reference.md §5.2). */
   readDeviceCertificates(): Promise<Uint8Array | undefined> {
     return readDeviceChain(this.channel);
   }
@@ -143,12 +143,12 @@ export class SmartCardHsm {
     return loadDeviceChain(this.channel);
   }
 
-  /** Raw CHR of the device certificate: this device's id in PKA (reference §6.6 step 3). */
+  /** Raw CHR of the device certificate: this device's id in PKA (docs/card-reference.md §6.6 step 3). */
   async deviceChr(): Promise<Uint8Array> {
     return (await loadDeviceChain(this.channel)).device.body.chrBytes;
   }
 
-  /** Key objects with labels, CHRs and curves (reference §2). */
+  /** Key objects with labels, CHRs and curves (docs/card-reference.md §2). */
   listKeys(): Promise<KeyInfo[]> {
     return listKeys(this.channel);
   }
@@ -158,27 +158,27 @@ export class SmartCardHsm {
     return generateCustodianKey(this.channel, options);
   }
 
-  /** Generates a key that may only sign hashes (`70`) on a 256-bit curve, with a PRKD label (reference §7). */
+  /** Generates a key that may only sign hashes (`70`) on a 256-bit curve, with a PRKD label (docs/card-reference.md §7). */
   generateSigningKey(options: SigningKeyOptions): Promise<GeneratedKey> {
     return generateSigningKey(this.channel, options);
   }
 
-  /** ECDSA over a caller-computed hash with key `keyId` (`80 68 <kid> 70`); returns DER (reference §8.1). */
+  /** ECDSA over a caller-computed hash with key `keyId` (`80 68 <kid> 70`); returns DER (docs/card-reference.md §8.1). */
   signHash(keyId: number, hash: Uint8Array): Promise<Uint8Array> {
     return signHash(this.channel, keyId, hash);
   }
 
-  /** `CE<id>`: key `keyId`'s request or certificate, undefined when absent (reference §2.2, §7.2). */
+  /** `CE<id>`: key `keyId`'s request or certificate, undefined when absent (docs/card-reference.md §2.2, §7.2). */
   readKeyObject(keyId: number): Promise<Uint8Array | undefined> {
     return readKeyObject(this.channel, keyId);
   }
 
-  /** The `.pka` file of key `keyId`: its request plus this device's certificate and DICA (reference §6.2). */
+  /** The `.pka` file of key `keyId`: its request plus this device's certificate and DICA (docs/card-reference.md §6.2). */
   exportPka(keyId: number): Promise<Uint8Array> {
     return exportPka(this.channel, keyId);
   }
 
-  /** Signs `CHR(target) ‖ challenge` with key `keyId`; returns plain r‖s (reference §6.6 steps 3–5). */
+  /** Signs `CHR(target) ‖ challenge` with key `keyId`; returns plain r‖s (docs/card-reference.md §6.6 steps 3–5). */
   signPkaChallenge(
     keyId: number,
     targetChr: Uint8Array,
@@ -188,7 +188,7 @@ export class SmartCardHsm {
   }
 
   /**
-   * INITIALIZE DEVICE (wipes keys and files), then re-selects (reference §3.4).
+   * INITIALIZE DEVICE (wipes keys and files), then re-selects (docs/card-reference.md §3.4).
    * @throws CardStatusError e.g. `6982`/`6985` when the SO-PIN of an initialized device is wrong
    */
   async initialize(options: InitializeOptions): Promise<void> {
@@ -202,27 +202,27 @@ export class SmartCardHsm {
     await this.select();
   }
 
-  /** PKA status, or undefined when the device is not initialized for PKA (reference §6.4). */
+  /** PKA status, or undefined when the device is not initialized for PKA (docs/card-reference.md §6.4). */
   pkaStatus(): Promise<PkaStatus | undefined> {
     return pkaStatus(this.channel);
   }
 
-  /** Registers a custodian key with attestation checks on the card (reference §6.5). */
+  /** Registers a custodian key with attestation checks on the card (docs/card-reference.md §6.5). */
   registerPublicKey(registration: PkaRegistration): Promise<PkaStatus> {
     return registerPublicKey(this.channel, registration);
   }
 
-  /** MSE SET AT `A4`: select the registered key by its CHR (reference §6.6 step 1). */
+  /** MSE SET AT `A4`: select the registered key by its CHR (docs/card-reference.md §6.6 step 1). */
   selectPkaKey(keyChr: Uint8Array): Promise<void> {
     return selectPkaKey(this.channel, keyChr);
   }
 
-  /** GET CHALLENGE (reference §6.6 step 2). */
+  /** GET CHALLENGE (docs/card-reference.md §6.6 step 2). */
   getChallenge(length = 8): Promise<Uint8Array> {
     return getChallenge(this.channel, length);
   }
 
-  /** EXTERNAL AUTHENTICATE with plain r‖s (reference §6.6 step 6). */
+  /** EXTERNAL AUTHENTICATE with plain r‖s (docs/card-reference.md §6.6 step 6). */
   externalAuthenticate(signature: Uint8Array): Promise<void> {
     return externalAuthenticate(this.channel, signature);
   }

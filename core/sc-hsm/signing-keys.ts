@@ -1,7 +1,7 @@
 /**
  * General signing keys, e.g. a target's release key: generation restricted to ECDSA on a
  * supplied hash, signing a hash, and reading the public key object a key leaves in `CE<id>`
- * (reference §2.2, §7, §8.1, §8.3).
+ * (docs/card-reference.md §2.2, §7, §8.1, §8.3).
  * @module
  */
 import { ALGO, PREFIX } from '../../shared/sc-hsm/constants';
@@ -11,13 +11,13 @@ import { readEf, transmit, type CommandSender } from './card-io';
 import { generateEcKey, KeyOperationError, type CustodianKeyOptions } from './keys';
 import type { GeneratedKey } from './types';
 
-/** Curves a signing key may use: the 256-bit ones every SmartCard-HSM supports (reference §6.2). */
+/** Curves a signing key may use: the 256-bit ones every SmartCard-HSM supports (docs/card-reference.md §6.2). */
 export const SIGNING_KEY_CURVES = ['brainpoolP256r1', 'secp256r1'] as const;
 
 /** A curve of {@link SIGNING_KEY_CURVES}. */
 export type SigningKeyCurve = (typeof SIGNING_KEY_CURVES)[number];
 
-/** A signing key may only sign hashes: ECDSA on a supplied hash (`70`, reference §8.3). */
+/** A signing key may only sign hashes: ECDSA on a supplied hash (`70`, docs/card-reference.md §8.3). */
 export const SIGNING_KEY_ALGORITHMS: readonly number[] = [ALGO.ECDSA_PREHASHED];
 
 /** Options of {@link generateSigningKey}: PRKD label, optional CHR, curve. */
@@ -25,8 +25,8 @@ export type SigningKeyOptions = CustodianKeyOptions & { readonly curve: SigningK
 
 /**
  * Generates a key that may only sign hashes (`70`), with a CHR unique on this device and a
- * PRKD label (reference §7). Needs the user authenticated: by PIN or, on a PKA device, by the
- * quorum (reference §6.7); the card answers `6982` otherwise.
+ * PRKD label (docs/card-reference.md §7). Needs the user authenticated: by PIN or, on a PKA device, by the
+ * quorum (docs/card-reference.md §6.7); the card answers `6982` otherwise.
  */
 export async function generateSigningKey(
   channel: CommandSender,
@@ -41,7 +41,7 @@ export async function generateSigningKey(
 }
 
 /**
- * `80 68 <kid> 70 Lc <hash> 00`: ECDSA over a hash the caller computed (reference §8.1, §8.3);
+ * `80 68 <kid> 70 Lc <hash> 00`: ECDSA over a hash the caller computed (docs/card-reference.md §8.1, §8.3);
  * returns the card's DER signature. The caller verifies it against the key's public key.
  */
 export async function signHash(
@@ -56,7 +56,7 @@ export async function signHash(
 
 /**
  * The content of `CE<id>`: the key's authenticated request from generation, or a certificate
- * (CVC or X.509) written there later (reference §2.2, §7.2); undefined when absent.
+ * (CVC or X.509) written there later (docs/card-reference.md §2.2, §7.2); undefined when absent.
  */
 export async function readKeyObject(
   channel: CommandSender,

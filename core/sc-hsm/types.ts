@@ -6,10 +6,10 @@ import type { CurveName } from '../../shared/crypto/curves';
 import type { PinStatus } from '../../shared/sc-hsm/pin';
 import type { PkaStatus } from '../../shared/sc-hsm/pka';
 
-/** Overview of a card for `card info` (reference §1.3, §3.1, §6.4, §5.2). */
+/** Overview of a card for `card info` (docs/card-reference.md §1.3, §3.1, §6.4, §5.2). */
 export type CardInfo = {
   readonly version: { readonly major: number; readonly minor: number };
-  /** Option mask echoed by SELECT (reference §3.5), when the card reports it. */
+  /** Option mask echoed by SELECT (docs/card-reference.md §3.5), when the card reports it. */
   readonly options?: number;
   /** False when the SO-PIN (or, on old firmware, the user PIN) is reported as never set. */
   readonly initialized: boolean;
@@ -18,7 +18,7 @@ export type CardInfo = {
   readonly soPin?: PinStatus;
   /** PKA status when the device is initialized for public key authentication. */
   readonly pka?: PkaStatus;
-  /** EF 2F02: device CVC ‖ DICA CVC (reference §5.1), when present. */
+  /** EF 2F02: device CVC ‖ DICA CVC (docs/card-reference.md §5.1), when present. */
   readonly deviceChain?: Uint8Array;
 };
 
@@ -30,7 +30,7 @@ export type KeyInfo = {
   readonly label?: string;
   /** CHR of the key's request or certificate in `CE<id>`, as text. */
   readonly chr?: string;
-  /** The CHR's raw bytes (the key reference for MSE SET AT, reference §6.6). */
+  /** The CHR's raw bytes (the key reference for MSE SET AT, docs/card-reference.md §6.6). */
   readonly chrBytes?: Uint8Array;
   /** Curve, when the request/certificate carries known domain parameters. */
   readonly curve?: CurveName;
@@ -44,6 +44,6 @@ export type KeyInfo = {
 export type GeneratedKey = {
   readonly keyId: number;
   readonly chr: string;
-  /** The authenticated request `67` as returned and stored in `CE<id>` (reference §7.2). */
+  /** The authenticated request `67` as returned and stored in `CE<id>` (docs/card-reference.md §7.2). */
   readonly request: Uint8Array;
 };

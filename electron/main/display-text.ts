@@ -1,5 +1,5 @@
 /**
- * Server-provided text is untrusted display text (remote-protocols §4.3 item 7): before it
+ * Server-provided text is untrusted display text (docs/card-reference.md §14.2 item 7): before it
  * reaches an OS surface (tray menu, notification) it is stripped of control and bidi override
  * characters and clipped.
  * @module

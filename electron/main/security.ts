@@ -7,7 +7,7 @@ import { allowedExternalUrl } from './external-links';
 
 /**
  * The renderer's Content-Security-Policy. `connect-src 'none'`: the renderer has no network
- * at all; main owns the server connection and the card (remote-protocols §4.3).
+ * at all; main owns the server connection and the card (docs/card-reference.md §14.2).
  */
 export const RENDERER_CSP = [
   "default-src 'none'",

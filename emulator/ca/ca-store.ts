@@ -1,6 +1,6 @@
 /**
  * The test CA directory: `ca.json` (keys and certificates, hex) and `root.cvc` (the binary root
- * certificate clients configure as an extra trust anchor, reference §5.3). Loading validates the
+ * certificate clients configure as an extra trust anchor, docs/card-reference.md §5.3). Loading validates the
  * whole chain so a corrupt or mismatched directory is a clear error, never a broken card.
  * @module
  */

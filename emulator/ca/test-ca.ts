@@ -1,5 +1,5 @@
 /**
- * The emulator's test PKI (reference §5, §10 "Device identity"): a self-signed root (SRCA, full
+ * The emulator's test PKI (docs/card-reference.md §5, §10 "Device identity"): a self-signed root (SRCA, full
  * brainpoolP256r1 domain parameters, SmartCard-HSM role CHAT like the real roots), a device
  * issuer (DICA) and device certificates issued by it. Deliberately NOT the CardContact test root
  * `UTSRCACC100001`: nothing here must be mistaken for CardContact's PKI.
@@ -13,7 +13,7 @@ import { cvcDateFromDate, type CvcDate } from '../../shared/cvc/date';
 import { encodeCvcBody, signCertificate } from '../../shared/cvc/encode';
 import { ID_TA_ECDSA_SHA_256, OID_CC_ROLE_SC_HSM } from '../../shared/cvc/oids';
 
-/** Curve of the whole test chain (the real SRCAs use brainpoolP256r1, reference §5.3). */
+/** Curve of the whole test chain (the real SRCAs use brainpoolP256r1, docs/card-reference.md §5.3). */
 export const CA_CURVE: CurveName = 'brainpoolP256r1';
 /** CHR of the test root. */
 export const TEST_ROOT_CHR = 'UTCUSTSRCA00001';
@@ -45,7 +45,7 @@ export function generateTestCa(now: Date = new Date()): TestCa {
   const curve = curveByName(CA_CURVE);
   const today = cvcDateFromDate(now);
   const rootKey = generateKeyPair(curve);
-  // Root: self-signed, explicit domain parameters, role CHAT C0 as the real SRCAs (reference §4.1).
+  // Root: self-signed, explicit domain parameters, role CHAT C0 as the real SRCAs (docs/card-reference.md §4.1).
   const rootBody = encodeCvcBody({
     car: TEST_ROOT_CHR,
     publicKey: { oid: ID_TA_ECDSA_SHA_256, domain: curve.domain, point: rootKey.publicKey },
@@ -55,7 +55,7 @@ export function generateTestCa(now: Date = new Date()): TestCa {
     expiration: yearsFrom(today, 30),
   });
   const dicaKey = generateKeyPair(curve);
-  // DICA: point only, domain inherited from the root (reference §5.1).
+  // DICA: point only, domain inherited from the root (docs/card-reference.md §5.1).
   const dicaBody = encodeCvcBody({
     car: TEST_ROOT_CHR,
     publicKey: { oid: ID_TA_ECDSA_SHA_256, point: dicaKey.publicKey },
@@ -89,7 +89,7 @@ function randomDigits(): string {
 /**
  * Issues a device identity: a new device key and a certificate by the DICA with CHR
  * `UTEMU<5 random digits><serial, 5 digits>`. The random part makes the holder (CHR without the
- * last 5 digits, reference §4.1) unique, so keys OpenSC generates (holder ‖ 00001) do not clash
+ * last 5 digits, docs/card-reference.md §4.1) unique, so keys OpenSC generates (holder ‖ 00001) do not clash
  * between emulated devices at a PKA target.
  */
 export function issueDevice(ca: TestCa, serial: number, now: Date = new Date()): IssuedDevice {

@@ -1,5 +1,5 @@
 /**
- * Key attestation of a PKA registration (reference §6.5 "What the target is expected to
+ * Key attestation of a PKA registration (docs/card-reference.md §6.5 "What the target is expected to
  * verify"): outer signature by an imported device certificate (which chains DICA → trusted
  * root), inner self-signature, EC 256-bit key with ECDSA-SHA-256.
  * @module
@@ -18,7 +18,7 @@ import type { CardContext } from './context';
 import { check, SwError } from './reply';
 import { DEVICE_DEPTH } from './cmd-trust';
 
-/** PKA keys must be 256-bit EC (reference §6.2: "signature must not exceed 256 bits"). */
+/** PKA keys must be 256-bit EC (docs/card-reference.md §6.2: "signature must not exceed 256 bits"). */
 const PKA_FIELD_BYTES = 32;
 
 /**
@@ -38,7 +38,7 @@ export function attestRequest(ctx: CardContext, req: AuthenticatedRequest): Veri
   check(verifyOuterSignature(req, device), SW.CONDITIONS_NOT_SATISFIED, 'bad outer signature');
   const pk = req.inner.body.publicKey;
   check(bytesEqual(pk.oid, ID_TA_ECDSA_SHA_256), SW.WRONG_DATA, 'key must be ECDSA-SHA-256');
-  // The request carries full domain parameters (reference §7.2); use them, not the device's.
+  // The request carries full domain parameters (docs/card-reference.md §7.2); use them, not the device's.
   check(pk.domain !== undefined, SW.WRONG_DATA, 'request without domain parameters');
   const key = keyOf(req.inner);
   if (!key.ok) throw new SwError(SW.WRONG_DATA, key.error.message);

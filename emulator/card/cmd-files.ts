@@ -1,10 +1,11 @@
 /**
  * SELECT, ENUMERATE OBJECTS, READ BINARY (`B0`, odd `B1`), UPDATE BINARY (odd `D7`) and
- * DELETE FILE (reference §1.3, §2, §5.2, §8.1).
+ * DELETE FILE (docs/card-reference.md §1.3, §2, §5.2, §8.1).
  * @module
  */
 import { bytesEqual, concatBytes, readUint, writeUint } from '../../shared/codec/bytes';
-import { decodeTlvList, encodeTlv, findTlv } from '../../shared/codec/tlv';
+import { encodeTlv, findTlv } from '../../shared/codec/tlv';
+import { commandTlvs } from './command-tlv';
 import { SW } from '../../shared/card/status-words';
 import { PREFIX, SC_HSM_AID } from '../../shared/sc-hsm/constants';
 import type { CardContext, Handler } from './context';
@@ -23,7 +24,7 @@ import { memoryFree, type DeviceState } from './state';
 
 /**
  * FCP of the applet: `62 { 82 01 38, 84 <AID>, 85 05 options(2) type(00) major minor }`
- * (reference §1.3; only tag 85 is used by clients, layout of the 5-byte form per §1.3 table).
+ * (docs/card-reference.md §1.3; only tag 85 is used by clients, layout of the 5-byte form per §1.3 table).
  */
 export function appletFcp(state: DeviceState): Uint8Array {
   const prop = Uint8Array.of(
@@ -52,7 +53,7 @@ function efFcp(fid: number, size: number): Uint8Array {
 }
 
 /**
- * `00 A4 04 xx <AID>` selects the applet and clears all volatile state (reference §1.3, §6.7);
+ * `00 A4 04 xx <AID>` selects the applet and clears all volatile state (docs/card-reference.md §1.3, §6.7);
  * any other AID deselects it (6A82). `00 A4 00|02|08|09 xx <FID>` selects an EF (no logout).
  */
 export const select: Handler = (ctx, cmd) => {
@@ -82,13 +83,13 @@ export const select: Handler = (ctx, cmd) => {
   return reply(wantFcp ? efFcp(fid, content?.length ?? 0) : new Uint8Array(0));
 };
 
-/** `80 58 00 00`: all object FIDs, 2 bytes each (reference §8.1). */
+/** `80 58 00 00`: all object FIDs, 2 bytes each (docs/card-reference.md §8.1). */
 export const enumerateObjects: Handler = (ctx, cmd) => {
   check(cmd.p1 === 0 && cmd.p2 === 0, SW.INCORRECT_P1P2);
   return reply(concatBytes(...listObjects(ctx.state).map((f) => writeUint(f, 2))));
 };
 
-/** Returns `content[offset…]` bounded by Ne; `6282` when the EF ends before Ne bytes (reference §5.2). */
+/** Returns `content[offset…]` bounded by Ne; `6282` when the EF ends before Ne bytes (docs/card-reference.md §5.2). */
 function readFrom(content: Uint8Array, offset: number, ne: number | undefined): Reply {
   if (offset > content.length) throw new SwError(SW.WRONG_P1P2, 'offset beyond end of file');
   const available = content.length - offset;
@@ -119,12 +120,11 @@ function offsetOf(value: Uint8Array | undefined): number {
   return readUint(value);
 }
 
-/** `00 B1 <FID> 54 02 <offset>` (reference §8.1). */
+/** `00 B1 <FID> 54 02 <offset>` (docs/card-reference.md §8.1). */
 export const readBinaryOdd: Handler = (ctx, cmd) => {
   const fid = targetFid(ctx, cmd.p1, cmd.p2);
-  const tlvs = decodeTlvList(cmd.data);
-  check(tlvs.ok, SW.WRONG_DATA, 'data is not TLV');
-  const offset = offsetOf(findTlv(tlvs.value, 0x54)?.value);
+  const tlvs = commandTlvs(cmd.data, 'READ BINARY data');
+  const offset = offsetOf(findTlv(tlvs, 0x54)?.value);
   return readFrom(readableContent(ctx, fid), offset, cmd.ne);
 };
 
@@ -136,17 +136,16 @@ export const readBinary: Handler = (ctx, cmd) => {
   return readFrom(readableContent(ctx, fid), (cmd.p1 << 8) | cmd.p2, cmd.ne);
 };
 
-/** `00 D7 <FID> 54 02 <offset> 53 L <data>`: writes, creating the EF if missing (reference §8.1). */
+/** `00 D7 <FID> 54 02 <offset> 53 L <data>`: writes, creating the EF if missing (docs/card-reference.md §8.1). */
 export const updateBinaryOdd: Handler = (ctx, cmd) => {
   const { state } = ctx;
   const fid = targetFid(ctx, cmd.p1, cmd.p2);
   checkWritable(ctx, fid);
   check(prefixOf(fid) !== PREFIX.KEY, SW.SECURITY_STATUS_NOT_SATISFIED, 'key objects');
-  const tlvs = decodeTlvList(cmd.data);
-  check(tlvs.ok, SW.WRONG_DATA, 'data is not TLV');
-  const data = findTlv(tlvs.value, 0x53);
+  const tlvs = commandTlvs(cmd.data, 'UPDATE BINARY data');
+  const data = findTlv(tlvs, 0x53);
   check(data !== undefined, SW.WRONG_DATA, 'tag 53 missing');
-  const offset = offsetOf(findTlv(tlvs.value, 0x54)?.value);
+  const offset = offsetOf(findTlv(tlvs, 0x54)?.value);
   const old = state.files.get(fid) ?? new Uint8Array(0);
   check(offset <= old.length, SW.WRONG_P1P2, 'offset beyond end of file');
   const size = Math.max(old.length, offset + data.value.length);
@@ -160,7 +159,7 @@ export const updateBinaryOdd: Handler = (ctx, cmd) => {
   return reply();
 };
 
-/** `00 E4 02 00 02 <FID>`: deletes an EF or a key object (reference §8.1). */
+/** `00 E4 02 00 02 <FID>`: deletes an EF or a key object (docs/card-reference.md §8.1). */
 export const deleteFile: Handler = (ctx, cmd) => {
   const { state } = ctx;
   check(cmd.p1 === 0x02 && cmd.p2 === 0x00, SW.INCORRECT_P1P2, 'P1P2 must be 02 00');

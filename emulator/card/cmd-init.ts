@@ -1,11 +1,12 @@
 /**
- * INITIALIZE DEVICE `80 50` and the DKEK status/import `80 52` (reference §3.4–§3.6).
+ * INITIALIZE DEVICE `80 50` and the DKEK status/import `80 52` (docs/card-reference.md §3.4–§3.6).
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { concatBytes, readUint, writeUint } from '../../shared/codec/bytes';
-import { decodeTlvList, findTlv, type Tlv } from '../../shared/codec/tlv';
+import { findTlv, type Tlv } from '../../shared/codec/tlv';
+import { commandTlvs } from './command-tlv';
 import { SW } from '../../shared/card/status-words';
 import { INIT_TAG, OPTION } from '../../shared/sc-hsm/constants';
 import type { Handler } from './context';
@@ -21,11 +22,11 @@ import { check, reply, SwError } from './reply';
 import { clearSession } from './session';
 import { memoryFree, type DeviceState } from './state';
 
-/** Largest PKA table (OpenSC accepts m up to 90, reference §3.4). */
+/** Largest PKA table (OpenSC accepts m up to 90, docs/card-reference.md §3.4). */
 export const PKA_MAX_KEYS = 90;
 /** Largest number of key-domain slots accepted. */
 const MAX_KEY_DOMAINS = 16;
-/** Tags INITIALIZE accepts (reference §3.4); anything else is refused with 6A80. */
+/** Tags INITIALIZE accepts (docs/card-reference.md §3.4); anything else is refused with 6A80. */
 const KNOWN_TAGS = new Set([0x80, 0x81, 0x82, 0x91, 0x92, 0x93, 0x95, 0x96, 0x97]);
 const DEFAULT_PIN_RETRIES = 3;
 
@@ -37,7 +38,7 @@ function byteValue(tlvs: readonly Tlv[], tag: number): number | undefined {
   return t.value[0]!;
 }
 
-/** The 7-byte no-data answer: free memory(4) ‖ 00 ‖ major ‖ minor (reference §3.4, Pico layout). */
+/** The 7-byte no-data answer: free memory(4) ‖ 00 ‖ major ‖ minor (docs/card-reference.md §3.4, Pico layout). */
 function versionInfo(state: DeviceState): Uint8Array {
   return concatBytes(
     writeUint(memoryFree(state), 4),
@@ -48,15 +49,13 @@ function versionInfo(state: DeviceState): Uint8Array {
 /**
  * `80 50 00 00`: without data the version answer; with data (re-)initializes. A device that is
  * already initialized only accepts its current initialization code (SO-PIN, counted). Wipes
- * keys, files, PKA and DKEK; keeps the device identity (reference §3.4, §10).
+ * keys, files, PKA and DKEK; keeps the device identity (docs/card-reference.md §3.4, §10).
  */
 export const initialize: Handler = (ctx, cmd) => {
   const { state } = ctx;
   check(cmd.p1 === 0 && cmd.p2 === 0, SW.INCORRECT_P1P2);
   if (cmd.data.length === 0) return reply(versionInfo(state));
-  const parsed = decodeTlvList(cmd.data);
-  check(parsed.ok, SW.WRONG_DATA, 'INITIALIZE data is not a TLV list');
-  const tlvs = parsed.value;
+  const tlvs = commandTlvs(cmd.data, 'INITIALIZE data');
   const seen = new Set<number>();
   for (const t of tlvs) {
     check(KNOWN_TAGS.has(t.tag), SW.WRONG_DATA, `unknown tag ${t.tag.toString(16)}`);
@@ -88,11 +87,11 @@ export const initialize: Handler = (ctx, cmd) => {
     check(n >= 1 && n <= m && m <= PKA_MAX_KEYS, SW.WRONG_DATA, 'need 1 ≤ n ≤ m ≤ 90');
     pka = { m, n };
   }
-  // A device needs some way to authenticate: a user PIN, PKA or both (reference §3.4).
+  // A device needs some way to authenticate: a user PIN, PKA or both (docs/card-reference.md §3.4).
   check(userPin !== undefined || pka !== undefined, SW.WRONG_DATA, 'neither PIN nor PKA');
 
   if (state.initialized) {
-    // Re-initialization requires the current code (reference §3.4); counted like the SO-PIN.
+    // Re-initialization requires the current code (docs/card-reference.md §3.4); counted like the SO-PIN.
     if (!state.soPin) throw new SwError(SW.INTERNAL_ERROR, 'initialized without SO-PIN');
     presentPin(state.soPin, code.value, ctx.persist);
   }
@@ -105,7 +104,7 @@ export const initialize: Handler = (ctx, cmd) => {
   if (pka) state.pka = { ...pka, slots: [] };
   else delete state.pka;
   if (dkekShares !== undefined) {
-    // 0 shares: the device generates a random DKEK (reference §3.4 tag 92).
+    // 0 shares: the device generates a random DKEK (docs/card-reference.md §3.4 tag 92).
     state.dkek = {
       shares: dkekShares,
       outstanding: dkekShares,
@@ -123,7 +122,7 @@ export const initialize: Handler = (ctx, cmd) => {
   return reply();
 };
 
-/** DKEK status: shares ‖ outstanding ‖ KCV(8) = first 8 bytes of SHA-256(DKEK) (reference §3.6). */
+/** DKEK status: shares ‖ outstanding ‖ KCV(8) = first 8 bytes of SHA-256(DKEK) (docs/card-reference.md §3.6). */
 function dkekStatus(state: DeviceState): Uint8Array {
   const d = state.dkek!;
   return concatBytes(Uint8Array.of(d.shares, d.outstanding), sha256(d.value).subarray(0, 8));
@@ -131,7 +130,7 @@ function dkekStatus(state: DeviceState): Uint8Array {
 
 /**
  * `80 52 00 00` DKEK status or share import, `80 52 00 kd` key-domain status. `6D00` when the
- * device has no DKEK, as OpenSC expects (reference §3.6).
+ * device has no DKEK, as OpenSC expects (docs/card-reference.md §3.6).
  */
 export const keyDomain: Handler = (ctx, cmd) => {
   const { state } = ctx;

@@ -1,5 +1,5 @@
 /**
- * VERIFY, CHANGE REFERENCE DATA and RESET RETRY COUNTER (reference §3.1–§3.3).
+ * VERIFY, CHANGE REFERENCE DATA and RESET RETRY COUNTER (docs/card-reference.md §3.1–§3.3).
  * @module
  */
 import { SW } from '../../shared/card/status-words';
@@ -19,19 +19,19 @@ import { isUserAuthenticated, pkaQuorumReached } from './session';
 /**
  * SW of the status query on a device whose user PIN cannot (yet) unlock it: PKA-only before
  * quorum, or PIN verified but quorum missing with option 0010. Genuine value unknown
- * (reference §13.1); `6300` is one OpenSC maps to "command failed" → "Public key
+ * (docs/card-reference.md §13.1); `6300` is one OpenSC maps to "command failed" → "Public key
  * authentication active", and it cannot be mistaken for a PIN retry count (`63Cx`).
  */
 export const SW_PKA_ACTIVE = 0x6300;
 
 const validUserPinLength = (n: number): boolean => n >= USER_PIN_MIN && n <= USER_PIN_MAX;
 
-/** `00 20 00 81|88` with or without data (reference §3.1). */
+/** `00 20 00 81|88` with or without data (docs/card-reference.md §3.1). */
 export const verify: Handler = (ctx, cmd) => {
   const { state, session } = ctx;
   check(cmd.p1 === 0x00, SW.INCORRECT_P1P2, 'VERIFY P1 must be 00');
   if (cmd.p2 === PIN_REF.SO) {
-    // The SO-PIN is no login role (reference §3.1); status and check only, grants nothing.
+    // The SO-PIN is no login role (docs/card-reference.md §3.1); status and check only, grants nothing.
     if (!state.initialized || !state.soPin) throw new SwError(SW.REFERENCED_DATA_NOT_FOUND);
     if (cmd.data.length === 0) throw new SwError(pinStatusSw(state.soPin));
     check(cmd.data.length === SO_PIN_LENGTH, SW.WRONG_DATA, 'SO-PIN must be 8 bytes');
@@ -60,7 +60,7 @@ export const verify: Handler = (ctx, cmd) => {
   return reply();
 };
 
-/** `00 24 00 81|88` old ‖ new (reference §3.2). */
+/** `00 24 00 81|88` old ‖ new (docs/card-reference.md §3.2). */
 export const changeReferenceData: Handler = (ctx, cmd) => {
   const { state, session } = ctx;
   check(cmd.p1 === 0x00, SW.INCORRECT_P1P2, 'P1 must be 00');
@@ -88,7 +88,7 @@ export const changeReferenceData: Handler = (ctx, cmd) => {
 };
 
 /**
- * `00 2C 00 81` SO-PIN ‖ new PIN, `00 2C 01 81` SO-PIN (reference §3.3). Needs option 0001;
+ * `00 2C 00 81` SO-PIN ‖ new PIN, `00 2C 01 81` SO-PIN (docs/card-reference.md §3.3). Needs option 0001;
  * option 0020 forbids setting a new PIN (P1 00). P1 01 is allowed whenever RRC is enabled:
  * unblocking without a new PIN is the weaker operation.
  */

@@ -1,5 +1,5 @@
 /**
- * Public Key Authentication (reference §6): MSE SET AT, MANAGE PKA `80 54` (status, register
+ * Public Key Authentication (docs/card-reference.md §6): MSE SET AT, MANAGE PKA `80 54` (status, register
  * with key attestation, replace, enumerate), GET CHALLENGE and EXTERNAL AUTHENTICATE.
  * @module
  */
@@ -18,12 +18,12 @@ import { isUserAuthenticated } from './session';
 import type { PkaConfig, PkaSlot } from './state';
 import { keyReference, selectVerificationKey } from './cmd-trust';
 
-/** Largest GET CHALLENGE answer (OpenSC caps random requests at 1024, reference §8.1). */
+/** Largest GET CHALLENGE answer (OpenSC caps random requests at 1024, docs/card-reference.md §8.1). */
 const MAX_RANDOM = 1024;
-/** Longest challenge usable for PKA (reference §13.4). */
+/** Longest challenge usable for PKA (docs/card-reference.md §13.4). */
 const MAX_PKA_CHALLENGE = 256;
 
-/** `00 22 81 B6|A4 { 83 reference }` (reference §6.5 steps 1–2, §6.6 step 1). */
+/** `00 22 81 B6|A4 { 83 reference }` (docs/card-reference.md §6.5 steps 1–2, §6.6 step 1). */
 export const manageSecurityEnvironment: Handler = (ctx, cmd) => {
   check(cmd.p1 === 0x81 && (cmd.p2 === 0xb6 || cmd.p2 === 0xa4), SW.INCORRECT_P1P2);
   const ref = keyReference(cmd.data);
@@ -35,13 +35,13 @@ export const manageSecurityEnvironment: Handler = (ctx, cmd) => {
   delete session.pkaKey;
   const index = state.pka?.slots.findIndex((s) => bytesEqual(s.chr, ref)) ?? -1;
   if (index < 0) throw new SwError(SW.REFERENCED_DATA_NOT_FOUND, 'no registered key with this CHR');
-  // An already authenticated key cannot authenticate again (reference §13.6, Pico behaviour).
+  // An already authenticated key cannot authenticate again (docs/card-reference.md §13.6, Pico behaviour).
   check(!session.pkaAuthenticated.has(index), SW.CONDITIONS_NOT_SATISFIED, 'already authenticated');
   session.pkaKey = index;
   return reply();
 };
 
-/** `m ‖ missing ‖ n ‖ authenticated` (reference §6.4). */
+/** `m ‖ missing ‖ n ‖ authenticated` (docs/card-reference.md §6.4). */
 function pkaStatus(pka: PkaConfig, authenticated: number): Uint8Array {
   return Uint8Array.of(pka.m, pka.m - pka.slots.length, pka.n, Math.min(authenticated, 255));
 }
@@ -57,8 +57,8 @@ function checkUnique(pka: PkaConfig, slot: PkaSlot, except?: number): void {
 
 /**
  * `80 54 00 00` status / register, `80 54 01 i` replace (option 0008 + authenticated user),
- * `80 54 02 i` enumerate (reference §6.4). `6D00` when PKA is not configured (OpenSC's test).
- * Registration needs no login while keys are missing (reference §6.4 emulator advice).
+ * `80 54 02 i` enumerate (docs/card-reference.md §6.4). `6D00` when PKA is not configured (OpenSC's test).
+ * Registration needs no login while keys are missing (docs/card-reference.md §6.4 emulator advice).
  */
 export const managePka: Handler = (ctx, cmd) => {
   const { state, session } = ctx;
@@ -109,14 +109,14 @@ function registrationSlot(ctx: CardContext, content: Uint8Array): PkaSlot {
   };
 }
 
-/** `00 84 00 00 Le`: random bytes; the last one (≤ 256 bytes) is the PKA challenge (reference §6.6). */
+/** `00 84 00 00 Le`: random bytes; the last one (≤ 256 bytes) is the PKA challenge (docs/card-reference.md §6.6). */
 export const getChallenge: Handler = (ctx, cmd) => {
   check(cmd.p1 === 0 && cmd.p2 === 0, SW.INCORRECT_P1P2);
   check(cmd.data.length === 0, SW.WRONG_LENGTH);
   const ne = cmd.ne;
   check(ne !== undefined && ne <= MAX_RANDOM, SW.WRONG_LENGTH, 'Le 1–1024 required');
   const bytes = randomBytes(ne);
-  // A new challenge replaces the old one but keeps earlier successes (reference §6.6, §13.5).
+  // A new challenge replaces the old one but keeps earlier successes (docs/card-reference.md §6.6, §13.5).
   if (ne <= MAX_PKA_CHALLENGE) ctx.session.challenge = { bytes, usedBy: new Set() };
   else delete ctx.session.challenge;
   return reply(bytes);
@@ -124,7 +124,7 @@ export const getChallenge: Handler = (ctx, cmd) => {
 
 /**
  * `00 82 00 00 <r‖s>`: verifies ECDSA-SHA-256 over CHR(device) ‖ challenge with the key selected
- * by MSE `81 A4` (reference §6.6). The challenge is single-use per key, even on failure.
+ * by MSE `81 A4` (docs/card-reference.md §6.6). The challenge is single-use per key, even on failure.
  * `6A88` no key selected, `6700` no data, `6985` no/used challenge or bad signature.
  */
 export const externalAuthenticate: Handler = (ctx, cmd) => {

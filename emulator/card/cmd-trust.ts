@@ -1,7 +1,7 @@
 /**
  * MSE SET AT `81 B6` (select a verification key) and PSO VERIFY CERTIFICATE `00 2A 00 BE`
  * (import a certificate): the attestation chain root → DICA → device of a PKA registration
- * (reference §6.5). Imported certificates are volatile (reference §13.13 choice, see README).
+ * (docs/card-reference.md §6.5). Imported certificates are volatile (docs/card-reference.md §13.13 choice, see README).
  * @module
  */
 import { bytesEqual } from '../../shared/codec/bytes';
@@ -13,9 +13,10 @@ import { keyOf, verifyCvc, verifySelfSigned } from '../../shared/cvc/verify';
 import type { CardContext, Handler } from './context';
 import { check, reply, SwError } from './reply';
 import type { KnownKey } from './session';
+import { COMMAND_TLV } from './command-tlv';
 import type { DeviceState } from './state';
 
-/** Depth of a device certificate below the root: root 0, DICA 1, device 2 (reference §5.1). */
+/** Depth of a device certificate below the root: root 0, DICA 1, device 2 (docs/card-reference.md §5.1). */
 export const DEVICE_DEPTH = 2;
 /** Most certificates one session may import. */
 const MAX_IMPORTED = 16;
@@ -41,13 +42,13 @@ export function findKnownKey(ctx: CardContext, chr: Uint8Array): KnownKey | unde
 
 /** Parses the `83` key reference of an MSE SET AT data field. */
 export function keyReference(data: Uint8Array): Uint8Array {
-  const t = decodeTlvAt(data, 0);
+  const t = decodeTlvAt(data, 0, COMMAND_TLV);
   check(t.ok && t.value.end === data.length && t.value.tag === 0x83, SW.WRONG_DATA, 'need 83');
   check(t.value.value.length >= 1 && t.value.value.length <= 16, SW.WRONG_DATA, 'bad reference');
   return t.value.value.slice();
 }
 
-/** `00 22 81 B6 { 83 CHR }`: 9000 when the key is known, `6A88` otherwise (reference §6.5 step 1–2). */
+/** `00 22 81 B6 { 83 CHR }`: 9000 when the key is known, `6A88` otherwise (docs/card-reference.md §6.5 step 1–2). */
 export function selectVerificationKey(ctx: CardContext, chr: Uint8Array): void {
   const key = findKnownKey(ctx, chr);
   if (!key) {
@@ -57,7 +58,7 @@ export function selectVerificationKey(ctx: CardContext, chr: Uint8Array): void {
   ctx.session.verifier = key;
 }
 
-/** The certificate in a PSO data field: the value of `7F21` or the whole TLV (reference §6.5 step 3). */
+/** The certificate in a PSO data field: the value of `7F21` or the whole TLV (docs/card-reference.md §6.5 step 3). */
 function certificateOf(data: Uint8Array): Cvc {
   const whole =
     data.length > 2 && data[0] === 0x7f && data[1] === 0x21 ? parseCvc(data) : undefined;

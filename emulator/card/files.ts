@@ -1,6 +1,6 @@
 /**
  * The emulated file system: fixed EF 2F02, object files by FID and the access rules
- * (reference §2, §8.1): key objects `CCxx` are never readable, `CDxx` only when authenticated,
+ * (docs/card-reference.md §2, §8.1): key objects `CCxx` are never readable, `CDxx` only when authenticated,
  * writes and deletes need an authenticated user, 2F02 is immutable.
  * @module
  */
@@ -33,7 +33,7 @@ export function keyExists(state: DeviceState, fid: number): boolean {
 /** Checks read access and returns the content; throws 6982 / 6A82. */
 export function readableContent(ctx: CardContext, fid: number): Uint8Array {
   if (prefixOf(fid) === PREFIX.KEY) {
-    // Private keys never leave the card (reference §8.1 B1 notes).
+    // Private keys never leave the card (docs/card-reference.md §8.1 B1 notes).
     throw new SwError(SW.SECURITY_STATUS_NOT_SATISFIED, 'key objects are not readable');
   }
   const content = fileContent(ctx.state, fid);
@@ -54,7 +54,7 @@ export function checkWritable(ctx: CardContext, fid: number): void {
   }
 }
 
-/** Sorted FIDs for ENUMERATE OBJECTS: CC00, the keys, then all files (reference §8.1). */
+/** Sorted FIDs for ENUMERATE OBJECTS: CC00, the keys, then all files (docs/card-reference.md §8.1). */
 export function listObjects(state: DeviceState): number[] {
   const fids = [PREFIX.KEY << 8];
   for (const id of state.keys.keys()) fids.push((PREFIX.KEY << 8) | id);

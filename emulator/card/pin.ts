@@ -1,6 +1,6 @@
 /**
  * PIN records: salted SHA-256 digests compared in constant time, with retry counters
- * (reference §3.1–§3.3). The state file therefore never holds a PIN in clear.
+ * (docs/card-reference.md §3.1–§3.3). The state file therefore never holds a PIN in clear.
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -10,11 +10,11 @@ import { SW } from '../../shared/card/status-words';
 import { SwError } from './reply';
 import type { PinRecord } from './state';
 
-/** User PIN length bounds (reference §3.1: 6–16 bytes). */
+/** User PIN length bounds (docs/card-reference.md §3.1: 6–16 bytes). */
 export const USER_PIN_MIN = 6;
 /** Longest user PIN. */
 export const USER_PIN_MAX = 16;
-/** The SO-PIN / initialization code is 8 binary bytes (reference §3.2). */
+/** The SO-PIN / initialization code is 8 binary bytes (docs/card-reference.md §3.2). */
 export const SO_PIN_LENGTH = 8;
 /** SO-PIN retry counter (genuine devices use 15). */
 export const SO_PIN_RETRIES = 15;

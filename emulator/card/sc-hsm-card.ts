@@ -1,7 +1,7 @@
 /**
  * The emulated SmartCard-HSM: decodes C-APDUs (short and extended), dispatches to the command
  * handlers, shapes the answer to Ne (GET RESPONSE chaining when it does not fit) and persists
- * through `onChange`. `process` never throws (reference §10).
+ * through `onChange`. `process` never throws (docs/card-reference.md §10).
  * @module
  */
 import {
@@ -22,7 +22,8 @@ import {
   select,
   updateBinaryOdd,
 } from './cmd-files';
-import { generateKeyPairCmd, sign } from './cmd-keys';
+import { generateKeyPairCmd } from './cmd-keys';
+import { sign } from './cmd-sign';
 import {
   externalAuthenticate,
   getChallenge,
@@ -35,7 +36,7 @@ import { SwError, type Reply } from './reply';
 import { newSession, type Session } from './session';
 import type { DeviceState } from './state';
 
-/** ISO commands (CLA 00) and proprietary ones (CLA 80), reference §8.1. */
+/** ISO commands (CLA 00) and proprietary ones (CLA 80), docs/card-reference.md §8.1. */
 const ISO_COMMANDS: ReadonlyMap<number, Handler> = new Map([
   [INS.VERIFY, verify],
   [INS.CHANGE_REFERENCE_DATA, changeReferenceData],
@@ -62,7 +63,7 @@ const PROPRIETARY_COMMANDS: ReadonlyMap<number, Handler> = new Map([
 export type EmulatedCardOptions = {
   /** Called after every command that changed persistent state (e.g. to save it). */
   onChange?: (state: DeviceState) => void;
-  /** ATR to present (default: the standard SmartCard-HSM ATR, reference §1.2). */
+  /** ATR to present (default: the standard SmartCard-HSM ATR, docs/card-reference.md §1.2). */
   atr?: Uint8Array;
 };
 
@@ -91,7 +92,7 @@ export class EmulatedSmartCardHsm implements VirtualCard {
     return this.#atr.slice();
   }
 
-  /** Cold reset: volatile state cleared, applet not selected (reference §1.1). */
+  /** Cold reset: volatile state cleared, applet not selected (docs/card-reference.md §1.1). */
   powerOn(): void {
     this.#session = newSession(false);
   }
@@ -146,7 +147,7 @@ export class EmulatedSmartCardHsm implements VirtualCard {
     delete session.pending;
     if (cmd.cla === 0x00 && cmd.ins === INS.SELECT) return this.#shape(cmd, select(ctx, cmd));
     if (!session.selected) {
-      // Nothing selected answers like a card without this applet (reference §9 6E00/6D00).
+      // Nothing selected answers like a card without this applet (docs/card-reference.md §9 6E00/6D00).
       throw new SwError(cmd.cla === 0x80 ? SW.CLA_NOT_SUPPORTED : SW.INS_NOT_SUPPORTED);
     }
     const table = cmd.cla === 0x00 ? ISO_COMMANDS : PROPRIETARY_COMMANDS;

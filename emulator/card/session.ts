@@ -1,6 +1,6 @@
 /**
- * Volatile state of one applet selection (reference §10 "Volatile"): cleared on SELECT of the
- * AID, on reset and on power loss (reference §6.7).
+ * Volatile state of one applet selection (docs/card-reference.md §10 "Volatile"): cleared on SELECT of the
+ * AID, on reset and on power loss (docs/card-reference.md §6.7).
  * @module
  */
 import type { Curve } from '../../shared/crypto/curves';
@@ -8,7 +8,7 @@ import type { HashName } from '../../shared/crypto/ecdsa';
 import { OPTION } from '../../shared/sc-hsm/constants';
 import type { DeviceState } from './state';
 
-/** A public key the card may verify certificates with (MSE SET AT `81 B6`, reference §6.5). */
+/** A public key the card may verify certificates with (MSE SET AT `81 B6`, docs/card-reference.md §6.5). */
 export type KnownKey = {
   chr: Uint8Array;
   curve: Curve;
@@ -18,16 +18,16 @@ export type KnownKey = {
   depth: number;
 };
 
-/** A pending PKA challenge (reference §6.6 step 2). */
+/** A pending PKA challenge (docs/card-reference.md §6.6 step 2). */
 export type PkaChallenge = {
   bytes: Uint8Array;
-  /** Slots that already used this challenge: single use per key (reference §6.6 "emulator"). */
+  /** Slots that already used this challenge: single use per key (docs/card-reference.md §6.6 "emulator"). */
   usedBy: Set<number>;
 };
 
 /** Everything that a re-select forgets. */
 export type Session = {
-  /** Whether the SmartCard-HSM applet is selected (reference §1.1: not by default). */
+  /** Whether the SmartCard-HSM applet is selected (docs/card-reference.md §1.1: not by default). */
   selected: boolean;
   pinVerified: boolean;
   /** Indexes of PKA slots authenticated in this session. */
@@ -37,7 +37,7 @@ export type Session = {
   pkaKey?: number;
   /** Key selected with MSE SET AT `81 B6`. */
   verifier?: KnownKey;
-  /** Certificates imported with PSO VERIFY CERTIFICATE (volatile: reference §13.13 choice). */
+  /** Certificates imported with PSO VERIFY CERTIFICATE (volatile: docs/card-reference.md §13.13 choice). */
   imported: KnownKey[];
   /** EF selected by FID for plain READ BINARY `B0`. */
   currentEf?: number;
@@ -60,13 +60,13 @@ export function clearSession(session: Session, selected: boolean): void {
   Object.assign(session, newSession(selected));
 }
 
-/** True when enough PKA keys authenticated in this session (reference §6.7). */
+/** True when enough PKA keys authenticated in this session (docs/card-reference.md §6.7). */
 export function pkaQuorumReached(state: DeviceState, session: Session): boolean {
   return state.pka !== undefined && session.pkaAuthenticated.size >= state.pka.n;
 }
 
 /**
- * The "user authenticated" state that unlocks keys (reference §10 "Quorum", §6.7): PIN only
+ * The "user authenticated" state that unlocks keys (docs/card-reference.md §10 "Quorum", §6.7): PIN only
  * without PKA; PIN or PKA quorum by default; PIN and quorum with option 0010.
  */
 export function isUserAuthenticated(state: DeviceState, session: Session): boolean {

@@ -15,11 +15,12 @@ import {
 import { parseCvc, parseCvcAt } from '../../shared/cvc/cvc';
 import { issueDevice, type TestCa } from '../ca/test-ca';
 import { writeFileAtomic } from '../util/atomic-file';
-import type { DeviceState, KeyRecord, PinRecord } from './state';
+import type { DeviceState, KeyRecord, PinRecord, RsaKeyMaterial } from './state';
+import { rsaMaterialFromPkcs8 } from './rsa-key';
 
 const STATE_FORMAT = 'custodian-sc-hsm-emulator-state/1';
 
-/** Firmware version the emulator reports (SELECT tag 85, `80 50` answer; reference §1.3). */
+/** Firmware version the emulator reports (SELECT tag 85, `80 50` answer; docs/card-reference.md §1.3). */
 export const EMULATED_FIRMWARE = { major: 3, minor: 6 } as const;
 
 /** A state file that cannot be used. */
@@ -40,15 +41,14 @@ const pin = z
   })
   .strict()
   .refine((p) => p.retries <= p.maxRetries, 'retries above maximum');
-const key = z
-  .object({
-    curve: curveName,
-    privateKey: hex,
-    publicKey: hex,
-    algorithms: hex.optional(),
-    useCounter: z.number().int().min(0).max(0xffffffff).optional(),
-  })
-  .strict();
+const policy = {
+  algorithms: hex.optional(),
+  useCounter: z.number().int().min(0).max(0xffffffff).optional(),
+};
+const ecKey = z.object({ curve: curveName, privateKey: hex, publicKey: hex, ...policy }).strict();
+/** RSA keys are stored as PKCS#8; modulus and exponent are derived again on load. */
+const rsaKey = z.object({ rsaPkcs8: hex, ...policy }).strict();
+const key = z.union([ecKey, rsaKey]);
 const slot = z.object({ chr: hex, request: hex, curve: curveName, point: hex }).strict();
 const schema = z
   .object({
@@ -135,11 +135,9 @@ export function stateToJson(s: DeviceState): string {
     keyDomains: s.keyDomains,
     keys: Object.fromEntries(
       [...s.keys].map(([id, k]) => {
-        const v: z.infer<typeof key> = {
-          curve: k.curve,
-          privateKey: toHex(k.privateKey),
-          publicKey: toHex(k.publicKey),
-        };
+        const v: z.infer<typeof key> = k.rsa
+          ? { rsaPkcs8: toHex(k.rsa.pkcs8) }
+          : { curve: k.curve, privateKey: toHex(k.privateKey), publicKey: toHex(k.publicKey) };
         if (k.algorithms) v.algorithms = toHex(k.algorithms);
         if (k.useCounter !== undefined) v.useCounter = k.useCounter;
         return [String(id), v];
@@ -170,6 +168,15 @@ export function stateToJson(s: DeviceState): string {
       value: toHex(s.dkek.value),
     };
   return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+/** RSA key material from stored PKCS#8 hex; a clear error when it is not an RSA key. */
+function rsaFromPkcs8(hexKey: string, id: string): RsaKeyMaterial {
+  try {
+    return rsaMaterialFromPkcs8(fromHex(hexKey));
+  } catch {
+    throw new StateFileError(`state: key ${id} is not a valid RSA private key`);
+  }
 }
 
 /** Checks that the device key matches the device certificate in EF 2F02 and both CVCs parse. */
@@ -212,11 +219,10 @@ export function stateFromJson(text: string): DeviceState {
   const j = p.data;
   const keys = new Map<number, KeyRecord>();
   for (const [id, k] of Object.entries(j.keys)) {
-    const rec: KeyRecord = {
-      curve: k.curve,
-      privateKey: fromHex(k.privateKey),
-      publicKey: fromHex(k.publicKey),
-    };
+    const rec: KeyRecord =
+      'rsaPkcs8' in k
+        ? { rsa: rsaFromPkcs8(k.rsaPkcs8, id) }
+        : { curve: k.curve, privateKey: fromHex(k.privateKey), publicKey: fromHex(k.publicKey) };
     if (k.algorithms !== undefined) rec.algorithms = fromHex(k.algorithms);
     if (k.useCounter !== undefined) rec.useCounter = k.useCounter;
     keys.set(Number(id), rec);

@@ -1,5 +1,5 @@
 /**
- * The emulated card's persistent state (reference §10 "Persistent"): what survives power loss.
+ * The emulated card's persistent state (docs/card-reference.md §10 "Persistent"): what survives power loss.
  * Volatile per-selection state lives in `session.ts`. The JSON file form is in `state-file.ts`.
  * @module
  */
@@ -9,24 +9,46 @@ import type { CurveName } from '../../shared/crypto/curves';
 export type PinRecord = {
   salt: Uint8Array;
   hash: Uint8Array;
-  /** Byte length of the PIN: `00 24` splits old ‖ new by it (reference §3.2). */
+  /** Byte length of the PIN: `00 24` splits old ‖ new by it (docs/card-reference.md §3.2). */
   length: number;
   retries: number;
   maxRetries: number;
 };
 
-/** A generated EC key object `CC<id>` (reference §2.2, §7.1). */
-export type KeyRecord = {
-  curve: CurveName;
-  privateKey: Uint8Array;
-  publicKey: Uint8Array;
-  /** `91` allowed algorithm ids (reference §7.1); absent = all EC signature algorithms. */
+/** What every key object carries besides its key material (docs/card-reference.md §7.1). */
+type KeyPolicy = {
+  /** `91` allowed algorithm ids; absent = every signature algorithm of the key's type. */
   algorithms?: Uint8Array;
-  /** `90` key use counter: remaining signatures; absent = unlimited (reference §7.1). */
+  /** `90` key use counter: remaining signatures; absent = unlimited. */
   useCounter?: number;
 };
 
-/** One registered PKA public key (reference §6.4). */
+/** A generated EC key object `CC<id>` (docs/card-reference.md §2.2, §7.1). */
+export type EcKeyRecord = KeyPolicy & {
+  curve: CurveName;
+  privateKey: Uint8Array;
+  publicKey: Uint8Array;
+  rsa?: undefined;
+};
+
+/** RSA key material of a key object; modulus and exponent are derived from the private key. */
+export type RsaKeyMaterial = {
+  /** The private key as PKCS#8 DER (node:crypto does the arithmetic). */
+  pkcs8: Uint8Array;
+  /** Big-endian modulus n, exactly bits/8 bytes. */
+  modulus: Uint8Array;
+  /** Big-endian public exponent e, minimal. */
+  exponent: Uint8Array;
+  bits: number;
+};
+
+/** A generated RSA key object `CC<id>` (docs/card-reference.md §7.1, §8.3). */
+export type RsaKeyRecord = KeyPolicy & { rsa: RsaKeyMaterial; curve?: undefined };
+
+/** A key object: EC or RSA. */
+export type KeyRecord = EcKeyRecord | RsaKeyRecord;
+
+/** One registered PKA public key (docs/card-reference.md §6.4). */
 export type PkaSlot = {
   /** CHR (`5F20`) of the inner request: the key reference used in MSE SET AT `A4`. */
   chr: Uint8Array;
@@ -37,17 +59,17 @@ export type PkaSlot = {
   point: Uint8Array;
 };
 
-/** PKA configuration from INITIALIZE `93 02 m n` (reference §3.4, §6.3). */
+/** PKA configuration from INITIALIZE `93 02 m n` (docs/card-reference.md §3.4, §6.3). */
 export type PkaConfig = { m: number; n: number; slots: PkaSlot[] };
 
-/** DKEK state (reference §3.6); the emulator does not wrap keys, it only reports status. */
+/** DKEK state (docs/card-reference.md §3.6); the emulator does not wrap keys, it only reports status. */
 export type DkekState = { shares: number; outstanding: number; value: Uint8Array };
 
-/** The device identity: PrK.DevAut (`CC00`) and EF 2F02 (reference §5.1). Kept across INITIALIZE. */
+/** The device identity: PrK.DevAut (`CC00`) and EF 2F02 (docs/card-reference.md §5.1). Kept across INITIALIZE. */
 export type DeviceIdentity = {
   curve: CurveName;
   privateKey: Uint8Array;
-  /** Raw CHR of the device certificate: the device id in PKA (reference §6.6 step 3). */
+  /** Raw CHR of the device certificate: the device id in PKA (docs/card-reference.md §6.6 step 3). */
   chr: Uint8Array;
   /** EF 2F02: device CVC ‖ DICA CVC. */
   certificates: Uint8Array;
@@ -57,15 +79,15 @@ export type DeviceIdentity = {
 export type DeviceState = {
   serial: string;
   identity: DeviceIdentity;
-  /** Encoded self-signed root CVCs the card trusts for PSO VERIFY CERTIFICATE (reference §6.5). */
+  /** Encoded self-signed root CVCs the card trusts for PSO VERIFY CERTIFICATE (docs/card-reference.md §6.5). */
   trustedRoots: Uint8Array[];
   firmware: { major: number; minor: number };
   initialized: boolean;
-  /** Option mask from INITIALIZE tag 80 (reference §3.5). */
+  /** Option mask from INITIALIZE tag 80 (docs/card-reference.md §3.5). */
   options: number;
-  /** Absent on PKA-only devices initialized without tag 81 (reference §3.4). */
+  /** Absent on PKA-only devices initialized without tag 81 (docs/card-reference.md §3.4). */
   userPin?: PinRecord;
-  /** True until the transport PIN is changed (option 0002, reference §3.2). */
+  /** True until the transport PIN is changed (option 0002, docs/card-reference.md §3.2). */
   transportPin: boolean;
   soPin?: PinRecord;
   pka?: PkaConfig;

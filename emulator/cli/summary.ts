@@ -20,6 +20,7 @@ export type DeviceSummary = {
   soPin: { retries: number; maxRetries: number } | null;
   pka: { m: number; n: number; registered: string[] } | null;
   dkek: { shares: number; outstanding: number } | null;
+  /** `curve` is the curve name, or `rsa:<bits>` for an RSA key. */
   keys: { id: number; curve: string; chr: string | null }[];
   files: string[];
   freeMemory: number;
@@ -46,7 +47,11 @@ export function summarize(s: DeviceState): DeviceSummary {
       ? { m: s.pka.m, n: s.pka.n, registered: s.pka.slots.map((x) => bytesToAscii(x.chr)) }
       : null,
     dkek: s.dkek ? { shares: s.dkek.shares, outstanding: s.dkek.outstanding } : null,
-    keys: [...s.keys].map(([id, k]) => ({ id, curve: k.curve, chr: keyChr(id) })),
+    keys: [...s.keys].map(([id, k]) => ({
+      id,
+      curve: k.rsa ? `rsa:${k.rsa.bits}` : k.curve,
+      chr: keyChr(id),
+    })),
     files: [...s.files.keys()].sort((a, b) => a - b).map((f) => f.toString(16).padStart(4, '0')),
     freeMemory: memoryFree(s),
   };

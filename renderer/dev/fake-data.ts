@@ -1,7 +1,7 @@
 /**
  * Sample data for the fake bridge: one management server, two readers, a genuine custodian
  * card and ceremonies in every state. Fictional names; device ids in the SmartCard-HSM CHR
- * style (reference §5.1).
+ * style (docs/card-reference.md §5.1).
  * @module
  */
 import type {
@@ -16,7 +16,7 @@ import type {
 
 const MIN = 60_000;
 
-/** Production scheme root (CHR of the published SmartCard-HSM root, reference Appendix A). */
+/** Production scheme root (CHR of the published SmartCard-HSM root, docs/card-reference.md Appendix A). */
 export const PRODUCTION_ANCHOR: TrustAnchor = {
   name: 'DESRCACC100001',
   fingerprint: '6A0F1E2D3C4B5A69788796A5B4C3D2E1F00F1E2D3C4B5A69788796A5B4C3D2E1',
@@ -203,7 +203,7 @@ export function sampleTrace(now: number): TraceEntry[] {
       '80500000',
       undefined,
       'initialize',
-      'INITIALIZE DEVICE would wipe the card (reference §12.2)',
+      'INITIALIZE DEVICE would wipe the card (docs/card-reference.md §12.2)',
     ),
     line(
       5,
@@ -294,7 +294,7 @@ export function approvalTrace(
     decision: 'blocked' as const,
     header: '80 68 02 73',
     rule: 'sign-other-key',
-    reason: 'SIGN with a key you did not approve (reference §12.2)',
+    reason: 'SIGN with a key you did not approve (docs/card-reference.md §12.2)',
     command: '8068027318',
     sw: 0x6986,
   };

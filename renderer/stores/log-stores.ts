@@ -1,6 +1,6 @@
 /**
  * The two read-only logs: the APDU trace (what the server asked the card to run, forwarded or
- * blocked — reference §12) and the hash-chained audit log with its verify button.
+ * blocked — docs/card-reference.md §12) and the hash-chained audit log with its verify button.
  * @module
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';

@@ -1,6 +1,6 @@
 /**
  * Readers and the custodian card: genuine check with its anchor, PIN status and tries left,
- * the PKA key (reference §6.2) or a way to create one, and the `.pka` export for the target's
+ * the PKA key (docs/card-reference.md §6.2) or a way to create one, and the `.pka` export for the target's
  * administrator.
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * After approve or decline: what happened, where the quorum stands, and whether the firewall
- * had to block anything the server asked (reference §12.2).
+ * had to block anything the server asked (docs/card-reference.md §12.2).
  * @module
  */
 import type { CeremonyResult } from '../../shared/ipc/model';

@@ -127,7 +127,7 @@ const routes: Array<[string, RegExp, Handler]> = [
         try {
           signatures.push(toHex(await t.signWithinUnlock(key.id, fromHex(digest))));
         } catch (e) {
-          // Window ended (signature or time limit, reference §6.7) or the card failed: stop.
+          // Window ended (signature or time limit, docs/card-reference.md §6.7) or the card failed: stop.
           failure = e;
           break;
         }

@@ -64,7 +64,7 @@ export const signSchema = z.strictObject({
 });
 
 /**
- * A signing key's PRKD label (at most 64 bytes, reference §2.3). Signing picks a key by label
+ * A signing key's PRKD label (at most 64 bytes, docs/card-reference.md §2.3). Signing picks a key by label
  * or by a decimal id, so a label that reads as an id is refused.
  */
 export const keyLabelSchema = z

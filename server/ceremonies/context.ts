@@ -66,7 +66,7 @@ export type CeremonySnapshot = {
 
 /** In-memory runtime of an active ceremony. */
 export type Runtime = {
-  /** The card's authenticated count as last read (`80 54`, reference §6.4). */
+  /** The card's authenticated count as last read (`80 54`, docs/card-reference.md §6.4). */
   authenticated: number;
   /** offerId → custodianId for the current epoch. */
   readonly offers: Map<string, string>;
@@ -123,7 +123,7 @@ export class CeremonyContext {
     return rt;
   }
 
-  /** The active ceremony of a target (at most one: the card has one challenge, reference §6.6). */
+  /** The active ceremony of a target (at most one: the card has one challenge, docs/card-reference.md §6.6). */
   activeFor(target: string): CeremonyRecord | undefined {
     return this.store.ceremonies.active().find((c) => c.target === target);
   }

@@ -1,8 +1,8 @@
 /**
  * A custodian's decision on an offer. Approval: the signature comes from the custodian card's
- * R-APDU (DER), is converted to plain r‖s (reference §6.6 step 5), checked against the
+ * R-APDU (DER), is converted to plain r‖s (docs/card-reference.md §6.6 step 5), checked against the
  * registered key, then presented to the target with MSE SET AT + EXTERNAL AUTHENTICATE
- * (steps 1 and 6); the card's own status (`80 54`, reference §6.4) is the count. Everything
+ * (steps 1 and 6); the card's own status (`80 54`, docs/card-reference.md §6.4) is the count. Everything
  * that touches the card runs in the target's queue, and a custodian answers once per epoch.
  * @module
  */
@@ -27,7 +27,7 @@ type Refusal = { sw: number; reason: string };
 
 /**
  * MSE SET AT `A4 <key CHR>` then EXTERNAL AUTHENTICATE with plain r‖s, adjacent in the target's
- * queue (reference §6.6 steps 1 and 6). Resolves with the SW of the step the card refused, or
+ * queue (docs/card-reference.md §6.6 steps 1 and 6). Resolves with the SW of the step the card refused, or
  * `9000`: a refusal is the custodian's result, not a server failure.
  */
 async function presentSignature(
@@ -85,7 +85,7 @@ function signatureFrom(
   const plain = derToPlain(rapdu.subarray(0, rapdu.length - 2), key.curve.orderBytes);
   if (!plain.ok) return { sw: SW.WRONG_DATA, reason: `signature: ${plain.error.message}` };
   // Checked here first so a wrong signature never reaches the target (Pico clears the key's
-  // status on a failed attempt, reference §6.7).
+  // status on a failed attempt, docs/card-reference.md §6.7).
   const input = buildPkaSignatureInput(deviceChr, fromHex(c.challenge!));
   if (!verifyPlain(key.curve, key.point, input, plain.value, 'sha256')) {
     return {

@@ -1,10 +1,10 @@
 /**
  * The ceremony engine: request → ONE challenge from the target → offers to the target's
  * connected custodians → each approval authenticated at the target against that challenge
- * (reference §6.6) → quorum read from the card's own status (`80 54`, reference §6.4) →
+ * (docs/card-reference.md §6.6) → quorum read from the card's own status (`80 54`, docs/card-reference.md §6.4) →
  * unlock window → reset. Also decline, expiry, cancel, reconnects and restarts.
  *
- * Volatile card state (reference §6.7): a reset or lost connection forgets the challenge and
+ * Volatile card state (docs/card-reference.md §6.7): a reset or lost connection forgets the challenge and
  * every authentication. An open ceremony is then re-opened in a new epoch with a fresh
  * challenge and every custodian (also those who had approved) is asked again; answers are
  * recorded per epoch, so nothing is counted twice. A ceremony at quorum is completed instead:
@@ -108,7 +108,7 @@ export class CeremonyEngine {
 
   /**
    * Opens a ceremony: one per target at a time (the card has one challenge that all custodians
-   * sign, reference §6.6 "multiple custodians"). Fails when the target is not PKA-configured or
+   * sign, docs/card-reference.md §6.6 "multiple custodians"). Fails when the target is not PKA-configured or
    * still misses registered keys.
    */
   async request(req: CeremonyRequest): Promise<CeremonySnapshot> {

@@ -1,6 +1,6 @@
 /**
  * Building what custodians see: the offer (with the one-APDU script that signs
- * `CHR(T) ‖ challenge` on the custodian card, reference §6.6 steps 3–4) and progress.
+ * `CHR(T) ‖ challenge` on the custodian card, docs/card-reference.md §6.6 steps 3–4) and progress.
  * @module
  */
 import { encodeCommandApdu } from '../../shared/codec/apdu';
@@ -15,7 +15,7 @@ import type { DeviceChain } from '../targets/target-service';
 
 /**
  * The custodian-card command of an approval: `80 68 <kid> 73 Lc CHR(T) ‖ challenge 00`
- * (the card hashes with SHA-256). The client's firewall accepts exactly this shape (reference
+ * (the card hashes with SHA-256). The client's firewall accepts exactly this shape (docs/card-reference.md
  * §12.1), so the server never asks for anything but this one signature.
  */
 export function approvalScript(

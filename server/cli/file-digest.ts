@@ -1,7 +1,7 @@
 /**
  * Streaming file hashing and signature checks for `custodian-server sign`: every file is read
  * through one fixed buffer, so memory stays constant whatever the file size (no whole-file
- * reads). Only the SHA-256 digest leaves this machine (`80 68 <kid> 70`, reference §8.1).
+ * reads). Only the SHA-256 digest leaves this machine (`80 68 <kid> 70`, docs/card-reference.md §8.1).
  * @module
  */
 import {

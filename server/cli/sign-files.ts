@@ -1,7 +1,7 @@
 /**
  * `custodian-server sign`: hashes each file locally as a stream (SHA-256, constant memory),
  * has the unlocked target sign the hashes in batches of {@link SIGN_BATCH_SIZE}
- * (`80 68 <kid> 70`, reference §8.1), verifies every returned signature against the key's
+ * (`80 68 <kid> 70`, docs/card-reference.md §8.1), verifies every returned signature against the key's
  * public key, and writes `<file>.sig` (DER), `key.pem` (SPKI) and `manifest.json`, so
  * `openssl dgst -sha256 -verify key.pem -signature f.sig f` verifies each file.
  *

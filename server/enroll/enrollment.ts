@@ -1,7 +1,7 @@
 /**
  * Enrollment: an admin creates a single-use, expiring token for a custodian name at a target;
  * the custodian's client presents it with its `.pka`, the server checks chain and attestation
- * (pka-check) and registers the key at the target (reference §6.5), and the client receives a
+ * (pka-check) and registers the key at the target (docs/card-reference.md §6.5), and the client receives a
  * session credential. Admins may also register a `.pka` directly (`enroll pka`); the custodian
  * then enrolls with a token bound to that registration and the same `.pka`.
  * @module

@@ -1,5 +1,5 @@
 /**
- * Checking a custodian's `.pka` file before anything is registered (reference §6.5): the
+ * Checking a custodian's `.pka` file before anything is registered (docs/card-reference.md §6.5): the
  * custodian device chain must lead to a configured trust anchor, and the device key must have
  * attested the custodian key (outer signature), which must be a 256-bit EC key signing its
  * own request. Register only what verifies.

@@ -1,6 +1,6 @@
 /**
  * Ceremonies and approvals. A ceremony's `epoch` increases whenever its challenge is replaced
- * (server restart or target reset, both of which lose the card's volatile PKA state, reference
+ * (server restart or target reset, both of which lose the card's volatile PKA state, docs/card-reference.md
  * §6.7); approvals are recorded per epoch so nothing from an old epoch is counted again.
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * Finding a signing key on the target by id or label and exporting its public key, from the
  * public objects the card keeps next to each key: PRKD `C4xx` (label) and `CExx` (the
- * authenticated request of key generation or a certificate written later), reference §2.2, §7.2.
+ * authenticated request of key generation or a certificate written later), docs/card-reference.md §2.2, §7.2.
  * @module
  */
 import { X509Certificate } from 'node:crypto';
@@ -24,7 +24,7 @@ export type SigningKey = {
 /** A key as listed (public key may be unknown). */
 export type KeyListing = { readonly id: number; readonly label: string | undefined };
 
-/** Lists the keys with their labels (PRKD `C4xx`, reference §2.3). */
+/** Lists the keys with their labels (PRKD `C4xx`, docs/card-reference.md §2.3). */
 export async function listKeys(card: SmartCardHsm): Promise<KeyListing[]> {
   return (await card.listKeys()).map((k) => ({ id: k.id, label: k.label }));
 }
@@ -45,7 +45,7 @@ async function publicKeyOf(card: SmartCardHsm, id: number): Promise<{ pem: strin
 
 /**
  * The public key (SPKI PEM) and CHR in the content of `CE<id>`: an authenticated request
- * `67`, a CVC `7F21` or an X.509 certificate (reference §2.2, §7.2).
+ * `67`, a CVC `7F21` or an X.509 certificate (docs/card-reference.md §2.2, §7.2).
  */
 export function publicKeyFrom(
   data: Uint8Array | undefined,

@@ -1,7 +1,7 @@
 /**
  * A FIFO mutex: operations on one target run strictly one after another, so no APDU of one
  * operation can land between two of another (a ceremony's MSE SET AT and its EXTERNAL
- * AUTHENTICATE must stay adjacent, reference §6.6).
+ * AUTHENTICATE must stay adjacent, docs/card-reference.md §6.6).
  * @module
  */
 

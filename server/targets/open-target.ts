@@ -1,6 +1,6 @@
 /**
  * Default way to open a target's card: its PC/SC reader, connected EXCLUSIVELY so no other
- * application can use or observe the authentication state the server builds up (reference
+ * application can use or observe the authentication state the server builds up (docs/card-reference.md
  * §6.7). Emulator-state targets need an opener from a composition root that may use the
  * emulator (the server layer must not import it).
  * @module

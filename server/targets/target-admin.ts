@@ -1,5 +1,5 @@
 /**
- * Admin operations on a target: PKA initialization (reference §3.4, §6.3), status, keys, and
+ * Admin operations on a target: PKA initialization (docs/card-reference.md §3.4, §6.3), status, keys, and
  * the signing key's public key. Key generation: ./target-keygen.
  * @module
  */
@@ -19,7 +19,7 @@ export type PkaInitOptions = {
   readonly n: number;
   /** SO-PIN as 16 hex digits; generated when absent (and returned once). */
   readonly soPin?: string;
-  /** Allow replacing registered keys later (option `0008`, reference §3.5). */
+  /** Allow replacing registered keys later (option `0008`, docs/card-reference.md §3.5). */
   readonly replaceableKeys?: boolean;
   /** Require PIN and PKA (option `0010`); needs `userPin`. */
   readonly userPin?: string;
@@ -29,7 +29,7 @@ export type PkaInitOptions = {
 };
 
 /**
- * Initializes the target for n-of-m PKA. This wipes the device (reference §3.4), so it is
+ * Initializes the target for n-of-m PKA. This wipes the device (docs/card-reference.md §3.4), so it is
  * refused while a ceremony is active or custodians are enrolled (their registrations would be
  * gone while the server still listed them).
  */
@@ -55,7 +55,7 @@ export async function initializeTarget(
   if (opts.pkaAndPin === true) mask |= OPTION.PKA_AND_PIN;
   await target.run(async (card) => {
     try {
-      // Wipes the device, then re-selects (reference §3.4).
+      // Wipes the device, then re-selects (docs/card-reference.md §3.4).
       await card.initialize({
         soPin: opts.soPin ?? generated!,
         pka: { m: opts.m, n: opts.n },

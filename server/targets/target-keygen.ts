@@ -1,6 +1,6 @@
 /**
  * Generating a signing key ON the target. The card needs user authentication for GENERATE
- * ASYMMETRIC KEY PAIR; on a PKA target that authentication is the quorum (reference §6.7), so
+ * ASYMMETRIC KEY PAIR; on a PKA target that authentication is the quorum (docs/card-reference.md §6.7), so
  * this runs only inside an unlock window, on the connection and selection the quorum was
  * reached on. It spends no signature of the window, and it is audited.
  * @module
@@ -28,8 +28,8 @@ export type GeneratedSigningKey = SigningKey & {
 };
 
 /**
- * Generates a hash-signing ECDSA key (`70` only, reference §8.3) with a unique CHR and the
- * label in its PRKD (reference §7), inside the unlock window of `target`. Refused without
+ * Generates a hash-signing ECDSA key (`70` only, docs/card-reference.md §8.3) with a unique CHR and the
+ * label in its PRKD (docs/card-reference.md §7), inside the unlock window of `target`. Refused without
  * touching the card when the target is locked, and refused when the label is taken.
  */
 export async function generateTargetKey(

@@ -1,10 +1,10 @@
 /**
  * One owner per target HSM. It holds the only connection (PC/SC exclusive, or an emulator),
  * selects the applet once and keeps that selection from the first PKA authentication through
- * signing, because the authenticated state lives in the selection (reference §6.7). Every card
+ * signing, because the authenticated state lives in the selection (docs/card-reference.md §6.7). Every card
  * operation goes through one FIFO queue. After quorum the target stays unlocked for at most
  * `maxSeconds` or `maxSignatures`, whichever ends first; then the card is reset, which drops
- * the authentication (reference §6.7, "reset / deselect").
+ * the authentication (docs/card-reference.md §6.7, "reset / deselect").
  * @module
  */
 import { CardTransportError, type CardTransport } from '../../core/card/transport';
@@ -18,7 +18,7 @@ import { TargetError } from './target-error';
 /** Opens a fresh connection to the target's card. */
 export type TransportOpener = () => Promise<CardTransport>;
 
-/** The target's EF 2F02 (reference §5.2) with its device id: the device CHR (§6.6 step 3). */
+/** The target's EF 2F02 (docs/card-reference.md §5.2) with its device id: the device CHR (§6.6 step 3). */
 export type DeviceChain = DeviceCertificates & { readonly deviceId: string };
 
 /** Unlock limits after quorum. */
@@ -193,7 +193,7 @@ export class TargetService {
 
   /**
    * Resets the card (warm reset, then SELECT), which drops every PKA authentication and the
-   * pending challenge (reference §6.7). Listeners learn why.
+   * pending challenge (docs/card-reference.md §6.7). Listeners learn why.
    */
   lock(reason: ResetReason): Promise<void> {
     return this.mutex.run(async () => {
@@ -239,7 +239,7 @@ export class TargetService {
 
   /**
    * Runs `fn` inside the unlock window: an operation that needs the user authentication the
-   * quorum gave (reference §6.7), e.g. key generation. It spends no signature. Refused (without
+   * quorum gave (docs/card-reference.md §6.7), e.g. key generation. It spends no signature. Refused (without
    * touching the card) when locked.
    */
   withinUnlock<T>(fn: (card: SmartCardHsm, window: UnlockWindow) => Promise<T>): Promise<T> {
@@ -255,7 +255,7 @@ export class TargetService {
   }
 }
 
-/** Reads EF 2F02; a card without a readable device chain cannot be a PKA target (reference §5.2). */
+/** Reads EF 2F02; a card without a readable device chain cannot be a PKA target (docs/card-reference.md §5.2). */
 async function readChain(card: SmartCardHsm): Promise<DeviceChain> {
   try {
     const certs = await card.deviceCertificates();

@@ -1,9 +1,9 @@
 /**
- * Status words of the SmartCard-HSM (reference §9) with names and a typed error.
+ * Status words of the SmartCard-HSM (docs/card-reference.md §9) with names and a typed error.
  * @module
  */
 
-/** Named status words (reference §9; ISO/IEC 7816-4 §5.6). */
+/** Named status words (docs/card-reference.md §9; ISO/IEC 7816-4 §5.6). */
 export const SW = {
   OK: 0x9000,
   PKA_KEY_AUTHENTICATED: 0x9001,

@@ -1,6 +1,6 @@
 /**
  * Elliptic curves the SmartCard-HSM uses for CVCs, device keys and PKA custodian keys, with
- * their explicit domain parameters as carried in a CVC `7F49` (reference §4.1, §4.3).
+ * their explicit domain parameters as carried in a CVC `7F49` (docs/card-reference.md §4.1, §4.3).
  * Arithmetic comes from @noble/curves; this module only names curves and maps domain
  * parameters to them.
  * @module
@@ -8,18 +8,26 @@
 import type { ECDSA } from '@noble/curves/abstract/weierstrass.js';
 import { brainpoolP256r1, brainpoolP384r1, brainpoolP512r1 } from '@noble/curves/misc.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesEqual } from '../codec/bytes';
+import { explicitCurve, type ExplicitCurveName } from './curve-params';
 
-/** Curves supported here (a subset of what OpenSC accepts, reference §4.3: 256 bit and up). */
+/**
+ * Every curve OpenSC's SmartCard-HSM driver offers for the card (docs/card-reference.md §4.3):
+ * NIST/SEC prime curves, secp192k1/secp256k1 and the brainpool r1 and t1 curves. Which of
+ * them a role accepts (PKA custodian keys, signing keys) is decided by that role, not here.
+ */
 export type CurveName =
   | 'brainpoolP256r1'
   | 'brainpoolP384r1'
   | 'brainpoolP512r1'
   | 'secp256r1'
   | 'secp384r1'
-  | 'secp521r1';
+  | 'secp521r1'
+  | 'secp256k1'
+  | ExplicitCurveName;
 
-/** Explicit EC domain parameters as in a CVC public key (`81` p … `87` h, reference §4.1). */
+/** Explicit EC domain parameters as in a CVC public key (`81` p … `87` h, docs/card-reference.md §4.1). */
 export type DomainParameters = {
   p: bigint;
   a: bigint;
@@ -48,16 +56,33 @@ export const CURVE_NAMES: readonly CurveName[] = [
   'secp256r1',
   'secp384r1',
   'secp521r1',
+  'secp256k1',
+  'secp192r1',
+  'secp192k1',
+  'brainpoolP192r1',
+  'brainpoolP224r1',
+  'brainpoolP320r1',
+  'brainpoolP192t1',
+  'brainpoolP224t1',
+  'brainpoolP256t1',
+  'brainpoolP320t1',
+  'brainpoolP384t1',
+  'brainpoolP512t1',
 ];
 
-const IMPLS: Record<CurveName, ECDSA> = {
+const READY: Partial<Record<CurveName, ECDSA>> = {
   brainpoolP256r1,
   brainpoolP384r1,
   brainpoolP512r1,
   secp256r1: p256,
   secp384r1: p384,
   secp521r1: p521,
+  secp256k1,
 };
+
+const IMPLS: Record<CurveName, ECDSA> = Object.fromEntries(
+  CURVE_NAMES.map((name) => [name, READY[name] ?? explicitCurve(name as ExplicitCurveName)]),
+) as Record<CurveName, ECDSA>;
 
 const byteLength = (v: bigint): number => Math.ceil(v.toString(16).length / 2);
 
@@ -147,7 +172,7 @@ export function publicKeyFromPrivate(curve: Curve, privateKey: Uint8Array): Uint
 
 /**
  * True when `point` is an uncompressed `04‖x‖y` encoding of a point on the curve other than
- * infinity (CVCs carry uncompressed points only, reference §4.1). Never throws.
+ * infinity (CVCs carry uncompressed points only, docs/card-reference.md §4.1). Never throws.
  */
 export function isValidPublicPoint(curve: Curve, point: Uint8Array): boolean {
   if (point.length !== 1 + 2 * curve.fieldBytes || point[0] !== 0x04) return false;

@@ -1,7 +1,7 @@
 /**
  * ECDSA with the signature encodings the SmartCard-HSM uses: CVCs and EXTERNAL AUTHENTICATE
- * carry plain `r‖s` (reference §4.1 `5F37`, §6.6 step 5), the card's SIGN command returns DER
- * (reference §6.6 step 4). Verification never throws: any malformed input is simply invalid.
+ * carry plain `r‖s` (docs/card-reference.md §4.1 `5F37`, §6.6 step 5), the card's SIGN command returns DER
+ * (docs/card-reference.md §6.6 step 4). Verification never throws: any malformed input is simply invalid.
  * @module
  */
 import { sha1 } from '@noble/hashes/legacy.js';
@@ -11,7 +11,7 @@ import { decodeTlv, decodeTlvList, encodeTlv } from '../codec/tlv';
 import { err, ok, type Result } from '../result';
 import { ecdsaImpl, isValidPublicPoint, type Curve } from './curves';
 
-/** Hash functions named by the id-TA-ECDSA-SHA-* OIDs (reference §4.3). */
+/** Hash functions named by the id-TA-ECDSA-SHA-* OIDs (docs/card-reference.md §4.3). */
 export type HashName = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 
 const HASHES: Record<HashName, (data: Uint8Array) => Uint8Array> = {
@@ -119,7 +119,7 @@ function derPositiveInteger(value: Uint8Array, what: string): Result<Uint8Array,
 }
 
 /**
- * Converts a DER `SEQUENCE { INTEGER r, INTEGER s }` (as returned by the card's SIGN, reference
+ * Converts a DER `SEQUENCE { INTEGER r, INTEGER s }` (as returned by the card's SIGN, docs/card-reference.md
  * §6.6 step 4) to plain `r‖s`, each left-padded with zeros to `size` bytes (step 5). Strict DER:
  * minimal lengths, minimal positive non-zero integers, no trailing bytes.
  */

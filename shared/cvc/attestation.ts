@@ -1,5 +1,5 @@
 /**
- * Key attestation: proof that a key was generated inside a genuine SmartCard-HSM (reference
+ * Key attestation: proof that a key was generated inside a genuine SmartCard-HSM (docs/card-reference.md
  * §6.5, §7.2). Re-exported by `chain.ts`.
  * @module
  */
@@ -10,7 +10,7 @@ import { keyOf, verifyCvc, verifyOuterSignature, type VerificationKey } from './
 
 /** A custodian key whose request was attested by a validated device. */
 export type AttestedKey = {
-  /** CHR of the key: its identifier at the target (reference §6.2). */
+  /** CHR of the key: its identifier at the target (docs/card-reference.md §6.2). */
   chr: string;
   chrBytes: Uint8Array;
   publicKey: VerificationKey;
@@ -29,11 +29,11 @@ export type AttestationError = {
   message: string;
 };
 
-/** Bits of the curve PKA accepts (reference §6.2: "must not exceed 256 bits"). */
+/** Bits of the curve PKA accepts (docs/card-reference.md §6.2: "must not exceed 256 bits"). */
 const PKA_KEY_BYTES = 32;
 
 /**
- * Checks what a target must check before registering a custodian key (reference §6.5 "what the
+ * Checks what a target must check before registering a custodian key (docs/card-reference.md §6.5 "what the
  * target is expected to verify"): the outer CAR is the validated device's CHR, the device key
  * made the outer signature over `7F21 ‖ 42`, the contained key (with the domain parameters in
  * the request itself) made the inner self-signature over `7F4E`, and the key is EC on a

@@ -1,7 +1,7 @@
 /**
- * Device certificate chain validation: is this a genuine SmartCard-HSM? (reference §5).
+ * Device certificate chain validation: is this a genuine SmartCard-HSM? (docs/card-reference.md §5).
  * EF 2F02 holds device CVC ‖ DICA CVC; the DICA is issued by a scheme root (SRCA) that must be
- * a trust anchor; DICA and device inherit the SRCA's domain parameters (reference §5.1, §5.3).
+ * a trust anchor; DICA and device inherit the SRCA's domain parameters (docs/card-reference.md §5.1, §5.3).
  * @module
  */
 import { bytesEqual, fromHex } from '../codec/bytes';
@@ -22,7 +22,7 @@ export type ChainError = {
   message: string;
 };
 
-/** CHR of the production scheme root (reference §5.3). */
+/** CHR of the production scheme root (docs/card-reference.md §5.3). */
 export const PRODUCTION_ROOT_CHR = 'DESRCACC100001';
 
 let production: TrustAnchor | undefined;
@@ -82,7 +82,7 @@ export function anchorFromCvc(bytes: Uint8Array, label: string): Result<TrustAnc
 export type DeviceChain = { device: Cvc; dica: Cvc };
 
 /**
- * Splits EF 2F02 into device certificate and DICA (reference §5.2: the first TLV's length gives
+ * Splits EF 2F02 into device certificate and DICA (docs/card-reference.md §5.2: the first TLV's length gives
  * the split). Zero padding after the DICA is tolerated; any other trailing byte is an error.
  */
 export function splitDeviceCertificates(ef2f02: Uint8Array): Result<DeviceChain, ChainError> {
@@ -115,10 +115,10 @@ export type ChainVerdict =
       genuine: true;
       anchor: TrustAnchor;
       chain: DeviceChain;
-      /** Device CHR (the device id bound into PKA signatures, reference §6.6). */
+      /** Device CHR (the device id bound into PKA signatures, docs/card-reference.md §6.6). */
       deviceId: string;
       deviceIdBytes: Uint8Array;
-      /** `/SRCA-holder/DICA-holder/device-holder` (reference §5.1). */
+      /** `/SRCA-holder/DICA-holder/device-holder` (docs/card-reference.md §5.1). */
       path: string;
       deviceKey: VerificationKey;
       warnings: string[];
@@ -140,7 +140,7 @@ export type ChainVerdict =
 
 type Failure = Extract<ChainVerdict, { genuine: false }>;
 
-/** The holder part of a CHR: without the 5-character sequence number (reference §4.1). */
+/** The holder part of a CHR: without the 5-character sequence number (docs/card-reference.md §4.1). */
 export function holderOf(chr: string): string {
   return chr.length > 5 ? chr.slice(0, -5) : chr;
 }
@@ -166,7 +166,7 @@ function dateProblem(cvc: Cvc, role: string, now: Date): Failure | undefined {
 }
 
 /**
- * Validates EF 2F02 against trust anchors (reference §5.3 algorithm): the DICA's CAR names an
+ * Validates EF 2F02 against trust anchors (docs/card-reference.md §5.3 algorithm): the DICA's CAR names an
  * anchor, the anchor key (with its domain parameters) verifies the DICA, the DICA key (domain
  * inherited) verifies the device certificate, and every certificate is within its validity
  * dates at `now` (UTC calendar days, both ends inclusive). Failures name the certificates

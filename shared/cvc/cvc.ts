@@ -1,6 +1,6 @@
 /**
  * Parser for card-verifiable certificates (`7F21`) and authenticated requests (`67`) in the
- * SmartCard-HSM profile of BSI TR-03110 (reference §4.1, §7.2). Pure and strict: exactly the
+ * SmartCard-HSM profile of BSI TR-03110 (docs/card-reference.md §4.1, §7.2). Pure and strict: exactly the
  * tags of the profile, in order, each at most once; nothing is verified here (see verify.ts).
  * Parsed values are copies, never views into the caller's buffer.
  * @module
@@ -17,12 +17,12 @@ export { parsePublicKey, type CvcError, type CvcPublicKey } from './public-key';
 export type CvcBody = {
   /** Certificate profile identifier (`5F29`), always 0 in this profile. */
   cpi: number;
-  /** Certification authority reference (`42`); optional in requests (reference §7.1). */
+  /** Certification authority reference (`42`); optional in requests (docs/card-reference.md §7.1). */
   car?: string;
   publicKey: CvcPublicKey;
   /** Certificate holder reference (`5F20`) as text. */
   chr: string;
-  /** The raw CHR bytes (what the PKA signature input uses, reference §6.6). */
+  /** The raw CHR bytes (what the PKA signature input uses, docs/card-reference.md §6.6). */
   chrBytes: Uint8Array;
   /** Certificate holder authorisation (`7F4C`): role OID and rights. */
   chat?: { oid: Uint8Array; rights: Uint8Array };
@@ -35,7 +35,7 @@ export type CvcBody = {
 /** A parsed `7F21` certificate. */
 export type Cvc = {
   body: CvcBody;
-  /** The complete `7F4E` TLV: the bytes the signature covers (reference §4.2). */
+  /** The complete `7F4E` TLV: the bytes the signature covers (docs/card-reference.md §4.2). */
   bodyTlv: Uint8Array;
   /** `5F37` value: plain r‖s for ECDSA. */
   signature: Uint8Array;
@@ -43,18 +43,18 @@ export type Cvc = {
   encoded: Uint8Array;
 };
 
-/** A parsed authenticated request `67 { 7F21, 42, 5F37 }` (reference §4.1, §7.2). */
+/** A parsed authenticated request `67 { 7F21, 42, 5F37 }` (docs/card-reference.md §4.1, §7.2). */
 export type AuthenticatedRequest = {
   /** The self-signed inner request. */
   inner: Cvc;
   /** Outer CAR: CHR of the key that made the outer signature (the device key). */
   outerCar: string;
-  /** The complete outer `42` TLV (part of the outer signature input, reference §4.2). */
+  /** The complete outer `42` TLV (part of the outer signature input, docs/card-reference.md §4.2). */
   outerCarTlv: Uint8Array;
   outerSignature: Uint8Array;
   /** The complete `67` TLV. */
   encoded: Uint8Array;
-  /** The value of `67`: the data of MANAGE PKA `80 54` (reference §6.4). */
+  /** The value of `67`: the data of MANAGE PKA `80 54` (docs/card-reference.md §6.4). */
   content: Uint8Array;
 };
 
@@ -63,7 +63,7 @@ const fail = (code: CvcError['code'], message: string): Result<never, CvcError> 
 
 const BODY_ORDER = [0x5f29, 0x42, 0x7f49, 0x5f20, 0x7f4c, 0x5f25, 0x5f24, 0x65] as const;
 
-/** Validates a CAR/CHR: printable ASCII, 1–16 bytes (real ones are 8–16, reference §4.1). */
+/** Validates a CAR/CHR: printable ASCII, 1–16 bytes (real ones are 8–16, docs/card-reference.md §4.1). */
 function reference(tlv: Tlv, what: string): Result<string, CvcError> {
   const v = tlv.value;
   if (v.length < 1 || v.length > 16 || !isPrintableAscii(v)) {
@@ -176,7 +176,7 @@ export function parseCvc(bytes: Uint8Array): Result<Cvc, CvcError> {
 }
 
 /**
- * Parses the value of a `67` authenticated request, as sent in `80 54` (reference §6.4):
+ * Parses the value of a `67` authenticated request, as sent in `80 54` (docs/card-reference.md §6.4):
  * `7F21` inner request, `42` outer CAR, `5F37` outer signature, nothing else.
  */
 export function parseAuthenticatedRequestContent(

@@ -1,6 +1,6 @@
 /**
  * CVC dates (`5F25` effective, `5F24` expiration): six bytes, one decimal digit each, `YYMMDD`,
- * years 2000–2099 (reference §4.1, e.g. `01 02 01 01 00 09` = 2012-11-09).
+ * years 2000–2099 (docs/card-reference.md §4.1, e.g. `01 02 01 01 00 09` = 2012-11-09).
  * @module
  */
 import { err, ok, type Result } from '../result';

@@ -1,7 +1,7 @@
 /**
  * Encoders for CVC public keys, bodies, signed certificates and authenticated requests, in the
- * tag order of the SmartCard-HSM profile (reference §4.1) and with the signature inputs of
- * reference §4.2. Used by the emulator (device chain, key generation) and by tests. Inputs are
+ * tag order of the SmartCard-HSM profile (docs/card-reference.md §4.1) and with the signature inputs of
+ * docs/card-reference.md §4.2. Used by the emulator (device chain, key generation) and by tests. Inputs are
  * program data, so invalid fields throw.
  * @module
  */
@@ -25,7 +25,7 @@ export type CvcBodyFields = {
 
 const byteLength = (v: bigint): number => Math.max(1, Math.ceil(v.toString(16).length / 2));
 
-/** CAR/CHR bytes; throws unless 1–16 printable ASCII characters (reference §4.1). */
+/** CAR/CHR bytes; throws unless 1–16 printable ASCII characters (docs/card-reference.md §4.1). */
 function referenceBytes(ref: string, what: string): Uint8Array {
   const b = asciiBytes(ref);
   if (b.length < 1 || b.length > 16 || !isPrintableAscii(b)) {
@@ -86,7 +86,7 @@ export function encodeCvcBody(fields: CvcBodyFields): Uint8Array {
 
 /**
  * Signs a complete `7F4E` TLV and returns the certificate `7F21 { body, 5F37 r‖s }`
- * (reference §4.2: the signature covers the whole body TLV).
+ * (docs/card-reference.md §4.2: the signature covers the whole body TLV).
  */
 export function signCertificate(
   bodyTlv: Uint8Array,
@@ -101,7 +101,7 @@ export function signCertificate(
 /**
  * Wraps a self-signed request `7F21` into an authenticated request
  * `67 { 7F21, 42 outerCar, 5F37 }`; the outer signature covers `7F21 TLV ‖ 42 TLV`
- * (reference §4.2) and is made with the device key (reference §7.2).
+ * (docs/card-reference.md §4.2) and is made with the device key (docs/card-reference.md §7.2).
  */
 export function buildAuthenticatedRequest(
   innerCvc: Uint8Array,

@@ -1,12 +1,12 @@
 /**
- * Object identifiers used in SmartCard-HSM CVCs and PKA files (reference §4.3), as DER value
+ * Object identifiers used in SmartCard-HSM CVCs and PKA files (docs/card-reference.md §4.3), as DER value
  * bytes (no `06` tag or length), plus dotted-string conversion.
  * @module
  */
 import { bytesEqual, toHex } from '../codec/bytes';
 import type { HashName } from '../crypto/ecdsa';
 
-/** BSI TR-03110 terminal-authentication prefix 0.4.0.127.0.7.2.2.2 (reference §4.3). */
+/** BSI TR-03110 terminal-authentication prefix 0.4.0.127.0.7.2.2.2 (docs/card-reference.md §4.3). */
 const TA = [0x04, 0x00, 0x7f, 0x00, 0x07, 0x02, 0x02, 0x02] as const;
 /** CardContact arc 1.3.6.1.4.1.24991. */
 const CC = [0x2b, 0x06, 0x01, 0x04, 0x01, 0x81, 0xc3, 0x1f] as const;
@@ -28,18 +28,18 @@ export const ID_TA_RSA_PSS_SHA_512 = Uint8Array.of(...TA, 0x01, 0x06);
 export const ID_TA_ECDSA_SHA_1 = Uint8Array.of(...TA, 0x02, 0x01);
 /** id-TA-ECDSA-SHA-224 (…2.2.2). */
 export const ID_TA_ECDSA_SHA_224 = Uint8Array.of(...TA, 0x02, 0x02);
-/** id-TA-ECDSA-SHA-256 (…2.2.3), the algorithm of every SmartCard-HSM CVC (reference §4.2). */
+/** id-TA-ECDSA-SHA-256 (…2.2.3), the algorithm of every SmartCard-HSM CVC (docs/card-reference.md §4.2). */
 export const ID_TA_ECDSA_SHA_256 = Uint8Array.of(...TA, 0x02, 0x03);
 /** id-TA-ECDSA-SHA-384 (…2.2.4). */
 export const ID_TA_ECDSA_SHA_384 = Uint8Array.of(...TA, 0x02, 0x04);
 /** id-TA-ECDSA-SHA-512 (…2.2.5). */
 export const ID_TA_ECDSA_SHA_512 = Uint8Array.of(...TA, 0x02, 0x05);
 
-/** CardContact role "SmartCard-HSM" 1.3.6.1.4.1.24991.3.1.1 (CHAT of the SRCAs, reference §4.1). */
+/** CardContact role "SmartCard-HSM" 1.3.6.1.4.1.24991.3.1.1 (CHAT of the SRCAs, docs/card-reference.md §4.1). */
 export const OID_CC_ROLE_SC_HSM = Uint8Array.of(...CC, 0x03, 0x01, 0x01);
-/** Key-domain UID extension 1.3.6.1.4.1.24991.3.2.2 (reference §4.1 tag `65`). */
+/** Key-domain UID extension 1.3.6.1.4.1.24991.3.2.2 (docs/card-reference.md §4.1 tag `65`). */
 export const OID_CC_KEY_DOMAIN_UID = Uint8Array.of(...CC, 0x03, 0x02, 0x02);
-/** PKA file format 1.3.6.1.4.1.24991.4.3.1, as OpenSC expects it (reference §6.2). */
+/** PKA file format 1.3.6.1.4.1.24991.4.3.1, as OpenSC expects it (docs/card-reference.md §6.2). */
 export const OID_CC_PKA_FILE_FORMAT = Uint8Array.of(...CC, 0x04, 0x03, 0x01);
 
 const ECDSA_HASH: readonly (readonly [Uint8Array, HashName])[] = [

@@ -1,11 +1,11 @@
 /**
- * The CVC public-key object `7F49` (reference §4.1): `06` algorithm OID, then for EC `81` p,
+ * The CVC public-key object `7F49` (docs/card-reference.md §4.1): `06` algorithm OID, then for EC `81` p,
  * `82` a, `83` b, `84` G, `85` n, `86` public point, `87` cofactor; for RSA `81` modulus,
  * `82` exponent (key-generation templates carry `02` key size instead of a modulus, §7.1).
  * Re-exported by `cvc.ts`; the types live here to keep both files small.
  * @module
  */
-import { decodeTlvList, type Tlv } from '../codec/tlv';
+import { decodeTlvList, type Tlv, type TlvOptions } from '../codec/tlv';
 import { bytesToBigint, type DomainParameters } from '../crypto/curves';
 import { err, ok, type Result } from '../result';
 import { isEcdsaAlgorithmOid, isRsaAlgorithmOid, oidToString } from './oids';
@@ -17,7 +17,7 @@ export type CvcPublicKey = {
   point?: Uint8Array;
   modulus?: Uint8Array;
   exponent?: Uint8Array;
-  /** RSA key size in bits from a key-generation template (`02`, reference §7.1). */
+  /** RSA key size in bits from a key-generation template (`02`, docs/card-reference.md §7.1). */
   keySize?: number;
 };
 
@@ -32,8 +32,9 @@ export function orderedChildren(
   value: Uint8Array,
   order: readonly number[],
   what: string,
+  options: TlvOptions = {},
 ): Result<Map<number, Tlv>, CvcError> {
-  const list = decodeTlvList(value);
+  const list = decodeTlvList(value, options);
   if (!list.ok) return fail('tlv', `${what}: ${list.error.message}`);
   const out = new Map<number, Tlv>();
   let pos = 0;
@@ -57,21 +58,32 @@ export function orderedChildren(
 const EC_ORDER = [0x06, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87] as const;
 const RSA_ORDER = [0x06, 0x81, 0x82, 0x02] as const;
 
-/** Parses the value of a `7F49` public-key object (from a certificate or a key-gen template). */
-export function parsePublicKey(value7F49: Uint8Array): Result<CvcPublicKey, CvcError> {
-  const first = decodeTlvList(value7F49);
+/**
+ * Parses the value of a `7F49` public-key object (from a certificate or a key-gen template).
+ * Strict DER unless `options` relax it (a card reading a key-generation command, never a
+ * certificate it verifies).
+ */
+export function parsePublicKey(
+  value7F49: Uint8Array,
+  options: TlvOptions = {},
+): Result<CvcPublicKey, CvcError> {
+  const first = decodeTlvList(value7F49, options);
   if (!first.ok) return fail('tlv', `public key: ${first.error.message}`);
   const oidTlv = first.value[0];
   if (!oidTlv || oidTlv.tag !== 0x06)
     return fail('structure', 'public key: algorithm OID (06) must come first');
   const oid = oidTlv.value.slice();
-  if (isEcdsaAlgorithmOid(oid)) return parseEc(value7F49, oid);
-  if (isRsaAlgorithmOid(oid)) return parseRsa(value7F49, oid);
+  if (isEcdsaAlgorithmOid(oid)) return parseEc(value7F49, oid, options);
+  if (isRsaAlgorithmOid(oid)) return parseRsa(value7F49, oid, options);
   return fail('unsupported', `public key: unsupported algorithm ${oidToString(oid)}`);
 }
 
-function parseEc(value: Uint8Array, oid: Uint8Array): Result<CvcPublicKey, CvcError> {
-  const m = orderedChildren(value, EC_ORDER, 'EC public key');
+function parseEc(
+  value: Uint8Array,
+  oid: Uint8Array,
+  options: TlvOptions,
+): Result<CvcPublicKey, CvcError> {
+  const m = orderedChildren(value, EC_ORDER, 'EC public key', options);
   if (!m.ok) return m;
   const get = (tag: number): Uint8Array | undefined => m.value.get(tag)?.value.slice();
   const key: CvcPublicKey = { oid };
@@ -115,8 +127,12 @@ function parseEc(value: Uint8Array, oid: Uint8Array): Result<CvcPublicKey, CvcEr
   return ok(key);
 }
 
-function parseRsa(value: Uint8Array, oid: Uint8Array): Result<CvcPublicKey, CvcError> {
-  const m = orderedChildren(value, RSA_ORDER, 'RSA public key');
+function parseRsa(
+  value: Uint8Array,
+  oid: Uint8Array,
+  options: TlvOptions,
+): Result<CvcPublicKey, CvcError> {
+  const m = orderedChildren(value, RSA_ORDER, 'RSA public key', options);
   if (!m.ok) return m;
   const key: CvcPublicKey = { oid };
   const modulus = m.value.get(0x81)?.value;

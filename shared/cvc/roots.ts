@@ -1,8 +1,8 @@
 /**
  * Built-in trust anchor: the production Scheme Root CA of CardContact, DESRCACC100001
- * (brainpoolP256r1, 441 bytes, public data; reference §5.3 and appendix A, byte-identical in
+ * (brainpoolP256r1, 441 bytes, public data; docs/card-reference.md §5.3 and appendix A, byte-identical in
  * CardContact's scripts, OpenSC's `etc/` and the Pico HSM docs). The test root UTSRCACC100001
- * is deliberately NOT here: it is only trusted when configured (reference §5.3).
+ * is deliberately NOT here: it is only trusted when configured (docs/card-reference.md §5.3).
  * @module
  */
 

@@ -1,7 +1,7 @@
 /**
- * Signature verification of CVCs and authenticated requests (reference §4.2): ECDSA, plain
+ * Signature verification of CVCs and authenticated requests (docs/card-reference.md §4.2): ECDSA, plain
  * r‖s, hash from the signer's algorithm OID, domain parameters from the certificate or
- * inherited from its issuer (reference §5.1).
+ * inherited from its issuer (docs/card-reference.md §5.1).
  * @module
  */
 import { concatBytes } from '../codec/bytes';
@@ -21,7 +21,7 @@ export type VerificationKey = { curve: Curve; point: Uint8Array; hash: HashName 
 
 /**
  * The verification key of a certificate. Domain parameters come from the certificate, else from
- * `inherited` (DICA and device certificates carry none, reference §5.1); the point is checked to
+ * `inherited` (DICA and device certificates carry none, docs/card-reference.md §5.1); the point is checked to
  * lie on the curve. RSA keys and unknown curves are `unsupported`.
  */
 export function keyOf(cvc: Cvc, inherited?: DomainParameters): Result<VerificationKey, CvcError> {
@@ -60,7 +60,7 @@ export function verifySelfSigned(cvc: Cvc, inherited?: DomainParameters): boolea
   return key.ok && verifyCvc(cvc, key.value);
 }
 
-/** True when `device` made the outer signature over `7F21 TLV ‖ 42 TLV` (reference §4.2). */
+/** True when `device` made the outer signature over `7F21 TLV ‖ 42 TLV` (docs/card-reference.md §4.2). */
 export function verifyOuterSignature(req: AuthenticatedRequest, device: VerificationKey): boolean {
   const signed = concatBytes(req.inner.encoded, req.outerCarTlv);
   return verifyPlain(device.curve, device.point, signed, req.outerSignature, device.hash);

@@ -40,7 +40,7 @@ export type CustodianBackend = {
   inspectCard(request: { reader: string }): Reply<CardView>;
   /** `pin` absent: PIN-pad reader. The bytes are wiped by the caller after the promise settles. */
   createKey(request: { reader: string; label: string; pin?: Uint8Array }): Reply<CardView>;
-  /** The `.pka` file (reference §6.2 export) and a suggested file name. */
+  /** The `.pka` file (docs/card-reference.md §6.2 export) and a suggested file name. */
   exportPka(request: { reader: string }): Reply<{ fileName: string; bytes: Uint8Array }>;
   listCeremonies(): Reply<CeremonySummary[]>;
   getCeremony(request: { ceremonyId: string }): Reply<CeremonyDetail>;

@@ -31,7 +31,7 @@ import {
 } from './model';
 
 /**
- * The PIN as typed in the dialog: 6–16 printable ASCII characters (reference §3.1). It crosses
+ * The PIN as typed in the dialog: 6–16 printable ASCII characters (docs/card-reference.md §3.1). It crosses
  * IPC from renderer to main only; main turns it into bytes and wipes them after use.
  */
 export const pinSchema = z
@@ -42,7 +42,7 @@ export const pinSchema = z
 
 /**
  * Server address: https only; plain http only to loopback, for local tests
- * (remote-protocols §4.3 item 4).
+ * (docs/card-reference.md §14.2 item 4).
  */
 export const serverUrlSchema = z
   .string()
@@ -112,7 +112,7 @@ export const INVOKE_CONTRACT = {
   listCeremonies: { request: none, response: z.array(ceremonySummarySchema).max(MAX_LIST) },
   getCeremony: { request: z.strictObject({ ceremonyId: id }), response: ceremonyDetailSchema },
   approveCeremony: {
-    // `pin` absent = PIN pad reader (the PIN never passes through the app, reference §3.1).
+    // `pin` absent = PIN pad reader (the PIN never passes through the app, docs/card-reference.md §3.1).
     // `confirmLastTry`: the custodian confirmed using the last PIN try (else `pin-last-try`).
     // `acknowledgeTestAnchor`: CHR of the TEST root (configured, not built in) the custodian
     // acknowledged for this ceremony; required exactly when the target chains to one (else

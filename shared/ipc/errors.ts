@@ -43,7 +43,7 @@ export type IpcError = {
   readonly code: IpcErrorCode;
   /** Technical detail for the log and the "details" disclosure; never contains a PIN. */
   readonly message: string;
-  /** For `pin-wrong`: tries left on the card (reference §3.1, `63Cx`). */
+  /** For `pin-wrong`: tries left on the card (docs/card-reference.md §3.1, `63Cx`). */
   readonly retriesLeft?: number;
 };
 

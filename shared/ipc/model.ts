@@ -3,7 +3,7 @@
  * renderer. Every type is inferred from a zod schema, so the same definition is both the
  * TypeScript type and the runtime validator (main validates what arrives from the renderer and
  * what it sends back). Strings and lists carry length caps: the renderer is treated as untrusted
- * and server text is untrusted display text (remote-protocols §4.3 item 7).
+ * and server text is untrusted display text (docs/card-reference.md §14.2 item 7).
  * @module
  */
 import { z } from 'zod';
@@ -71,7 +71,7 @@ export const readerSchema = z.strictObject({
 /** A PC/SC reader. */
 export type ReaderView = z.infer<typeof readerSchema>;
 
-/** PIN state of the custodian card (reference §3.1). */
+/** PIN state of the custodian card (docs/card-reference.md §3.1). */
 export const pinStatusSchema = z.strictObject({
   state: z.enum([
     'verified',
@@ -86,7 +86,7 @@ export const pinStatusSchema = z.strictObject({
 /** PIN state of the custodian card. */
 export type PinStatusView = z.infer<typeof pinStatusSchema>;
 
-/** Result of checking a device certificate chain against the trust anchors (reference §5). */
+/** Result of checking a device certificate chain against the trust anchors (docs/card-reference.md §5). */
 export const chainStatusSchema = z.strictObject({
   status: z.enum(['genuine', 'test', 'untrusted', 'invalid']),
   /** The anchor the chain ends in, when it ends in a known one. */
@@ -97,7 +97,7 @@ export const chainStatusSchema = z.strictObject({
 /** Chain check result. */
 export type ChainStatus = z.infer<typeof chainStatusSchema>;
 
-/** The custodian's PKA key on their own card (reference §6.2). */
+/** The custodian's PKA key on their own card (docs/card-reference.md §6.2). */
 export const pkaKeySchema = z.strictObject({
   keyId: z.number().int().min(1).max(255),
   label: text,
@@ -144,7 +144,7 @@ export const ceremonySummarySchema = z.strictObject({
   targetDeviceId: id,
   /** Human label of the target (server text, display only). */
   targetLabel: text,
-  /** Approvals needed (n of m, reference §6.1). */
+  /** Approvals needed (n of m, docs/card-reference.md §6.1). */
   required: z.number().int().min(1).max(255),
   /** Custodians registered at the target. */
   total: z.number().int().min(1).max(255),
@@ -189,13 +189,13 @@ export const ceremonyResultSchema = z.strictObject({
   outcome: z.enum(['approved', 'declined', 'quorum']),
   approvals: z.number().int().min(0).max(255),
   required: z.number().int().min(1).max(255),
-  /** APDUs the firewall refused during this approval (reference §12.2). */
+  /** APDUs the firewall refused during this approval (docs/card-reference.md §12.2). */
   blocked: z.number().int().min(0),
 });
 /** Outcome of approve/decline. */
 export type CeremonyResult = z.infer<typeof ceremonyResultSchema>;
 
-/** One APDU the server asked the custodian card to run (reference §12, remote-protocols §4.3). */
+/** One APDU the server asked the custodian card to run (docs/card-reference.md §12, docs/card-reference.md §14.2). */
 export const traceEntrySchema = z.strictObject({
   seq: z.number().int().min(0),
   time: isoTime,

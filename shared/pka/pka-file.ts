@@ -1,9 +1,9 @@
 /**
  * PKA files: what a custodian hands to the target's administrator to register a key
- * (reference §6.2). Old format (sc-hsm-tool): `30 { 67 request, 7F21 device, 7F21 DICA }`.
+ * (docs/card-reference.md §6.2). Old format (sc-hsm-tool): `30 { 67 request, 7F21 device, 7F21 DICA }`.
  * New format (Smart Card Shell `.pka`): `30 { 06 1.3.6.1.4.1.24991.4.3.1, 61 { DICA },
  * 62 { device }, 63 { 67 request } }` — 61 = DICA and 62 = device follow OpenSC's code, which
- * the reference treats as authoritative (§13.14); a file with the two swapped is recognised by
+ * docs/card-reference.md treats as authoritative (§13.14); a file with the two swapped is recognised by
  * the CAR/CHR links, accepted and reported in `warnings`.
  * @module
  */
@@ -114,7 +114,7 @@ function parseNew(items: Tlv[]): Result<PkaFile, PkaFileError> {
   const request = requestIn(reqTlv.value);
   if (!request.ok) return request;
   let [dica, device] = parts as [Cvc, Cvc];
-  // Reference §13.14: OpenSC's comment claims the opposite order; follow the issuer links.
+  // docs/card-reference.md §13.14: OpenSC's comment claims the opposite order; follow the issuer links.
   if (device.body.car !== dica.body.chr && dica.body.car === device.body.chr) {
     [dica, device] = [device, dica];
     const warnings = ['device certificate found in 61 and DICA in 62 (swapped); accepted'];
@@ -123,7 +123,7 @@ function parseNew(items: Tlv[]): Result<PkaFile, PkaFileError> {
   return ok({ request: request.value, device, dica, format: 'new' });
 }
 
-/** Encodes a PKA file in the new format (reference §6.2). */
+/** Encodes a PKA file in the new format (docs/card-reference.md §6.2). */
 export function encodePkaFile(file: {
   request: AuthenticatedRequest;
   device: Cvc;

@@ -1,5 +1,5 @@
 /**
- * Deny reasons of the firewall by class byte and by instruction (reference §12.2), split from
+ * Deny reasons of the firewall by class byte and by instruction (docs/card-reference.md §12.2), split from
  * firewall.ts to keep the allow logic short.
  * @module
  */
@@ -34,7 +34,7 @@ export function describeClass(cla: number): string {
   return `CLA ${hexByte(cla)} not allowed (${parts.join(', ')})`;
 }
 
-/** reference §12.2: every other instruction, with the reason of its deny row. */
+/** docs/card-reference.md §12.2: every other instruction, with the reason of its deny row. */
 export function denyByInstruction(ins: number, no: Deny): FirewallDecision {
   const name = `instruction ${hexByte(ins)}`;
   switch (ins) {

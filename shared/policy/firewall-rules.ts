@@ -1,7 +1,7 @@
 /**
  * The rules of the custodian APDU firewall: one id per allow or deny row, the table the
  * documentation and the UI render, and the status word a denied command is answered with.
- * Section numbers refer to shared/research/schsm-apdu-reference.md.
+ * Section numbers refer to docs/card-reference.md.
  * @module
  */
 
@@ -62,7 +62,7 @@ export type FirewallRule = {
 /**
  * The complete rule table, allow rows first, in the order the firewall evaluates them.
  * The PIN is verified locally before a script runs, so SELECT (which logs the card out,
- * reference §1.3) is denied inside scripts; this is the §12.1 list adapted to that flow.
+ * docs/card-reference.md §1.3) is denied inside scripts; this is the §12.1 list adapted to that flow.
  */
 export const FIREWALL_RULES: readonly FirewallRule[] = [
   {

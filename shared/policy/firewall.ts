@@ -1,6 +1,6 @@
 /**
  * The custodian APDU firewall: every command APDU a server asks the custodian's own card to run
- * passes {@link ApduFirewall.inspect} first. Allowlist per reference §12.1 adapted to our flow
+ * passes {@link ApduFirewall.inspect} first. Allowlist per docs/card-reference.md §12.1 adapted to our flow
  * (the PIN is verified locally before the script runs); everything else is denied with its
  * §12.2 reason and never reaches the card. Pure and synchronous: no I/O, no clock.
  * @module
@@ -19,7 +19,7 @@ export type FirewallApproval = {
   readonly ceremonyId: string;
   /** Raw CHR (`5F20`) of the target's device certificate, from the validated EF 2F02 chain. */
   readonly targetDeviceChr: Uint8Array;
-  /** The target's challenge the custodian signs (reference §6.6 step 2). */
+  /** The target's challenge the custodian signs (docs/card-reference.md §6.6 step 2). */
   readonly challenge: Uint8Array;
   /** Key id (1–255) of the custodian's PKA key on the custodian card. */
   readonly keyId: number;
@@ -46,7 +46,7 @@ export type ApduFirewall = {
   readonly ceremonyId: string;
 };
 
-/** Signatures one approval may produce (reference §12.1: one signature per approval). */
+/** Signatures one approval may produce (docs/card-reference.md §12.1: one signature per approval). */
 const SIGNATURE_BUDGET = 1;
 
 type Context = {
@@ -62,7 +62,7 @@ type Context = {
  * caller's arrays do not change the policy.
  *
  * @throws Error when the approval itself is invalid (empty ceremony id, key id outside 1–255 —
- *   id 0 is the device authentication key, reference §2.2 — or a CHR/challenge that
+ *   id 0 is the device authentication key, docs/card-reference.md §2.2 — or a CHR/challenge that
  *   {@link buildPkaSignatureInput} rejects). This is a programming error, not untrusted input.
  */
 export function createApduFirewall(approval: FirewallApproval): ApduFirewall {
@@ -120,7 +120,7 @@ function classify(raw: unknown, ctx: Context): FirewallDecision {
   const allow = (rule: FirewallRuleId): FirewallDecision => ({ allow: true, rule, header });
   const no = (rule: FirewallRuleId, reason: string): FirewallDecision => deny(header, rule, reason);
 
-  // reference §8.2, §12.1: plain CLA only; SM would hide the data the SIGN check relies on.
+  // docs/card-reference.md §8.2, §12.1: plain CLA only; SM would hide the data the SIGN check relies on.
   if (cmd.cla !== CLA.ISO && cmd.cla !== CLA.PROPRIETARY) {
     return no('class-not-allowed', describeClass(cmd.cla));
   }
@@ -160,7 +160,7 @@ function classify(raw: unknown, ctx: Context): FirewallDecision {
 type Allow = (rule: FirewallRuleId) => FirewallDecision;
 type NeedClass = (want: number) => FirewallDecision | undefined;
 
-/** reference §3.1, §12.1/§12.2: only the status query of the user PIN. */
+/** docs/card-reference.md §3.1, §12.1/§12.2: only the status query of the user PIN. */
 function verify(
   cmd: DecodedCommandApdu,
   allow: Allow,
@@ -178,7 +178,7 @@ function verify(
   );
 }
 
-/** FID prefixes whose objects are public (reference §2.2, §12.1). */
+/** FID prefixes whose objects are public (docs/card-reference.md §2.2, §12.1). */
 const PUBLIC_PREFIXES: ReadonlySet<number> = new Set([
   PREFIX.EE_CERT,
   PREFIX.PRKD,
@@ -191,7 +191,7 @@ export function isPublicFileId(fid: number): boolean {
   return fid === FID.DEVICE_CERTIFICATES || PUBLIC_PREFIXES.has(fid >> 8);
 }
 
-/** reference §8.1: `00 B1 <FID> 54 02 <offset> Le` on public objects only. */
+/** docs/card-reference.md §8.1: `00 B1 <FID> 54 02 <offset> Le` on public objects only. */
 function readBinary(
   cmd: DecodedCommandApdu,
   allow: Allow,
@@ -215,7 +215,7 @@ function readBinary(
   );
 }
 
-/** reference §6.6, §12.1, §12.3: one signature, approved key, exactly the approved input. */
+/** docs/card-reference.md §6.6, §12.1, §12.3: one signature, approved key, exactly the approved input. */
 function sign(
   cmd: DecodedCommandApdu,
   ctx: Context,

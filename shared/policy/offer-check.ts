@@ -11,12 +11,12 @@ import { createApduFirewall, type FirewallApproval, type FirewallDecision } from
 
 /** Default tolerance for clock differences between client and server. */
 export const DEFAULT_CLOCK_SKEW_MS = 2 * 60_000;
-/** Default longest time an offer may stay open (remote-protocols §5.7: bind to an expiring request). */
+/** Default longest time an offer may stay open (docs/card-reference.md §14.3: bind to an expiring request). */
 export const DEFAULT_MAX_OFFER_LIFETIME_MS = 60 * 60_000;
 
 /** What the check needs besides the offer. */
 export type OfferCheckContext = {
-  /** Trusted scheme roots for the target's EF 2F02 (reference §5.3). */
+  /** Trusted scheme roots for the target's EF 2F02 (docs/card-reference.md §5.3). */
   readonly anchors: readonly TrustAnchor[];
   /** The current time (ideally corrected by the offset to `welcome.serverTime`). */
   readonly now: Date;
@@ -68,7 +68,7 @@ export type ScriptStep = { readonly apdu: Uint8Array; readonly decision: Firewal
 export type VerifiedTarget = {
   /** Device CHR from the validated chain (not the server's claim). */
   readonly deviceId: string;
-  /** `/SRCA/DICA/device` holder path (reference §5.1). */
+  /** `/SRCA/DICA/device` holder path (docs/card-reference.md §5.1). */
   readonly path: string;
   /** Label of the trust anchor the chain ends in. */
   readonly anchor: string;
@@ -106,7 +106,7 @@ export function checkOffer(offer: OfferMessage, context: OfferCheckContext): Off
   const add = (code: OfferIssueCode, message: string, apduIndex?: number) =>
     issues.push(apduIndex === undefined ? { code, message } : { code, message, apduIndex });
 
-  // reference §5.3, §12: the target must be a genuine device; its CHR is what gets signed.
+  // docs/card-reference.md §5.3, §12: the target must be a genuine device; its CHR is what gets signed.
   let target: VerifiedTarget | undefined;
   let chrBytes: Uint8Array | undefined;
   if (!isHex(offer.target.chain) || offer.target.chain.length === 0) {

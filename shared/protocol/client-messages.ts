@@ -21,7 +21,7 @@ export const enrollAuthSchema = z.strictObject({
   kind: z.literal('enroll'),
   /** One-time token the administrator handed to the custodian out of band. */
   token: secretSchema,
-  /** Hex of the custodian's .pka file (reference §6.2); registration data, never transport auth. */
+  /** Hex of the custodian's .pka file (docs/card-reference.md §6.2); registration data, never transport auth. */
   pka: hexSchema(1, LIMITS.pkaBytes),
   /** Key id of the PKA key on the custodian card. */
   keyId: keyIdSchema,

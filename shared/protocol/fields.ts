@@ -28,13 +28,13 @@ export function hexSchema(minBytes: number, maxBytes: number) {
     .regex(/^(?:[0-9a-f]{2})*$/, 'must be lower-case hex with an even number of digits');
 }
 
-/** A card holder reference: 1–16 printable ASCII characters without space (reference §4.1). */
+/** A card holder reference: 1–16 printable ASCII characters without space (docs/card-reference.md §4.1). */
 export const chrSchema = z
   .string()
   .max(LIMITS.chrMaxChars)
   .regex(/^[\x21-\x7e]+$/, 'must be 1–16 printable ASCII characters');
 
-/** Key id on a SmartCard-HSM: 1–255 (0 is the device key, reference §2.2). */
+/** Key id on a SmartCard-HSM: 1–255 (0 is the device key, docs/card-reference.md §2.2). */
 export const keyIdSchema = z.int().min(1).max(255);
 
 /** A status word SW1 SW2 as one number. */
@@ -60,7 +60,7 @@ export const timestampSchema = z
  * Characters never allowed in display text: controls (Cc, including CR/LF/TAB), format
  * characters (Cf: bidi overrides and isolates, zero-width characters, BOM), lone surrogates
  * (Cs), private use (Co), line and paragraph separators. Untrusted display text must not be
- * able to reorder, hide or fake what the custodian reads (remote-protocols §4.3 item 7).
+ * able to reorder, hide or fake what the custodian reads (docs/card-reference.md §14.2 item 7).
  */
 const FORBIDDEN_DISPLAY = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\u2028\u2029]/u;
 
@@ -82,7 +82,7 @@ export function displayTextSchema(max: number) {
 /** A firewall rule id or error code: `[a-z][a-z0-9-]{0,63}`. */
 export const codeSchema = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lower-case code');
 
-/** n-of-m quorum (reference §6.1): 1 ≤ n ≤ m ≤ 255. */
+/** n-of-m quorum (docs/card-reference.md §6.1): 1 ≤ n ≤ m ≤ 255. */
 export const quorumSchema = z
   .strictObject({
     n: z.int().min(1).max(LIMITS.quorumMax),

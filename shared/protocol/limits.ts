@@ -26,10 +26,10 @@ export const LIMITS = {
   chainBytes: 4096,
   /** Largest .pka file (request + device CVC + DICA CVC, typically about 1.3 KiB). */
   pkaBytes: 8192,
-  /** Challenge length: 8 on genuine devices (reference §13.4), Pico accepts up to 256. */
+  /** Challenge length: 8 on genuine devices (docs/card-reference.md §13.4), Pico accepts up to 256. */
   challengeMinBytes: 8,
   challengeMaxBytes: 256,
-  /** CHR length (reference §4.1, §6.2). */
+  /** CHR length (docs/card-reference.md §4.1, §6.2). */
   chrMaxChars: 16,
   /** Opaque identifiers: ceremonyId, offerId, custodianId, nonce. */
   idMaxChars: 64,
@@ -43,7 +43,7 @@ export const LIMITS = {
   purposeChars: 500,
   reasonChars: 500,
   messageChars: 500,
-  /** Quorum bounds: m and n are single bytes in `93 02 <m> <n>` (reference §6.3). */
+  /** Quorum bounds: m and n are single bytes in `93 02 <m> <n>` (docs/card-reference.md §6.3). */
   quorumMax: 255,
 } as const;
 

@@ -37,11 +37,11 @@ export const targetSchema = z.strictObject({
   label: displayTextSchema(LIMITS.labelChars),
   /** CHR of the target's device certificate; must equal the CHR in `chain`. */
   deviceId: chrSchema,
-  /** Hex of the target's EF 2F02 (device CVC ‖ DICA CVC, reference §5.1). */
+  /** Hex of the target's EF 2F02 (device CVC ‖ DICA CVC, docs/card-reference.md §5.1). */
   chain: hexSchema(1, LIMITS.chainBytes),
 });
 
-/** `offer`: a request to authenticate one custodian at one target (reference §6.6). */
+/** `offer`: a request to authenticate one custodian at one target (docs/card-reference.md §6.6). */
 export const offerSchema = z
   .strictObject({
     v,

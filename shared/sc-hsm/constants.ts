@@ -1,10 +1,10 @@
 /**
  * SmartCard-HSM identifiers: AID, instructions, file ids, algorithm ids, option bits.
- * Section numbers refer to ../shared/research/schsm-apdu-reference.md.
+ * Section numbers refer to docs/card-reference.md.
  * @module
  */
 
-/** Applet AID `E8 2B 06 01 04 01 81 C3 1F 02 01` (reference §1.1). */
+/** Applet AID `E8 2B 06 01 04 01 81 C3 1F 02 01` (docs/card-reference.md §1.1). */
 export const SC_HSM_AID = Uint8Array.of(
   0xe8,
   0x2b,
@@ -19,10 +19,10 @@ export const SC_HSM_AID = Uint8Array.of(
   0x01,
 );
 
-/** Class bytes (reference §8.1): ISO commands use `00`, proprietary ones `80`. */
+/** Class bytes (docs/card-reference.md §8.1): ISO commands use `00`, proprietary ones `80`. */
 export const CLA = { ISO: 0x00, PROPRIETARY: 0x80 } as const;
 
-/** Instruction bytes (reference §8.1). */
+/** Instruction bytes (docs/card-reference.md §8.1). */
 export const INS = {
   SELECT: 0xa4,
   VERIFY: 0x20,
@@ -53,17 +53,17 @@ export const INS = {
   GET_RESPONSE: 0xc0,
 } as const;
 
-/** PIN references in P2 of VERIFY / CHANGE / RESET RETRY COUNTER (reference §3.1). */
+/** PIN references in P2 of VERIFY / CHANGE / RESET RETRY COUNTER (docs/card-reference.md §3.1). */
 export const PIN_REF = { USER: 0x81, SO: 0x88 } as const;
 
-/** Fixed elementary files (reference §2.1). */
+/** Fixed elementary files (docs/card-reference.md §2.1). */
 export const FID = {
   DEVICE_CERTIFICATES: 0x2f02,
   TOKEN_INFO: 0x2f03,
   UNWRAP_SCRATCH: 0x2f10,
 } as const;
 
-/** High byte of object FIDs; the low byte is the key id (reference §2.2). */
+/** High byte of object FIDs; the low byte is the key id (docs/card-reference.md §2.2). */
 export const PREFIX = {
   KEY: 0xcc,
   PRKD: 0xc4,
@@ -76,7 +76,7 @@ export const PREFIX = {
   DATA: 0xcf,
 } as const;
 
-/** Algorithm ids for SIGN/DECIPHER P2 and the `91` allowed-algorithm list (reference §8.3). */
+/** Algorithm ids for SIGN/DECIPHER P2 and the `91` allowed-algorithm list (docs/card-reference.md §8.3). */
 export const ALGO = {
   RSA_RAW: 0x20,
   RSA_DECRYPT_RAW: 0x21,
@@ -95,7 +95,7 @@ export const ALGO = {
   DERIVE_EC: 0x98,
 } as const;
 
-/** Initialization option mask bits (reference §3.5). */
+/** Initialization option mask bits (docs/card-reference.md §3.5). */
 export const OPTION = {
   RESET_RETRY_COUNTER: 0x0001,
   TRANSPORT_PIN: 0x0002,
@@ -105,7 +105,7 @@ export const OPTION = {
   RRC_RESET_ONLY: 0x0020,
 } as const;
 
-/** Tags of the INITIALIZE DEVICE data (reference §3.4). */
+/** Tags of the INITIALIZE DEVICE data (docs/card-reference.md §3.4). */
 export const INIT_TAG = {
   OPTIONS: 0x80,
   USER_PIN: 0x81,
@@ -116,7 +116,7 @@ export const INIT_TAG = {
   KEY_DOMAINS: 0x97,
 } as const;
 
-/** The standard contact ATR of a SmartCard-HSM (reference §1.2). */
+/** The standard contact ATR of a SmartCard-HSM (docs/card-reference.md §1.2). */
 export const SC_HSM_ATR = Uint8Array.of(
   0x3b,
   0xfe,

@@ -1,5 +1,5 @@
 /**
- * INITIALIZE DEVICE `80 50 00 00` from validated options (reference §3.4, §3.5, §6.3).
+ * INITIALIZE DEVICE `80 50 00 00` from validated options (docs/card-reference.md §3.4, §3.5, §6.3).
  * @module
  */
 import { command, type CommandApdu } from '../codec/apdu';
@@ -10,9 +10,9 @@ import { CLA, INIT_TAG, INS, OPTION } from './constants';
 import { scHsmError, type ScHsmError } from './errors';
 import { SO_PIN_LENGTH, encodeSoPin, validateUserPin } from './pin';
 
-/** Largest number of PKA keys OpenSC accepts (reference §3.4, tag `93`). */
+/** Largest number of PKA keys OpenSC accepts (docs/card-reference.md §3.4, tag `93`). */
 export const MAX_PKA_KEYS = 90;
-/** Retry counter range of CardContact tools (reference §3.1). */
+/** Retry counter range of CardContact tools (docs/card-reference.md §3.1). */
 export const PIN_RETRIES = { min: 1, max: 10 } as const;
 
 /** What INITIALIZE DEVICE sets up. */
@@ -36,7 +36,7 @@ export type InitializeOptions = {
 const invalid = (message: string) => err(scHsmError('invalid-argument', message));
 const isInt = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
 
-/** The largest retry counter CardContact tools allow for a PIN of this length (reference §3.1). */
+/** The largest retry counter CardContact tools allow for a PIN of this length (docs/card-reference.md §3.1). */
 export function maxRetriesForPin(pinLength: number): number {
   if (pinLength <= 6) return 3;
   if (pinLength === 7) return 5;
@@ -45,7 +45,7 @@ export function maxRetriesForPin(pinLength: number): number {
 
 /**
  * Builds `80 50 00 00 <80 options> [81 PIN] <82 SO-PIN> [91 retries] [92 shares] [93 m n]
- * [97 domains]` after checking every option (reference §3.4). Without a user PIN the device
+ * [97 domains]` after checking every option (docs/card-reference.md §3.4). Without a user PIN the device
  * must be PKA-protected, and transport-PIN mode needs a PIN.
  */
 export function initializeCommand(options: InitializeOptions): Result<CommandApdu, ScHsmError> {
@@ -99,7 +99,7 @@ export function initializeCommand(options: InitializeOptions): Result<CommandApd
     const { m, n } = options.pka;
     if (!isInt(m, 1, MAX_PKA_KEYS)) return invalid(`PKA m (keys) must be 1–${MAX_PKA_KEYS}`);
     if (!isInt(n, 1, m)) return invalid(`PKA n (required) must be 1–${m}`);
-    // reference §3.4: `93 02 <m total> <n required>`.
+    // docs/card-reference.md §3.4: `93 02 <m total> <n required>`.
     parts.push(encodeTlv(INIT_TAG.PKA, Uint8Array.of(m, n)));
   } else if ((mask & (OPTION.PKA_AND_PIN | OPTION.REPLACE_PKA)) !== 0) {
     return invalid('PKA options need pka: { m, n }');

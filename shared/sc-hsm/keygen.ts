@@ -1,6 +1,6 @@
 /**
  * GENERATE ASYMMETRIC KEY PAIR `00 46` for EC keys and its answer, the authenticated request
- * (reference §7).
+ * (docs/card-reference.md §7).
  * @module
  */
 import { command, type CommandApdu } from '../codec/apdu';
@@ -12,7 +12,7 @@ import { bigintToBytes, curveByName, type CurveName } from '../crypto/curves';
 import { scHsmError, type ScHsmError } from './errors';
 import { WHOLE_EF } from './files';
 
-/** DER value of id-TA-ECDSA-SHA-256, 0.4.0.127.0.7.2.2.2.2.3 (reference §4.3). */
+/** DER value of id-TA-ECDSA-SHA-256, 0.4.0.127.0.7.2.2.2.2.3 (docs/card-reference.md §4.3). */
 export const OID_TA_ECDSA_SHA256 = Uint8Array.of(
   0x04,
   0x00,
@@ -32,13 +32,13 @@ export type EcKeyGenParams = {
   readonly keyId: number;
   /** Curve of the new key. */
   readonly curve: CurveName;
-  /** CHR of the new key's request, 1–16 bytes (`5F20`); must be unique for PKA (reference §6.2). */
+  /** CHR of the new key's request, 1–16 bytes (`5F20`); must be unique for PKA (docs/card-reference.md §6.2). */
   readonly chr: Uint8Array;
   /** Inner CAR (`42`), optional from firmware 2.0 on. */
   readonly innerCar?: Uint8Array;
   /** Outer CAR (`45`), optional. */
   readonly outerCar?: Uint8Array;
-  /** Algorithms the key may be used with (`91`, ≤ 16 ids, reference §8.3). */
+  /** Algorithms the key may be used with (`91`, ≤ 16 ids, docs/card-reference.md §8.3). */
   readonly algorithms?: readonly number[];
   /** Key use counter (`90`, 1..2³²−1). */
   readonly keyUseCounter?: number;
@@ -51,13 +51,13 @@ export type EcKeyGenParams = {
 const invalid = (message: string) => err(scHsmError('invalid-argument', message));
 const validRef = (r: Uint8Array) => r.length >= 1 && r.length <= 16;
 
-/** Algorithms a PKA custodian key needs: plain ECDSA with SHA-256 (reference §6.2). */
+/** Algorithms a PKA custodian key needs: plain ECDSA with SHA-256 (docs/card-reference.md §6.2). */
 export const PKA_KEY_ALGORITHMS: readonly number[] = [ALGO.ECDSA_SHA256];
 
 /**
  * Builds `00 46 <keyId> <signingKeyId> <ext Lc> <template> 00 00` with the content of a CVC body:
  * `5F29 00`, `[42 CAR]`, `7F49 { 06 OID, 81 p, 82 a, 83 b, 84 G, 85 n, 87 h }`, `5F20 CHR`, then
- * `[45] [90] [91] [92]` metadata (reference §7.1).
+ * `[45] [90] [91] [92]` metadata (docs/card-reference.md §7.1).
  */
 export function generateEcKeyCommand(params: EcKeyGenParams): Result<CommandApdu, ScHsmError> {
   const { keyId, chr } = params;
@@ -115,7 +115,7 @@ export function generateEcKeyCommand(params: EcKeyGenParams): Result<CommandApdu
 
 /**
  * Checks the GENERATE answer is one authenticated request `67 { … }` and returns a copy of it
- * (reference §7.2). Detailed parsing is the CVC module's job.
+ * (docs/card-reference.md §7.2). Detailed parsing is the CVC module's job.
  */
 export function parseGenerateKeyResponse(data: Uint8Array): Result<Uint8Array, ScHsmError> {
   const tlv = decodeTlv(data);

@@ -1,6 +1,6 @@
 /**
  * VERIFY / CHANGE REFERENCE DATA for the user PIN and the SO-PIN, and the PIN status model
- * derived from the status word of a VERIFY status query (reference §3.1, §3.2, §13.1).
+ * derived from the status word of a VERIFY status query (docs/card-reference.md §3.1, §3.2, §13.1).
  * @module
  */
 import { command, type CommandApdu } from '../codec/apdu';
@@ -10,9 +10,9 @@ import { err, ok, type Result } from '../result';
 import { CLA, INS, PIN_REF } from './constants';
 import { scHsmError, type ScHsmError } from './errors';
 
-/** Shortest and longest user PIN (reference §3.1: 6–16 characters). */
+/** Shortest and longest user PIN (docs/card-reference.md §3.1: 6–16 characters). */
 export const USER_PIN_LENGTH = { min: 6, max: 16 } as const;
-/** The SO-PIN / initialization code is 8 binary bytes (reference §3.2). */
+/** The SO-PIN / initialization code is 8 binary bytes (docs/card-reference.md §3.2). */
 export const SO_PIN_LENGTH = 8;
 
 /** What the VERIFY status query says about a PIN. */
@@ -25,7 +25,7 @@ export type PinStatus = { readonly state: PinState; readonly retries?: number };
 /**
  * Status words that a status query answers only for reasons other than PIN state (wrong
  * applet, wrong command, …). Everything not listed and not mapped below is what OpenSC reports
- * as "Public key authentication active" (reference §3.1, §13.1: exact genuine SW unknown).
+ * as "Public key authentication active" (docs/card-reference.md §3.1, §13.1: exact genuine SW unknown).
  */
 const NOT_A_PIN_STATE: ReadonlySet<number> = new Set([
   SW.WRONG_LENGTH,
@@ -44,7 +44,7 @@ const NOT_A_PIN_STATE: ReadonlySet<number> = new Set([
 
 /**
  * Maps the SW of `00 20 00 81` / `00 20 00 88` without data to a {@link PinStatus}
- * (reference §3.1). `63C0` counts as blocked. Unknown words mean PKA is active (§13.1); words
+ * (docs/card-reference.md §3.1). `63C0` counts as blocked. Unknown words mean PKA is active (§13.1); words
  * that belong to other failures (e.g. `6E00` applet not selected) are errors.
  */
 export function pinStatusFromSw(sw: number): Result<PinStatus, ScHsmError> {
@@ -64,17 +64,17 @@ export function pinStatusFromSw(sw: number): Result<PinStatus, ScHsmError> {
   return ok({ state: 'pka-active' });
 }
 
-/** `00 20 00 81`: user PIN status query, no data (reference §3.1). */
+/** `00 20 00 81`: user PIN status query, no data (docs/card-reference.md §3.1). */
 export function pinStatusCommand(): CommandApdu {
   return command(CLA.ISO, INS.VERIFY, 0x00, PIN_REF.USER);
 }
 
-/** `00 20 00 88`: SO-PIN (initialization code) status query, no data (reference §3.1). */
+/** `00 20 00 88`: SO-PIN (initialization code) status query, no data (docs/card-reference.md §3.1). */
 export function soPinStatusCommand(): CommandApdu {
   return command(CLA.ISO, INS.VERIFY, 0x00, PIN_REF.SO);
 }
 
-/** Checks a user PIN's length (6–16 bytes, reference §3.1). */
+/** Checks a user PIN's length (6–16 bytes, docs/card-reference.md §3.1). */
 export function validateUserPin(pin: Uint8Array, what = 'PIN'): Result<Uint8Array, ScHsmError> {
   if (pin.length < USER_PIN_LENGTH.min || pin.length > USER_PIN_LENGTH.max) {
     return err(
@@ -99,7 +99,7 @@ export function verifyPinCommand(pin: Uint8Array): Result<CommandApdu, ScHsmErro
 
 /**
  * `00 24 00 81 Lc <old ‖ new>`: change the user PIN, also how a transport PIN is replaced
- * (reference §3.2). The card knows the old PIN's length, so there is no separator.
+ * (docs/card-reference.md §3.2). The card knows the old PIN's length, so there is no separator.
  */
 export function changePinCommand(
   oldPin: Uint8Array,
@@ -114,7 +114,7 @@ export function changePinCommand(
   );
 }
 
-/** `00 24 00 88 10 <old SO-PIN ‖ new SO-PIN>` (8 + 8 bytes, reference §3.2). */
+/** `00 24 00 88 10 <old SO-PIN ‖ new SO-PIN>` (8 + 8 bytes, docs/card-reference.md §3.2). */
 export function changeSoPinCommand(
   oldSoPin: Uint8Array,
   newSoPin: Uint8Array,
@@ -128,7 +128,7 @@ export function changeSoPinCommand(
 }
 
 /**
- * Encodes an SO-PIN given as 16 hex characters into its 8 binary bytes (reference §3.2). Only
+ * Encodes an SO-PIN given as 16 hex characters into its 8 binary bytes (docs/card-reference.md §3.2). Only
  * hex digits are accepted, so `"57621880"` (8 ASCII chars) is refused rather than misread.
  */
 export function encodeSoPin(text: string): Result<Uint8Array, ScHsmError> {

@@ -5,15 +5,15 @@
  */
 import { concatBytes, isPrintableAscii } from '../codec/bytes';
 
-/** Longest CHR a CVC may carry (reference §4.1: 8–16 characters). */
+/** Longest CHR a CVC may carry (docs/card-reference.md §4.1: 8–16 characters). */
 const MAX_CHR = 16;
-/** Longest challenge accepted (reference §13.4: 8 on genuine devices, Pico allows up to 256). */
+/** Longest challenge accepted (docs/card-reference.md §13.4: 8 on genuine devices, Pico allows up to 256). */
 const MAX_CHALLENGE = 256;
 
 /**
  * Builds `CHR(target device certificate) ‖ challenge`, the message a custodian key signs with
- * ECDSA-SHA-256 to authenticate at a target (reference §6.6 step 3). The order (device id first)
- * is only confirmed by the Pico implementation (reference §13.2); keeping it here means one
+ * ECDSA-SHA-256 to authenticate at a target (docs/card-reference.md §6.6 step 3). The order (device id first)
+ * is only confirmed by the Pico implementation (docs/card-reference.md §13.2); keeping it here means one
  * change if a genuine device differs.
  *
  * @param targetDeviceChr raw bytes of `5F20` of the first certificate in the target's EF 2F02

@@ -1,6 +1,6 @@
 /**
  * Public Key Authentication commands: MANAGE PKA (status, register, enumerate), MSE SET AT,
- * PSO VERIFY CERTIFICATE, GET CHALLENGE and EXTERNAL AUTHENTICATE (reference §6.4–§6.6).
+ * PSO VERIFY CERTIFICATE, GET CHALLENGE and EXTERNAL AUTHENTICATE (docs/card-reference.md §6.4–§6.6).
  * @module
  */
 import { command, type CommandApdu } from '../codec/apdu';
@@ -10,7 +10,7 @@ import { err, ok, type Result } from '../result';
 import { CLA, INS } from './constants';
 import { assertInt, scHsmError, type ScHsmError } from './errors';
 
-/** PKA status (reference §6.4): `m` keys, `missing` not yet registered, `n` needed, `authenticated` now. */
+/** PKA status (docs/card-reference.md §6.4): `m` keys, `missing` not yet registered, `n` needed, `authenticated` now. */
 export type PkaStatus = {
   readonly m: number;
   readonly missing: number;
@@ -18,7 +18,7 @@ export type PkaStatus = {
   readonly authenticated: number;
 };
 
-/** One PKA slot as enumerated with `80 54 02 <i>` (Pico only, reference §6.4). */
+/** One PKA slot as enumerated with `80 54 02 <i>` (Pico only, docs/card-reference.md §6.4). */
 export type PkaSlot =
   | { readonly state: 'empty' }
   | { readonly state: 'registered'; readonly chr: Uint8Array; readonly authenticated: boolean };
@@ -26,15 +26,15 @@ export type PkaSlot =
 const TAG_AUTH_REQUEST = 0x67;
 const TAG_CVC = 0x7f21;
 const TAG_KEY_REF = 0x83;
-/** Longest CHR/CAR (reference §4.1). */
+/** Longest CHR/CAR (docs/card-reference.md §4.1). */
 const MAX_REFERENCE = 16;
-/** MSE SET AT P1 `81` = set for verification/external authentication (reference §6.5, §6.6). */
+/** MSE SET AT P1 `81` = set for verification/external authentication (docs/card-reference.md §6.5, §6.6). */
 const MSE_SET_VERIFY = 0x81;
 
 /** The two MSE SET templates used by PKA: `B6` select a verification key (import), `A4` select a PKA key. */
 export type MseTemplate = 'B6' | 'A4';
 
-/** `80 54 00 00 04`: PKA status (reference §6.4). */
+/** `80 54 00 00 04`: PKA status (docs/card-reference.md §6.4). */
 export function pkaStatusCommand(): CommandApdu {
   return command(CLA.PROPRIETARY, INS.MANAGE_PKA, 0x00, 0x00, new Uint8Array(0), 4);
 }
@@ -57,7 +57,7 @@ export function parsePkaStatus(data: Uint8Array): Result<PkaStatus, ScHsmError> 
 }
 
 /**
- * `80 54 00 00 Lc <value of 67> 04`: register the next public key (reference §6.4). Takes the
+ * `80 54 00 00 Lc <value of 67> 04`: register the next public key (docs/card-reference.md §6.4). Takes the
  * whole authenticated request `67 { 7F21 …, 42 …, 5F37 … }` and sends its content, which is what
  * the card expects.
  */
@@ -73,7 +73,7 @@ export function registerPkaKeyCommand(
   return ok(command(CLA.PROPRIETARY, INS.MANAGE_PKA, 0x00, 0x00, tlv.value.value.slice(), 4));
 }
 
-/** `80 54 02 <slot>`: enumerate a registered key (Pico, reference §6.4). */
+/** `80 54 02 <slot>`: enumerate a registered key (Pico, docs/card-reference.md §6.4). */
 export function enumeratePkaSlotCommand(slot: number): CommandApdu {
   assertInt('PKA slot', slot, 0, 0xff);
   return command(CLA.PROPRIETARY, INS.MANAGE_PKA, 0x02, slot, new Uint8Array(0), 256);
@@ -103,8 +103,8 @@ function checkReference(name: string, ref: Uint8Array): void {
 
 /**
  * `00 22 81 <B6|A4> Lc 83 L <reference>`. `B6` with a CHR asks "is this key known?" and with a
- * CAR selects the issuer key for PSO (reference §6.5); `A4` selects a registered PKA key by the
- * CHR of its request (reference §6.6 step 1).
+ * CAR selects the issuer key for PSO (docs/card-reference.md §6.5); `A4` selects a registered PKA key by the
+ * CHR of its request (docs/card-reference.md §6.6 step 1).
  * @throws RangeError when the reference is empty or longer than 16 bytes
  */
 export function mseSetCommand(template: MseTemplate, reference: Uint8Array): CommandApdu {
@@ -115,7 +115,7 @@ export function mseSetCommand(template: MseTemplate, reference: Uint8Array): Com
 
 /**
  * `00 2A 00 BE Lc <value of 7F21>`: PSO VERIFY CERTIFICATE with the key selected by MSE `B6`
- * (reference §6.5 step 3). Takes the whole CVC and sends the body and signature without the
+ * (docs/card-reference.md §6.5 step 3). Takes the whole CVC and sends the body and signature without the
  * `7F21` header, the form genuine devices get from OpenSC.
  */
 export function psoVerifyCertificateCommand(cvc: Uint8Array): Result<CommandApdu, ScHsmError> {
@@ -128,7 +128,7 @@ export function psoVerifyCertificateCommand(cvc: Uint8Array): Result<CommandApdu
   return ok(command(CLA.ISO, INS.PSO, 0x00, 0xbe, tlv.value.value.slice()));
 }
 
-/** `00 84 00 00 <len>`: GET CHALLENGE; PKA uses 8 bytes (reference §6.6 step 2, §13.4). */
+/** `00 84 00 00 <len>`: GET CHALLENGE; PKA uses 8 bytes (docs/card-reference.md §6.6 step 2, §13.4). */
 export function getChallengeCommand(length = 8): CommandApdu {
   assertInt('challenge length', length, 1, 256);
   return command(CLA.ISO, INS.GET_CHALLENGE, 0x00, 0x00, new Uint8Array(0), length);
@@ -139,7 +139,7 @@ const MAX_PLAIN_SIGNATURE = 132;
 
 /**
  * `00 82 00 00 Lc <r‖s>`: EXTERNAL AUTHENTICATE with a plain ECDSA signature over
- * `CHR(target) ‖ challenge` (reference §6.6 step 6; 64 bytes for 256-bit keys).
+ * `CHR(target) ‖ challenge` (docs/card-reference.md §6.6 step 6; 64 bytes for 256-bit keys).
  */
 export function externalAuthenticateCommand(
   signature: Uint8Array,

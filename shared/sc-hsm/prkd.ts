@@ -1,6 +1,6 @@
 /**
  * PKCS#15 private-key descriptions (PRKD, EF `C4<id>`) as the SmartCard-HSM tools write them,
- * reduced to what is displayed: label, key id, key size (reference §2.3).
+ * reduced to what is displayed: label, key id, key size (docs/card-reference.md §2.3).
  * @module
  */
 import { decodeTlv, decodeTlvList, encodeTlv, findTlv, type Tlv } from '../codec/tlv';
@@ -8,7 +8,7 @@ import { readUint } from '../codec/bytes';
 import { err, ok, type Result } from '../result';
 import { scHsmError, type ScHsmError } from './errors';
 
-/** Kind of key a PRKD describes, from its outer tag (reference §2.3). */
+/** Kind of key a PRKD describes, from its outer tag (docs/card-reference.md §2.3). */
 export type PrkdKind = 'ec' | 'rsa' | 'secret';
 
 /** The displayable content of a PRKD. */
@@ -36,7 +36,7 @@ const MAX_LABEL = 64;
 
 /**
  * Encodes an EC PRKD `A0 { 30 { 0C label } , 30 { 04 id , 03 usage } , A1 { 30 { 30 { 04 path } ,
- * 02 size } } }` (reference §2.3) with usage "sign".
+ * 02 size } } }` (docs/card-reference.md §2.3) with usage "sign".
  * @throws RangeError on an empty/too long label, an empty/too long id or a bad size
  */
 export function encodePrkd(input: PrkdInput): Uint8Array {

@@ -1,5 +1,5 @@
 /**
- * SELECT of the SmartCard-HSM applet and the parser of its FCP answer (reference §1.3).
+ * SELECT of the SmartCard-HSM applet and the parser of its FCP answer (docs/card-reference.md §1.3).
  * @module
  */
 import { command, type CommandApdu } from '../codec/apdu';
@@ -8,14 +8,14 @@ import { err, ok, type Result } from '../result';
 import { CLA, INS, SC_HSM_AID } from './constants';
 import { scHsmError, type ScHsmError } from './errors';
 
-/** What the applet reports in the proprietary FCP tag `85` (reference §1.3). */
+/** What the applet reports in the proprietary FCP tag `85` (docs/card-reference.md §1.3). */
 export type AppletInfo = {
   /** Firmware/applet version, e.g. 3.4. */
   readonly version: { readonly major: number; readonly minor: number };
   /** Platform/applet type byte (`00` JCOP applet, `01` demo), when reported (≥ 3 bytes). */
   readonly type?: number;
   /**
-   * Initialization option mask (reference §3.5), when reported: the low byte from 4-byte
+   * Initialization option mask (docs/card-reference.md §3.5), when reported: the low byte from 4-byte
    * answers, both bytes from 5-byte answers (high byte confirmed by Pico only).
    */
   readonly options?: number;
@@ -24,7 +24,7 @@ export type AppletInfo = {
 /**
  * `00 A4 04 04 0B <AID> 00`: select the applet and return the FCP (`fcp`, the default), or
  * `00 A4 04 0C 0B <AID>`: select without an answer (`no-data`, applet ≥ 0.16). Either form
- * clears PIN and PKA authentication (reference §1.3, §6.7), so it doubles as logout.
+ * clears PIN and PKA authentication (docs/card-reference.md §1.3, §6.7), so it doubles as logout.
  */
 export function selectApplet(mode: 'fcp' | 'no-data' = 'fcp'): CommandApdu {
   return mode === 'fcp'
@@ -52,7 +52,7 @@ function findDeep(list: readonly Tlv[], tag: number, depth: number): Tlv | undef
   return undefined;
 }
 
-/** Decodes the value of tag `85`, reading from its end (reference §1.3 table). */
+/** Decodes the value of tag `85`, reading from its end (docs/card-reference.md §1.3 table). */
 export function parseProprietaryInfo(value: Uint8Array): Result<AppletInfo, ScHsmError> {
   const n = value.length;
   if (n < 2 || n > 5) {
@@ -71,7 +71,7 @@ export function parseProprietaryInfo(value: Uint8Array): Result<AppletInfo, ScHs
  * Parses the SELECT answer: an FCP template `62` holding tag `85` somewhere inside (cards vary in
  * what else they put there and how deep). Tolerates non-minimal lengths and trailing bytes after
  * the template; requires the template and a 2–5 byte tag `85` (what OpenSC requires to accept a
- * card as SmartCard-HSM, reference §1.2).
+ * card as SmartCard-HSM, docs/card-reference.md §1.2).
  */
 export function parseSelectResponse(data: Uint8Array): Result<AppletInfo, ScHsmError> {
   if (data.length === 0) {

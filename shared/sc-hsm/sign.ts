@@ -1,6 +1,6 @@
 /**
  * SIGN `80 68` and the conversion of the card's DER ECDSA signature to plain r‖s
- * (reference §6.6 steps 4–5, §8.1, §8.3).
+ * (docs/card-reference.md §6.6 steps 4–5, §8.1, §8.3).
  * @module
  */
 import { command, type CommandApdu } from '../codec/apdu';
@@ -9,7 +9,7 @@ import { err, ok, type Result } from '../result';
 import { ALGO, CLA, INS } from './constants';
 import { scHsmError, type ScHsmError } from './errors';
 
-/** ECDSA algorithm ids usable with {@link signCommand} (reference §8.3). */
+/** ECDSA algorithm ids usable with {@link signCommand} (docs/card-reference.md §8.3). */
 export type EcdsaAlgorithm =
   | typeof ALGO.ECDSA_PREHASHED
   | typeof ALGO.ECDSA_SHA1
@@ -34,7 +34,7 @@ const MAX_PREHASH = 64;
 
 /**
  * `80 68 <keyId> <algo> Lc <data> 00`: ECDSA signature by key `keyId` (1–255). With `73` the card
- * hashes `data` with SHA-256; with `70` `data` is the hash (reference §6.6 step 4). The card
+ * hashes `data` with SHA-256; with `70` `data` is the hash (docs/card-reference.md §6.6 step 4). The card
  * answers DER.
  */
 export function signCommand(
@@ -57,7 +57,7 @@ export function signCommand(
 
 /**
  * Converts the DER signature of SIGN to plain `r‖s`, each half `size` bytes (32 for 256-bit
- * curves), as EXTERNAL AUTHENTICATE expects (reference §6.6 step 5).
+ * curves), as EXTERNAL AUTHENTICATE expects (docs/card-reference.md §6.6 step 5).
  */
 export function parseEcdsaSignature(der: Uint8Array, size: number): Result<Uint8Array, ScHsmError> {
   const r = derToPlain(der, size);

@@ -35,7 +35,7 @@ export async function benchCustodian(ca: TestCa, serial = 7001) {
   return { card, ...key };
 }
 
-/** A target's identity: EF 2F02 and the raw device CHR (reference §5.2, §6.6 step 3). */
+/** A target's identity: EF 2F02 and the raw device CHR (docs/card-reference.md §5.2, §6.6 step 3). */
 export function benchTarget(
   ca: TestCa,
   serial = 7100,
@@ -44,7 +44,7 @@ export function benchTarget(
   return { chain: id.certificates, chr: id.chr, deviceId: new TextDecoder().decode(id.chr) };
 }
 
-/** The PKA SIGN a custodian runs: `80 68 <kid> 73 Lc CHR(target) ‖ challenge 00` (reference §6.6 step 4). */
+/** The PKA SIGN a custodian runs: `80 68 <kid> 73 Lc CHR(target) ‖ challenge 00` (docs/card-reference.md §6.6 step 4). */
 export function pkaSignApdu(
   keyId: number,
   targetChr: Uint8Array,

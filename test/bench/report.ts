@@ -186,7 +186,7 @@ Files of ${4} KB. Three paths over the same hashes, each ${signing.reps} times w
 rotated, median kept (the spread of the raw repetitions, ±half of (max − min)/median, shows how much
 this machine's noise alone moves a figure): \`custodian-server sign\` (hash each file as a stream, up to 64 digests per admin API
 request, card SIGN, verify, write \`.sig\`, manifest); the admin API with up to 1000 digests per request;
-raw card SIGN (\`80 68 01 70\`, reference §8.1) on the same card and key over the server's own
+raw card SIGN (\`80 68 01 70\`, docs/card-reference.md §8.1) on the same card and key over the server's own
 connection.
 
 | Files | raw card SIGN (spread) | \`custodian-server sign\` | overhead | extra per file | batched API | overhead | live heap above start | heap after (GC'd) |

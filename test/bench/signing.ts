@@ -2,7 +2,7 @@
  * Sign-many-files overhead: the demo's world unlocked by a real 3-of-5 ceremony, then N files
  * signed through the server's sign path (`custodian-server sign`: hash each file, up to 64
  * digests per admin API request, card SIGN, verify, write `.sig`, manifest), the same hashes through the
- * admin API in batches, and the same hashes as raw card SIGNs (`80 68 01 70`, reference §8.1)
+ * admin API in batches, and the same hashes as raw card SIGNs (`80 68 01 70`, docs/card-reference.md §8.1)
  * on the same card and key over the server's own connection. Heap after a full GC is taken
  * after every run to see whether memory grows with the file count.
  * @module

@@ -153,7 +153,7 @@ describe('offers rejected before the card is touched', () => {
 
 const hex = (n: number) => n.toString(16).padStart(2, '0');
 
-/** Hostile script steps (reference §12.2), each appended after or instead of the real SIGN. */
+/** Hostile script steps (docs/card-reference.md §12.2), each appended after or instead of the real SIGN. */
 function hostileSteps(keyId: number, chr: Uint8Array, challenge: Uint8Array): [string, string][] {
   const aid = toHex(SC_HSM_AID);
   return [

@@ -8,11 +8,11 @@
  *   served by another emulator process in vpcd reader 1;
  * - custodians #2–#5: the real engine in-process, each with an in-process emulated card.
  *
- * All five enroll with key attestation (reference §6.5), a ceremony is requested with the admin
+ * All five enroll with key attestation (docs/card-reference.md §6.5), a ceremony is requested with the admin
  * CLI, three approve (including the CLI), the quorum is read from the target card's own status
- * (`80 54`, reference §6.4). Inside that unlock window `custodian-server target keygen` creates
+ * (`80 54`, docs/card-reference.md §6.4). Inside that unlock window `custodian-server target keygen` creates
  * the release key on the target (the quorum is the user authentication the card needs,
- * reference §6.7), `custodian-server sign` signs files with it and openssl verifies them. No
+ * docs/card-reference.md §6.7), `custodian-server sign` signs files with it and openssl verifies them. No
  * PIN appears in any recorded frame, server file, custodian file or output.
  */
 import { execFileSync } from 'node:child_process';

@@ -45,7 +45,7 @@ export async function custodianCard(ca: TestCa, serial: number, pin: string) {
   return card;
 }
 
-/** Adds the custodian's PKA key (reference §6.2) and returns its id, CHR and `.pka`. */
+/** Adds the custodian's PKA key (docs/card-reference.md §6.2) and returns its id, CHR and `.pka`. */
 export async function addPkaKey(card: EmulatedSmartCardHsm, pin: string, label: string) {
   const t = createInProcessTransport(card);
   const hsm = new SmartCardHsm(new ApduChannel(t));
@@ -59,8 +59,8 @@ export async function addPkaKey(card: EmulatedSmartCardHsm, pin: string, label: 
 
 /**
  * The target as its administrator prepared it before handing it to the server: initialized for
- * n-of-m PKA (reference §6.3) with a user PIN, and a P-256 release key that signs hashes
- * (`70`, reference §8.3) labelled {@link SIGNER_LABEL}. After this only a quorum unlocks it.
+ * n-of-m PKA (docs/card-reference.md §6.3) with a user PIN, and a P-256 release key that signs hashes
+ * (`70`, docs/card-reference.md §8.3) labelled {@link SIGNER_LABEL}. After this only a quorum unlocks it.
  */
 export async function preparedTarget(ca: TestCa, serial: number, m: number, n: number) {
   const card = new EmulatedSmartCardHsm(createDeviceState(ca, { serial }));

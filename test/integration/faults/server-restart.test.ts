@@ -1,6 +1,6 @@
 /**
  * Fault: the server process dies mid-ceremony (SIGKILL, no shutdown) and is started again.
- * Defined outcome (server/README.md "Volatile card state", reference §6.7): the target forgot the
+ * Defined outcome (server/README.md "Volatile card state", docs/card-reference.md §6.7): the target forgot the
  * challenge and every authentication, so the open ceremony is re-opened in a new epoch with a
  * new challenge; every custodian, including the one who had approved, gets a new offer (new
  * offer id); only answers of the new epoch count, each once; the quorum is reachable. The

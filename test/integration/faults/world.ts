@@ -144,7 +144,7 @@ export async function ceremony(server: RunningServer, id: string) {
   ).body;
 }
 
-/** Authenticated count as the target card itself reports it (`80 54`, reference §6.4). */
+/** Authenticated count as the target card itself reports it (`80 54`, docs/card-reference.md §6.4). */
 export async function cardAuthenticated(server: RunningServer): Promise<number> {
   const s = await adminApi<{ pka: { authenticated: number } }>(server, 'GET', '/api/targets/t1');
   return s.body.pka.authenticated;

@@ -3,7 +3,7 @@
  * protocol (docs/protocol.md §2–§3: subprotocol `custodian.v1`, hello → welcome) and then sends
  * whatever a test tells it to — valid frames, hostile offers, oversize or malformed frames —
  * WITHOUT the protocol encoder's checks. It records every frame it receives (raw), so tests can
- * assert what the custodian sent and that no PIN ever crossed the network (remote §4.2).
+ * assert what the custodian sent and that no PIN ever crossed the network (docs/card-reference.md §14.1).
  */
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';

@@ -1,7 +1,7 @@
 /**
  * A hostile management server (a real WebSocket server speaking the protocol, maliciously)
  * against the REAL custodian engine and a real emulated card. Every attack of the issue list —
- * each denied command of reference §12.2 (docs/protocol.md §9.2), a SIGN over other data or
+ * each denied command of docs/card-reference.md §12.2 (docs/protocol.md §9.2), a SIGN over other data or
  * with another key, a second SIGN in one approval, a chain for another target, replayed and
  * expired offers — must be (1) refused with the documented decision, (2) audited, with the
  * audit chain still verifying, (3) leave the card's persistent state (PIN retry counter, keys,
@@ -60,7 +60,7 @@ const before = (name: string, apdu: string, rule: string): Attack => ({
 const OTHER_CHR = new TextEncoder().encode('DENK0100001T0666');
 const guessPin = toHex(new TextEncoder().encode('00000000'));
 
-/** Every deny rule of reference §12.2 / docs/protocol.md §9.2, with the expected rule id. */
+/** Every deny rule of docs/card-reference.md §12.2 / docs/protocol.md §9.2, with the expected rule id. */
 const ATTACKS: readonly Attack[] = [
   before('malformed (Lc does not match)', '0020008105' + '3132', 'malformed'),
   before('chaining CLA', '1068037300', 'class-not-allowed'),
@@ -102,7 +102,7 @@ const ATTACKS: readonly Attack[] = [
     rule: 'class-not-allowed',
   },
   {
-    name: 'SIGN over another target’s CHR (could unlock it, reference §12.3)',
+    name: 'SIGN over another target’s CHR (could unlock it, docs/card-reference.md §12.3)',
     script: (_s, keyId, _c, ch) => [signApdu(keyId, OTHER_CHR, ch)],
     index: 0,
     rule: 'sign-other-data',

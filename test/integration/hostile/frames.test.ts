@@ -99,7 +99,7 @@ describe('hostile server: frames', () => {
     const from = s.auditCount();
     const a = offerFor(s.target, s.key);
     const b = offerFor(s.target, s.key, () => ({
-      // Right-to-left override would make "…ecnatsni" read differently (remote §4.3 item 7).
+      // Right-to-left override would make "…ecnatsni" read differently (docs/card-reference.md §14.2 item 7).
       purpose: 'Rotate \u202Eyek toor eht tropxe',
     }));
     const c = offerFor(s.target, s.key);

@@ -68,7 +68,7 @@ export async function hostileSession(opts: { serverTime?: () => Date } = {}) {
   )) as DecisionMessage;
   expect(decision.decision.kind).toBe('approve');
   const rapdu = decision.decision.kind === 'approve' ? decision.decision.results[0] : undefined;
-  // A DER ECDSA signature followed by 9000 (reference §6.6 step 4).
+  // A DER ECDSA signature followed by 9000 (docs/card-reference.md §6.6 step 4).
   expect(rapdu && 'rapdu' in rapdu ? rapdu.rapdu : '').toMatch(/^30[0-9a-f]+9000$/);
 
   const baseline = {

@@ -132,7 +132,7 @@ export function startEngine(opts: {
   return { engine, events, audit, auditPath, next };
 }
 
-/** The PKA SIGN command for `CHR ‖ challenge` (reference §6.6 step 4), as offer hex. */
+/** The PKA SIGN command for `CHR ‖ challenge` (docs/card-reference.md §6.6 step 4), as offer hex. */
 export function signApdu(keyId: number, chr: Uint8Array, challenge: Uint8Array): string {
   return toHex(
     unwrap(encodeCommandApdu(unwrap(signCommand(keyId, 0x73, concatBytes(chr, challenge))))),

@@ -57,7 +57,7 @@ describePcsc('OpenSC PKCS#11 objects, curves and PINs on the emulator', availabi
   }
   const selectApplet = () =>
     concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x00, SC_HSM_AID.length), SC_HSM_AID);
-  // READ BINARY, odd INS with an explicit FID and offset 0 (reference §2.2, §8.1 `B1`).
+  // READ BINARY, odd INS with an explicit FID and offset 0 (docs/card-reference.md §2.2, §8.1 `B1`).
   const readEf = (fid: string) =>
     concatBytes(Uint8Array.of(0x00, 0xb1), fromHex(fid), fromHex('0454020000' + '00'));
 
@@ -235,7 +235,7 @@ describePcsc('OpenSC PKCS#11 objects, curves and PINs on the emulator', availabi
       file('q.out'),
     );
     expect(priv.code).not.toBe(0);
-    // On the card: the public data is a CFxx EF, the private one a CDxx EF (reference §2.2, §8.1 `B1`).
+    // On the card: the public data is a CFxx EF, the private one a CDxx EF (docs/card-reference.md §2.2, §8.1 `B1`).
     const files = (await emulatorInfo(stateFile)).files;
     const pubEf = files.find((f) => f.startsWith('cf'));
     const privEf = files.find((f) => f.startsWith('cd'));

@@ -129,7 +129,7 @@ describePcsc('two emulator processes in vpcd readers, stop and restart', availab
       authenticated: 0,
     });
     // The same key again, and a second key of the same device: OpenSC names every key of a
-    // device holder ‖ 00001, so its CHR clashes (reference §6.2 CHR row, §6.4: duplicate CHR → 6985).
+    // device holder ‖ 00001, so its CHR clashes (docs/card-reference.md §6.2 CHR row, §6.4: duplicate CHR → 6985).
     for (const again of [first, second]) {
       const r = await b.card.scHsmTool('--register-public-key', again);
       expect(r.code).not.toBe(0);

@@ -1,7 +1,7 @@
 /**
  * A full PKA round between two emulated SmartCard-HSMs through the real session code:
  * custodian key on device 1, registered at device 2 (1-of-1), authenticated with device 1's
- * signature; plus the refusals (reference §6.5–§6.7).
+ * signature; plus the refusals (docs/card-reference.md §6.5–§6.7).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ApduChannel } from '../../../core/card/apdu-channel';
@@ -84,7 +84,7 @@ describe('custodian key on device 1', () => {
       }),
     ]);
     const deviceChr = new TextDecoder().decode(await custodian.deviceChr());
-    // CHR = device holder + the first 5-digit sequence not in use (reference §4.1, §6.2).
+    // CHR = device holder + the first 5-digit sequence not in use (docs/card-reference.md §4.1, §6.2).
     const holder = deviceChr.slice(0, -5);
     const seq = (chr: string) => Number(chr.slice(-5));
     expect(keys[0]!.chr!.slice(0, -5)).toBe(holder);
@@ -127,7 +127,7 @@ describe('PKA round (1 of 1)', () => {
     expect(resp.sw).toBe(0x9000);
     expect(resp.data[0]).toBe(0x30); // DER signature
 
-    // Logout clears the quorum (reference §6.7).
+    // Logout clears the quorum (docs/card-reference.md §6.7).
     await target.logout();
     expect((await target.pkaStatus())?.authenticated).toBe(0);
     expect((await targetChannel.send(cmd.value)).sw).toBe(0x6982);

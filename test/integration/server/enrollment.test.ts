@@ -1,6 +1,6 @@
 /**
  * Enrollment: only a `.pka` whose device chain leads to a configured trust anchor and whose
- * key the device attested is registered (reference §6.5); tokens are single-use and expire.
+ * key the device attested is registered (docs/card-reference.md §6.5); tokens are single-use and expire.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../server/app';

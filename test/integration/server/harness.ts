@@ -80,7 +80,7 @@ export async function targetCard(
   await hsm.select();
   await hsm.initialize({ soPin: SO_PIN, userPin: asciiBytes(PIN), retries: 3, pka: { m, n } });
   await hsm.verifyPin(asciiBytes(PIN));
-  // Ids 1 and 2: the first free ones (reference §7); both may only sign hashes (`70`).
+  // Ids 1 and 2: the first free ones (docs/card-reference.md §7); both may only sign hashes (`70`).
   await hsm.generateSigningKey({ label: 'signer', curve: 'brainpoolP256r1' });
   await hsm.generateSigningKey({ label: 'signer-p256', curve: 'secp256r1' });
   await t.close('reset');

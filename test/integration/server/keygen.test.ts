@@ -1,7 +1,7 @@
 /**
  * `target keygen` / `POST /api/targets/:t/keys`: a signing key generated ON the target, only
  * inside the unlock window a quorum opened (the card needs user authentication and with PKA the
- * quorum is that authentication, reference §6.7). The target is initialized by the server
+ * quorum is that authentication, docs/card-reference.md §6.7). The target is initialized by the server
  * (PKA only, no user PIN), the quorum comes from in-process custodians, the new key signs files
  * and openssl verifies them.
  */

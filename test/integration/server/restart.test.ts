@@ -1,6 +1,6 @@
 /**
  * Restart survival: custodians, credentials and ceremonies live in SQLite; the target's PKA
- * state does not survive (reference §6.7), so an open ceremony is re-opened with a new
+ * state does not survive (docs/card-reference.md §6.7), so an open ceremony is re-opened with a new
  * challenge and approvals are asked again without double counting; a ceremony at quorum ends.
  */
 import { afterEach, describe, expect, it } from 'vitest';

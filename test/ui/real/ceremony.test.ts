@@ -66,7 +66,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
     expect(text).toContain('3 tries left');
     await shot(page, 'card');
     // The server checked the attested key and registered it at the target: with B and C, all
-    // three PKA slots are used (reference §6.4, read from the card).
+    // three PKA slots are used (docs/card-reference.md §6.4, read from the card).
     const t = await world.admin<{ pka?: { missing: number }; custodians: { name: string }[] }>(
       'GET',
       '/api/targets/t1',

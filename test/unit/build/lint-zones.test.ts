@@ -1,7 +1,7 @@
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
-// Layer rules (DEVELOPERS.md "Layout") are enforced by lint; this proves the rules fire, so a
+// Layer rules (README.md "Layout") are enforced by lint; this proves the rules fire, so a
 // config change that silently disables them fails the suite.
 const eslint = new ESLint({ cwd: process.cwd() });
 

@@ -88,7 +88,7 @@ export function newCard(options: { select?: boolean; ca?: TestCa } = {}): Harnes
   return h;
 }
 
-/** INITIALIZE data per reference §3.4. */
+/** INITIALIZE data per docs/card-reference.md §3.4. */
 export function initData(
   opts: {
     pin?: Uint8Array | null;
@@ -116,7 +116,7 @@ export function initAndLogin(h: Harness, opts: Parameters<typeof initData>[0] = 
   if (opts.pin !== null) h.expectSw(0x9000, 0x00, 0x20, 0x00, 0x81, opts.pin ?? USER_PIN);
 }
 
-/** A GAKP template for an EC key (reference §7.1). */
+/** A GAKP template for an EC key (docs/card-reference.md §7.1). */
 export function ecTemplate(
   chr: string,
   curve: CurveName = 'brainpoolP256r1',

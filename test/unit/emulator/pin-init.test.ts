@@ -174,7 +174,7 @@ describe('DKEK status 80 52', () => {
     expect([...d.expectSw(0x9000, 0x80, 0x52, 0x00, 0x00, undefined, 256).slice(0, 2)]).toEqual([
       2, 2,
     ]);
-    // Key generation waits for all shares (reference §3.6).
+    // Key generation waits for all shares (docs/card-reference.md §3.6).
     d.expectSw(0x6985, 0x00, 0x46, 0x01, 0x00, Uint8Array.of(0x5f, 0x20, 0x01, 0x41));
     d.expectSw(0x6a80, 0x80, 0x52, 0x00, 0x00, new Uint8Array(31), 256);
     const s1 = d.expectSw(0x9000, 0x80, 0x52, 0x00, 0x00, new Uint8Array(32).fill(7), 256);

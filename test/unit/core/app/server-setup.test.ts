@@ -22,7 +22,7 @@ describe('server addresses and pins', () => {
       'wss://custody.example.org:8443/custodian/ws',
     );
     expect(unwrap(wsUrlOf('http://127.0.0.1:9000')).toString()).toBe('ws://127.0.0.1:9000/ws');
-    // Plain ws only to loopback (remote-protocols §4.3 item 4).
+    // Plain ws only to loopback (docs/card-reference.md §14.2 item 4).
     expect(wsUrlOf('http://custody.example.org').ok).toBe(false);
     expect(wsUrlOf('https://user:pw@custody.example.org').ok).toBe(false);
     expect(wsUrlOf('file:///etc/passwd').ok).toBe(false);

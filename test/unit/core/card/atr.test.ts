@@ -9,7 +9,7 @@ import {
 import { fromHex, toHex } from '../../../../shared/codec/bytes';
 import { SC_HSM_ATR } from '../../../../shared/sc-hsm/constants';
 
-// reference §1.2
+// docs/card-reference.md §1.2
 const ATRS = {
   standard: '3BFE1800008131FE45803181544853 4D317380214081 07FA',
   contactless: '3B8E80018031815448534D3173802140810718',

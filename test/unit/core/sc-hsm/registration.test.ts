@@ -28,7 +28,7 @@ beforeAll(async () => {
 const mse = (ref: string) =>
   `002281b6${(ref.length + 2).toString(16).padStart(2, '0')}83${ref.length.toString(16).padStart(2, '0')}${toHex(asciiBytes(ref))}`;
 
-describe('registerPublicKey (reference §6.5)', () => {
+describe('registerPublicKey (docs/card-reference.md §6.5)', () => {
   it('imports DICA then device certificate, selects the device key, then registers', async () => {
     const { dica, device, request } = file;
     const ch = new ScriptedChannel([

@@ -32,7 +32,7 @@ async function session(login = true): Promise<SmartCardHsm> {
   return hsm;
 }
 
-describe('generateSigningKey + signHash (reference §7, §8.3)', () => {
+describe('generateSigningKey + signHash (docs/card-reference.md §7, §8.3)', () => {
   let hsm: SmartCardHsm;
   beforeEach(async () => {
     hsm = await session();
@@ -66,7 +66,7 @@ describe('generateSigningKey + signHash (reference §7, §8.3)', () => {
     const gen = await hsm.generateSigningKey({ label: 'signer', curve: 'secp256r1' });
     expect(gen.keyId).toBe(2);
     expect(gen.chr.endsWith('00002')).toBe(true);
-    // The card itself refuses any other algorithm for this key (`91` list, reference §7.1).
+    // The card itself refuses any other algorithm for this key (`91` list, docs/card-reference.md §7.1).
     const r = await hsm.channel.send(
       unwrap(signCommand(gen.keyId, ALGO.ECDSA_SHA256, asciiBytes('data'))),
     );

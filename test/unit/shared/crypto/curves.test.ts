@@ -10,18 +10,10 @@ import {
   generateKeyPair,
   isValidPublicPoint,
   publicKeyFromPrivate,
-  type CurveName,
 } from '../../../../shared/crypto/curves';
+import { OPENSSL_CURVE_NAME } from './openssl-curve-names';
 
-// OpenSSL names for Node's independent implementation.
-const NODE_NAME: Record<CurveName, string> = {
-  brainpoolP256r1: 'brainpoolP256r1',
-  brainpoolP384r1: 'brainpoolP384r1',
-  brainpoolP512r1: 'brainpoolP512r1',
-  secp256r1: 'prime256v1',
-  secp384r1: 'secp384r1',
-  secp521r1: 'secp521r1',
-};
+const NODE_NAME = OPENSSL_CURVE_NAME;
 
 describe('curves', () => {
   it('brainpoolP256r1 domain equals RFC 5639 (as in the SRCA 7F49, reference appendix A)', () => {

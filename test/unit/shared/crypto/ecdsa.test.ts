@@ -10,6 +10,7 @@ import {
   generateKeyPair,
   type CurveName,
 } from '../../../../shared/crypto/curves';
+import { OPENSSL_CURVE_NAME } from './openssl-curve-names';
 import {
   derToPlain,
   hashBytes,
@@ -21,14 +22,7 @@ import {
   type HashName,
 } from '../../../../shared/crypto/ecdsa';
 
-const NODE_NAME: Record<CurveName, string> = {
-  brainpoolP256r1: 'brainpoolP256r1',
-  brainpoolP384r1: 'brainpoolP384r1',
-  brainpoolP512r1: 'brainpoolP512r1',
-  secp256r1: 'prime256v1',
-  secp384r1: 'secp384r1',
-  secp521r1: 'secp521r1',
-};
+const NODE_NAME = OPENSSL_CURVE_NAME;
 
 /** A Node key pair plus its raw uncompressed point (the SPKI ends with the point). */
 function nodeKeyPair(name: CurveName) {

@@ -42,7 +42,7 @@ function breakSignature(cvc: Uint8Array): Uint8Array {
   return t;
 }
 
-describe('trust anchors (reference §5.3)', () => {
+describe('trust anchors (docs/card-reference.md §5.3)', () => {
   it('the production root is built in and byte-identical to appendix A', () => {
     const a = productionAnchor();
     expect(a.source).toBe('built-in');
@@ -93,7 +93,7 @@ describe('trust anchors (reference §5.3)', () => {
   });
 });
 
-describe('splitDeviceCertificates (reference §5.2)', () => {
+describe('splitDeviceCertificates (docs/card-reference.md §5.2)', () => {
   const s = buildSyntheticChain();
 
   it('splits device ‖ DICA and tolerates zero padding', () => {
@@ -284,7 +284,7 @@ describe('validateDeviceChain', () => {
   });
 });
 
-describe('verifyKeyAttestation (reference §6.5, §7.2)', () => {
+describe('verifyKeyAttestation (docs/card-reference.md §6.5, §7.2)', () => {
   const s = buildSyntheticChain();
   const anchors = [anchorOf(s)];
   const verdict = genuine(validateDeviceChain(s.ef2f02, anchors, NOW));

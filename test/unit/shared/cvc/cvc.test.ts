@@ -178,7 +178,7 @@ describe('parseCvc structure checks', () => {
 describe('parsePublicKey', () => {
   const d = curveByName('secp256r1').domain;
 
-  it('parses a key-generation template key (domain, no point; reference §7.1)', () => {
+  it('parses a key-generation template key (domain, no point; docs/card-reference.md §7.1)', () => {
     const tlv = encodePublicKey({ oid: ID_TA_ECDSA_SHA_256, domain: d });
     const outer = decodeTlv(tlv);
     if (!outer.ok) throw new Error('tlv');
@@ -232,7 +232,7 @@ describe('parsePublicKey', () => {
   });
 });
 
-describe('authenticated requests (reference §4.2, §7.2)', () => {
+describe('authenticated requests (docs/card-reference.md §4.2, §7.2)', () => {
   const s = buildSyntheticChain();
 
   it('parses a request built by our encoders; inner and outer signatures verify', () => {

@@ -20,7 +20,7 @@ import {
   oidToString,
 } from '../../../../shared/cvc/oids';
 
-describe('OIDs (reference §4.3)', () => {
+describe('OIDs (docs/card-reference.md §4.3)', () => {
   it('constants have the documented bytes and dotted forms', () => {
     expect(toHex(ID_TA_ECDSA_SHA_256)).toBe('04007f00070202020203');
     expect(oidToString(ID_TA_ECDSA_SHA_256)).toBe('0.4.0.127.0.7.2.2.2.2.3');
@@ -71,7 +71,7 @@ describe('OIDs (reference §4.3)', () => {
   });
 });
 
-describe('CVC dates (reference §4.1)', () => {
+describe('CVC dates (docs/card-reference.md §4.1)', () => {
   it('decodes the documented example 01 02 01 01 00 09 = 2012-11-09', () => {
     const d = decodeCvcDate(fromHex('010201010009'));
     expect(d).toEqual({ ok: true, value: { year: 2012, month: 11, day: 9 } });

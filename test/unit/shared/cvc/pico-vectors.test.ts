@@ -27,7 +27,7 @@ const cvc = (hex: string): Cvc => {
 const k1Verify = (point: Uint8Array, data: Uint8Array, sig: Uint8Array): boolean =>
   secp256k1.verify(sig, hashBytes('sha256', data), point, { prehash: false, lowS: false });
 
-describe('Pico HSM public vectors (reference §6.8)', () => {
+describe('Pico HSM public vectors (docs/card-reference.md §6.8)', () => {
   const ca2 = cvc(PICO_CA2_HEX);
   const dica = cvc(PICO_DICA_HEX);
   const term = cvc(PICO_TERM_HEX);
@@ -79,14 +79,19 @@ describe('Pico HSM public vectors (reference §6.8)', () => {
     expect(k1Verify(dica.body.publicKey.point!, term.bodyTlv, term.signature)).toBe(true);
   });
 
-  it('secp256k1 is reported as unsupported, not as a forgery', () => {
-    expect(anchorFromCvc(fromHex(PICO_CA2_HEX), 'pico')).toMatchObject({
-      ok: false,
-      error: { code: 'unsupported-key' },
-    });
+  it('secp256k1 (supported since issue 13) verifies the Pico chain here too; an unknown curve is unsupported, not a forgery', () => {
+    const anchor = anchorFromCvc(fromHex(PICO_CA2_HEX), 'pico');
+    expect(anchor.ok).toBe(true);
+    const root = keyOf(ca2);
+    expect(root.ok && root.value.curve.name).toBe('secp256k1');
+    if (!root.ok) return;
+    expect(verifyCvc(dica, root.value)).toBe(true);
     const k = keyOf(term);
     expect(k).toMatchObject({ ok: false, error: { code: 'structure' } }); // no domain, none inherited
-    expect(keyOf(term, ca2.body.publicKey.domain)).toMatchObject({
+    const dv = keyOf(dica, ca2.body.publicKey.domain);
+    expect(dv.ok && verifyCvc(term, dv.value)).toBe(true);
+    const domain = ca2.body.publicKey.domain!;
+    expect(keyOf(term, { ...domain, b: domain.b + 1n })).toMatchObject({
       ok: false,
       error: { code: 'unsupported' },
     });

@@ -24,7 +24,7 @@ const dica = parseCvc(s.dica);
 if (!request.ok || !device.ok || !dica.ok) throw new Error('fixture');
 const parts = { request: request.value, device: device.value, dica: dica.value };
 
-describe('PKA file (reference §6.2)', () => {
+describe('PKA file (docs/card-reference.md §6.2)', () => {
   it('new format: encodes with the documented layout and round-trips', () => {
     const bytes = encodePkaFile(parts);
     const expected = encodeTlv(
@@ -70,7 +70,7 @@ describe('PKA file (reference §6.2)', () => {
     expect(a.ok && a.value.chr).toBe(s.chrs.custodian);
   });
 
-  it('accepts 61/62 swapped (reference §13.14) with a warning', () => {
+  it('accepts 61/62 swapped (docs/card-reference.md §13.14) with a warning', () => {
     const swapped = encodeTlv(
       0x30,
       encodeTlv(0x06, OID_CC_PKA_FILE_FORMAT),

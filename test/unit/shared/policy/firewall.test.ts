@@ -52,7 +52,7 @@ const enc = (
 const signShort = (data: Uint8Array = INPUT, p2 = 0x73, kid = KEY_ID) =>
   enc(0x80, 0x68, kid, p2, data, 256);
 
-describe('firewall allow rows (reference §12.1)', () => {
+describe('firewall allow rows (docs/card-reference.md §12.1)', () => {
   const allowed: [string, Uint8Array, FirewallRuleId][] = [
     ['PIN status query', fromHex('00200081'), 'verify-status'],
     ['read 2F02 short', fromHex('00b12f02' + '0454020000' + '00'), 'read-public-object'],
@@ -112,7 +112,7 @@ describe('firewall allow rows (reference §12.1)', () => {
   });
 });
 
-describe('firewall SIGN data checks (reference §12.3)', () => {
+describe('firewall SIGN data checks (docs/card-reference.md §12.3)', () => {
   const otherChr = asciiBytes('DENK0200001T0043');
   const cases: [string, Uint8Array, FirewallRuleId][] = [
     ['other key id', signShort(INPUT, 0x73, KEY_ID + 1), 'sign-other-key'],
@@ -203,7 +203,7 @@ describe('firewall SIGN data checks (reference §12.3)', () => {
   });
 });
 
-describe('firewall deny rows (reference §12.2)', () => {
+describe('firewall deny rows (docs/card-reference.md §12.2)', () => {
   const denied: [string, string, FirewallRuleId][] = [
     ['VERIFY user PIN with data', '0020008106313233343536', 'verify-with-data'],
     ['VERIFY SO-PIN with data', '00200088083537333537333537', 'verify-with-data'],
@@ -314,7 +314,7 @@ describe('rule table', () => {
 });
 
 /**
- * Independent oracle for the allow rules (written from reference §12.1, not from the
+ * Independent oracle for the allow rules (written from docs/card-reference.md §12.1, not from the
  * implementation): returns the rule that must allow the APDU, or undefined.
  */
 function oracle(bytes: Uint8Array, used: number): FirewallRuleId | undefined {

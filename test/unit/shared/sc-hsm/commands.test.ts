@@ -35,7 +35,7 @@ import { DESRCACC100001, apduHex, h, value } from './helpers';
 
 const AID = 'e82b0601040181c31f0201';
 
-describe('SELECT and PIN commands (reference §1.3, §3.1, §3.2)', () => {
+describe('SELECT and PIN commands (docs/card-reference.md §1.3, §3.1, §3.2)', () => {
   it('selects the applet with and without FCP', () => {
     expect(apduHex(selectApplet())).toBe(h(`00 A4 04 04 0B ${AID} 00`));
     expect(apduHex(selectApplet('no-data'))).toBe(h(`00 A4 04 0C 0B ${AID}`));
@@ -74,7 +74,7 @@ describe('SELECT and PIN commands (reference §1.3, §3.1, §3.2)', () => {
   });
 });
 
-describe('INITIALIZE DEVICE (reference §3.4)', () => {
+describe('INITIALIZE DEVICE (docs/card-reference.md §3.4)', () => {
   it('reproduces the key-generator example', () => {
     // 80 02 00 02 | 81 06 "654321" | 82 08 "57621880" | 91 01 03 | 97 01 01
     const cmd = value(
@@ -145,7 +145,7 @@ describe('INITIALIZE DEVICE (reference §3.4)', () => {
   });
 });
 
-describe('PKA commands (reference §6.4–§6.6, appendix B)', () => {
+describe('PKA commands (docs/card-reference.md §6.4–§6.6, appendix B)', () => {
   const chr = asciiBytes('ESPICOHSMTRLRA4C');
 
   it('builds status, MSE, GET CHALLENGE and EXTERNAL AUTHENTICATE as in appendix B', () => {
@@ -186,7 +186,7 @@ describe('PKA commands (reference §6.4–§6.6, appendix B)', () => {
     expect(externalAuthenticateCommand(new Uint8Array(134)).ok).toBe(false);
   });
 
-  it('signs CHR(T) ‖ challenge with 73 (reference §6.6 step 4)', () => {
+  it('signs CHR(T) ‖ challenge with 73 (docs/card-reference.md §6.6 step 4)', () => {
     const input = buildPkaSignatureInput(
       asciiBytes('DENK010493800000'),
       fromHex('0102030405060708'),
@@ -212,7 +212,7 @@ describe('PKA commands (reference §6.4–§6.6, appendix B)', () => {
   });
 });
 
-describe('file commands (reference §5.2, §8.1, appendix B)', () => {
+describe('file commands (docs/card-reference.md §5.2, §8.1, appendix B)', () => {
   it('reads EF 2F02 whole and in chunks', () => {
     expect(apduHex(readBinaryCommand(FID.DEVICE_CERTIFICATES))).toBe(
       h('00 B1 2F 02 00 00 04 54 02 00 00 00 00'),
@@ -259,7 +259,7 @@ describe('file commands (reference §5.2, §8.1, appendix B)', () => {
   });
 });
 
-describe('GENERATE ASYMMETRIC KEY PAIR (reference §7.1)', () => {
+describe('GENERATE ASYMMETRIC KEY PAIR (docs/card-reference.md §7.1)', () => {
   it('carries the brainpoolP256r1 domain parameters of the SRCA', () => {
     const cmd = value(
       generateEcKeyCommand({

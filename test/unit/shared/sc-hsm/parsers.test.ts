@@ -14,7 +14,7 @@ import { h, value } from './helpers';
 
 const AID = 'e82b0601040181c31f0201';
 
-describe('SELECT answer (reference §1.3)', () => {
+describe('SELECT answer (docs/card-reference.md §1.3)', () => {
   it('reads the 5-byte tag 85 of the emulator/Pico layout', () => {
     const fcp = fromHex(h(`62 17 82 01 38 84 0B ${AID} 85 05 00 13 FF 03 04`));
     expect(value(parseSelectResponse(fcp))).toEqual({
@@ -64,7 +64,7 @@ describe('SELECT answer (reference §1.3)', () => {
   });
 });
 
-describe('PIN status model (reference §3.1, §13.1)', () => {
+describe('PIN status model (docs/card-reference.md §3.1, §13.1)', () => {
   it('maps the documented status words', () => {
     expect(value(pinStatusFromSw(0x9000))).toEqual({ state: 'verified' });
     expect(value(pinStatusFromSw(0x63c3))).toEqual({ state: 'not-verified', retries: 3 });
@@ -84,7 +84,7 @@ describe('PIN status model (reference §3.1, §13.1)', () => {
   });
 });
 
-describe('PKA status and slots (reference §6.4, §6.8 Pico vectors)', () => {
+describe('PKA status and slots (docs/card-reference.md §6.4, §6.8 Pico vectors)', () => {
   it('parses the status bytes of the 1-of-1 test sequence', () => {
     expect(value(parsePkaStatus(fromHex('01010100')))).toEqual({
       m: 1,
@@ -168,7 +168,7 @@ describe('object list, key generation answer, signature', () => {
   });
 });
 
-describe('PRKD (reference §2.3)', () => {
+describe('PRKD (docs/card-reference.md §2.3)', () => {
   it('round-trips label, id and size', () => {
     const prkd = encodePrkd({ label: 'Custodian Ärger', id: Uint8Array.of(3), size: 256 });
     expect(toHex(prkd.subarray(0, 1))).toBe('a0');
