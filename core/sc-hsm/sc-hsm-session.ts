@@ -33,6 +33,7 @@ import {
   generateSigningKey,
   readKeyObject,
   signHash,
+  signWithAlgorithm,
   type SigningKeyOptions,
 } from './signing-keys';
 import type { CardInfo, GeneratedKey, KeyInfo } from './types';
@@ -166,6 +167,11 @@ export class SmartCardHsm {
   /** ECDSA over a caller-computed hash with key `keyId` (`80 68 <kid> 70`); returns DER (docs/card-reference.md §8.1). */
   signHash(keyId: number, hash: Uint8Array): Promise<Uint8Array> {
     return signHash(this.channel, keyId, hash);
+  }
+
+  /** SIGN with key `keyId` and algorithm id `algorithm` (docs/card-reference.md §8.3). */
+  signWithAlgorithm(keyId: number, algorithm: number, data: Uint8Array): Promise<Uint8Array> {
+    return signWithAlgorithm(this.channel, keyId, algorithm, data);
   }
 
   /** `CE<id>`: key `keyId`'s request or certificate, undefined when absent (docs/card-reference.md §2.2, §7.2). */

@@ -8,6 +8,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { decodeTlv, decodeTlvList, type Tlv } from '../../shared/codec/tlv';
 import type { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
+import { parseAuthenticatedRequest, parseCvc } from '../../shared/cvc/cvc';
 import { listKeys, publicKeyFrom } from '../targets/key-info';
 import { item, printable, TAG } from './wire';
 
@@ -65,14 +66,40 @@ export function certificateNames(cert: Uint8Array): {
   return { serial: serial.raw, issuer: issuer.raw, subject: subject.raw };
 }
 
+/** The RSA public key in a key's authenticated request or CVC (`7F49 { 81 n, 82 e }`, §7.2). */
+export function rsaPublicKeyFrom(data: Uint8Array | undefined): KeyObject | undefined {
+  if (!data || data.length === 0) return undefined;
+  const body =
+    data[0] === 0x67
+      ? (() => {
+          const r = parseAuthenticatedRequest(data);
+          return r.ok ? r.value.inner.body : undefined;
+        })()
+      : data[0] === 0x7f && data[1] === 0x21
+        ? (() => {
+            const r = parseCvc(data);
+            return r.ok ? r.value.body : undefined;
+          })()
+        : undefined;
+  const pk = body?.publicKey;
+  if (!pk?.modulus || !pk.exponent) return undefined;
+  return createPublicKey({
+    key: {
+      kty: 'RSA',
+      n: Buffer.from(pk.modulus).toString('base64url'),
+      e: Buffer.from(pk.exponent).toString('base64url'),
+    },
+    format: 'jwk',
+  });
+}
+
 /** Reads every key's public part from the card. Keys without a readable public part are skipped. */
 export async function readKeyObjects(card: SmartCardHsm): Promise<KeyObjectInfo[]> {
   const out: KeyObjectInfo[] = [];
   for (const k of await listKeys(card)) {
     try {
       const data = await card.readKeyObject(k.id);
-      const pub = publicKeyFrom(data, k.id);
-      const publicKey = createPublicKey(pub.pem);
+      const publicKey = rsaPublicKeyFrom(data) ?? createPublicKey(publicKeyFrom(data, k.id).pem);
       const kind = publicKey.asymmetricKeyType === 'rsa' ? 'rsa' : 'ec';
       let signatureBytes: number;
       if (kind === 'rsa') {

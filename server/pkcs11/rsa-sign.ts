@@ -1,20 +1,94 @@
 /**
- * RSA signing for PKCS#11 clients. Needs RSA on the target card (see docs/pkcs11.md); until the
- * card layer offers it, RSA mechanisms are refused with CKR_MECHANISM_INVALID.
+ * RSA signing for PKCS#11 clients with the card's algorithms (docs/card-reference.md §8.3):
+ * PKCS#1 v1.5 with the card padding a DigestInfo (`30`) — the server builds the DigestInfo for
+ * the hashing mechanisms — and PSS on a supplied hash (`40`, salt = hash length). The card's
+ * signature is checked against the key's public key before it is returned.
  * @module
  */
+import { constants, publicDecrypt, verify } from 'node:crypto';
 import type { TargetService } from '../targets/target-service';
 import { CKR, Pkcs11Refusal } from './ckr';
 import type { KeyObjectInfo } from './key-objects';
-import type { Mechanism } from './mechanisms';
+import { hash, HASH_BYTES, pssParams, type HashName, type Mechanism } from './mechanisms';
 
-/** Signs `data` with RSA key `key` for mechanism `m`. */
-export function rsaSign(
-  _t: TargetService,
-  _key: KeyObjectInfo,
+/** SIGN algorithm ids (docs/card-reference.md §8.3). */
+const ALGO_RSA_PKCS1_DIGESTINFO = 0x30;
+const ALGO_RSA_PSS = 0x40;
+
+/** DigestInfo prefixes (RFC 8017 §9.2 note 1). */
+const DIGEST_INFO: Record<HashName, string> = {
+  sha1: '3021300906052b0e03021a05000414',
+  sha224: '302d300d06096086480165030402040500041c',
+  sha256: '3031300d060960864801650304020105000420',
+  sha384: '3041300d060960864801650304020205000430',
+  sha512: '3051300d060960864801650304020305000440',
+};
+
+/** The DigestInfo of `digest`. */
+export function digestInfo(h: HashName, digest: Uint8Array): Uint8Array {
+  return Uint8Array.from([...Buffer.from(DIGEST_INFO[h], 'hex'), ...digest]);
+}
+
+/** Signs `data` with RSA key `key` for mechanism `m`; returns the signature and what was signed. */
+export async function rsaSign(
+  t: TargetService,
+  key: KeyObjectInfo,
   m: Mechanism,
-  _data: Uint8Array,
-  _pss: { hashAlg: number; mgf: number; sLen: number } | undefined,
+  data: Uint8Array,
+  pss: { hashAlg: number; mgf: number; sLen: number } | undefined,
 ): Promise<{ signature: Uint8Array; digest: Uint8Array }> {
-  return Promise.reject(new Pkcs11Refusal(CKR.MECHANISM_INVALID, `${m.name}: no RSA on this card`));
+  const k = key.signatureBytes;
+  if (m.padding === 'pkcs1') {
+    const input = m.hash ? digestInfo(m.hash, hash(m.hash, data)) : data;
+    if (input.length < 1 || input.length > k - 11) {
+      throw new Pkcs11Refusal(CKR.DATA_LEN_RANGE, `CKM_RSA_PKCS takes 1–${k - 11} bytes`);
+    }
+    const signature = await t.spendSignature((card) =>
+      card.signWithAlgorithm(key.ref, ALGO_RSA_PKCS1_DIGESTINFO, input),
+    );
+    let recovered: Buffer | undefined;
+    try {
+      recovered = publicDecrypt(
+        { key: key.publicKey, padding: constants.RSA_PKCS1_PADDING },
+        signature,
+      );
+    } catch {
+      recovered = undefined;
+    }
+    if (signature.length !== k || !recovered?.equals(input)) {
+      throw new Pkcs11Refusal(
+        CKR.DEVICE_ERROR,
+        `the card's signature with key ${key.ref} does not verify`,
+      );
+    }
+    return { signature, digest: input };
+  }
+  const p = pssParams(m, pss, data.length, k);
+  if (p.saltLength !== HASH_BYTES[p.hash]) {
+    // The card's PSS uses a salt as long as the hash (docs/card-reference.md §8.3).
+    throw new Pkcs11Refusal(
+      CKR.MECHANISM_PARAM_INVALID,
+      `PSS salt must be ${HASH_BYTES[p.hash]} bytes`,
+    );
+  }
+  const digest = m.hash ? hash(m.hash, data) : data;
+  const signature = await t.spendSignature((card) =>
+    card.signWithAlgorithm(key.ref, ALGO_RSA_PSS, digest),
+  );
+  // node:crypto verifies PSS over the message only: checked for the hashing mechanisms.
+  const ok =
+    signature.length === k &&
+    (!m.hash ||
+      verify(
+        m.hash,
+        data,
+        { key: key.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength },
+        signature,
+      ));
+  if (!ok)
+    throw new Pkcs11Refusal(
+      CKR.DEVICE_ERROR,
+      `the card's signature with key ${key.ref} does not verify`,
+    );
+  return { signature, digest };
 }

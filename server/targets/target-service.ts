@@ -227,13 +227,21 @@ export class TargetService {
    * allowed signature ends the window. Refused (without touching the card) when locked.
    */
   signWithinUnlock(keyId: number, hash: Uint8Array): Promise<Uint8Array> {
+    return this.spendSignature((card) => card.signHash(keyId, hash));
+  }
+
+  /**
+   * Runs one signing operation `sign` inside the unlock window, counting it as one signature
+   * (as {@link signWithinUnlock}, for any SIGN algorithm, e.g. RSA for PKCS#11 clients).
+   */
+  spendSignature<T>(sign: (card: SmartCardHsm) => Promise<T>): Promise<T> {
     return this.run(async (card) => {
       const u = this.openWindow();
       u.left--;
-      const der = await card.signHash(keyId, hash);
+      const out = await sign(card);
       if (u.left === 0)
         queueMicrotask(() => void this.lock('signature-limit').catch(() => undefined));
-      return der;
+      return out;
     });
   }
 

@@ -81,4 +81,128 @@ describe.skipIf(!tools && process.env.CI !== 'true')('pkcs11-tool with the modul
     expect(signed[0]!.data).toMatchObject({ client: 'build01', keyId: 2, ceremonyId });
     expect(readFileSync(w.log, 'utf8')).toMatch(/C_Login on t1: unlocked/);
   }, 120_000);
+
+  it('signs with the RSA key: SHA256-RSA-PKCS and SHA256-RSA-PKCS-PSS, openssl verifies', async () => {
+    // Logged in already? Each pkcs11-tool run logs in again: the target is still unlocked.
+    const data = join(dir, 'kernel.img');
+    writeFileSync(data, Buffer.from('kernel image\n'.repeat(300)));
+    const pub = join(dir, 'rsa.der');
+    const read = await tool([
+      '--token-label',
+      't1',
+      '--read-object',
+      '--type',
+      'pubkey',
+      '--id',
+      '03',
+      '--output-file',
+      pub,
+    ]);
+    expect(read.code, read.err).toBe(0);
+    const pem = join(dir, 'rsa.pem');
+    const conv = await run(
+      'openssl',
+      ['pkey', '-pubin', '-inform', 'DER', '-in', pub, '-out', pem],
+      {},
+    );
+    expect(conv.code, conv.err).toBe(0);
+    const key = await adminApi<{ keys: { id: number; label: string }[] }>(
+      w.server,
+      'GET',
+      '/api/targets/t1/keys',
+    );
+    expect(key.body.keys.map((k) => k.label)).toContain('release-rsa');
+
+    const v15 = join(dir, 'kernel.v15.sig');
+    const a = await tool([
+      '--token-label',
+      't1',
+      '--login',
+      '--sign',
+      '--id',
+      '03',
+      '--mechanism',
+      'SHA256-RSA-PKCS',
+      '--input-file',
+      data,
+      '--output-file',
+      v15,
+    ]);
+    expect(a.err).not.toMatch(/AddressSanitizer|runtime error/);
+    expect(a.code, a.err).toBe(0);
+    const va = await run(
+      'openssl',
+      ['dgst', '-sha256', '-verify', pem, '-signature', v15, data],
+      {},
+    );
+    expect(va.out).toMatch(/Verified OK/);
+
+    const pss = join(dir, 'kernel.pss.sig');
+    const b = await tool([
+      '--token-label',
+      't1',
+      '--login',
+      '--sign',
+      '--id',
+      '03',
+      '--mechanism',
+      'SHA256-RSA-PKCS-PSS',
+      '--mgf',
+      'MGF1-SHA256',
+      '--salt-len',
+      '32',
+      '--input-file',
+      data,
+      '--output-file',
+      pss,
+    ]);
+    expect(b.code, b.err).toBe(0);
+    const vb = await run(
+      'openssl',
+      [
+        'dgst',
+        '-sha256',
+        '-sigopt',
+        'rsa_padding_mode:pss',
+        '-sigopt',
+        'rsa_pss_saltlen:32',
+        '-verify',
+        pem,
+        '-signature',
+        pss,
+        data,
+      ],
+      {},
+    );
+    expect(vb.out).toMatch(/Verified OK/);
+
+    // A salt the card cannot produce is refused before the card is asked.
+    const c = await tool([
+      '--token-label',
+      't1',
+      '--login',
+      '--sign',
+      '--id',
+      '03',
+      '--mechanism',
+      'SHA256-RSA-PKCS-PSS',
+      '--mgf',
+      'MGF1-SHA256',
+      '--salt-len',
+      '20',
+      '--input-file',
+      data,
+      '--output-file',
+      join(dir, 'bad.sig'),
+    ]);
+    expect(c.code).not.toBe(0);
+    expect(c.err).toMatch(/CKR_MECHANISM_PARAM_INVALID/);
+    const signed = (await auditEntries(w)).filter(
+      (e) => e.event === 'signed' && e.data.keyId === 3,
+    );
+    expect(signed.map((e) => e.data.mechanism)).toEqual([
+      'CKM_SHA256_RSA_PKCS',
+      'CKM_SHA256_RSA_PKCS_PSS',
+    ]);
+  }, 120_000);
 });
