@@ -70,8 +70,11 @@ export function formatCardInfo(r: CardReport): string {
       `  ${String(k.id).padStart(3)}`,
       k.label !== undefined ? JSON.stringify(k.label) : '(no label)',
       k.chr !== undefined ? `CHR ${k.chr}` : '',
-      k.curve ?? (k.size !== undefined ? `${k.size} bit` : ''),
-      k.hasRequest ? 'PKA-exportable' : '',
+      k.type === 'rsa'
+        ? `RSA ${k.size ?? '?'} bit`
+        : (k.curve ?? (k.size !== undefined ? `${k.size} bit` : '')),
+      // PKA custodian keys are EC (docs/card-reference.md §6.2): an RSA request cannot be one.
+      k.hasRequest && k.type !== 'rsa' ? 'PKA-exportable' : '',
     ];
     out += parts.filter((p) => p !== '').join('  ') + '\n';
   }

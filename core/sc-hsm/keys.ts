@@ -1,10 +1,10 @@
 /**
- * Key operations: listing key objects, generating EC keys with a unique CHR (the PKA custodian
- * key among them), and signing a PKA challenge (docs/card-reference.md §2, §6.2, §6.6, §7).
+ * Key operations: listing key objects and signing a PKA challenge; generation is in
+ * `key-generation.ts` (re-exported here) (docs/card-reference.md §2, §6.2, §6.6, §7).
  * @module
  */
-import { asciiBytes, bytesToAscii, isPrintableAscii } from '../../shared/codec/bytes';
-import { curveByDomain, type Curve, type CurveName } from '../../shared/crypto/curves';
+import { bytesToAscii } from '../../shared/codec/bytes';
+import { curveByDomain, type Curve } from '../../shared/crypto/curves';
 import { verifyPlain } from '../../shared/crypto/ecdsa';
 import {
   parseAuthenticatedRequest,
@@ -13,17 +13,11 @@ import {
 } from '../../shared/cvc/cvc';
 import { ALGO, PREFIX } from '../../shared/sc-hsm/constants';
 import { enumerateObjectsCommand, objectFid, parseObjectList } from '../../shared/sc-hsm/files';
-import {
-  generateEcKeyCommand,
-  parseGenerateKeyResponse,
-  PKA_KEY_ALGORITHMS,
-} from '../../shared/sc-hsm/keygen';
 import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
-import { encodePrkd, parsePrkd } from '../../shared/sc-hsm/prkd';
+import { parsePrkd } from '../../shared/sc-hsm/prkd';
 import { parseEcdsaSignature, signCommand } from '../../shared/sc-hsm/sign';
-import { readEf, transmit, writeEf, type CommandSender } from './card-io';
-import { loadDeviceChain } from './device-chain';
-import type { GeneratedKey, KeyInfo } from './types';
+import { readEf, transmit, type CommandSender } from './card-io';
+import type { KeyInfo } from './types';
 
 /** A key operation that cannot proceed (no free id, CHR clash, unusable key, bad card answer). */
 export class KeyOperationError extends Error {
@@ -39,9 +33,24 @@ export async function listObjects(channel: CommandSender): Promise<number[]> {
 }
 
 /** What `CE<id>` holds, reduced to what a listing needs. */
-type CeContent = { chr?: Uint8Array; request?: AuthenticatedRequest; curve?: Curve };
+type CeContent = {
+  chr?: Uint8Array;
+  request?: AuthenticatedRequest;
+  curve?: Curve;
+  /** RSA modulus size in bits, when the request/CVC carries an RSA key. */
+  rsaBits?: number;
+};
 
-function curveOf(request: AuthenticatedRequest): Curve | undefined {
+/** Bits of an RSA modulus (leading zero bytes ignored). */
+function modulusBits(modulus: Uint8Array | undefined): number | undefined {
+  if (!modulus) return undefined;
+  let i = 0;
+  while (i < modulus.length && modulus[i] === 0) i++;
+  return i === modulus.length ? undefined : (modulus.length - i) * 8;
+}
+
+/** The curve of a request's EC key, when its domain parameters are known. */
+export function curveOf(request: AuthenticatedRequest): Curve | undefined {
   const domain = request.inner.body.publicKey.domain;
   return domain ? curveByDomain(domain) : undefined;
 }
@@ -51,11 +60,20 @@ function describeCe(data: Uint8Array): CeContent {
     const req = parseAuthenticatedRequest(data);
     if (!req.ok) return {};
     const curve = curveOf(req.value);
-    return { chr: req.value.inner.body.chrBytes, request: req.value, ...(curve ? { curve } : {}) };
+    const rsaBits = modulusBits(req.value.inner.body.publicKey.modulus);
+    return {
+      chr: req.value.inner.body.chrBytes,
+      request: req.value,
+      ...(curve ? { curve } : {}),
+      ...(rsaBits ? { rsaBits } : {}),
+    };
   }
   if (data[0] === 0x7f) {
     const cvc = parseCvc(data);
-    if (cvc.ok) return { chr: cvc.value.body.chrBytes };
+    if (cvc.ok) {
+      const rsaBits = modulusBits(cvc.value.body.publicKey.modulus);
+      return { chr: cvc.value.body.chrBytes, ...(rsaBits ? { rsaBits } : {}) };
+    }
   }
   return {}; // an X.509 certificate or something else: no CHR to show
 }
@@ -91,8 +109,11 @@ export async function listKeys(channel: CommandSender): Promise<KeyInfo[]> {
       );
       const ce = raw ? describeCe(raw) : {};
       if (ce.chr) info = { ...info, chrBytes: ce.chr, chr: bytesToAscii(ce.chr) };
-      if (ce.curve)
-        info = { ...info, curve: ce.curve.name, size: info.size ?? 8 * ce.curve.fieldBytes };
+      if (ce.curve) {
+        info = { ...info, type: 'ec', curve: ce.curve.name };
+        info.size ??= 8 * ce.curve.fieldBytes;
+      }
+      if (ce.rsaBits) info = { ...info, type: 'rsa', size: ce.rsaBits };
       info.hasRequest = ce.request !== undefined;
     }
     out.push(info);
@@ -122,115 +143,13 @@ export async function readKeyRequest(
   return req.value;
 }
 
-/** Sequence numbers are 5 decimal digits (docs/card-reference.md §4.1). */
-const MAX_SEQUENCE = 99999;
-/** Only 256-bit keys authenticate reliably (docs/card-reference.md §6.2). */
-const CUSTODIAN_CURVE: CurveName = 'brainpoolP256r1';
-
-/** Options of {@link generateCustodianKey}. */
-export type CustodianKeyOptions = {
-  /** Label written to the PRKD. */
-  readonly label: string;
-  /** CHR to use; default device holder + the first unused 5-digit sequence number. */
-  readonly chr?: string;
-};
-
-/** Options of {@link generateEcKey}. */
-export type EcKeyOptions = CustodianKeyOptions & {
-  /** Curve of the new key. */
-  readonly curve: CurveName;
-  /** The only algorithms the card will use the key with (`91`, docs/card-reference.md §7.1, §8.3). */
-  readonly algorithms: readonly number[];
-};
-
-/**
- * Generates a brainpoolP256r1 key that may only do ECDSA-SHA-256, with a CHR unique on this
- * device, stores a PRKD with the label and returns the authenticated request (docs/card-reference.md §6.2,
- * §7). Requires the user to be authenticated (the card answers `6982` otherwise).
- */
-export function generateCustodianKey(
-  channel: CommandSender,
-  options: CustodianKeyOptions,
-): Promise<GeneratedKey> {
-  return generateEcKey(channel, {
-    ...options,
-    curve: CUSTODIAN_CURVE,
-    algorithms: PKA_KEY_ALGORITHMS,
-  });
-}
-
-/**
- * Generates an EC key in the first free id with a CHR unique on this device (the given one, or
- * device holder + the first unused sequence number), restricted to `algorithms`, checks the
- * card's request names that CHR, and writes a PRKD with the label (docs/card-reference.md §4.1, §7).
- */
-export async function generateEcKey(
-  channel: CommandSender,
-  options: EcKeyOptions,
-): Promise<GeneratedKey> {
-  const chain = await loadDeviceChain(channel);
-  const keys = await listKeys(channel);
-  const used = new Set(keys.flatMap((k) => (k.chr === undefined ? [] : [k.chr])));
-  used.add(chain.device.body.chr);
-  let chr = options.chr;
-  if (chr !== undefined) {
-    const bytes = asciiBytesOrUndefined(chr);
-    if (!bytes || bytes.length < 1 || bytes.length > 16 || !isPrintableAscii(bytes)) {
-      throw new KeyOperationError('CHR must be 1–16 printable ASCII characters');
-    }
-    if (used.has(chr)) throw new KeyOperationError(`CHR ${chr} is already used on this device`);
-  } else {
-    // docs/card-reference.md §4.1: holder = device CHR without its 5-digit sequence number.
-    const holder = chain.device.body.chr.slice(0, -5);
-    for (let seq = 1; seq <= MAX_SEQUENCE && chr === undefined; seq++) {
-      const candidate = holder + String(seq).padStart(5, '0');
-      if (!used.has(candidate)) chr = candidate;
-    }
-    if (chr === undefined) throw new KeyOperationError('no unused CHR sequence number left');
-  }
-  const present = new Set(keys.map((k) => k.id));
-  let keyId = 0;
-  for (let id = 1; id <= 255 && keyId === 0; id++) if (!present.has(id)) keyId = id;
-  if (keyId === 0) throw new KeyOperationError('no free key id (1–255) on the card');
-
-  const cmd = generateEcKeyCommand({
-    keyId,
-    curve: options.curve,
-    chr: asciiBytes(chr),
-    algorithms: options.algorithms,
-  });
-  if (!cmd.ok) throw new KeyOperationError(cmd.error.message);
-  const resp = await transmit(channel, cmd.value, 'GENERATE ASYMMETRIC KEY PAIR');
-  // Short-APDU cards may answer without data; the request is also stored in CE<id> (§7.2).
-  const raw =
-    resp.data.length > 0
-      ? resp.data
-      : await readEf(channel, objectFid(PREFIX.EE_CERT, keyId), 'READ BINARY CE');
-  const request = parseGenerateKeyResponse(raw ?? new Uint8Array(0));
-  if (!request.ok) throw new KeyOperationError(request.error.message);
-  const parsed = parseAuthenticatedRequest(request.value);
-  const curve = parsed.ok ? curveOf(parsed.value) : undefined;
-  if (!parsed.ok || parsed.value.inner.body.chr !== chr || curve?.name !== options.curve) {
-    throw new KeyOperationError(
-      'the card returned a request that does not match the generated key',
-    );
-  }
-  const prkd = encodePrkd({
-    label: options.label,
-    id: Uint8Array.of(keyId),
-    size: 8 * curve.fieldBytes,
-  });
-  await writeEf(channel, objectFid(PREFIX.PRKD, keyId), prkd, 'UPDATE BINARY PRKD');
-  return { keyId, chr, request: request.value };
-}
-
-function asciiBytesOrUndefined(text: string): Uint8Array | undefined {
-  try {
-    return asciiBytes(text);
-  } catch {
-    return undefined;
-  }
-}
+export {
+  generateCustodianKey,
+  generateEcKey,
+  generateKeyObject,
+  type CustodianKeyOptions,
+  type EcKeyOptions,
+} from './key-generation';
 
 /**
  * Signs `CHR(target) ‖ challenge` with key `keyId` using ECDSA-SHA-256 on the card and returns

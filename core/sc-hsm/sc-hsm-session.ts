@@ -33,10 +33,17 @@ import {
   generateSigningKey,
   readKeyObject,
   signHash,
-  signWithAlgorithm,
   type SigningKeyOptions,
 } from './signing-keys';
+import {
+  generateRsaSigningKey,
+  signRsaDigest,
+  signRsaPkcs1,
+  type RsaSigningKeyOptions,
+} from './rsa-keys';
 import type { CardInfo, GeneratedKey, KeyInfo } from './types';
+import type { HashName } from '../../shared/crypto/ecdsa';
+import type { RsaScheme } from '../../shared/sc-hsm/rsa';
 
 /**
  * Produces a custodian's plain r‖s over `CHR(target) ‖ challenge` for
@@ -169,9 +176,24 @@ export class SmartCardHsm {
     return signHash(this.channel, keyId, hash);
   }
 
-  /** SIGN with key `keyId` and algorithm id `algorithm` (docs/card-reference.md §8.3). */
-  signWithAlgorithm(keyId: number, algorithm: number, data: Uint8Array): Promise<Uint8Array> {
-    return signWithAlgorithm(this.channel, keyId, algorithm, data);
+  /** Generates an RSA signing key (2048/3072/4096, PKCS#1 v1.5 and PSS over a supplied hash only, docs/card-reference.md §15.6). */
+  generateRsaSigningKey(options: RsaSigningKeyOptions): Promise<GeneratedKey> {
+    return generateRsaSigningKey(this.channel, options);
+  }
+
+  /** RSA over a supplied digest: `pkcs1` (`30` with its DigestInfo) or `pss` (`40`); returns the signature. */
+  signRsaDigest(
+    keyId: number,
+    scheme: RsaScheme,
+    hash: HashName,
+    digest: Uint8Array,
+  ): Promise<Uint8Array> {
+    return signRsaDigest(this.channel, keyId, scheme, hash, digest);
+  }
+
+  /** RSA PKCS#1 v1.5 over caller data as it is (`30`; CKM_RSA_PKCS); returns the signature. */
+  signRsaPkcs1(keyId: number, data: Uint8Array): Promise<Uint8Array> {
+    return signRsaPkcs1(this.channel, keyId, data);
   }
 
   /** `CE<id>`: key `keyId`'s request or certificate, undefined when absent (docs/card-reference.md §2.2, §7.2). */

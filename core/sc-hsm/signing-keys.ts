@@ -4,8 +4,7 @@
  * (docs/card-reference.md §2.2, §7, §8.1, §8.3).
  * @module
  */
-import { command } from '../../shared/codec/apdu';
-import { ALGO, CLA, INS, PREFIX } from '../../shared/sc-hsm/constants';
+import { ALGO, PREFIX } from '../../shared/sc-hsm/constants';
 import { objectFid } from '../../shared/sc-hsm/files';
 import { signCommand } from '../../shared/sc-hsm/sign';
 import { readEf, transmit, type CommandSender } from './card-io';
@@ -53,28 +52,6 @@ export async function signHash(
   const cmd = signCommand(keyId, ALGO.ECDSA_PREHASHED, hash);
   if (!cmd.ok) throw new KeyOperationError(cmd.error.message);
   return (await transmit(channel, cmd.value, `SIGN with key ${keyId}`)).data;
-}
-
-/**
- * `80 68 <kid> <algorithm> Lc <data> 00`: SIGN with any algorithm id of docs/card-reference.md
- * §8.3 (e.g. RSA PKCS#1 v1.5 on a DigestInfo `30`, RSA-PSS on a hash `40`); returns the card's
- * answer (DER for ECDSA, the raw signature for RSA). The card refuses ids the key does not allow.
- */
-export async function signWithAlgorithm(
-  channel: CommandSender,
-  keyId: number,
-  algorithm: number,
-  data: Uint8Array,
-): Promise<Uint8Array> {
-  if (!Number.isInteger(keyId) || keyId < 1 || keyId > 255)
-    throw new KeyOperationError('key id must be 1–255');
-  if (!Number.isInteger(algorithm) || algorithm < 0 || algorithm > 0xff)
-    throw new KeyOperationError('algorithm id must be one byte');
-  if (data.length === 0 || data.length > 4096)
-    throw new KeyOperationError('data to sign must be 1–4096 bytes');
-  // Extended Le: an RSA-4096 signature is 512 bytes (docs/card-reference.md §8.1).
-  const cmd = command(CLA.PROPRIETARY, INS.SIGN, keyId, algorithm, data.slice(), 65536);
-  return (await transmit(channel, cmd, `SIGN with key ${keyId}`)).data;
 }
 
 /**

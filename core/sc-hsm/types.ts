@@ -32,9 +32,11 @@ export type KeyInfo = {
   readonly chr?: string;
   /** The CHR's raw bytes (the key reference for MSE SET AT, docs/card-reference.md §6.6). */
   readonly chrBytes?: Uint8Array;
+  /** Key type, when the request/certificate in `CE<id>` shows it. */
+  readonly type?: 'ec' | 'rsa';
   /** Curve, when the request/certificate carries known domain parameters. */
   readonly curve?: CurveName;
-  /** Key size in bits (PRKD or curve). */
+  /** Key size in bits (RSA: from the modulus; EC: PRKD or curve). */
   readonly size?: number;
   /** True when `CE<id>` holds an authenticated request (a key that can be exported for PKA). */
   readonly hasRequest: boolean;

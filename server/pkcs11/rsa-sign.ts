@@ -11,10 +11,6 @@ import { CKR, Pkcs11Refusal } from './ckr';
 import type { KeyObjectInfo } from './key-objects';
 import { hash, HASH_BYTES, pssParams, type HashName, type Mechanism } from './mechanisms';
 
-/** SIGN algorithm ids (docs/card-reference.md §8.3). */
-const ALGO_RSA_PKCS1_DIGESTINFO = 0x30;
-const ALGO_RSA_PSS = 0x40;
-
 /** DigestInfo prefixes (RFC 8017 §9.2 note 1). */
 const DIGEST_INFO: Record<HashName, string> = {
   sha1: '3021300906052b0e03021a05000414',
@@ -39,12 +35,16 @@ export async function rsaSign(
 ): Promise<{ signature: Uint8Array; digest: Uint8Array }> {
   const k = key.signatureBytes;
   if (m.padding === 'pkcs1') {
-    const input = m.hash ? digestInfo(m.hash, hash(m.hash, data)) : data;
+    const digest = m.hash ? hash(m.hash, data) : undefined;
+    const input = m.hash && digest ? digestInfo(m.hash, digest) : data;
     if (input.length < 1 || input.length > k - 11) {
       throw new Pkcs11Refusal(CKR.DATA_LEN_RANGE, `CKM_RSA_PKCS takes 1–${k - 11} bytes`);
     }
+    const h = m.hash;
     const signature = await t.spendSignature((card) =>
-      card.signWithAlgorithm(key.ref, ALGO_RSA_PKCS1_DIGESTINFO, input),
+      h && digest
+        ? card.signRsaDigest(key.ref, 'pkcs1', h, digest)
+        : card.signRsaPkcs1(key.ref, input),
     );
     let recovered: Buffer | undefined;
     try {
@@ -73,7 +73,7 @@ export async function rsaSign(
   }
   const digest = m.hash ? hash(m.hash, data) : data;
   const signature = await t.spendSignature((card) =>
-    card.signWithAlgorithm(key.ref, ALGO_RSA_PSS, digest),
+    card.signRsaDigest(key.ref, 'pss', p.hash, digest),
   );
   // node:crypto verifies PSS over the message only: checked for the hashing mechanisms.
   const ok =

@@ -80,7 +80,11 @@ export const PREFIX = {
 export const ALGO = {
   RSA_RAW: 0x20,
   RSA_DECRYPT_RAW: 0x21,
+  /** RSA PKCS#1 v1.5 over a DigestInfo the caller supplies (docs/card-reference.md §15.6). */
+  RSA_PKCS1: 0x30,
   RSA_PKCS1_SHA256: 0x33,
+  /** RSA-PSS over a hash the caller supplies; its length names the hash (§15.6). */
+  RSA_PSS: 0x40,
   ECDSA_PREHASHED: 0x70,
   ECDSA_SHA1: 0x71,
   ECDSA_SHA224: 0x72,

@@ -11,6 +11,7 @@ import { ALGO, CLA, INS } from './constants';
 import { bigintToBytes, curveByName, type CurveName } from '../crypto/curves';
 import { scHsmError, type ScHsmError } from './errors';
 import { WHOLE_EF } from './files';
+import { rsaKeyTemplate } from './rsa';
 
 /** DER value of id-TA-ECDSA-SHA-256, 0.4.0.127.0.7.2.2.2.2.3 (docs/card-reference.md §4.3). */
 export const OID_TA_ECDSA_SHA256 = Uint8Array.of(
@@ -60,14 +61,6 @@ export const PKA_KEY_ALGORITHMS: readonly number[] = [ALGO.ECDSA_SHA256];
  * `[45] [90] [91] [92]` metadata (docs/card-reference.md §7.1).
  */
 export function generateEcKeyCommand(params: EcKeyGenParams): Result<CommandApdu, ScHsmError> {
-  const { keyId, chr } = params;
-  const signing = params.signingKeyId ?? 0;
-  if (!Number.isInteger(keyId) || keyId < 1 || keyId > 255) return invalid('key id must be 1–255');
-  if (!Number.isInteger(signing) || signing < 0 || signing > 255)
-    return invalid('signing key id must be 0–255');
-  if (!validRef(chr)) return invalid('CHR must be 1–16 bytes');
-  if (params.innerCar && !validRef(params.innerCar)) return invalid('inner CAR must be 1–16 bytes');
-  if (params.outerCar && !validRef(params.outerCar)) return invalid('outer CAR must be 1–16 bytes');
   const curve = curveByName(params.curve);
   const d = curve.domain;
   const field = (v: bigint) => bigintToBytes(v, curve.fieldBytes);
@@ -81,6 +74,48 @@ export function generateEcKeyCommand(params: EcKeyGenParams): Result<CommandApdu
     encodeTlv(0x85, bigintToBytes(d.n, curve.orderBytes)),
     encodeTlv(0x87, bigintToBytes(d.h, 1)),
   );
+  return generateKeyCommand(params, publicKey);
+}
+
+/** Parameters of an RSA key generation: those of {@link EcKeyGenParams} with a size for a curve. */
+export type RsaKeyGenParams = Omit<EcKeyGenParams, 'curve'> & {
+  /** Key size in bits: 1024, 1536, 2048, 3072 or 4096 (docs/card-reference.md §15.6). */
+  readonly bits: number;
+  /** Public exponent (`82`), default 65537. */
+  readonly exponent?: number;
+};
+
+/** Sizes the card offers for RSA keys (docs/card-reference.md §15.6). */
+const CARD_RSA_SIZES: readonly number[] = [1024, 1536, 2048, 3072, 4096];
+
+/**
+ * Builds `00 46` for an RSA key: the template of {@link generateEcKeyCommand} with
+ * `7F49 { 06 id-TA-RSA-v1-5-SHA-256, 82 e, 02 bits }` (docs/card-reference.md §7.1, §15.6).
+ */
+export function generateRsaKeyCommand(params: RsaKeyGenParams): Result<CommandApdu, ScHsmError> {
+  if (!CARD_RSA_SIZES.includes(params.bits)) {
+    return invalid(`RSA key size must be one of ${CARD_RSA_SIZES.join(', ')}`);
+  }
+  const e = params.exponent ?? 65537;
+  if (!Number.isSafeInteger(e) || e < 3 || e % 2 === 0 || e > 0xffffffff) {
+    return invalid('RSA public exponent must be odd, 3..2^32-1');
+  }
+  return generateKeyCommand(params, rsaKeyTemplate(params.bits, e));
+}
+
+/** The template around a `7F49` public key part, then the command (§7.1). */
+function generateKeyCommand(
+  params: Omit<EcKeyGenParams, 'curve'>,
+  publicKey: Uint8Array,
+): Result<CommandApdu, ScHsmError> {
+  const { keyId, chr } = params;
+  const signing = params.signingKeyId ?? 0;
+  if (!Number.isInteger(keyId) || keyId < 1 || keyId > 255) return invalid('key id must be 1–255');
+  if (!Number.isInteger(signing) || signing < 0 || signing > 255)
+    return invalid('signing key id must be 0–255');
+  if (!validRef(chr)) return invalid('CHR must be 1–16 bytes');
+  if (params.innerCar && !validRef(params.innerCar)) return invalid('inner CAR must be 1–16 bytes');
+  if (params.outerCar && !validRef(params.outerCar)) return invalid('outer CAR must be 1–16 bytes');
   const parts: Uint8Array[] = [encodeTlv(0x5f29, Uint8Array.of(0))];
   if (params.innerCar) parts.push(encodeTlv(0x42, params.innerCar));
   parts.push(publicKey, encodeTlv(0x5f20, chr));

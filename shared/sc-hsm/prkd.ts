@@ -21,8 +21,10 @@ export type Prkd = {
   readonly size?: number;
 };
 
-/** What {@link encodePrkd} writes for an EC key. */
+/** What {@link encodePrkd} writes for a key. */
 export type PrkdInput = {
+  /** EC (`A0`, the default) or RSA (`30`): PKCS#15 PrivateKeyChoice. */
+  readonly kind?: 'ec' | 'rsa';
   readonly label: string;
   readonly id: Uint8Array;
   readonly size: number;
@@ -52,7 +54,7 @@ export function encodePrkd(input: PrkdInput): Uint8Array {
       ? Uint8Array.of(input.size >> 8, input.size & 0xff)
       : Uint8Array.of(input.size);
   return encodeTlv(
-    0xa0,
+    input.kind === 'rsa' ? 0x30 : 0xa0,
     encodeTlv(0x30, encodeTlv(0x0c, label)),
     encodeTlv(0x30, encodeTlv(0x04, input.id), encodeTlv(0x03, USAGE_SIGN)),
     encodeTlv(

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApduChannel } from '../../../core/card/apdu-channel';
 import { SmartCardHsm } from '../../../core/sc-hsm/sc-hsm-session';
+import { generateEcKey } from '../../../core/sc-hsm/keys';
 import { asciiBytes } from '../../../shared/codec/bytes';
 import { createTestCa } from '../../../emulator/ca/ca-store';
 import { EmulatedSmartCardHsm } from '../../../emulator/card/sc-hsm-card';
@@ -24,6 +25,8 @@ let dir: string;
 let stateFile: string;
 let rootCvc: string;
 let keyChr: string;
+let rsaChr: string;
+let k1Chr: string;
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -52,6 +55,11 @@ beforeAll(async () => {
   });
   await hsm.verifyPin(asciiBytes('648219'));
   keyChr = (await hsm.generateCustodianKey({ label: 'Alice (custodian)' })).chr;
+  // Issue 8/13: an RSA signing key and a key on a curve added for OpenSC's list.
+  rsaChr = (await hsm.generateRsaSigningKey({ label: 'release rsa', bits: 2048 })).chr;
+  k1Chr = (
+    await generateEcKey(hsm.channel, { label: 'k1', curve: 'secp256k1', algorithms: [0x70] })
+  ).chr;
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,6 +79,8 @@ describe('custodian card info --emulator', () => {
     expect(r.stdout).toContain(
       `"Alice (custodian)"  CHR ${keyChr}  brainpoolP256r1  PKA-exportable`,
     );
+    expect(r.stdout).toContain(`  2  "release rsa"  CHR ${rsaChr}  RSA 2048 bit\n`);
+    expect(r.stdout).toContain(`  3  "k1"  CHR ${k1Chr}  secp256k1  PKA-exportable\n`);
   });
 
   it('explains why the device is not genuine without the test root', async () => {
@@ -90,7 +100,18 @@ describe('custodian card info --emulator', () => {
         id: 1,
         label: 'Alice (custodian)',
         chr: keyChr,
+        type: 'ec',
         curve: 'brainpoolP256r1',
+        size: 256,
+        hasRequest: true,
+      },
+      { id: 2, label: 'release rsa', chr: rsaChr, type: 'rsa', size: 2048, hasRequest: true },
+      {
+        id: 3,
+        label: 'k1',
+        chr: k1Chr,
+        type: 'ec',
+        curve: 'secp256k1',
         size: 256,
         hasRequest: true,
       },

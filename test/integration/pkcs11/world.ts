@@ -14,13 +14,7 @@ import { ApduChannel } from '../../../core/card/apdu-channel';
 import { SmartCardHsm } from '../../../core/sc-hsm/sc-hsm-session';
 import type { EmulatedSmartCardHsm } from '../../../emulator/card/sc-hsm-card';
 import { createInProcessTransport } from '../../../emulator/transport/in-process';
-import { asciiBytes, concatBytes } from '../../../shared/codec/bytes';
-import { encodeTlv } from '../../../shared/codec/tlv';
-import { ID_TA_RSA_V1_5_SHA_256 } from '../../../shared/cvc/oids';
-import { unwrap } from '../../../shared/result';
-import { PREFIX } from '../../../shared/sc-hsm/constants';
-import { objectFid, updateBinaryCommands } from '../../../shared/sc-hsm/files';
-import { encodePrkd } from '../../../shared/sc-hsm/prkd';
+import { asciiBytes } from '../../../shared/codec/bytes';
 import type { ServerConfig } from '../../../server/config';
 import { startCustodian, typed, type Custodian } from '../e2e/world';
 import { ROOT } from '../e2e/processes';
@@ -100,41 +94,18 @@ export function run(
 }
 
 /**
- * Adds RSA key `keyId` (`bits`, e = 65537, PRKD label `label`) to a target card before the
- * server owns it, with the user PIN as the harness's targetCard does: GENERATE ASYMMETRIC KEY
- * PAIR with the RSA template `7F49 { 06 OID, 82 e, 02 bits }` (docs/card-reference.md §7.1).
+ * Adds an RSA-2048 key labelled `label` to a target card before the server owns it, with the
+ * user PIN as the harness's targetCard does (core's generateRsaSigningKey: PKCS#1 v1.5 and PSS
+ * over a supplied hash). Returns its key id.
  */
-export async function addRsaKey(
-  card: EmulatedSmartCardHsm,
-  keyId: number,
-  label: string,
-  bits: number,
-): Promise<void> {
+export async function addRsaKey(card: EmulatedSmartCardHsm, label: string): Promise<number> {
   const t = createInProcessTransport(card);
-  const channel = new ApduChannel(t);
-  const hsm = new SmartCardHsm(channel);
+  const hsm = new SmartCardHsm(new ApduChannel(t));
   await hsm.select();
   await hsm.verifyPin(asciiBytes(PIN));
-  const template = concatBytes(
-    encodeTlv(0x5f29, Uint8Array.of(0)),
-    encodeTlv(0x42, asciiBytes('UTCA00001')),
-    encodeTlv(
-      0x7f49,
-      encodeTlv(0x06, ID_TA_RSA_V1_5_SHA_256),
-      encodeTlv(0x82, Uint8Array.of(1, 0, 1)),
-      encodeTlv(0x02, Uint8Array.of(bits >> 8, bits & 0xff)),
-    ),
-    encodeTlv(0x5f20, asciiBytes(`UTRSA${keyId}00001`)),
-  );
-  const r = await channel.send({ cla: 0, ins: 0x46, p1: keyId, p2: 0, data: template, ne: 65536 });
-  if (r.sw !== 0x9000) throw new Error(`RSA key generation: SW ${r.sw.toString(16)}`);
-  const prkd = encodePrkd({ label, id: Uint8Array.of(keyId), size: bits });
-  prkd[0] = 0x30; // RSA private key (docs/card-reference.md §2.3)
-  for (const c of unwrap(updateBinaryCommands(objectFid(PREFIX.PRKD, keyId), prkd))) {
-    const w = await channel.send(c);
-    if (w.sw !== 0x9000) throw new Error(`PRKD: SW ${w.sw.toString(16)}`);
-  }
+  const key = await hsm.generateRsaSigningKey({ label, bits: 2048 });
   await t.close('reset');
+  return key.keyId;
 }
 
 /** Starts the world: server + module socket, three enrolled custodians, a PKCS#11 client. */
@@ -148,7 +119,7 @@ export async function pkcs11World(
   buildModule();
   const target: TargetHandle = { card: await targetCard(3, 2), opens: 0, fail: false };
   // Keys 1 (brainpoolP256r1) and 2 (P-256) come with targetCard; key 3 is RSA-2048.
-  await addRsaKey(target.card, 3, 'release-rsa', 2048);
+  if ((await addRsaKey(target.card, 'release-rsa')) !== 3) throw new Error('RSA key is not key 3');
   const dir = dataDir();
   const socket = join(dir.dir, 'p11', 'pkcs11.sock');
   const server = await startTestServer(target, dir, {
