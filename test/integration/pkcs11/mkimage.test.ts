@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi } from '../server/harness';
-import { fdtBytes, fdtText, fitWorkdir, mkimagePem, mkimagePkcs11 } from './fit-sign';
+import { fdtBytes, fdtText, fitWorkdir, mkimagePem, mkimagePkcs11 } from '../../../demo/fit-sign';
 import { auditEntries, have, MODULE, pkcs11World, type Pkcs11World } from './world';
 
 const tools = have('mkimage') && have('dtc') && have('fdtget') && have('openssl');

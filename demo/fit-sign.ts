@@ -3,13 +3,44 @@
  * the same FIT signed again by mkimage with the same private key as a PEM in a keydir
  * (exported from the emulator's state, in tests and the demo only), SOURCE_DATE_EPOCH fixed,
  * the configuration signatures compared byte for byte (PKCS#1 v1.5 is deterministic), and the
- * public key mkimage wrote into control.dtb compared with the target's key.
+ * public key mkimage wrote into control.dtb compared with the target's key. Used by
+ * `npm run demo -- --mkimage` and test/integration/pkcs11/mkimage.test.ts.
+ * @module
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, type Ran } from './world';
+import { spawn } from 'node:child_process';
+
+/** Result of a tool run. */
+export type Ran = { code: number | null; out: string; err: string };
+
+/** Runs a tool to completion without blocking the event loop (the server may be in-process). */
+export function run(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  opts: { ms?: number; cwd?: string } = {},
+): Promise<Ran> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, [...args], {
+      env: { ...process.env, ...env },
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), opts.ms ?? 600_000);
+    p.on('error', (e) => resolve({ code: -1, out, err: `${err}${e.message}` }));
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
 
 /** The key name (key-name-hint) is the key's CKA_LABEL on the token. */
 export function fitSource(keyName: string): string {
@@ -47,8 +78,8 @@ export function fitSource(keyName: string): string {
 }
 
 /** A work directory with kernel.bin, fit.its and an empty control.dts/dtb pair. */
-export async function fitWorkdir(keyName: string): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'fit-'));
+export async function fitWorkdir(keyName: string, parent = tmpdir()): Promise<string> {
+  const dir = mkdtempSync(join(parent, 'fit-'));
   writeFileSync(
     join(dir, 'kernel.bin'),
     Buffer.from('kernel image for the FIT test\n'.repeat(2048)),
@@ -74,10 +105,15 @@ export const EPOCH = '1767225600';
  * mkimage (2023.01) writes the `pkcs11:` scheme itself and appends `;object=<key-name-hint>;
  * type=private|public`, so `-k` carries the URI's path attributes: `token=t1`.
  */
-export function mkimagePkcs11(dir: string, module: string, env: NodeJS.ProcessEnv): Promise<Ran> {
+export function mkimagePkcs11(
+  dir: string,
+  module: string,
+  env: NodeJS.ProcessEnv,
+  token = 't1',
+): Promise<Ran> {
   return run(
     'mkimage',
-    ['-f', 'fit.its', '-N', 'pkcs11', '-k', 'token=t1', '-K', 'control.dtb', '-r', 'fit.itb'],
+    ['-f', 'fit.its', '-N', 'pkcs11', '-k', `token=${token}`, '-K', 'control.dtb', '-r', 'fit.itb'],
     { ...env, PKCS11_MODULE_PATH: module, SOURCE_DATE_EPOCH: EPOCH },
     { cwd: dir },
   );
