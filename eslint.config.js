@@ -5,36 +5,21 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { LAYERS, RESTRICTED_LAYERS } from './build/layers.mjs';
 
-const layers = [
-  'shared',
-  'core',
-  'cli',
-  'server',
-  'emulator',
-  'electron',
-  'renderer',
-  'build',
-  'demo',
-];
-/** What each layer may import from (besides itself and npm packages). */
-const allowed = {
-  shared: [],
-  core: ['shared'],
-  cli: ['core', 'shared'],
-  server: ['core', 'shared'],
-  emulator: ['core', 'shared'],
-  electron: ['core', 'shared'],
-  renderer: ['shared'],
-  build: [],
-  // demo/ is a composition root like test/: it wires the real server, engine and emulator together.
-  demo: ['core', 'shared', 'cli', 'server', 'emulator'],
-};
-const zones = Object.entries(allowed).map(([target, ok]) => ({
-  target: `./${target}`,
-  from: layers.filter((l) => l !== target && !ok.includes(l)).map((l) => `./${l}`),
-  message: `${target}/ may import only from: ${ok.join(', ') || 'nothing but itself'}.`,
-}));
+/** Layers that ship (build/ has no TypeScript; test/ is not product code). */
+const PRODUCT_LAYERS = RESTRICTED_LAYERS.filter((l) => l !== 'build');
+
+// The layer list and what each layer may import live in build/layers.mjs (also read by the
+// TypeScript project references check of build/typecheck.mjs).
+const zones = RESTRICTED_LAYERS.map((target) => {
+  const ok = LAYERS[target];
+  return {
+    target: `./${target}`,
+    from: RESTRICTED_LAYERS.filter((l) => l !== target && !ok.includes(l)).map((l) => `./${l}`),
+    message: `${target}/ may import only from: ${ok.join(', ') || 'nothing but itself'}.`,
+  };
+});
 
 // `paths` match exact module names (a `patterns` entry 'crypto' would also hit '../crypto/x').
 const nodeBuiltins = [
@@ -72,7 +57,7 @@ const rawIpc = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'bin/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'bin/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -99,6 +84,18 @@ export default tseslint.config(
           patterns: [{ regex: '^electron(/|$)', message: 'Electron only under electron/.' }],
         },
       ],
+    },
+  },
+  // Promise rules need type information: on product code (not tests, whose fakes play with
+  // promises on purpose), through each layer's own tsconfig.
+  {
+    files: PRODUCT_LAYERS.flatMap((l) => [`${l}/**/*.ts`, `${l}/**/*.tsx`]),
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
     },
   },
   { files: ['shared/**', 'renderer/**'], rules: { 'no-restricted-imports': ['error', noNode] } },

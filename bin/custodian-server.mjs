@@ -10,12 +10,8 @@ const { main } = await import('../server/cli/main.ts');
 
 /** Opens an emulator state file as an in-process card; changes are saved back to the file. */
 async function openEmulator(file) {
-  const { loadState, saveState } = await import('../emulator/card/state-file.ts');
-  const { EmulatedSmartCardHsm } = await import('../emulator/card/sc-hsm-card.ts');
-  const { createInProcessTransport } = await import('../emulator/transport/in-process.ts');
-  const state = loadState(file);
-  const card = new EmulatedSmartCardHsm(state, { onChange: (s) => saveState(file, s) });
-  return createInProcessTransport(card);
+  const { openEmulatorStateFile } = await import('../emulator/state-file-card.ts');
+  return openEmulatorStateFile(file);
 }
 
 process.exitCode = await main(process.argv.slice(2), { openEmulator });

@@ -11,17 +11,13 @@ const { UsageError } = await import('../cli/errors.ts');
 
 /** Opens an emulator state file as an in-process card; changes are saved back to the file. */
 async function openEmulator(file) {
-  const { loadState, saveState } = await import('../emulator/card/state-file.ts');
-  const { EmulatedSmartCardHsm } = await import('../emulator/card/sc-hsm-card.ts');
-  const { createInProcessTransport } = await import('../emulator/transport/in-process.ts');
-  let state;
+  const { openEmulatorStateFile } = await import('../emulator/state-file-card.ts');
+  const { messageOf } = await import('../shared/error-message.ts');
   try {
-    state = loadState(file);
+    return openEmulatorStateFile(file);
   } catch (e) {
-    throw new UsageError(`emulator state ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new UsageError(`emulator state ${file}: ${messageOf(e)}`);
   }
-  const card = new EmulatedSmartCardHsm(state, { onChange: (s) => saveState(file, s) });
-  return createInProcessTransport(card);
 }
 
 process.exitCode = await main(process.argv.slice(2), { openEmulator });

@@ -1,37 +1,28 @@
 #!/usr/bin/env node
 // Typechecks every layer with its own tsconfig (each layer has its own lib/types, so a stray
-// `Buffer` in shared/ or `window` in core/ fails here). Layers without sources yet are skipped.
+// `Buffer` in shared/ or `window` in core/ fails here) in one incremental `tsc -b` over the
+// project references of tsconfig.json. Build info and declarations go to .tmp/tsc (gitignored);
+// delete it for a cold run. The references must match the layer list of build/layers.mjs.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { projectReferenceProblems } from './layers.mjs';
 
-const layers = [
-  'shared',
-  'core',
-  'cli',
-  'server',
-  'emulator',
-  'electron',
-  'renderer',
-  'build',
-  'demo',
-  'test',
-];
-const hasSource = (dir) =>
-  readdirSync(dir, { withFileTypes: true }).some((e) =>
-    e.isDirectory()
-      ? e.name !== 'node_modules' && hasSource(join(dir, e.name))
-      : /\.tsx?$/.test(e.name),
-  );
-let failed = false;
-for (const layer of layers) {
-  if (!existsSync(join(layer, 'tsconfig.json')) || !hasSource(layer)) continue;
+const readText = (path) => {
   try {
-    execFileSync('npx', ['tsc', '-p', layer], { stdio: 'inherit' });
-    console.log(`typecheck ${layer}: ok`);
+    return readFileSync(path, 'utf8');
   } catch {
-    console.error(`typecheck ${layer}: FAILED`);
-    failed = true;
+    return undefined;
   }
+};
+const problems = projectReferenceProblems(readText);
+if (problems.length > 0) {
+  for (const p of problems) console.error(`typecheck: ${p}`);
+  process.exit(1);
 }
-process.exit(failed ? 1 : 0);
+try {
+  execFileSync('npx', ['tsc', '-b', ...process.argv.slice(2)], { stdio: 'inherit' });
+  console.log('typecheck: ok');
+} catch {
+  console.error('typecheck: FAILED');
+  process.exit(1);
+}

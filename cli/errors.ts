@@ -6,6 +6,7 @@
 import { CardStatusError } from '../shared/card/status-words';
 import { CardTransportError } from '../core/card/transport';
 import type { CliIo } from './context';
+import { messageOf } from '../shared/error-message';
 
 /** Exit codes of the CLI. */
 export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
@@ -42,7 +43,7 @@ export function reportError(e: unknown, io: CliIo): number {
     io.err(`custodian: card refused: ${e.message}\n`);
     return EXIT.FAILURE;
   }
-  const message = e instanceof Error ? e.message : String(e);
+  const message = messageOf(e);
   io.err(`custodian: ${message}\n`);
   return EXIT.FAILURE;
 }

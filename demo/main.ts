@@ -4,6 +4,7 @@
  * @module
  */
 import { runDemo } from './run-demo';
+import { messageOf } from '../shared/error-message';
 
 const USAGE = `usage: npm run demo [-- --pcsc] [-- --keep] [-- --mkimage]
   --pcsc   target in vpcd reader 0 and custodian alice in vpcd reader 1, through pcscd
@@ -41,7 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     return 0;
   } catch (e) {
-    process.stderr.write(`\ndemo FAILED: ${(e as Error).message}\n`);
+    process.stderr.write(`\ndemo FAILED: ${messageOf(e)}\n`);
     return 1;
   }
 }

@@ -5,10 +5,9 @@
  * exactly what to install or start.
  * @module
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Pcsc, PcscEvent } from '../core/pcsc/pcsc-adapter';
+import { findSystemBinary } from '../emulator/pcsc-wait';
 import { lockSlot as lockVpcdSlot, vpcdConfigs } from '../emulator/vpcd-slots';
+import { messageOf } from '../shared/error-message';
 
 export { vpcdSlots } from '../emulator/vpcd-slots';
 
@@ -19,23 +18,9 @@ export class PcscSetupError extends Error {
   override readonly name = 'PcscSetupError';
 }
 
-function findBinary(name: string): string | undefined {
-  for (const dir of [
-    '/usr/sbin',
-    '/usr/bin',
-    '/sbin',
-    '/bin',
-    '/usr/local/sbin',
-    '/usr/local/bin',
-  ]) {
-    if (existsSync(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
-
 /** Checks what can be checked before talking to pcscd. */
 export function checkInstalled(): void {
-  if (!findBinary('pcscd')) {
+  if (!findSystemBinary('pcscd')) {
     throw new PcscSetupError(
       'pcscd is not installed: apt-get install pcscd libpcsclite1 (then start it: pcscd, or systemctl start pcscd)',
     );
@@ -52,41 +37,6 @@ export function notRunningAdvice(message: string): string {
   return `cannot reach pcscd (${message}): start it with \`pcscd\` (as root) or \`systemctl start pcscd\`; the native module needs libpcsclite-dev at npm install time`;
 }
 
-/** Resolves with the first PC/SC event matching `pred`, or rejects after `ms`. */
-export function nextEvent(
-  pcsc: Pcsc,
-  pred: (e: PcscEvent) => boolean,
-  ms: number,
-  what: string,
-): Promise<PcscEvent> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    let stop: () => void = () => undefined;
-    const timer = setTimeout(() => {
-      done = true;
-      stop();
-      reject(new Error(`${what}: pcscd did not report it within ${ms} ms`));
-    }, ms);
-    stop = pcsc.watch((e) => {
-      if (done || !pred(e)) return;
-      done = true;
-      clearTimeout(timer);
-      queueMicrotask(() => stop());
-      resolve(e);
-    });
-    if (done) stop();
-  });
-}
-
-/** True when pcscd reports a card in `reader` (the watch replays the current state). */
-export function cardPresent(pcsc: Pcsc, reader: string): boolean {
-  let present = false;
-  pcsc.watch((e) => {
-    if (e.type === 'card-inserted' && e.reader === reader) present = true;
-  })();
-  return present;
-}
-
 /**
  * Takes the same cross-process lock the integration tests use for a vpcd port, so a demo and
  * a test run never put two cards into one reader. Returns the release function.
@@ -96,7 +46,7 @@ export async function lockSlot(port: number, timeoutMs = 30_000): Promise<() => 
     return await lockVpcdSlot(port, timeoutMs);
   } catch (e) {
     throw new PcscSetupError(
-      `vpcd port ${port} is in use (${(e as Error).message}; a test run?); try again when it ends`,
+      `vpcd port ${port} is in use (${messageOf(e)}; a test run?); try again when it ends`,
     );
   }
 }

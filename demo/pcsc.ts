@@ -22,16 +22,16 @@ import {
   setUpCustodianCard,
 } from './cards';
 import type { CustodianSeat, Hardware } from './hardware';
+import { isCardPresent, nextEvent } from '../emulator/pcsc-wait';
 import {
-  cardPresent,
   checkInstalled,
   lockSlot,
-  nextEvent,
   notRunningAdvice,
   PcscSetupError,
   vpcdSlots,
   type VpcdSlot,
 } from './pcsc-env';
+import { messageOf } from '../shared/error-message';
 
 const EVENT_MS = 10_000;
 
@@ -45,7 +45,7 @@ type Inserted = {
 async function insert(pcsc: Pcsc, card: VirtualCard, slot: VpcdSlot): Promise<Inserted> {
   const release = await lockSlot(slot.port);
   try {
-    if (cardPresent(pcsc, slot.reader)) {
+    if (isCardPresent(pcsc, slot.reader)) {
       await nextEvent(
         pcsc,
         (e) => e.type === 'card-removed' && e.reader === slot.reader,
@@ -71,7 +71,7 @@ async function insert(pcsc: Pcsc, card: VirtualCard, slot: VpcdSlot): Promise<In
 /** Removes an inserted card and waits for pcscd to notice. */
 async function remove(pcsc: Pcsc, i: Inserted): Promise<void> {
   try {
-    const gone = cardPresent(pcsc, i.slot.reader)
+    const gone = isCardPresent(pcsc, i.slot.reader)
       ? nextEvent(
           pcsc,
           (e) => e.type === 'card-removed' && e.reader === i.slot.reader,
@@ -97,7 +97,7 @@ export async function pcscHardware(ca: TestCa, say: (line: string) => void): Pro
   try {
     pcsc = await openPcsc();
   } catch (e) {
-    throw new PcscSetupError(notRunningAdvice((e as Error).message));
+    throw new PcscSetupError(notRunningAdvice(messageOf(e)));
   }
   const inserted: Inserted[] = [];
   const close = async () => {

@@ -119,6 +119,7 @@ const AUDIT_KINDS: Readonly<Record<string, string>> = {
   enrollment: 'Enrollment',
   connection: 'Connection',
   error: 'Error',
+  'log-recovered': 'Log recovered',
 };
 
 /** An audit entry kind (shared/audit/audit-chain.ts) in words; unknown kinds as they are. */

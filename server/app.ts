@@ -3,6 +3,7 @@
  * custodian WebSocket hub (`/ws`) and the admin API (`/api/…`) on one HTTP(S) listener.
  * @module
  */
+import type { FailureThrottle } from './net/admission';
 import { mkdirSync } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -22,6 +23,7 @@ import { custodianKeyOf, loadTrustAnchors } from './enroll/pka-check';
 import { Enrollment } from './enroll/enrollment';
 import { CustodianHub } from './net/ws-hub';
 import { secretsEqual } from './store/secrets';
+import { writePidFile } from './store/pid-file';
 import { openStore, type Store } from './store/store';
 import { defaultOpener } from './targets/open-target';
 import { TargetService, type TransportOpener } from './targets/target-service';
@@ -29,14 +31,19 @@ import { loadTls } from './tls';
 import { pkcs11Route } from './pkcs11/admin-routes';
 import { Pkcs11ClientStore } from './pkcs11/client-store';
 import { startPkcs11Socket, type Pkcs11Socket } from './pkcs11/socket-server';
+import { messageOf } from '../shared/error-message';
 
 /** Injection points (tests, composition roots with an emulator). */
 export type AppDeps = {
   /** Opens a target's card; default: PC/SC reader (exclusive). */
   readonly openerFor?: (target: TargetConfig) => TransportOpener;
   readonly clock?: () => Date;
+  /** Monotonic milliseconds for expiry decisions (default `performance.now`). */
+  readonly monotonic?: () => number;
   readonly heartbeatSeconds?: number;
   readonly helloTimeoutSeconds?: number;
+  /** How failed authentications are delayed (tests shorten it). */
+  readonly throttle?: FailureThrottle;
   readonly log?: (line: string) => void;
 };
 
@@ -63,6 +70,17 @@ function bearer(req: IncomingMessage): string | undefined {
   return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
 }
 
+/**
+ * `/api/health` (no token): 200 `ok`, or 503 `degraded` with the reason while store writes
+ * fail (server/README.md "Store failures"); the server keeps serving either way.
+ */
+function sendHealth(res: ServerResponse, store: Store, fingerprint: string | undefined): void {
+  const h = store.health.status();
+  const body = { ok: h.state === 'ok', status: h.state, fingerprint: fingerprint ?? null };
+  if (h.state === 'ok') return sendJson(res, 200, body);
+  sendJson(res, 503, { ...body, reason: h.reason, since: h.since, failures: h.failures });
+}
+
 /** Starts the server described by `config`. */
 export async function startServer(
   config: ServerConfig,
@@ -75,16 +93,28 @@ export async function startServer(
   const adminToken = ensureAdminToken(config.dataDir);
   const anchors = loadTrustAnchors(config.trustAnchors);
   const store = openStore(join(config.dataDir, 'custodian.db'), clock);
+  store.health.setLog(log);
   const targets = new Map<string, TargetService>();
   for (const t of config.targets) {
     const opener = (deps.openerFor ?? defaultOpener)(t);
     targets.set(
       t.name,
-      new TargetService(t.name, t.label ?? t.name, opener, config.unlock, () => clock().getTime()),
+      new TargetService(
+        t.name,
+        t.label ?? t.name,
+        opener,
+        config.unlock,
+        () => clock().getTime(),
+        deps.monotonic,
+      ),
     );
   }
   const enrollment = new Enrollment(store, targets, () => anchors, clock);
   const hub = new CustodianHub(store, enrollment, {
+    ...(config.trustedProxies === undefined ? {} : { trustedProxies: config.trustedProxies }),
+    ...(config.connections === undefined ? {} : { limits: config.connections }),
+    ...(deps.throttle === undefined ? {} : { throttle: deps.throttle }),
+    clock: () => clock().getTime(),
     ...(deps.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: deps.heartbeatSeconds }),
     ...(deps.helloTimeoutSeconds === undefined
       ? {}
@@ -97,6 +127,7 @@ export async function startServer(
     (c) => custodianKeyOf(c.pka),
     config.ceremonyDefaults,
     clock,
+    deps.monotonic,
   );
   hub.attach(engine);
   const pkcs11Clients = new Pkcs11ClientStore(store.db, clock);
@@ -107,8 +138,7 @@ export async function startServer(
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (path === '/api/health')
-        return sendJson(res, 200, { ok: true, fingerprint: tls?.fingerprint ?? null });
+      if (path === '/api/health') return sendHealth(res, store, tls?.fingerprint);
       if (!path.startsWith('/api/')) return sendJson(res, 404, { error: 'not found' });
       const token = bearer(req);
       if (token === undefined || !secretsEqual(token, adminToken)) {
@@ -118,8 +148,10 @@ export async function startServer(
       if (!(await route(api, req, res))) sendJson(res, 404, { error: `no route ${path}` });
     })().catch((e: unknown) => {
       const { status, message, code } = errorToHttp(e);
-      if (status === 500)
-        log(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
+      const what = `${req.method ?? '?'} ${JSON.stringify((req.url ?? '').slice(0, 200))}`;
+      if (code === 'store') store.health.failed(`admin API ${what}`, e);
+      else if (status === 500) log(`internal error on ${what}: ${(e as Error).stack ?? String(e)}`);
+      else log(`admin API: ${status} ${what}: ${message}`);
       if (res.headersSent) res.end();
       else sendJson(res, status, { error: message, code });
     });
@@ -145,10 +177,11 @@ export async function startServer(
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
   wsUrl = `${tls ? 'wss' : 'ws'}://${host}:${port}/ws`;
   store.audit.append('server-start', { url, fingerprint: tls?.fingerprint ?? null });
+  const removePidFile = writePidFile(config.dataDir);
   for (const t of targets.values()) {
     await t.status().then(
       (s) => log(`target ${t.name}: ${s.connected ? `device ${s.deviceId}` : 'not reachable'}`),
-      (e: unknown) => log(`target ${t.name}: ${(e as Error).message}`),
+      (e: unknown) => log(`target ${t.name}: ${messageOf(e)}`),
     );
   }
   await engine.start();
@@ -182,6 +215,7 @@ export async function startServer(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const t of targets.values()) await t.close().catch(() => undefined);
       store.close();
+      removePidFile();
     },
   };
 }

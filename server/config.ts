@@ -9,6 +9,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { displayTextSchema } from '../shared/protocol';
 import { err, ok, type Result } from '../shared/result';
+import { messageOf } from '../shared/error-message';
+import { trustedProxyList } from './net/admission';
 
 const name = z
   .string()
@@ -64,6 +66,19 @@ const configSchema = z
         expiresInSeconds: z.number().int().min(10).max(3600),
       })
       .strict(),
+    /**
+     * Reverse proxies (addresses or CIDR subnets) whose `X-Forwarded-For` names the client
+     * (server/README.md "Behind a reverse proxy"); from anyone else the header is ignored.
+     */
+    trustedProxies: z.array(z.string().min(1).max(64)).max(64).optional(),
+    /** Caps on connections that have not authenticated yet (server/README.md). */
+    connections: z
+      .object({
+        maxUnauthenticatedPerAddress: z.number().int().min(1).max(10_000),
+        maxUnauthenticated: z.number().int().min(1).max(100_000),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -109,6 +124,11 @@ export function parseConfig(value: unknown, baseDir: string): Result<ServerConfi
       message: `config: listening on ${c.listen.host} without TLS is refused; set "tls" (a cert/key pair or "self-signed") or listen on 127.0.0.1`,
     });
   }
+  try {
+    trustedProxyList(c.trustedProxies ?? []);
+  } catch (e) {
+    return err({ code: 'invalid', message: `config trustedProxies: ${(e as Error).message}` });
+  }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const out: ServerConfig = {
     ...c,
@@ -133,14 +153,14 @@ export function loadConfig(path: string): Result<ServerConfig, ConfigError> {
   } catch (e) {
     return err({
       code: 'unreadable',
-      message: `cannot read config ${path}: ${(e as Error).message}`,
+      message: `cannot read config ${path}: ${messageOf(e)}`,
     });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return err({ code: 'invalid', message: `config ${path} is not JSON: ${(e as Error).message}` });
+    return err({ code: 'invalid', message: `config ${path} is not JSON: ${messageOf(e)}` });
   }
   return parseConfig(json, dirname(resolve(path)));
 }

@@ -10,6 +10,7 @@ import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { ServerConfig } from './config';
+import { messageOf } from '../shared/error-message';
 
 /** Loaded TLS material. */
 export type TlsMaterial = {
@@ -65,7 +66,7 @@ export function ensureSelfSigned(dir: string, host: string): { cert: string; key
     );
   } catch (e) {
     const stderr = (e as { stderr?: Uint8Array }).stderr;
-    const detail = stderr ? new TextDecoder().decode(stderr).trim() : (e as Error).message;
+    const detail = stderr ? new TextDecoder().decode(stderr).trim() : messageOf(e);
     throw new Error(`could not generate a self-signed certificate with openssl: ${detail}`);
   }
   chmodSync(key, 0o600);

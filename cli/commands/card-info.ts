@@ -17,6 +17,7 @@ import { openCard, type CardOrigin } from '../card-source';
 import type { CliDeps, CliIo } from '../context';
 import { UsageError } from '../errors';
 import { formatCardInfo } from './card-info-format';
+import { messageOf } from '../../shared/error-message';
 
 /** Options of `card info`. */
 export type CardInfoOptions = {
@@ -60,9 +61,7 @@ export async function loadAnchors(files: readonly string[], deps: CliDeps): Prom
     try {
       bytes = await deps.readFile(file);
     } catch (e) {
-      throw new UsageError(
-        `cannot read trust anchor ${file}: ${e instanceof Error ? e.message : String(e)}`,
-      );
+      throw new UsageError(`cannot read trust anchor ${file}: ${messageOf(e)}`);
     }
     const text = bytesToAscii(bytes).trim();
     if (bytes[0] !== 0x7f && isHex(text.replace(/\s+/g, ''))) bytes = fromHex(text);

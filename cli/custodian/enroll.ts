@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openAuditLog } from '../../core/audit/audit-log';
+import { describeAuditRecovery, openAuditLog } from '../../core/audit/audit-log';
 import { ApduChannel } from '../../core/card/apdu-channel';
 import {
   auditFilePath,
@@ -28,6 +28,7 @@ import { UsageError } from '../errors';
 import { cardOpener, type CardChoice, type CustodianCommandDeps } from './deps';
 import { parseKeyId } from './key-commands';
 import { serverPin, type ServerOptions } from './server-pin';
+import { messageOf } from '../../shared/error-message';
 
 /** Options of `enroll`. */
 export type EnrollOptions = ServerOptions &
@@ -48,7 +49,7 @@ async function pkaBytes(
     try {
       return new Uint8Array(readFileSync(opts.pka));
     } catch (e) {
-      throw new UsageError(`cannot read ${opts.pka}: ${(e as Error).message}`);
+      throw new UsageError(`cannot read ${opts.pka}: ${messageOf(e)}`);
     }
   }
   const transport = await cardOpener(opts, deps)();
@@ -149,6 +150,7 @@ export async function enroll(opts: EnrollOptions, deps: CustodianCommandDeps): P
   const saved = saveCustodianConfig(home, config);
   if (!saved.ok) throw new UsageError(saved.error.message);
   const audit = openAuditLog(auditFilePath(home, config));
+  if (audit.recovered) deps.io.err(`${describeAuditRecovery(audit.recovered)}\n`);
   try {
     audit.append('enrollment', { server: url, custodianId: outcome.custodianId, keyId });
   } finally {

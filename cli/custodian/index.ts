@@ -5,7 +5,7 @@
  * @module
  */
 import { Option, type Command } from 'commander';
-import { auditVerify } from './audit-verify';
+import { auditAdoptHead, auditVerify, type AuditVerifyOptions } from './audit-verify';
 import type { CustodianCommandDeps } from './deps';
 import { enroll, type EnrollOptions } from './enroll';
 import { keyCreate, keyExport, type KeyCreateOptions, type KeyExportOptions } from './key-commands';
@@ -93,5 +93,11 @@ export function registerCustodianCommands(program: Command, deps: CustodianComma
     .description('check the hash chain of the audit log')
     .option('--file <file>', 'audit log (default: the one in the custodian home)')
     .option('--head <hash>', 'expected hash of the last entry (detects entries cut off at the end)')
-    .action((opts: { file?: string; head?: string }) => auditVerify(opts, deps));
+    .option('--without-head-file', 'check the chain alone (a copy of the log without its head)')
+    .action((opts: AuditVerifyOptions) => auditVerify(opts, deps));
+  audit
+    .command('adopt-head')
+    .description('record the head of a log that has no head file, after verifying it')
+    .option('--file <file>', 'audit log (default: the one in the custodian home)')
+    .action((opts: { file?: string }) => auditAdoptHead(opts, deps));
 }

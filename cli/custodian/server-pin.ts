@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { checkServerUrl, normalizeFingerprint, type ServerPin } from '../../core/net/url-policy';
 import { UsageError } from '../errors';
+import { messageOf } from '../../shared/error-message';
 
 /** Server address options. */
 export type ServerOptions = {
@@ -32,7 +33,7 @@ export function serverPin(opts: ServerOptions): { url: string; pin: ServerPin | 
     try {
       pem = readFileSync(opts.ca, 'utf8');
     } catch (e) {
-      throw new UsageError(`cannot read CA file ${opts.ca}: ${(e as Error).message}`);
+      throw new UsageError(`cannot read CA file ${opts.ca}: ${messageOf(e)}`);
     }
     if (!pem.includes('-----BEGIN CERTIFICATE-----'))
       throw new UsageError(`${opts.ca} is not a PEM certificate`);

@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from 'node:path';
-import { openAuditLog } from '../../core/audit/audit-log';
+import { describeAuditRecovery, openAuditLog } from '../../core/audit/audit-log';
 import { fileDecisionStore } from '../../core/custodian/decision-store';
 import type { PinSource } from '../../core/custodian/card-session';
 import { createCustodianEngine, type CustodianEngine } from '../../core/custodian/engine';
@@ -62,6 +62,7 @@ export async function watch(opts: WatchOptions, deps: CustodianCommandDeps): Pro
         };
   const openCard = cardOpener(choice, deps);
   const audit = openAuditLog(auditFilePath(home, c));
+  if (audit.recovered) deps.io.err(`${describeAuditRecovery(audit.recovered)}\n`);
   const lines = createLineReader(deps.input ?? process.stdin, deps.io);
   const engine = createCustodianEngine({
     url,

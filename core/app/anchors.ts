@@ -9,6 +9,7 @@ import { bytesToAscii, fromHex, isHex, toHex } from '../../shared/codec/bytes';
 import { anchorFromCvc, type TrustAnchor } from '../../shared/cvc/chain';
 import type { TrustAnchor as AnchorView } from '../../shared/ipc/model';
 import { resolveInHome } from '../config/custodian-config';
+import { messageOf } from '../../shared/error-message';
 
 /**
  * Loads configured anchor files (binary CVC or hex text), relative to the home. Throws with
@@ -25,7 +26,7 @@ export async function loadAnchorFiles(
     try {
       bytes = new Uint8Array(await readFile(path));
     } catch (e) {
-      throw new Error(`cannot read trust anchor ${path}: ${(e as Error).message}`);
+      throw new Error(`cannot read trust anchor ${path}: ${messageOf(e)}`);
     }
     const text = bytesToAscii(bytes).trim().replace(/\s+/g, '');
     if (bytes[0] !== 0x7f && isHex(text)) bytes = fromHex(text);

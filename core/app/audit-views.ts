@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEntry, type AuditEntry } from '../../shared/audit/audit-chain';
 import type { AuditEntryView, AuditVerifyView } from '../../shared/ipc/model';
-import { verifyAuditFile } from '../audit/audit-log';
+import { verifyAuditLog } from '../audit/audit-log';
 
 /** Largest number of lines returned at once (the contract's list cap). */
 const MAX_LINES = 5000;
@@ -38,6 +38,8 @@ export function auditSummary(e: AuditEntry): string {
       return `Server connection ${s(d['state'])}${d['reason'] !== undefined ? `: ${s(d['reason'])}` : ''}`;
     case 'error':
       return `Error: ${s(d['what'])}${d['message'] !== undefined ? ` — ${s(d['message'])}` : ''}${cer}`;
+    case 'log-recovered':
+      return `Audit log recovered: an incomplete last line (${s(d['bytes'])} bytes) was moved to ${s(d['movedTo'])}`;
   }
 }
 
@@ -64,10 +66,15 @@ export function listAudit(path: string, limit = 500): AuditEntryView[] {
   return out;
 }
 
-/** Verifies the whole chain; a missing log is an intact empty log. */
+/**
+ * Verifies the whole chain byte for byte and against the log's head file (docs/audit-log.md);
+ * a missing log is an intact empty log unless its head says otherwise.
+ */
 export function verifyAudit(path: string): AuditVerifyView {
-  if (!existsSync(path)) return { ok: true, entries: 0, head: '0'.repeat(64) };
-  const v = verifyAuditFile(path);
+  if (!existsSync(path) && !existsSync(`${path}.head`)) {
+    return { ok: true, entries: 0, head: '0'.repeat(64) };
+  }
+  const v = verifyAuditLog(path);
   return v.ok
     ? { ok: true, entries: v.value.entries, head: v.value.head }
     : { ok: false, line: v.error.line, reason: v.error.message.slice(0, 500) };

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from 'node:path';
-import { openAuditLog, type AuditLog } from '../audit/audit-log';
+import { describeAuditRecovery, openAuditLog, type AuditLog } from '../audit/audit-log';
 import { auditFilePath, ensureHome, loadCustodianConfig } from '../config/custodian-config';
 import { createCustodianEngine, type CustodianEngine } from '../custodian/engine';
 import { fileDecisionStore } from '../custodian/decision-store';
@@ -37,6 +37,7 @@ import {
 import { serverPinOf, type FingerprintReader } from './server-setup';
 import { createTraceLog } from './trace-log';
 import { serverStateOf, serverViewOf } from './views';
+import { messageOf } from '../../shared/error-message';
 
 /** Options of {@link createEngineBackend}. */
 export type EngineBackendOptions = {
@@ -105,13 +106,14 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
     auditFilePath(root, rootConfig.ok ? rootConfig.value : undefined),
     now,
   );
+  if (audit.recovered) log(describeAuditRecovery(audit.recovered));
   const listeners = new Set<(e: BackendEvent) => void>();
   const emit = (e: BackendEvent) => {
     for (const l of listeners) {
       try {
         l(e);
       } catch (cause) {
-        log(`backend listener failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+        log(`backend listener failed: ${messageOf(cause)}`);
       }
     }
   };

@@ -8,6 +8,7 @@ import { CardStatusError, SW, describeSw } from '../../shared/card/status-words'
 import { ipcError, type IpcError, type IpcErrorCode } from '../../shared/ipc/errors';
 import { CardTransportError, type CardTransportErrorCode } from '../card/transport';
 import type { ApproveResult } from '../custodian/engine';
+import { messageOf } from '../../shared/error-message';
 
 const TRANSPORT: Readonly<Record<CardTransportErrorCode, IpcErrorCode>> = {
   'no-service': 'no-reader',
@@ -36,7 +37,7 @@ export function cardFailure(e: unknown, what: string): IpcError {
     if (e.sw === SW.AUTH_METHOD_BLOCKED) return ipcError('pin-blocked', `${what}: PIN blocked`);
     return ipcError('internal', `${what}: ${e.operation}: ${describeSw(e.sw)}`);
   }
-  return ipcError('internal', `${what}: ${e instanceof Error ? e.message : String(e)}`);
+  return ipcError('internal', `${what}: ${messageOf(e)}`);
 }
 
 /** What the adapter saw during an approval besides the engine's answer. */

@@ -39,6 +39,7 @@ import {
   wsUrlOf,
   type FingerprintReader,
 } from './server-setup';
+import { messageOf } from '../../shared/error-message';
 
 /** What the setup needs from the backend. */
 export type ServerSetupDeps = {
@@ -76,7 +77,7 @@ export function createServerSetup(d: ServerSetupDeps): ServerSetup {
     try {
       return ok((await readFp(url)).toUpperCase());
     } catch (e) {
-      return err(ipcError('server-unreachable', `${url.host}: ${(e as Error).message}`));
+      return err(ipcError('server-unreachable', `${url.host}: ${messageOf(e)}`));
     }
   };
 
@@ -88,7 +89,7 @@ export function createServerSetup(d: ServerSetupDeps): ServerSetup {
     try {
       readers = await d.cards.listReaders();
     } catch (e) {
-      return err(ipcError('no-reader', (e as Error).message));
+      return err(ipcError('no-reader', messageOf(e)));
     }
     if (readers.length === 0) return err(ipcError('no-reader', 'no card reader is connected'));
     const withCard = readers.filter((r) => r.cardPresent);

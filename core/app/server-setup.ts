@@ -17,6 +17,7 @@ import { resolveInHome } from '../config/custodian-config';
 import { createServerClient } from '../net/ws-client';
 import { checkServerUrl, type ServerPin } from '../net/url-policy';
 import type { WsConnector } from '../net/ws-transport';
+import { messageOf } from '../../shared/error-message';
 
 /** The all-zero fingerprint shown for a plain loopback server (there is no certificate). */
 export const NO_TLS_FINGERPRINT = '0'.repeat(64);
@@ -111,7 +112,7 @@ export function serverPinOf(
       return err(`${path} is not a PEM certificate`);
     return ok({ kind: 'ca', pem });
   } catch (e) {
-    return err(`cannot read the server CA file ${path}: ${(e as Error).message}`);
+    return err(`cannot read the server CA file ${path}: ${messageOf(e)}`);
   }
 }
 

@@ -5,19 +5,13 @@
  * 0600 file so the config can be shown or copied without the secret. Validated with zod on load.
  * @module
  */
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { err, ok, type Result } from '../../shared/result';
+import { messageOf } from '../../shared/error-message';
+import { writeFileAtomic } from '../fs/atomic-write';
 
 const sha256Fingerprint = z
   .string()
@@ -104,7 +98,7 @@ export function parseCustodianConfig(text: string): Result<CustodianConfig, Conf
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return err({ code: 'invalid', message: `config is not JSON: ${(e as Error).message}` });
+    return err({ code: 'invalid', message: `config is not JSON: ${messageOf(e)}` });
   }
   const parsed = custodianConfigSchema.safeParse(json);
   if (!parsed.success)
@@ -132,7 +126,7 @@ export function loadCustodianConfig(home: string): Result<CustodianConfig, Confi
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    return err({ code: 'unreadable', message: `cannot read ${path}: ${(e as Error).message}` });
+    return err({ code: 'unreadable', message: `cannot read ${path}: ${messageOf(e)}` });
   }
   return parseCustodianConfig(text);
 }
@@ -140,14 +134,6 @@ export function loadCustodianConfig(home: string): Result<CustodianConfig, Confi
 /** Creates the home directory (0700) if needed. */
 export function ensureHome(home: string): void {
   mkdirSync(home, { recursive: true, mode: 0o700 });
-}
-
-/** Writes a file atomically (temp file + rename) with the given mode. */
-function writeAtomic(path: string, text: string, mode: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode, flag: 'w' });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
 }
 
 /** Validates and saves `config.json` (0600). */
@@ -159,7 +145,7 @@ export function saveCustodianConfig(
   if (!parsed.success)
     return err({ code: 'invalid', message: `config is invalid: ${issues(parsed.error)}` });
   ensureHome(home);
-  writeAtomic(join(home, CONFIG_FILE), JSON.stringify(parsed.data, null, 2) + '\n', 0o600);
+  writeFileAtomic(join(home, CONFIG_FILE), JSON.stringify(parsed.data, null, 2) + '\n', 0o600);
   return ok(undefined);
 }
 
@@ -173,7 +159,7 @@ export function saveCredential(home: string, credential: string): void {
     throw new Error('refusing to store an empty, oversized or whitespace-containing credential');
   }
   ensureHome(home);
-  writeAtomic(join(home, CREDENTIAL_FILE), credential + '\n', 0o600);
+  writeFileAtomic(join(home, CREDENTIAL_FILE), credential + '\n', 0o600);
 }
 
 /**

@@ -15,6 +15,7 @@ import type { CardTransport } from '../card/transport';
 import { verifyPinOnPinpad, type PinpadReader } from '../pinpad/verify-pin-direct';
 import { SmartCardHsm } from '../sc-hsm/sc-hsm-session';
 import { runScript, type AuditSink } from './script-runner';
+import { messageOf } from '../../shared/error-message';
 
 /** What the PIN prompt may show: tries left, and whether this is the last one. */
 export type PinPrompt = { readonly retries?: number; readonly lastTry: boolean };
@@ -96,7 +97,7 @@ export async function runCardApproval(a: CardApproval): Promise<CardOutcome> {
   } catch (e) {
     return {
       kind: 'card-error',
-      message: `cannot open the custodian card: ${(e as Error).message}`,
+      message: `cannot open the custodian card: ${messageOf(e)}`,
     };
   }
   try {
@@ -138,7 +139,7 @@ export async function runCardApproval(a: CardApproval): Promise<CardOutcome> {
     }
   } catch (e) {
     const message =
-      e instanceof CardStatusError ? `${e.operation}: ${describeSw(e.sw)}` : (e as Error).message;
+      e instanceof CardStatusError ? `${e.operation}: ${describeSw(e.sw)}` : messageOf(e);
     return { kind: 'card-error', message };
   } finally {
     // docs/card-reference.md §6.7: a reset clears PIN and all volatile state; the connection is released.

@@ -55,11 +55,6 @@ export function transition(
   return ok(to);
 }
 
-/** True for phases after which the offer is only kept for replay detection. */
-export function isFinal(phase: CeremonyPhase): boolean {
-  return phase === 'rejected' || phase === 'expired' || phase === 'ended';
-}
-
 /** True while the offer may still change the card (approval allowed or running). */
 export function isOpen(phase: CeremonyPhase): boolean {
   return phase === 'pending' || phase === 'approving';

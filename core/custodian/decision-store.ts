@@ -5,17 +5,9 @@
  * line, owner-only permissions, written with fsync before the frame is sent.
  * @module
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { decisionSchema, type DecisionMessage } from '../../shared/protocol/index';
+import { writeFileAtomic } from '../fs/atomic-write';
 
 /** Where decisions are remembered. */
 export type DecisionStore = {
@@ -59,11 +51,7 @@ export function fileDecisionStore(path: string, now: () => Date = () => new Date
         // skip the line
       }
     }
-    const tmp = `${path}.tmp`;
-    writeFileSync(tmp, [...rows.values()].map((r) => JSON.stringify(r) + '\n').join(''), {
-      mode: 0o600,
-    });
-    renameSync(tmp, path);
+    writeFileAtomic(path, [...rows.values()].map((r) => JSON.stringify(r) + '\n').join(''), 0o600);
   }
   return {
     get: (offerId) => rows.get(offerId)?.decision,

@@ -6,6 +6,7 @@
  */
 import { ALGO, PREFIX } from '../../shared/sc-hsm/constants';
 import { objectFid } from '../../shared/sc-hsm/files';
+import { RSA_KEY_SIZES, type RsaKeySize } from '../../shared/sc-hsm/rsa';
 import { signCommand } from '../../shared/sc-hsm/sign';
 import { readEf, transmit, type CommandSender } from './card-io';
 import { generateEcKey, KeyOperationError, type CustodianKeyOptions } from './keys';
@@ -16,6 +17,31 @@ export const SIGNING_KEY_CURVES = ['brainpoolP256r1', 'secp256r1'] as const;
 
 /** A curve of {@link SIGNING_KEY_CURVES}. */
 export type SigningKeyCurve = (typeof SIGNING_KEY_CURVES)[number];
+
+/** What a signing key is: EC on a {@link SigningKeyCurve} or RSA of a size of {@link RSA_KEY_SIZES}. */
+export type SigningKeyType =
+  | { readonly kind: 'ec'; readonly curve: SigningKeyCurve }
+  | { readonly kind: 'rsa'; readonly bits: RsaKeySize };
+
+/** The `--type` spellings of every {@link SigningKeyType}: `ec:<curve>`, `rsa:<bits>`. */
+export const SIGNING_KEY_TYPES = [
+  ...SIGNING_KEY_CURVES.map((c) => `ec:${c}` as const),
+  ...RSA_KEY_SIZES.map((b) => `rsa:${b}` as const),
+] as const;
+
+/** Parses `ec:<curve>` / `rsa:<bits>`; undefined for anything not in {@link SIGNING_KEY_TYPES}. */
+export function parseSigningKeyType(text: string): SigningKeyType | undefined {
+  if (!(SIGNING_KEY_TYPES as readonly string[]).includes(text)) return undefined;
+  const [kind, rest] = text.split(':') as [string, string];
+  return kind === 'rsa'
+    ? { kind: 'rsa', bits: Number(rest) as RsaKeySize }
+    : { kind: 'ec', curve: rest as SigningKeyCurve };
+}
+
+/** The `--type` spelling of a {@link SigningKeyType}. */
+export function formatSigningKeyType(t: SigningKeyType): string {
+  return t.kind === 'rsa' ? `rsa:${t.bits}` : `ec:${t.curve}`;
+}
 
 /** A signing key may only sign hashes: ECDSA on a supplied hash (`70`, docs/card-reference.md §8.3). */
 export const SIGNING_KEY_ALGORITHMS: readonly number[] = [ALGO.ECDSA_PREHASHED];

@@ -8,7 +8,7 @@ import { ipcError } from '../../shared/ipc/errors';
 import type { CustodianBackend } from '../../shared/ipc/backend';
 
 // The port lives in shared/ipc so core/app can implement it; re-exported for main's modules.
-export type { BackendEvent, CustodianBackend, Reply } from '../../shared/ipc/backend';
+export type { CustodianBackend } from '../../shared/ipc/backend';
 
 /**
  * A backend that answers every call with `unavailable`: what main runs when the engine cannot

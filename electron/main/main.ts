@@ -3,7 +3,7 @@
  * (each of which is unit-tested with fakes). No logic of its own beyond wiring.
  * @module
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import {
   BrowserWindow,
@@ -39,6 +39,8 @@ import { createMainWindow } from './main-window';
 import { createSettingsStore } from './settings-store';
 import { createTrayService } from './tray-service';
 import { createWindowService } from './window-service';
+import { messageOf } from '../../shared/error-message';
+import { writeFileAtomic } from '../../core/fs/atomic-write';
 
 const isDev = !app.isPackaged && process.env['CUSTODIAN_DEV'] === '1';
 const log = (line: string) => console.log(`[custodian] ${line}`);
@@ -67,9 +69,7 @@ app.on('web-contents-created', (_event, contents) => {
 
 async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data, { mode: 0o600 });
-  await rename(tmp, path);
+  writeFileAtomic(path, data, 0o600);
 }
 
 /**
@@ -90,7 +90,7 @@ async function createBackend(credentials: CredentialStore): Promise<CustodianBac
     app.on('will-quit', () => void backend.stop());
     return backend;
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = messageOf(e);
     log(`engine not started: ${reason}`);
     return createUnavailableBackend(`the custodian engine could not start: ${reason}`);
   }
@@ -214,7 +214,7 @@ async function start(): Promise<void> {
           'custodian.desktop',
         ),
         files: { write: (p, t) => writeAtomic(p, t), remove: (p) => rm(p, { force: true }) },
-      }).catch((e: unknown) => log(`auto-start: ${e instanceof Error ? e.message : String(e)}`));
+      }).catch((e: unknown) => log(`auto-start: ${messageOf(e)}`));
     }
   });
 
@@ -229,6 +229,6 @@ app.on('before-quit', () => {
 // Closing the last window keeps the app in the tray; Quit is in the tray menu.
 app.on('window-all-closed', () => {});
 app.whenReady().then(start, (e: unknown) => {
-  log(`start failed: ${e instanceof Error ? e.message : String(e)}`);
+  log(`start failed: ${messageOf(e)}`);
   app.exit(1);
 });

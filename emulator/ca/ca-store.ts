@@ -11,7 +11,7 @@ import { bytesEqual, fromHex, toHex } from '../../shared/codec/bytes';
 import { CURVE_NAMES, curveByName, publicKeyFromPrivate } from '../../shared/crypto/curves';
 import { parseCvc } from '../../shared/cvc/cvc';
 import { keyOf, verifyCvc, verifySelfSigned } from '../../shared/cvc/verify';
-import { writeFileAtomic } from '../util/atomic-file';
+import { writeFileAtomic } from '../../core/fs/atomic-write';
 import { generateTestCa, type CaEntity, type TestCa } from './test-ca';
 
 const CA_FORMAT = 'custodian-emulator-test-ca/1';

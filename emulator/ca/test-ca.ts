@@ -8,7 +8,6 @@
 import { randomBytes } from '@noble/hashes/utils.js';
 import { concatBytes } from '../../shared/codec/bytes';
 import { curveByName, generateKeyPair, type CurveName } from '../../shared/crypto/curves';
-import { parseCvc } from '../../shared/cvc/cvc';
 import { cvcDateFromDate, type CvcDate } from '../../shared/cvc/date';
 import { encodeCvcBody, signCertificate } from '../../shared/cvc/encode';
 import { ID_TA_ECDSA_SHA_256, OID_CC_ROLE_SC_HSM } from '../../shared/cvc/oids';
@@ -115,10 +114,4 @@ export function issueDevice(ca: TestCa, serial: number, now: Date = new Date()):
     chr,
     certificates: concatBytes(deviceCvc, ca.dica.cvc),
   };
-}
-
-/** The CHR of an encoded CVC (for loaded CA files). */
-export function chrOf(cvc: Uint8Array): string | undefined {
-  const p = parseCvc(cvc);
-  return p.ok ? p.value.body.chr : undefined;
 }

@@ -10,7 +10,7 @@ import { curveByName } from '../../shared/crypto/curves';
 import { verifyPlain } from '../../shared/crypto/ecdsa';
 import { parseAuthenticatedRequestContent } from '../../shared/cvc/cvc';
 import { OPTION } from '../../shared/sc-hsm/constants';
-import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
+import { buildPkaSignatureInput, PKA_CHALLENGE_BYTES } from '../../shared/sc-hsm/pka-input';
 import { attestRequest } from './attest';
 import type { CardContext, Handler } from './context';
 import { check, reply, SwError } from './reply';
@@ -20,8 +20,6 @@ import { keyReference, selectVerificationKey } from './cmd-trust';
 
 /** Largest GET CHALLENGE answer (OpenSC caps random requests at 1024, docs/card-reference.md §8.1). */
 const MAX_RANDOM = 1024;
-/** Longest challenge usable for PKA (docs/card-reference.md §13.4). */
-const MAX_PKA_CHALLENGE = 256;
 
 /** `00 22 81 B6|A4 { 83 reference }` (docs/card-reference.md §6.5 steps 1–2, §6.6 step 1). */
 export const manageSecurityEnvironment: Handler = (ctx, cmd) => {
@@ -109,7 +107,11 @@ function registrationSlot(ctx: CardContext, content: Uint8Array): PkaSlot {
   };
 }
 
-/** `00 84 00 00 Le`: random bytes; the last one (≤ 256 bytes) is the PKA challenge (docs/card-reference.md §6.6). */
+/**
+ * `00 84 00 00 Le`: random bytes. Only an 8-byte answer becomes the PKA challenge (docs/card-reference.md
+ * §6.6 step 2, §13.4; shared/sc-hsm/pka-input.ts says why no other length is signed); any
+ * other length clears it, so EXTERNAL AUTHENTICATE then answers `6985`.
+ */
 export const getChallenge: Handler = (ctx, cmd) => {
   check(cmd.p1 === 0 && cmd.p2 === 0, SW.INCORRECT_P1P2);
   check(cmd.data.length === 0, SW.WRONG_LENGTH);
@@ -117,7 +119,7 @@ export const getChallenge: Handler = (ctx, cmd) => {
   check(ne !== undefined && ne <= MAX_RANDOM, SW.WRONG_LENGTH, 'Le 1–1024 required');
   const bytes = randomBytes(ne);
   // A new challenge replaces the old one but keeps earlier successes (docs/card-reference.md §6.6, §13.5).
-  if (ne <= MAX_PKA_CHALLENGE) ctx.session.challenge = { bytes, usedBy: new Set() };
+  if (ne === PKA_CHALLENGE_BYTES) ctx.session.challenge = { bytes, usedBy: new Set() };
   else delete ctx.session.challenge;
   return reply(bytes);
 };

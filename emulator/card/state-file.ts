@@ -14,7 +14,7 @@ import {
 } from '../../shared/crypto/curves';
 import { parseCvc, parseCvcAt } from '../../shared/cvc/cvc';
 import { issueDevice, type TestCa } from '../ca/test-ca';
-import { writeFileAtomic } from '../util/atomic-file';
+import { writeFileAtomic } from '../../core/fs/atomic-write';
 import type { DeviceState, KeyRecord, PinRecord, RsaKeyMaterial } from './state';
 import { rsaMaterialFromPkcs8 } from './rsa-key';
 

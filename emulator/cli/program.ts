@@ -10,6 +10,7 @@ import { createDeviceState, loadState, saveState, StateFileError } from '../card
 import { LockedError } from './lock';
 import { serve, type ServeIo } from './serve';
 import { formatSummary, summarize } from './summary';
+import { messageOf } from '../../shared/error-message';
 
 /** Where the CLI writes and how it waits for signals (injectable for tests). */
 export type CliIo = ServeIo & {
@@ -111,7 +112,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`sc-hsm-emulator: ${e.message}\n`);
       return 2;
     }
-    io.stderr(`sc-hsm-emulator: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr(`sc-hsm-emulator: ${messageOf(e)}\n`);
     return 1;
   }
 }

@@ -148,8 +148,10 @@ export function CardView(props: CardViewProps) {
           retries={card.pin.retries}
           busy={props.busy === 'create'}
           onCancel={() => setCreating(false)}
-          onSubmit={async (label, pin) => {
-            if (await props.onCreateKey(label, pin)) setCreating(false);
+          onSubmit={(label, pin) => {
+            void props.onCreateKey(label, pin).then((created) => {
+              if (created) setCreating(false);
+            });
           }}
         />
       ) : null}

@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isWellFormedSecret, newSecret } from '../store/secrets';
+import { messageOf } from '../../shared/error-message';
 
 /** File name of the admin token inside the data directory. */
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -17,7 +18,7 @@ export function readAdminToken(dataDir: string): string {
   try {
     text = readFileSync(path, 'utf8').trim();
   } catch (e) {
-    throw new Error(`cannot read the admin token ${path}: ${(e as Error).message}`);
+    throw new Error(`cannot read the admin token ${path}: ${messageOf(e)}`);
   }
   if (!isWellFormedSecret(text)) throw new Error(`admin token file ${path} is malformed`);
   return text;

@@ -11,6 +11,7 @@ import { KeyOperationError } from '../../core/sc-hsm/keys';
 import { PkaError } from '../../core/sc-hsm/pka-target';
 import { CeremonyError } from '../ceremonies/context';
 import { EnrollmentError } from '../enroll/enrollment';
+import { sqliteCode } from '../store/store-health';
 import { TargetError } from '../targets/target-error';
 
 /** Largest admin request body (a .pka is ~1.3 KiB, a digest batch at most ~70 KiB). */
@@ -85,6 +86,7 @@ const TARGET_STATUS: Record<TargetError['code'], number> = {
   busy: 409,
   locked: 409,
   unavailable: 503,
+  inconsistent: 409,
   'unknown-target': 404,
 };
 
@@ -104,5 +106,12 @@ export function errorToHttp(e: unknown): { status: number; message: string; code
   // Answers of the wrong shape from the target card (core/sc-hsm parsers).
   if (e instanceof PkaError || e instanceof DeviceChainError || e instanceof KeyOperationError)
     return { status: 502, message: `target card: ${e.message}`, code: 'malformed' };
+  // A store write that failed (disk full, locked): the operation failed, the server did not.
+  if (sqliteCode(e) !== undefined)
+    return {
+      status: 503,
+      message: `the server cannot write its database now (${sqliteCode(e)}); see /api/health`,
+      code: 'store',
+    };
   return { status: 500, message: 'internal server error', code: 'internal' };
 }

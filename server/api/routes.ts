@@ -4,7 +4,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { fromHex, toHex } from '../../shared/codec/bytes';
+import { fromHex } from '../../shared/codec/bytes';
 import type { CeremonyEngine } from '../ceremonies/engine';
 import type { Enrollment } from '../enroll/enrollment';
 import type { Store } from '../store/store';
@@ -16,16 +16,20 @@ import {
   type PkaInitOptions,
 } from '../targets/target-admin';
 import type { TargetService } from '../targets/target-service';
-import { errorToHttp, HttpError, readJson, sendJson } from './http-util';
+import { inspectConsistency, reconcileTarget } from '../targets/consistency';
+import { HttpError, readJson, sendJson } from './http-util';
 import {
   ceremonySchema,
   initSchema,
   keygenSchema,
+  keygenType,
   parse,
   pkaSchema,
+  reconcileSchema,
   signSchema,
   tokenSchema,
 } from './schemas';
+import { signBatch } from './sign-route';
 import { streamCeremony } from './sse';
 
 /** What the routes need. */
@@ -74,7 +78,9 @@ const routes: Array<[string, RegExp, Handler]> = [
         enrolled: c.hasCredential,
         enrolledAt: c.enrolledAt,
       }));
-      sendJson(res, 200, { ...(await t.status()), custodians });
+      const status = await t.status();
+      const consistency = await inspectConsistency(d.store, t, new Date());
+      sendJson(res, 200, { ...status, custodians, consistency });
     },
   ],
   [
@@ -101,7 +107,10 @@ const routes: Array<[string, RegExp, Handler]> = [
     async (d, req, res, [name]) => {
       const body = parse(keygenSchema, await readJson(req));
       const t = target(d, name!);
-      const key = await generateTargetKey(d.store, t, body);
+      const key = await generateTargetKey(d.store, t, {
+        label: body.label,
+        type: keygenType(body),
+      });
       sendJson(res, 201, { ...key, unlocked: t.unlocked ?? null });
     },
   ],
@@ -109,7 +118,8 @@ const routes: Array<[string, RegExp, Handler]> = [
     'GET',
     /^\/api\/targets\/([^/]+)\/keys\/([^/]+)$/,
     async (d, _q, res, [name, key]) => {
-      sendJson(res, 200, await signingKey(target(d, name!), decodeURIComponent(key!)));
+      // `key` is already decoded once (route); decoding again would misread a label with `%`.
+      sendJson(res, 200, await signingKey(target(d, name!), key!));
     },
   ],
   [
@@ -117,39 +127,7 @@ const routes: Array<[string, RegExp, Handler]> = [
     /^\/api\/targets\/([^/]+)\/sign$/,
     async (d, req, res, [name]) => {
       const body = parse(signSchema, await readJson(req));
-      const t = target(d, name!);
-      const key = await signingKey(t, body.key);
-      // Taken before signing: the last allowed signature ends the window (and its ceremony id).
-      const ceremonyId = t.unlocked?.ceremonyId ?? '';
-      const signatures: string[] = [];
-      let failure: unknown;
-      for (const digest of body.digests) {
-        try {
-          signatures.push(toHex(await t.signWithinUnlock(key.id, fromHex(digest))));
-        } catch (e) {
-          // Window ended (signature or time limit, docs/card-reference.md §6.7) or the card failed: stop.
-          failure = e;
-          break;
-        }
-      }
-      // One entry per request, listing exactly the digests the card signed (also part-way).
-      if (signatures.length > 0) {
-        d.store.audit.append('signed', {
-          target: t.name,
-          keyId: key.id,
-          count: signatures.length,
-          digests: body.digests.slice(0, signatures.length).map((x) => x.toLowerCase()),
-          ceremonyId,
-          ...(failure === undefined ? {} : { requested: body.digests.length }),
-        });
-      }
-      if (failure !== undefined) {
-        if (signatures.length === 0) throw failure;
-        // Part-way: the refusal plus the signatures already made, so none of them is lost.
-        const { status, message, code } = errorToHttp(failure);
-        return sendJson(res, status, { error: message, code, signatures });
-      }
-      sendJson(res, 200, { keyId: key.id, signatures, unlocked: t.unlocked ?? null });
+      await signBatch(d.store, target(d, name!), body, res);
     },
   ],
   [
@@ -160,6 +138,16 @@ const routes: Array<[string, RegExp, Handler]> = [
       await t.lock('admin');
       d.store.audit.append('target-reset', { target: t.name, by: 'admin' });
       sendJson(res, 200, await t.status());
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/targets\/([^/]+)\/reconcile$/,
+    async (d, req, res, [name]) => {
+      const body = parse(reconcileSchema, await readJson(req));
+      const t = target(d, name!);
+      const r = await reconcileTarget(d.store, t, body.acknowledge === true, new Date());
+      sendJson(res, 200, { consistency: r });
     },
   ],
   [
@@ -249,6 +237,25 @@ const routes: Array<[string, RegExp, Handler]> = [
   ],
 ];
 
+/** Longest path parameter (decoded) a route accepts: names, ids and labels are far shorter. */
+export const MAX_PARAM_CHARS = 256;
+
+/**
+ * Decodes one path parameter. A malformed `%` escape (or one that is not UTF-8) and an over-long
+ * parameter are the client's error: 400 with one line, never an internal error.
+ */
+export function decodeParam(raw: string): string {
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'malformed percent-escape in the request path');
+  }
+  if (value.length > MAX_PARAM_CHARS)
+    throw new HttpError(400, `path parameter longer than ${MAX_PARAM_CHARS} characters`);
+  return value;
+}
+
 /** Finds and runs the route for a request; false when none matches the path. */
 export async function route(
   deps: ApiDeps,
@@ -262,12 +269,7 @@ export async function route(
     if (!m) continue;
     pathMatched = true;
     if (method !== req.method) continue;
-    await handler(
-      deps,
-      req,
-      res,
-      m.slice(1).map((p) => decodeURIComponent(p)),
-    );
+    await handler(deps, req, res, m.slice(1).map(decodeParam));
     return true;
   }
   if (pathMatched) throw new HttpError(405, `method ${req.method ?? '?'} not allowed on ${path}`);

@@ -4,7 +4,13 @@
  * @module
  */
 import { z } from 'zod';
-import { SIGNING_KEY_CURVES } from '../../core/sc-hsm/signing-keys';
+import {
+  parseSigningKeyType,
+  SIGNING_KEY_CURVES,
+  SIGNING_KEY_TYPES,
+  type SigningKeyCurve,
+  type SigningKeyType,
+} from '../../core/sc-hsm/signing-keys';
 import { displayTextSchema } from '../../shared/protocol';
 import { MAX_EXPIRY_SECONDS } from '../ceremonies/engine';
 import { HttpError } from './http-util';
@@ -47,6 +53,8 @@ export const tokenSchema = z.strictObject({
 });
 /** `POST /api/targets/:t/custodians`. */
 export const pkaSchema = z.strictObject({ name: nameSchema, pka: hex(16 * 1024) });
+/** `POST /api/targets/:name/reconcile`. */
+export const reconcileSchema = z.strictObject({ acknowledge: z.boolean().optional() });
 /** `POST /api/ceremonies`. */
 export const ceremonySchema = z.strictObject({
   target: z.string(),
@@ -74,8 +82,19 @@ export const keyLabelSchema = z
 /** `POST /api/targets/:t/keys`: generate a signing key inside the unlock window. */
 export const keygenSchema = z.strictObject({
   label: keyLabelSchema,
+  /** EC curve (the older field); `type` wins when both are given. */
   curve: z.enum(SIGNING_KEY_CURVES).default('brainpoolP256r1'),
+  /** `ec:<curve>` or `rsa:2048|3072|4096` (docs/card-reference.md §15.6). */
+  type: z.enum(SIGNING_KEY_TYPES).optional(),
 });
+
+/** The key type a parsed keygen body asks for. */
+export function keygenType(body: {
+  curve: SigningKeyCurve;
+  type?: string | undefined;
+}): SigningKeyType {
+  return parseSigningKeyType(body.type ?? `ec:${body.curve}`)!;
+}
 
 /** Validates a body; throws HttpError 400 naming the first problem. */
 export function parse<T>(schema: z.ZodType<T>, value: unknown): T {

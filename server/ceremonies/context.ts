@@ -13,7 +13,7 @@ import {
   type ServerMessage,
 } from '../../shared/protocol';
 import type { AuditData } from '../../shared/audit/audit-chain';
-import type { CeremonyRecord, CeremonyState } from '../store/ceremonies';
+import type { ApprovalOutcome, CeremonyRecord, CeremonyState } from '../store/ceremonies';
 import type { Custodian } from '../store/custodians';
 import type { Store } from '../store/store';
 import type { ServerAuditEvent } from '../store/audit';
@@ -41,7 +41,7 @@ export class CeremonyError extends Error {
 /** One custodian's answer as admins see it. */
 export type AnswerView = {
   readonly custodian: string;
-  readonly outcome: 'approved' | 'declined' | 'failed';
+  readonly outcome: ApprovalOutcome;
   readonly sw: string | undefined;
   readonly time: string;
 };
@@ -73,6 +73,16 @@ export type Runtime = {
   /** custodianId → offerId for the current epoch. */
   readonly byCustodian: Map<string, string>;
   timer: NodeJS.Timeout | undefined;
+  /**
+   * When the ceremony expires on the monotonic clock: the ONE time source for expiry decisions
+   * (the timer and the decision check agree; a wall-clock jump moves neither).
+   */
+  deadline: number | undefined;
+  /**
+   * Set while the ceremony waits to be re-opened (the card forgot its state): no offers are
+   * sent and no decisions are taken in the old epoch.
+   */
+  suspended: string | undefined;
   /** offerId → the decision processed (canonical JSON) and the result sent, for idempotent resends. */
   readonly decided: Map<
     string,
@@ -92,7 +102,19 @@ export class CeremonyContext {
     /** The verification key of a custodian's registered key (from the stored .pka). */
     readonly keyOf: (c: Custodian) => VerificationKey | undefined,
     readonly clock: () => Date,
+    /** Monotonic milliseconds (expiry decisions). */
+    readonly monotonic: () => number = () => performance.now(),
   ) {}
+
+  /**
+   * Whether the ceremony's time is up, decided on the monotonic clock from the deadline its
+   * expiry timer was armed with (falls back to the recorded wall-clock expiry before that).
+   */
+  pastDeadline(c: CeremonyRecord): boolean {
+    const deadline = this.runtime.get(c.id)?.deadline;
+    if (deadline !== undefined) return this.monotonic() >= deadline;
+    return Date.parse(c.expiresAt) <= this.clock().getTime();
+  }
 
   now(): string {
     return this.clock().toISOString();
@@ -116,6 +138,8 @@ export class CeremonyContext {
         offers: new Map(),
         byCustodian: new Map(),
         timer: undefined,
+        deadline: undefined,
+        suspended: undefined,
         decided: new Map(),
       };
       this.runtime.set(id, rt);
@@ -195,6 +219,7 @@ export class CeremonyContext {
   offerTo(c: CeremonyRecord, custodian: Custodian): boolean {
     if (c.state !== 'open' || c.challenge === undefined || custodian.keyId === undefined)
       return false;
+    if (this.runtime.get(c.id)?.suspended !== undefined) return false;
     if (!this.link.isConnected(custodian.id)) return false;
     const answered = this.store.ceremonies
       .approvals(c.id, c.epoch)
@@ -227,17 +252,21 @@ export class CeremonyContext {
   }
 
   /**
-   * Moves a ceremony to a final state, stops its timer, and resets the target when the card
-   * may hold authentications of it (so nothing stays unlocked for a closed ceremony).
+   * Moves a ceremony to a final state (state and audit entry in one transaction), stops its
+   * timer, and resets the target when the card may hold authentications of it (so nothing
+   * stays unlocked for a closed ceremony). Throws, changing nothing, when the store cannot be
+   * written.
    */
   finish(id: string, state: CeremonyState, reason: string, event: ServerAuditEvent): void {
     const c = this.store.ceremonies.get(id);
     if (!c || (c.state !== 'open' && c.state !== 'quorum')) return;
-    this.store.ceremonies.setState(id, state, this.now(), reason);
+    this.store.atomically(() => {
+      this.store.ceremonies.setState(id, state, this.now(), reason);
+      this.audit(event, { ceremonyId: id, target: c.target, reason });
+    });
     const rt = this.runtime.get(id);
     if (rt?.timer) clearTimeout(rt.timer);
     this.runtime.delete(id);
-    this.audit(event, { ceremonyId: id, target: c.target, reason });
     this.broadcast(id, reason);
     const t = this.targets.get(c.target);
     const cardHoldsAuth = (rt?.authenticated ?? 0) > 0 || c.state === 'quorum';

@@ -25,6 +25,9 @@ import type { CeremonyContext, Runtime } from './context';
 
 type Refusal = { sw: number; reason: string };
 
+const NOT_RECORDED = 'the server could not record your answer (store failure).';
+const REOPENED = 'The target was reset and the ceremony re-opened: approve the new offer.';
+
 /**
  * MSE SET AT `A4 <key CHR>` then EXTERNAL AUTHENTICATE with plain r‖s, adjacent in the target's
  * queue (docs/card-reference.md §6.6 steps 1 and 6). Resolves with the SW of the step the card refused, or
@@ -104,7 +107,12 @@ function failIfHopeless(ctx: CeremonyContext, c: CeremonyRecord, authenticated: 
   const answered = new Set(ctx.store.ceremonies.approvals(c.id, c.epoch).map((a) => a.custodianId));
   const open = ctx.store.custodians.forTarget(c.target).filter((x) => !answered.has(x.id)).length;
   if (authenticated + open < c.n) {
-    ctx.finish(c.id, 'failed', 'quorum can no longer be reached', 'ceremony-failed');
+    try {
+      ctx.finish(c.id, 'failed', 'quorum can no longer be reached', 'ceremony-failed');
+    } catch (e) {
+      // Not stored: the ceremony stays open until it expires; nothing the card holds changed.
+      ctx.store.health.failed(`recording ceremony ${c.id} as failed`, e);
+    }
   }
 }
 
@@ -116,7 +124,7 @@ export async function handleDecision(
   ctx: CeremonyContext,
   custodianId: string,
   msg: DecisionMessage,
-  onQuorum: (ceremonyId: string) => void,
+  onQuorum: (ceremonyId: string) => Promise<void>,
 ): Promise<void> {
   const c0 = ctx.store.ceremonies.get(msg.ceremonyId);
   const cu = ctx.store.custodians.get(custodianId);
@@ -148,11 +156,18 @@ export async function handleDecision(
     // Re-read: the ceremony may have changed while this decision waited for the card.
     const c = ctx.store.ceremonies.get(c0.id);
     const rt = ctx.runtime.get(c0.id);
-    if (!c || c.state !== 'open' || !rt || rt.offers.get(msg.offerId) !== custodianId) {
+    if (
+      !c ||
+      c.state !== 'open' ||
+      !rt ||
+      rt.suspended !== undefined ||
+      rt.offers.get(msg.offerId) !== custodianId
+    ) {
       return sendError(ctx, custodianId, 'offer-expired', 'the ceremony is no longer open', msg);
     }
     if (replayed(rt)) return;
-    if (Date.parse(c.expiresAt) <= ctx.clock().getTime()) {
+    // One time source for expiry (issue 11 item 4): the monotonic deadline the timer uses.
+    if (ctx.pastDeadline(c)) {
       return sendError(ctx, custodianId, 'offer-expired', 'the ceremony has expired', msg);
     }
     if (ctx.store.ceremonies.approvals(c.id, c.epoch).some((a) => a.custodianId === custodianId)) {
@@ -161,9 +176,16 @@ export async function handleDecision(
     const base = { ceremonyId: c.id, custodianId, epoch: c.epoch, time: ctx.now() };
     const d = msg.decision;
     if (d.kind === 'decline') {
-      ctx.store.ceremonies.recordApproval({ ...base, outcome: 'declined', sw: undefined });
+      try {
+        ctx.store.atomically(() => {
+          ctx.store.ceremonies.recordApproval({ ...base, outcome: 'declined', sw: undefined });
+          ctx.audit('decline', { ceremonyId: c.id, custodian: cu.name, reason: d.reason });
+        });
+      } catch (e) {
+        ctx.store.health.failed(`recording ${cu.name}'s decline`, e);
+        return sendError(ctx, custodianId, 'internal-error', NOT_RECORDED, msg);
+      }
       rt.decided.set(msg.offerId, { decision: key, result: undefined });
-      ctx.audit('decline', { ceremonyId: c.id, custodian: cu.name, reason: d.reason });
       ctx.broadcast(c.id, `${cu.name} declined`);
       failIfHopeless(ctx, c, rt.authenticated);
       return;
@@ -179,9 +201,29 @@ export async function handleDecision(
       );
     }
     const sig = signatureFrom(ctx, d.results, c, cu, chain.device.body.chrBytes);
+    const auditBase = {
+      ceremonyId: c.id,
+      custodian: cu.name,
+      keyChr: cu.keyChr,
+      epoch: c.epoch,
+      challenge: c.challenge ?? '',
+      ...('plain' in sig ? { signature: toHex(sig.plain) } : {}),
+    };
     let sw: number;
     let reason: string | undefined;
     if ('plain' in sig) {
+      // 1. Intent, durably, before the irreversible card step (issue 11 item 2).
+      try {
+        ctx.store.atomically(() => {
+          if (!ctx.store.ceremonies.recordIntent(base)) throw new Error('already answered');
+          ctx.audit('approval-intent', auditBase);
+        });
+      } catch (e) {
+        ctx.store.health.report(`recording ${cu.name}'s approval intent`, e);
+        return sendError(ctx, custodianId, 'internal-error', NOT_RECORDED, msg);
+      }
+      // 2. The card step. A lost card throws out of the queue: the target service drops the
+      //    connection, the ceremony is re-opened and the pending intent resolved as forgotten.
       sw = await presentSignature(card, cu.keyChr, sig.plain);
       if (sw !== SW.OK) reason = `target refused the authentication (${swHex(sw)})`;
       const status = await card.pkaStatus();
@@ -191,21 +233,30 @@ export async function handleDecision(
       reason = sig.reason;
     }
     const accepted = sw === SW.OK;
-    ctx.store.ceremonies.recordApproval({
-      ...base,
-      outcome: accepted ? 'approved' : 'failed',
-      sw: swHex(sw),
-    });
-    ctx.audit(accepted ? 'approval' : 'approval-failed', {
-      ceremonyId: c.id,
-      custodian: cu.name,
-      keyChr: cu.keyChr,
-      sw: swHex(sw),
-      challenge: c.challenge ?? '',
-      authenticated: rt.authenticated,
-      ...(reason === undefined ? {} : { reason }),
-      ...('plain' in sig ? { signature: toHex(sig.plain) } : {}),
-    });
+    // 3. The outcome and its audit entry, one transaction (issue 11 item 3).
+    const outcome = { ...base, outcome: accepted ? 'approved' : 'failed', sw: swHex(sw) } as const;
+    try {
+      ctx.store.atomically(() => {
+        if ('plain' in sig) ctx.store.ceremonies.resolveIntent(outcome);
+        else ctx.store.ceremonies.recordApproval(outcome);
+        ctx.audit(accepted ? 'approval' : 'approval-failed', {
+          ...auditBase,
+          sw: swHex(sw),
+          authenticated: rt.authenticated,
+          ...(reason === undefined ? {} : { reason }),
+        });
+      });
+    } catch (e) {
+      ctx.store.health.failed(`recording ${cu.name}'s approval outcome`, e);
+      if (accepted) {
+        // The card counted an approval the record lacks: the card must forget everything of
+        // this epoch, so its count and the record can never diverge; the reset re-opens the
+        // ceremony with a new challenge (engine.onTargetReset).
+        await ctx.target(c.target).resetHeld('admin');
+        return sendError(ctx, custodianId, 'internal-error', `${NOT_RECORDED} ${REOPENED}`, msg);
+      }
+      // A refusal the card did not count: the intent stays pending and is resolved later.
+    }
     const result: ResultMessage = {
       v: PROTOCOL_VERSION,
       type: 'result',
@@ -219,7 +270,7 @@ export async function handleDecision(
     rt.decided.set(msg.offerId, { decision: key, result });
     ctx.link.send(custodianId, result);
     ctx.broadcast(c.id, accepted ? `${cu.name} approved` : `${cu.name}: ${reason ?? 'refused'}`);
-    if (rt.authenticated >= c.n) onQuorum(c.id);
+    if (rt.authenticated >= c.n) await onQuorum(c.id);
     else if (!accepted) failIfHopeless(ctx, c, rt.authenticated);
   });
 }

@@ -11,6 +11,7 @@
  * the unlock is gone, and a new ceremony is needed.
  * @module
  */
+import { assertConsistent } from '../targets/consistency';
 import { toHex } from '../../shared/codec/bytes';
 import type { VerificationKey } from '../../shared/cvc/verify';
 import type { DecisionMessage } from '../../shared/protocol';
@@ -25,6 +26,9 @@ import {
   type CustodianLink,
 } from './context';
 import { handleDecision } from './decisions';
+import { finishOrRetry, reopen } from './lifecycle';
+import { reconcileIntents } from './reconcile';
+import { contained } from '../store/store-health';
 
 /** What an operator asks for. */
 export type CeremonyRequest = {
@@ -60,9 +64,16 @@ export class CeremonyEngine {
     keyOf: (c: Custodian) => VerificationKey | undefined,
     private readonly defaults: { readonly expiresInSeconds: number },
     clock: () => Date = () => new Date(),
+    monotonic: () => number = () => performance.now(),
   ) {
-    this.ctx = new CeremonyContext(store, targets, link, keyOf, clock);
-    for (const t of targets.values()) t.onReset((reason) => this.onTargetReset(t.name, reason));
+    this.ctx = new CeremonyContext(store, targets, link, keyOf, clock, monotonic);
+    // A listener runs inside the target's queue or a timer: a store failure there is contained.
+    for (const t of targets.values())
+      t.onReset((reason) =>
+        contained(store.health, `target ${t.name} reset (${reason})`, () =>
+          this.onTargetReset(t.name, reason),
+        ),
+      );
   }
 
   /**
@@ -72,13 +83,14 @@ export class CeremonyEngine {
    */
   async start(): Promise<void> {
     const ctx = this.ctx;
+    reconcileIntents(ctx);
     for (const c of ctx.store.ceremonies.active()) {
       if (Date.parse(c.expiresAt) <= ctx.clock().getTime()) {
         ctx.finish(c.id, 'expired', 'expired while the server was down', 'ceremony-expired');
       } else if (c.state === 'quorum') {
         ctx.finish(c.id, 'completed', 'server restarted; the unlock ended', 'ceremony-completed');
       } else {
-        await this.reopen(c.id, 'server restarted');
+        await reopen(ctx, c.id, 'server restarted', (id) => this.armExpiry(id));
       }
     }
   }
@@ -122,7 +134,8 @@ export class CeremonyEngine {
       if (ctx.activeFor(req.target)) {
         throw new CeremonyError('busy', `target ${req.target} already has an active ceremony`);
       }
-      const status = await card.pkaStatus();
+      // Issue 7 item 1: a key on the card the store does not know blocks every ceremony.
+      const status = await assertConsistent(ctx.store, req.target, card, ctx.clock());
       if (!status) throw new CeremonyError('not-pka', `target ${req.target} is not set up for PKA`);
       if (status.missing > 0) {
         throw new CeremonyError(
@@ -133,51 +146,62 @@ export class CeremonyEngine {
       const challenge = await card.getChallenge();
       const now = ctx.clock();
       const cid = newId('cer');
-      ctx.store.ceremonies.insert({
-        id: cid,
-        target: req.target,
-        purpose: req.purpose,
-        requester: req.requester,
-        state: 'open',
-        createdAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + seconds * 1000).toISOString(),
-        n: status.n,
-        m: status.m,
-        deviceId: chain.deviceId,
-        challenge: toHex(challenge),
+      const expiresAt = new Date(now.getTime() + seconds * 1000).toISOString();
+      // The ceremony and its audit entry are one transaction (issue 11 item 3).
+      ctx.store.atomically(() => {
+        ctx.store.ceremonies.insert({
+          id: cid,
+          target: req.target,
+          purpose: req.purpose,
+          requester: req.requester,
+          state: 'open',
+          createdAt: now.toISOString(),
+          expiresAt,
+          n: status.n,
+          m: status.m,
+          deviceId: chain.deviceId,
+          challenge: toHex(challenge),
+        });
+        ctx.audit('ceremony-requested', {
+          ceremonyId: cid,
+          target: req.target,
+          deviceId: chain.deviceId,
+          purpose: req.purpose,
+          requester: req.requester,
+          expiresAt,
+          n: status.n,
+          m: status.m,
+        });
       });
       ctx.runtimeOf(cid).authenticated = status.authenticated;
       return cid;
     });
     const c = ctx.store.ceremonies.get(id)!;
-    ctx.audit('ceremony-requested', {
-      ceremonyId: id,
-      target: c.target,
-      deviceId: c.deviceId,
-      purpose: c.purpose,
-      requester: c.requester,
-      expiresAt: c.expiresAt,
-      n: c.n,
-      m: c.m,
-    });
     this.armExpiry(id);
     ctx.offerToAll(c);
     ctx.broadcast(id, 'ceremony opened');
     return ctx.snapshot(c);
   }
 
+  /**
+   * Arms the expiry timer and the monotonic deadline the decision check uses (one time source,
+   * issue 11 item 4): the remaining time is taken from the wall clock once, here.
+   */
   private armExpiry(id: string): void {
     const c = this.ctx.store.ceremonies.get(id);
     if (!c) return;
     const rt = this.ctx.runtimeOf(id);
     if (rt.timer) clearTimeout(rt.timer);
     const ms = Math.max(0, Date.parse(c.expiresAt) - this.ctx.clock().getTime());
-    rt.timer = setTimeout(() => {
-      const now = this.ctx.store.ceremonies.get(id);
-      if (now?.state === 'open')
-        this.ctx.finish(id, 'expired', 'quorum not reached in time', 'ceremony-expired');
-    }, ms);
+    rt.deadline = this.ctx.monotonic() + ms;
+    rt.timer = setTimeout(() => this.expire(id), ms);
     rt.timer.unref();
+  }
+
+  private expire(id: string): void {
+    const now = this.ctx.store.ceremonies.get(id);
+    if (now?.state === 'open')
+      finishOrRetry(this.ctx, id, 'expired', 'quorum not reached in time', 'ceremony-expired');
   }
 
   /** Cancels an active ceremony (admin); a target unlocked by it is reset. */
@@ -215,23 +239,39 @@ export class CeremonyEngine {
     return handleDecision(this.ctx, custodianId, msg, (id) => this.reachedQuorum(id));
   }
 
-  private reachedQuorum(id: string): void {
+  /**
+   * The card counts n: the quorum and its audit entry are stored in one transaction BEFORE the
+   * unlock window opens. Runs inside the target's queue. When the store cannot be written the
+   * card must not stay unlocked unrecorded: it is reset (all PKA state dropped) and the
+   * ceremony re-opened (issue 11 item 2).
+   */
+  private async reachedQuorum(id: string): Promise<void> {
     const ctx = this.ctx;
     const c = ctx.store.ceremonies.get(id);
     if (!c || c.state !== 'open') return;
     const rt = ctx.runtimeOf(id);
+    const target = ctx.target(c.target);
+    const window = target.plannedWindow(id);
+    try {
+      ctx.store.atomically(() => {
+        ctx.store.ceremonies.setState(id, 'quorum', ctx.now());
+        ctx.audit('quorum', {
+          ceremonyId: id,
+          target: c.target,
+          authenticated: rt.authenticated,
+          until: window.until,
+          maxSignatures: window.signaturesLeft,
+        });
+      });
+    } catch (e) {
+      ctx.store.health.failed(`recording quorum of ceremony ${id}`, e);
+      await target.resetHeld('admin');
+      return;
+    }
     if (rt.timer) clearTimeout(rt.timer);
     rt.timer = undefined;
-    ctx.store.ceremonies.setState(id, 'quorum', ctx.now());
-    const window = ctx.target(c.target).markUnlocked(id);
-    ctx.audit('quorum', {
-      ceremonyId: id,
-      target: c.target,
-      authenticated: rt.authenticated,
-      until: window.until,
-      maxSignatures: window.signaturesLeft,
-    });
-    ctx.broadcast(id, `quorum reached; target unlocked until ${window.until}`);
+    const opened = target.markUnlocked(id);
+    ctx.broadcast(id, `quorum reached; target unlocked until ${opened.until}`);
   }
 
   private onTargetReset(target: string, reason: ResetReason): void {
@@ -240,47 +280,18 @@ export class CeremonyEngine {
     if (c.state === 'quorum') {
       // docs/protocol.md §6: the server ending the unlock completes it; losing the card fails it.
       if (reason === 'connection-lost')
-        this.ctx.finish(c.id, 'failed', RESET_TEXT[reason], 'ceremony-failed');
-      else this.ctx.finish(c.id, 'completed', RESET_TEXT[reason], 'ceremony-completed');
+        finishOrRetry(this.ctx, c.id, 'failed', RESET_TEXT[reason], 'ceremony-failed');
+      else finishOrRetry(this.ctx, c.id, 'completed', RESET_TEXT[reason], 'ceremony-completed');
     } else if (reason === 'closed') {
       // Shutdown: leave it open; the next start re-opens it with a new challenge.
     } else {
-      void this.reopen(c.id, RESET_TEXT[reason]);
-    }
-  }
-
-  /** New epoch: fresh challenge, offers again to everyone (earlier approvals no longer count). */
-  private async reopen(id: string, why: string): Promise<void> {
-    const ctx = this.ctx;
-    const c = ctx.store.ceremonies.get(id);
-    if (!c) return;
-    try {
-      const epoch = await ctx.target(c.target).run(async (card, chain) => {
-        if (chain.deviceId !== c.deviceId) {
-          throw new CeremonyError(
-            'invalid',
-            `target device is now ${chain.deviceId}, not ${c.deviceId}`,
-          );
-        }
-        const status = await card.pkaStatus();
-        if (!status) throw new CeremonyError('not-pka', 'target is no longer set up for PKA');
-        const challenge = await card.getChallenge();
-        const current = ctx.store.ceremonies.get(id);
-        if (current?.state !== 'open') return undefined;
-        const e = ctx.store.ceremonies.newEpoch(id, toHex(challenge));
-        const rt = ctx.runtimeOf(id);
-        rt.offers.clear();
-        rt.byCustodian.clear();
-        rt.authenticated = status.authenticated;
-        return e;
-      });
-      if (epoch === undefined) return;
-      ctx.audit('ceremony-reopened', { ceremonyId: id, target: c.target, epoch, reason: why });
-      this.armExpiry(id);
-      ctx.offerToAll(ctx.store.ceremonies.get(id)!);
-      ctx.broadcast(id, `${why}; approvals must be given again`);
-    } catch (e) {
-      ctx.finish(id, 'failed', `could not re-open: ${(e as Error).message}`, 'ceremony-failed');
+      // The card forgot the challenge now: nothing more is offered or decided in this epoch
+      // while the re-opening waits for the card's queue.
+      const rt = this.ctx.runtimeOf(c.id);
+      rt.suspended = RESET_TEXT[reason];
+      rt.offers.clear();
+      rt.byCustodian.clear();
+      void reopen(this.ctx, c.id, RESET_TEXT[reason], (id) => this.armExpiry(id));
     }
   }
 }

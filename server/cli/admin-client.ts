@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { readAdminToken } from '../api/admin-token';
 import { loadConfig } from '../config';
 import { UsageError } from './errors';
+import { messageOf } from '../../shared/error-message';
 
 /** Where and how to reach the server. */
 export type ServerTarget = {
@@ -59,7 +60,7 @@ export function resolveServer(o: ConnectionOptions): ServerTarget {
     try {
       token = readAdminToken(dataDir);
     } catch (e) {
-      throw new UsageError((e as Error).message);
+      throw new UsageError(messageOf(e));
     }
   }
   return { url: url.replace(/\/$/, ''), token, ca };

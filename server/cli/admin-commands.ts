@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { api, events, resolveServer, type ConnectionOptions } from './admin-client';
+import { consistencyLines, type ConsistencyView } from './consistency-commands';
 import { UsageError, type CliIo } from './errors';
+import { messageOf } from '../../shared/error-message';
 
 type Snapshot = {
   id: string;
@@ -87,6 +89,7 @@ export async function targetStatus(
     pka?: { m: number; missing: number; n: number; authenticated: number };
     unlocked?: { ceremonyId: string; until: string; signaturesLeft: number };
     custodians: Array<{ name: string; keyChr: string; enrolled: boolean }>;
+    consistency?: ConsistencyView;
   };
   const s = await api<Status>(
     resolveServer(o),
@@ -95,6 +98,7 @@ export async function targetStatus(
   );
   if (o.json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
   io.out(`target ${s.name}: ${s.connected ? `device ${s.deviceId}` : 'not reachable'}\n`);
+  io.out(consistencyLines(s.name, s.consistency));
   if (s.pka) {
     io.out(
       `  PKA ${s.pka.n}-of-${s.pka.m}: ${s.pka.m - s.pka.missing} registered, ${s.pka.authenticated} authenticated now\n`,
@@ -109,26 +113,34 @@ export async function targetStatus(
     io.out(`  custodian ${c.name}: key ${c.keyChr}${c.enrolled ? '' : ' (not yet connected)'}\n`);
 }
 
-/** `target keygen`: a signing key generated on the target inside its unlock window (the server checks label and curve). */
+/** `target keygen`: a signing key generated on the target inside its unlock window (the server checks label and type). */
 export async function targetKeygen(
-  o: ConnectionOptions & { target: string; label: string; curve?: string; json?: boolean },
+  o: ConnectionOptions & {
+    target: string;
+    label: string;
+    curve?: string;
+    type?: string;
+    json?: boolean;
+  },
   io: CliIo,
 ) {
   const k = await api<{
     id: number;
     label: string;
     chr: string;
-    curve: string;
+    keyType: string;
+    curve?: string;
     publicKeyPem: string;
     deviceId: string;
     ceremonyId: string;
   }>(resolveServer(o), 'POST', `/api/targets/${encodeURIComponent(o.target)}/keys`, {
     label: o.label,
     ...(o.curve === undefined ? {} : { curve: o.curve }),
+    ...(o.type === undefined ? {} : { type: o.type }),
   });
   if (o.json) return io.out(`${JSON.stringify(k, null, 2)}\n`);
   io.out(
-    `generated key ${k.id} "${k.label}" (CHR ${k.chr}, ${k.curve}) on target ${o.target} (device ${k.deviceId}) in the unlock window of ${k.ceremonyId}\n`,
+    `generated key ${k.id} "${k.label}" (CHR ${k.chr}, ${k.curve ?? k.keyType}) on target ${o.target} (device ${k.deviceId}) in the unlock window of ${k.ceremonyId}\n`,
   );
   io.out(k.publicKeyPem.endsWith('\n') ? k.publicKeyPem : `${k.publicKeyPem}\n`);
 }
@@ -178,7 +190,7 @@ export async function enrollPka(
   try {
     bytes = readFileSync(o.pka);
   } catch (e) {
-    throw new UsageError(`cannot read ${o.pka}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read ${o.pka}: ${messageOf(e)}`);
   }
   const r = await api<{
     custodian: { keyChr: string };

@@ -59,7 +59,7 @@ function verifyOffThread(data: Uint8Array, key: KeyObject, der: Uint8Array): Pro
 }
 
 /**
- * True when `der` is a valid ECDSA/SHA-256 signature of the file's current content under
+ * True when `der` is a valid ECDSA/SHA-256 (or RSA PKCS#1 v1.5/SHA-256) signature of the file's current content under
  * `publicKey`: the check `openssl dgst -sha256 -verify` will make later. Pass a KeyObject
  * parsed once (`createPublicKey(pem)`): parsing the PEM per file costs more than verifying.
  * A file that fits in one read chunk is verified off the event loop; a larger one is streamed.

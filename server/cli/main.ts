@@ -4,7 +4,7 @@
  * @module
  */
 import { Command, CommanderError, Option } from 'commander';
-import { SIGNING_KEY_CURVES } from '../../core/sc-hsm/signing-keys';
+import { SIGNING_KEY_CURVES, SIGNING_KEY_TYPES } from '../../core/sc-hsm/signing-keys';
 import { ApiError } from './admin-client';
 import {
   auditShow,
@@ -18,11 +18,14 @@ import {
   targetLock,
   targetStatus,
 } from './admin-commands';
+import { backupCommand, restoreCommand } from './backup-commands';
+import { targetReconcile } from './consistency-commands';
 import { EXIT, processIo, UsageError, type CliIo } from './errors';
 import { initConfig, serve, type EmulatorOpener } from './serve';
 import { resolveServer } from './admin-client';
 import { signFiles } from './sign-files';
 import { pkcs11ClientCreate, pkcs11ClientList, pkcs11ClientRevoke } from './pkcs11-commands';
+import { messageOf } from '../../shared/error-message';
 
 /** What the launcher provides. */
 export type ServerCliDeps = {
@@ -90,15 +93,28 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
     .requiredOption('--target <name>')
     .requiredOption('--label <label>', 'label of the new key (unique on the target)')
     .addOption(
-      new Option('--curve <curve>', 'curve of the new key')
-        .choices([...SIGNING_KEY_CURVES])
-        .default('brainpoolP256r1'),
+      new Option('--type <type>', 'key type: ec:<curve> or rsa:2048|rsa:3072|rsa:4096')
+        .choices([...SIGNING_KEY_TYPES])
+        .conflicts('curve'),
+    )
+    .addOption(
+      new Option('--curve <curve>', 'curve of a new EC key (default brainpoolP256r1)').choices([
+        ...SIGNING_KEY_CURVES,
+      ]),
     )
     .option('--json')
     .action((o) => targetKeygen(o, io));
   connection(target.command('lock').description('reset the target now (ends any unlock)'))
     .requiredOption('--target <name>')
     .action((o) => targetLock(o, io));
+  connection(
+    target
+      .command('reconcile')
+      .description('re-read the card and clear an inconsistency once card and server agree'),
+  )
+    .requiredOption('--target <name>')
+    .option('--acknowledge', 'accept the card as it is now (audited; shown by target status)')
+    .action((o) => targetReconcile(o, io));
 
   const enroll = program.command('enroll').description('enroll custodians');
   connection(enroll.command('create').description('create a single-use invite for a custodian'))
@@ -159,6 +175,21 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
     .requiredOption('--name <client>')
     .action((o) => pkcs11ClientRevoke(o, io));
 
+  program
+    .command('backup')
+    .description('write a verified online backup of the database (safe while serving)')
+    .requiredOption('--out <file>', 'new backup file')
+    .option('--config <file>', 'server config (finds the data directory)')
+    .option('--data-dir <dir>', 'data directory')
+    .action((o: { out: string; config?: string; dataDir?: string }) => backupCommand(o, io));
+  program
+    .command('restore')
+    .description('verify a backup and install it as the database (the server must be stopped)')
+    .requiredOption('--from <file>', 'backup file')
+    .option('--config <file>', 'server config (finds the data directory)')
+    .option('--data-dir <dir>', 'data directory')
+    .action((o: { from: string; config?: string; dataDir?: string }) => restoreCommand(o, io));
+
   connection(program.command('audit').description('show and verify the audit chain'))
     .option('--limit <n>')
     .option('--json')
@@ -186,7 +217,7 @@ export async function main(
       io.err(`custodian-server: ${e.message}\n`);
       return e.status >= 400 && e.status < 500 ? EXIT.USAGE : EXIT.FAILURE;
     }
-    io.err(`custodian-server: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`custodian-server: ${messageOf(e)}\n`);
     return EXIT.FAILURE;
   }
 }

@@ -9,6 +9,7 @@ import type { TransportOpener } from '../targets/target-service';
 import { defaultOpener } from '../targets/open-target';
 import { UsageError, type CliIo } from './errors';
 import type { CardTransport } from '../../core/card/transport';
+import { messageOf } from '../../shared/error-message';
 
 /** Opens an emulator state file as a card (supplied by the launcher, which may use emulator/). */
 export type EmulatorOpener = (stateFile: string) => Promise<CardTransport>;
@@ -45,7 +46,7 @@ export async function serve(
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'EADDRINUSE' || code === 'EACCES')
-      throw new UsageError(`cannot listen: ${(e as Error).message}`);
+      throw new UsageError(`cannot listen: ${messageOf(e)}`);
     throw e;
   }
   io.out(`custodian-server listening on ${running.url} (custodians: ${running.wsUrl})\n`);

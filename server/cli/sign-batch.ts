@@ -31,7 +31,8 @@ export type BatchResult = {
   readonly stop?: SignStop;
 };
 
-const HEX_SIG = /^(?:[0-9a-f]{2}){8,160}$/i;
+/** A DER ECDSA signature (≤ 160 bytes) or an RSA signature (≤ 512 bytes, 4096-bit keys). */
+const HEX_SIG = /^(?:[0-9a-f]{2}){8,512}$/i;
 
 function signaturesOf(body: unknown, requested: number): Uint8Array[] | undefined {
   const s = (body as { signatures?: unknown } | null)?.signatures;

@@ -27,10 +27,17 @@ import type { FileDigest } from './file-digest';
 import { openManifestWriter, type ManifestWriter, type NotSignedEntry } from './manifest-writer';
 import { SIGN_BATCH_SIZE, signBatch, type BatchResult, type SignStop } from './sign-batch';
 import { bufferPool, hashAll, verifiedPrefix, writeSignatures } from './sign-io';
+import { messageOf } from '../../shared/error-message';
 
-type KeyInfo = { id: number; label?: string; chr?: string; publicKeyPem: string; deviceId: string };
-
-export type { ManifestEntry, NotSignedEntry } from './manifest-writer';
+type KeyInfo = {
+  id: number;
+  /** Absent from servers before RSA support: EC. */
+  type?: 'ec' | 'rsa';
+  label?: string;
+  chr?: string;
+  publicKeyPem: string;
+  deviceId: string;
+};
 
 /** A batch whose digests have gone to the server. */
 type InFlight = {
@@ -57,7 +64,7 @@ function checkFiles(files: readonly string[]): void {
 function stopOf(e: unknown): SignStop {
   if (e instanceof ApiError) return { reason: e.message, status: e.status };
   if (e instanceof UsageError) return { reason: e.message, status: 400 };
-  return { reason: e instanceof Error ? e.message : String(e), status: 500 };
+  return { reason: messageOf(e), status: 500 };
 }
 
 function listNames(names: readonly string[]): string {
@@ -69,7 +76,7 @@ function parseKey(key: KeyInfo): KeyObject {
   try {
     return createPublicKey(key.publicKeyPem);
   } catch (e) {
-    throw new Error(`the public key of key ${key.id} is unreadable: ${(e as Error).message}`);
+    throw new Error(`the public key of key ${key.id} is unreadable: ${messageOf(e)}`);
   }
 }
 
@@ -213,7 +220,8 @@ function writeOutputs(
       version: 1,
       target: { name: opts.target, deviceId: key.deviceId },
       key: { id: key.id, label: key.label ?? null, chr: key.chr ?? null, publicKey: 'key.pem' },
-      algorithm: 'ECDSA with SHA-256 (DER signatures)',
+      algorithm:
+        key.type === 'rsa' ? 'RSA PKCS#1 v1.5 with SHA-256' : 'ECDSA with SHA-256 (DER signatures)',
       verify: 'openssl dgst -sha256 -verify key.pem -signature <file>.sig <file>',
       createdAt: new Date().toISOString(),
     },

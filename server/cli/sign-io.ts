@@ -8,6 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from './errors';
 import { hashFile, readBuffer, verifyFileSignature, type FileDigest } from './file-digest';
+import { messageOf } from '../../shared/error-message';
 
 /** Files read at once (each with its own reused read buffer). */
 export const READ_PARALLEL = 8;
@@ -39,7 +40,7 @@ export function hashAll(files: readonly string[], pool: Uint8Array[]): Promise<F
     try {
       return await hashFile(f, buf);
     } catch (e) {
-      throw new UsageError(`cannot read ${f}: ${(e as Error).message}`);
+      throw new UsageError(`cannot read ${f}: ${messageOf(e)}`);
     }
   });
 }
@@ -72,7 +73,7 @@ export function writeSignatures(
   const p = Promise.all(
     files.map(([path, der]) =>
       writeFile(path, der).catch((e: unknown) => {
-        throw new Error(`cannot write ${path}: ${(e as Error).message}`);
+        throw new Error(`cannot write ${path}: ${messageOf(e)}`);
       }),
     ),
   ).then(() => undefined);

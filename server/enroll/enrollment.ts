@@ -11,29 +11,13 @@ import type { TrustAnchor } from '../../shared/cvc/chain';
 import type { Custodian } from '../store/custodians';
 import { hashSecret, isWellFormedSecret, newId, newSecret } from '../store/secrets';
 import type { Store } from '../store/store';
-import { PkaError } from '../../core/sc-hsm/pka-target';
-import { CardStatusError } from '../../shared/card/status-words';
 import type { TargetService } from '../targets/target-service';
+import { EnrollmentError } from './enrollment-error';
 import { checkPka, type CheckedPka } from './pka-check';
+import { messageOf } from '../../shared/error-message';
+import { refuseDuplicates, registerAtTarget } from './register-at-target';
 
-/** Why an enrollment was refused. */
-export class EnrollmentError extends Error {
-  override readonly name = 'EnrollmentError';
-  constructor(
-    readonly code:
-      | 'bad-token'
-      | 'token-used'
-      | 'token-expired'
-      | 'bad-pka'
-      | 'duplicate'
-      | 'target-full'
-      | 'not-pka'
-      | 'unknown-target',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { EnrollmentError } from './enrollment-error';
 
 /** Default token lifetime: 7 days. */
 export const DEFAULT_TOKEN_SECONDS = 7 * 86_400;
@@ -46,6 +30,10 @@ export class Enrollment {
     private readonly anchors: () => readonly TrustAnchor[],
     private readonly clock: () => Date = () => new Date(),
   ) {}
+
+  private get ctx() {
+    return { store: this.store, clock: this.clock };
+  }
 
   private target(name: string): TargetService {
     const t = this.targets.get(name);
@@ -83,48 +71,6 @@ export class Enrollment {
     return r.value;
   }
 
-  /** Registers the checked key at the target card (inside the target's queue). */
-  private async registerAtTarget(target: TargetService, checked: CheckedPka, then: () => void) {
-    await target.run(async (card) => {
-      const status = await card.pkaStatus();
-      if (!status)
-        throw new EnrollmentError('not-pka', `target ${target.name} is not set up for PKA`);
-      if (status.missing === 0) {
-        throw new EnrollmentError(
-          'target-full',
-          `all ${status.m} keys of target ${target.name} are registered`,
-        );
-      }
-      const { file } = checked;
-      try {
-        await card.registerPublicKey({
-          request: file.request,
-          device: file.device,
-          dica: file.dica,
-        });
-      } catch (e) {
-        // A refusal by the card is final for this .pka; transport problems stay what they are.
-        if (e instanceof CardStatusError || e instanceof PkaError) {
-          throw new EnrollmentError('bad-pka', `target refused the key: ${e.message}`);
-        }
-        throw e;
-      }
-      then();
-    });
-  }
-
-  private refuseDuplicates(target: string, name: string, keyChr: string): void {
-    if (this.store.custodians.byName(target, name)) {
-      throw new EnrollmentError(
-        'duplicate',
-        `custodian "${name}" is already enrolled at ${target}`,
-      );
-    }
-    if (this.store.custodians.byKeyChr(target, keyChr)) {
-      throw new EnrollmentError('duplicate', `key ${keyChr} is already registered at ${target}`);
-    }
-  }
-
   /** Admin-side registration of a `.pka` (`enroll pka`): checks, registers, records. */
   async registerPka(target: string, name: string, pka: Uint8Array): Promise<Custodian> {
     const t = this.target(target);
@@ -132,13 +78,12 @@ export class Enrollment {
     try {
       checked = this.check(pka);
     } catch (e) {
-      this.store.audit.append('enrollment-refused', { target, name, reason: (e as Error).message });
+      this.store.audit.append('enrollment-refused', { target, name, reason: messageOf(e) });
       throw e;
     }
-    this.refuseDuplicates(target, name, checked.key.chr);
+    refuseDuplicates(this.store, target, name, checked.key.chr);
     const id = newId('cus');
-    await this.registerAtTarget(t, checked, () => {
-      this.refuseDuplicates(target, name, checked.key.chr);
+    const record = () =>
       this.store.custodians.insert({
         id,
         name,
@@ -147,7 +92,7 @@ export class Enrollment {
         pka,
         enrolledAt: this.clock().toISOString(),
       });
-    });
+    await registerAtTarget(this.ctx, t, checked, name, record, { mayHaveRegistered: false });
     this.store.audit.append('custodian-registered', {
       target,
       name,
@@ -157,6 +102,14 @@ export class Enrollment {
       by: 'admin',
     });
     return this.store.custodians.get(id)!;
+  }
+
+  /** Consumes the token atomically (see EnrollmentStore.reserve) or refuses through `fail`. */
+  private reserve(tokenHash: string, at: string, fail: (e: EnrollmentError) => never): void {
+    const r = this.store.enrollments.reserve(tokenHash, at);
+    if (r === 'used') fail(new EnrollmentError('token-used', 'enrollment token already used'));
+    if (r === 'expired') fail(new EnrollmentError('token-expired', 'enrollment token expired'));
+    if (r === 'unknown') fail(new EnrollmentError('bad-token', 'unknown enrollment token'));
   }
 
   /**
@@ -195,12 +148,6 @@ export class Enrollment {
     }
     const credential = newSecret();
     const now = this.clock().toISOString();
-    const finish = (custodianId: string) => {
-      if (!this.store.enrollments.markUsed(tokenHash, now)) {
-        throw new EnrollmentError('token-used', 'enrollment token already used');
-      }
-      this.store.custodians.setCredential(custodianId, hashSecret(credential), keyId);
-    };
     let id: string;
     if (row.custodianId !== undefined) {
       const existing = this.store.custodians.get(row.custodianId);
@@ -210,31 +157,42 @@ export class Enrollment {
         );
       }
       id = existing.id;
-      this.store.db.transaction(() => finish(id))();
+      // No card step here: consuming the token and setting the credential are one transaction.
+      this.store.db.transaction(() => {
+        this.reserve(tokenHash, now, fail);
+        this.store.custodians.setCredential(id, hashSecret(credential), keyId);
+      })();
     } else {
       const t = this.target(row.target);
       try {
-        this.refuseDuplicates(row.target, row.name, checked.key.chr);
+        refuseDuplicates(this.store, row.target, row.name, checked.key.chr);
       } catch (e) {
         return fail(e as EnrollmentError);
       }
+      // Issue 7 item 1: the token is consumed before any APDU goes to the target, so a second
+      // enrollment with it is refused here and never reaches the card.
+      this.reserve(tokenHash, now, fail);
       id = newId('cus');
+      const record = () =>
+        this.store.db.transaction(() => {
+          refuseDuplicates(this.store, row.target, row.name, checked.key.chr);
+          this.store.custodians.insert({
+            id,
+            name: row.name,
+            target: row.target,
+            keyChr: checked.key.chr,
+            pka,
+            credentialHash: hashSecret(credential),
+            keyId,
+            enrolledAt: now,
+          });
+        })();
+      const progress = { mayHaveRegistered: false };
       try {
-        await this.registerAtTarget(t, checked, () => {
-          this.store.db.transaction(() => {
-            this.refuseDuplicates(row.target, row.name, checked.key.chr);
-            this.store.custodians.insert({
-              id,
-              name: row.name,
-              target: row.target,
-              keyChr: checked.key.chr,
-              pka,
-              enrolledAt: now,
-            });
-            finish(id);
-          })();
-        });
+        await registerAtTarget(this.ctx, t, checked, row.name, record, progress);
       } catch (e) {
+        // Nothing reached the card: the token may be used again (e.g. after 1011).
+        if (!progress.mayHaveRegistered) this.store.enrollments.release(tokenHash, now);
         if (e instanceof EnrollmentError) return fail(e);
         throw e;
       }

@@ -19,6 +19,7 @@ import {
 import { keyOf, type VerificationKey } from '../../shared/cvc/verify';
 import { deviceCertificatesOf, parsePkaFile, type PkaFile } from '../../shared/pka/pka-file';
 import { err, ok, type Result } from '../../shared/result';
+import { messageOf } from '../../shared/error-message';
 
 /** A `.pka` that verified. */
 export type CheckedPka = {
@@ -73,7 +74,7 @@ export function loadTrustAnchors(entries: readonly string[]): TrustAnchor[] {
     try {
       bytes = readFileSync(entry);
     } catch (e) {
-      throw new Error(`cannot read trust anchor ${entry}: ${(e as Error).message}`);
+      throw new Error(`cannot read trust anchor ${entry}: ${messageOf(e)}`);
     }
     const text = new TextDecoder('latin1').decode(bytes).replace(/\s/g, '');
     if (text.length > 0 && isHex(text)) bytes = fromHex(text);

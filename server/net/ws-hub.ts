@@ -1,14 +1,14 @@
 /**
  * The custodian WebSocket endpoint (docs/protocol.md): subprotocol `custodian.v1`, `hello`
  * first (enrollment token or session credential), heartbeat, a frame size limit, schema
- * validation of every frame (an invalid frame closes the connection with 4002), per-address
- * and per-custodian limits on failed authentications and violations, and one
- * session per custodian (a newer connection supersedes the older one).
+ * validation of every frame (an invalid frame gets its error frame and closes only that
+ * connection with 4002), caps on unauthenticated connections and delayed answers to failed
+ * authentications (./admission), and one session per custodian (a newer connection
+ * supersedes the older one).
  * @module
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   CLOSE_CODES,
@@ -16,9 +16,7 @@ import {
   LIMITS,
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
-  encodeServerMessage,
   parseClientMessage,
-  type ErrorCode,
   type HelloMessage,
   type ServerMessage,
 } from '../../shared/protocol';
@@ -27,23 +25,36 @@ import type { CustodianLink } from '../ceremonies/context';
 import type { CeremonyEngine } from '../ceremonies/engine';
 import { EnrollmentError, type Enrollment } from '../enroll/enrollment';
 import { hashSecret } from '../store/secrets';
+import { contained } from '../store/store-health';
 import type { Store } from '../store/store';
-import { FailureLimiter } from './limiter';
+import { messageOf } from '../../shared/error-message';
+import {
+  Admission,
+  clientAddress,
+  trustedProxyList,
+  type ConnectionLimits,
+  type FailureThrottle,
+} from './admission';
+import {
+  closeSession,
+  newSession,
+  scheduleHeartbeat,
+  sendError,
+  writeFrame,
+  type Session,
+} from './hub-session';
 
 /** Hub options. */
 export type HubOptions = {
   readonly heartbeatSeconds?: number;
   readonly helloTimeoutSeconds?: number;
-};
-
-type Session = {
-  readonly ws: WebSocket;
-  readonly ip: string;
-  custodianId: string | undefined;
-  helloSeen: boolean;
-  pendingPing: string | undefined;
-  missed: number;
-  timer: NodeJS.Timeout | undefined;
+  /** Caps on unauthenticated connections (server/README.md "Connection limits"). */
+  readonly limits?: ConnectionLimits;
+  /** Addresses/subnets whose `X-Forwarded-For` is believed (server/README.md). */
+  readonly trustedProxies?: readonly string[];
+  readonly throttle?: FailureThrottle;
+  /** Milliseconds clock for the failure window (tests). */
+  readonly clock?: () => number;
 };
 
 /** The WebSocket hub; also the engine's link to connected custodians. */
@@ -51,7 +62,8 @@ export class CustodianHub implements CustodianLink {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Map<string, Session>();
   private readonly all = new Set<Session>();
-  private readonly authFailures = new FailureLimiter(10, 10 * 60_000);
+  private readonly admission: Admission;
+  private readonly trusted: ReturnType<typeof trustedProxyList>;
   private engine: CeremonyEngine | undefined;
   private stopping = false;
   private readonly heartbeatSeconds: number;
@@ -62,6 +74,8 @@ export class CustodianHub implements CustodianLink {
     private readonly options: HubOptions = {},
   ) {
     this.heartbeatSeconds = options.heartbeatSeconds ?? HEARTBEAT.defaultSeconds;
+    this.admission = new Admission(options.limits, options.throttle, options.clock);
+    this.trusted = trustedProxyList(options.trustedProxies ?? []);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: LIMITS.frameBytes,
@@ -85,9 +99,8 @@ export class CustodianHub implements CustodianLink {
       );
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) =>
-      this.accept(ws, req.socket.remoteAddress ?? '?'),
-    );
+    const ip = clientAddress(req, this.trusted);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, ip));
   }
 
   isConnected(custodianId: string): boolean {
@@ -101,71 +114,55 @@ export class CustodianHub implements CustodianLink {
 
   send(custodianId: string, message: ServerMessage): boolean {
     const s = this.sessions.get(custodianId);
-    return s ? this.write(s, message) : false;
-  }
-
-  private write(s: Session, message: ServerMessage): boolean {
-    const text = encodeServerMessage(message);
-    // A message the schema refuses is a server bug; it is dropped (never sent half-valid) and
-    // must not break the caller's state change.
-    if (!text.ok) {
-      process.stderr.write(
-        `custodian-server: dropped an invalid ${message.type}: ${text.error.message}\n`,
-      );
-      return false;
-    }
-    if (s.ws.readyState !== s.ws.OPEN) return false;
-    s.ws.send(text.value);
-    return true;
-  }
-
-  private error(s: Session, code: ErrorCode, message: string): void {
-    this.write(s, { v: PROTOCOL_VERSION, type: 'error', code, message });
-  }
-
-  private close(s: Session, code: number, reason: string): void {
-    if (s.timer) clearTimeout(s.timer);
-    s.timer = undefined;
-    s.ws.close(code, reason.slice(0, 120));
+    return s ? writeFrame(s, message) : false;
   }
 
   private accept(ws: WebSocket, ip: string): void {
-    const s: Session = {
-      ws,
-      ip,
-      custodianId: undefined,
-      helloSeen: false,
-      pendingPing: undefined,
-      missed: 0,
-      timer: undefined,
-    };
+    const s = newSession(ws, ip);
     this.all.add(s);
-    if (this.authFailures.blocked(ip)) {
-      this.error(s, 'rate-limited', 'too many failed authentications; try later');
-      this.close(s, CLOSE_CODES.AUTH_FAILED, 'rate limited');
-      return;
-    }
-    const helloMs = (this.options.helloTimeoutSeconds ?? HEARTBEAT.helloTimeoutSeconds) * 1000;
-    s.timer = setTimeout(() => this.close(s, CLOSE_CODES.HEARTBEAT_TIMEOUT, 'no hello'), helloMs);
-    ws.on('message', (data, isBinary) => {
-      if (isBinary)
-        return this.close(s, CLOSE_CODES.PROTOCOL_VIOLATION, 'binary frames are not allowed');
-      void this.onFrame(s, data.toString()).catch(() => {
-        this.error(s, 'internal-error', 'the server could not process this message');
-      });
-    });
     ws.on('close', () => this.onClose(s));
     ws.on('error', () => undefined);
+    // Issue 7 item 10: bounded unauthenticated connections; the excess is told to come back.
+    if (!this.admission.admit(ip)) {
+      sendError(s, 'rate-limited', 'too many unauthenticated connections; try again later');
+      closeSession(s, CLOSE_CODES.TRY_AGAIN_LATER, 'too many connections');
+      return;
+    }
+    s.admitted = true;
+    const helloMs = (this.options.helloTimeoutSeconds ?? HEARTBEAT.helloTimeoutSeconds) * 1000;
+    s.timer = setTimeout(() => closeSession(s, CLOSE_CODES.HEARTBEAT_TIMEOUT, 'no hello'), helloMs);
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        sendError(s, 'invalid-message', 'binary frames are not allowed');
+        return closeSession(s, CLOSE_CODES.PROTOCOL_VIOLATION, 'binary frame');
+      }
+      void this.onFrame(s, data.toString()).catch((e: unknown) => {
+        this.store.health.report('processing a custodian message', e);
+        sendError(s, 'internal-error', 'the server could not process this message');
+      });
+    });
+  }
+
+  private leaveAdmission(s: Session): void {
+    if (s.admitted) this.admission.release(s.ip);
+    s.admitted = false;
+    if (s.deferred) this.admission.refusalDone(s.ip);
+    s.deferred = false;
   }
 
   private onClose(s: Session): void {
     this.all.delete(s);
+    this.leaveAdmission(s);
     if (s.timer) clearTimeout(s.timer);
     const id = s.custodianId;
     if (id !== undefined && this.sessions.get(id) === s) {
       this.sessions.delete(id);
-      // During shutdown the store may already be closed; the stop itself is the record.
-      if (!this.stopping) this.store.audit.append('custodian-disconnected', { custodianId: id });
+      // During shutdown the store may already be closed; the stop itself is the record. An
+      // event handler must never crash the server: a failed write is contained and reported.
+      if (!this.stopping)
+        contained(this.store.health, 'audit custodian-disconnected', () =>
+          this.store.audit.append('custodian-disconnected', { custodianId: id }),
+        );
     }
   }
 
@@ -173,23 +170,22 @@ export class CustodianHub implements CustodianLink {
     const parsed = parseClientMessage(text);
     if (!parsed.ok) {
       // docs/protocol.md §5.5: an invalid frame gets `error` and close 4002 (4006 for a version).
-      // Violations count against the address, so a misbehaving client is soon refused outright.
-      this.authFailures.fail(s.ip);
+      // Only this connection pays: a violation is not an authentication failure (issue 7.5).
       if (parsed.error.code === 'unsupported-version') {
-        this.error(s, 'unsupported-version', parsed.error.message);
-        return this.close(s, CLOSE_CODES.UNSUPPORTED_VERSION, 'unsupported version');
+        sendError(s, 'unsupported-version', parsed.error.message);
+        return closeSession(s, CLOSE_CODES.UNSUPPORTED_VERSION, 'unsupported version');
       }
       const detail = [parsed.error.message, ...(parsed.error.issues ?? [])].join('; ');
-      this.error(s, 'invalid-message', detail.slice(0, 500));
-      return this.close(s, CLOSE_CODES.PROTOCOL_VIOLATION, 'invalid message');
+      sendError(s, 'invalid-message', detail);
+      return closeSession(s, CLOSE_CODES.PROTOCOL_VIOLATION, 'invalid message');
     }
     const msg = parsed.value;
     // Any valid frame proves the peer alive (docs/protocol.md §3.3).
     s.missed = 0;
     if (s.custodianId === undefined) {
       if (msg.type !== 'hello') {
-        this.error(s, 'not-authenticated', 'send hello first');
-        return this.close(s, CLOSE_CODES.PROTOCOL_VIOLATION, 'hello expected first');
+        sendError(s, 'not-authenticated', 'send hello first');
+        return closeSession(s, CLOSE_CODES.PROTOCOL_VIOLATION, 'hello expected first');
       }
       if (s.helloSeen) return;
       s.helloSeen = true;
@@ -197,12 +193,12 @@ export class CustodianHub implements CustodianLink {
     }
     switch (msg.type) {
       case 'hello':
-        return this.error(s, 'already-authenticated', 'this session is already authenticated');
+        return sendError(s, 'already-authenticated', 'this session is already authenticated');
       case 'pong':
         if (msg.nonce === s.pendingPing) s.pendingPing = undefined;
         return;
       case 'decision':
-        if (!this.engine) return this.error(s, 'internal-error', 'ceremonies unavailable');
+        if (!this.engine) return sendError(s, 'internal-error', 'ceremonies unavailable');
         return this.engine.decide(s.custodianId, msg);
     }
   }
@@ -219,30 +215,29 @@ export class CustodianHub implements CustodianLink {
         custodianId = r.custodian.id;
         credential = r.credential;
       } catch (e) {
-        if (e instanceof EnrollmentError) return this.refuse(s, e.message);
+        if (e instanceof EnrollmentError) return this.refuse(s, e.message, [`ip:${s.ip}`]);
         // Not the custodian's fault (e.g. the target is unreachable): the token is not used
         // up, and 1011 tells the client to retry later.
-        this.error(
+        sendError(
           s,
           'internal-error',
-          `enrollment could not be completed now: ${(e as Error).message}`.slice(0, 500),
+          `enrollment could not be completed now: ${messageOf(e)}`.slice(0, 500),
         );
-        return this.close(s, 1011, 'try again later');
+        return closeSession(s, 1011, 'try again later');
       }
     } else {
+      // Issue 7 item 4: a correct credential is accepted at once, whatever others got wrong.
       const c = this.store.custodians.byCredentialHash(hashSecret(auth.credential));
-      if (this.authFailures.blocked(`id:${auth.custodianId}`)) {
-        return this.refuse(s, 'too many failed attempts for this custodian; try later');
-      }
       if (!c || c.id !== auth.custodianId) {
-        this.authFailures.fail(`id:${auth.custodianId}`);
-        return this.refuse(s, 'unknown custodian or credential');
+        const keys = [`ip:${s.ip}`, `id:${auth.custodianId}`];
+        return this.refuse(s, 'unknown custodian or credential', keys);
       }
       custodianId = c.id;
     }
     if (s.ws.readyState !== s.ws.OPEN) return;
+    this.leaveAdmission(s);
     const older = this.sessions.get(custodianId);
-    if (older) this.close(older, CLOSE_CODES.SUPERSEDED, 'superseded by a newer session');
+    if (older) closeSession(older, CLOSE_CODES.SUPERSEDED, 'superseded by a newer session');
     s.custodianId = custodianId;
     this.sessions.set(custodianId, s);
     this.store.audit.append('custodian-connected', {
@@ -250,7 +245,7 @@ export class CustodianHub implements CustodianLink {
       ip: s.ip,
       client: hello.client.name,
     });
-    this.write(s, {
+    writeFrame(s, {
       v: PROTOCOL_VERSION,
       type: 'welcome',
       custodianId,
@@ -258,33 +253,34 @@ export class CustodianHub implements CustodianLink {
       serverTime: new Date().toISOString(),
       heartbeatSeconds: this.heartbeatSeconds,
     });
-    this.scheduleHeartbeat(s);
+    scheduleHeartbeat(s, this.heartbeatSeconds);
     this.engine?.custodianConnected(custodianId);
   }
 
-  private refuse(s: Session, reason: string): void {
-    this.authFailures.fail(s.ip);
-    this.store.audit.append('auth-refused', { ip: s.ip, reason });
-    this.error(s, 'auth-failed', reason);
-    this.close(s, CLOSE_CODES.AUTH_FAILED, 'authentication failed');
-  }
-
-  private scheduleHeartbeat(s: Session): void {
-    s.timer = setTimeout(() => {
-      if (s.pendingPing !== undefined) s.missed++;
-      if (s.missed >= HEARTBEAT.missedLimit)
-        return this.close(s, CLOSE_CODES.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
-      s.pendingPing = randomBytes(8).toString('hex');
-      this.write(s, { v: PROTOCOL_VERSION, type: 'ping', nonce: s.pendingPing });
-      this.scheduleHeartbeat(s);
-    }, this.heartbeatSeconds * 1000);
+  /**
+   * A failed authentication: counted per address and per named custodian id, audited, and
+   * answered (`auth-failed`, close 4001) after the throttle's delay. Its unauthenticated slot
+   * is given back at once, so nobody else's connection is affected.
+   */
+  private refuse(s: Session, reason: string, keys: readonly string[]): void {
+    this.leaveAdmission(s);
+    let delayMs = this.admission.fail(keys);
+    if (delayMs > 0 && !(s.deferred = this.admission.deferRefusal(s.ip))) delayMs = 0;
+    this.store.audit.append('auth-refused', { ip: s.ip, reason, delayMs });
+    const answer = () => {
+      this.leaveAdmission(s);
+      sendError(s, 'auth-failed', reason);
+      closeSession(s, CLOSE_CODES.AUTH_FAILED, 'authentication failed');
+    };
+    if (delayMs === 0) return answer();
+    s.timer = setTimeout(answer, delayMs);
     s.timer.unref();
   }
 
   /** Closes every connection with SERVER_SHUTDOWN. */
   closeAll(): void {
     this.stopping = true;
-    for (const s of this.all) this.close(s, CLOSE_CODES.SERVER_SHUTDOWN, 'server shutting down');
+    for (const s of this.all) closeSession(s, CLOSE_CODES.SERVER_SHUTDOWN, 'server shutting down');
     this.wss.close();
   }
 }

@@ -9,6 +9,7 @@ import { canonicalJson, GENESIS_HASH, type AuditData } from '../../shared/audit/
 import { toHex } from '../../shared/codec/bytes';
 import { err, ok, type Result } from '../../shared/result';
 import type { Db } from './db';
+import type { StoreHealth } from './store-health';
 
 /** Server audit events. */
 export type ServerAuditEvent =
@@ -31,9 +32,17 @@ export type ServerAuditEvent =
   | 'ceremony-cancelled'
   | 'ceremony-failed'
   | 'ceremony-completed'
+  | 'approval-intent'
+  | 'approval-unresolved'
+  | 'sign-intent'
   | 'signed'
+  | 'sign-refused'
+  | 'sign-unresolved'
   | 'key-generated'
   | 'target-reset'
+  | 'target-inconsistent'
+  | 'target-reconciled'
+  | 'target-inconsistency-acknowledged'
   | 'pkcs11-client-created'
   | 'pkcs11-client-revoked'
   | 'pkcs11-login'
@@ -71,9 +80,13 @@ export class AuditStore {
   constructor(
     private readonly db: Db,
     private readonly clock: () => Date,
+    private readonly health?: StoreHealth,
   ) {}
 
-  /** Appends an entry chained to the current head (in one transaction). */
+  /**
+   * Appends an entry chained to the current head (in one transaction; inside
+   * `Store.atomically` it joins that transaction). Throws when the store cannot be written.
+   */
   append(event: ServerAuditEvent, data: AuditData): ServerAuditEntry {
     const run = this.db.transaction(() => {
       const head = this.db.prepare('SELECT * FROM audit ORDER BY seq DESC LIMIT 1').get() as
@@ -91,7 +104,26 @@ export class AuditStore {
         .run(entry.seq, entry.time, entry.event, canonicalJson(entry.data), entry.prev, entry.hash);
       return entry;
     });
-    return run();
+    const entry = run.immediate();
+    this.health?.succeeded();
+    return entry;
+  }
+
+  /**
+   * `sign-intent` entries with no outcome (`signed`, `sign-refused` or `sign-unresolved`) for
+   * their batch: batches a crash interrupted.
+   */
+  unresolvedSignIntents(): ServerAuditEntry[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM audit WHERE event = 'sign-intent' AND json_extract(data, '$.batchId') NOT IN (
+           SELECT json_extract(data, '$.batchId') FROM audit
+           WHERE event IN ('signed', 'sign-refused', 'sign-unresolved')
+             AND json_extract(data, '$.batchId') IS NOT NULL)
+         ORDER BY seq`,
+      )
+      .all() as Row[];
+    return rows.map(fromRow);
   }
 
   /** The last `limit` entries, oldest first. */

@@ -9,9 +9,6 @@ import type { Db } from './db';
 /** Lifecycle of a ceremony. */
 export type CeremonyState = 'open' | 'quorum' | 'completed' | 'expired' | 'cancelled' | 'failed';
 
-/** States in which a ceremony may still change. */
-export const ACTIVE_STATES: readonly CeremonyState[] = ['open', 'quorum'];
-
 /** A stored ceremony. */
 export type CeremonyRecord = {
   readonly id: string;
@@ -33,8 +30,13 @@ export type CeremonyRecord = {
   readonly reason: string | undefined;
 };
 
-/** Outcome of one custodian's answer. */
-export type ApprovalOutcome = 'approved' | 'declined' | 'failed';
+/**
+ * Outcome of one custodian's answer. `pending` is the durable intent written before the
+ * signature goes to the target (server/README.md "Intent before every card step"): it becomes
+ * `approved` or `failed` once the card answered, and a `pending` left by a crash or a failed
+ * write is resolved at the next start (the card forgot it, docs/card-reference.md §6.7).
+ */
+export type ApprovalOutcome = 'pending' | 'approved' | 'declined' | 'failed';
 
 /** A recorded answer. */
 export type ApprovalRecord = {
@@ -88,6 +90,15 @@ type ApprovalRow = {
   sw: string | null;
   time: string;
 };
+
+const approvalFromRow = (r: ApprovalRow): ApprovalRecord => ({
+  ceremonyId: r.ceremony_id,
+  custodianId: r.custodian_id,
+  epoch: r.epoch,
+  outcome: r.outcome,
+  sw: r.sw ?? undefined,
+  time: r.time,
+});
 
 /** Ceremony and approval table access. */
 export class CeremonyStore {
@@ -172,6 +183,43 @@ export class CeremonyStore {
     return info.changes === 1;
   }
 
+  /**
+   * Records the intent to present a custodian's signature to the target (outcome `pending`).
+   * Returns false when the custodian already answered in this epoch.
+   */
+  recordIntent(a: Omit<ApprovalRecord, 'outcome' | 'sw'>): boolean {
+    const info = this.db
+      .prepare(
+        `INSERT INTO approvals (ceremony_id, custodian_id, epoch, outcome, sw, time)
+         VALUES (?, ?, ?, 'pending', NULL, ?) ON CONFLICT DO NOTHING`,
+      )
+      .run(a.ceremonyId, a.custodianId, a.epoch, a.time);
+    return info.changes === 1;
+  }
+
+  /** Resolves a pending intent to the card's answer; false when there was none pending. */
+  resolveIntent(
+    a: Pick<ApprovalRecord, 'ceremonyId' | 'custodianId' | 'epoch' | 'time' | 'sw'> & {
+      outcome: 'approved' | 'failed';
+    },
+  ): boolean {
+    const info = this.db
+      .prepare(
+        `UPDATE approvals SET outcome = ?, sw = ?, time = ?
+         WHERE ceremony_id = ? AND custodian_id = ? AND epoch = ? AND outcome = 'pending'`,
+      )
+      .run(a.outcome, a.sw ?? null, a.time, a.ceremonyId, a.custodianId, a.epoch);
+    return info.changes === 1;
+  }
+
+  /** Every intent still pending (reconciled at start). */
+  pendingIntents(): ApprovalRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM approvals WHERE outcome = 'pending' ORDER BY time")
+      .all() as ApprovalRow[];
+    return rows.map(approvalFromRow);
+  }
+
   /** Answers of a ceremony in one epoch (all epochs when omitted). */
   approvals(ceremonyId: string, epoch?: number): ApprovalRecord[] {
     const rows = (
@@ -183,13 +231,6 @@ export class CeremonyStore {
             .prepare('SELECT * FROM approvals WHERE ceremony_id = ? AND epoch = ? ORDER BY time')
             .all(ceremonyId, epoch)
     ) as ApprovalRow[];
-    return rows.map((r) => ({
-      ceremonyId: r.ceremony_id,
-      custodianId: r.custodian_id,
-      epoch: r.epoch,
-      outcome: r.outcome,
-      sw: r.sw ?? undefined,
-      time: r.time,
-    }));
+    return rows.map(approvalFromRow);
   }
 }

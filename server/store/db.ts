@@ -70,36 +70,89 @@ const MIGRATIONS: readonly string[] = [
     hash TEXT NOT NULL
   );
   `,
+  // 2: a durable flag per target whose card and store disagree about registered PKA keys
+  // (issue 7 item 1); ceremonies and enrollments there wait for an operator.
+  `
+  CREATE TABLE target_consistency (
+    target TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('inconsistent', 'acknowledged')),
+    detail TEXT NOT NULL,
+    since TEXT NOT NULL,
+    registered_on_card INTEGER,
+    known_to_server INTEGER NOT NULL,
+    unknown_keys TEXT
+  );
+  `,
 ];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
+ * How long a statement waits for a lock held by another connection. Every statement runs on
+ * the event loop, so a long wait would freeze the whole server (custodian sockets, timers,
+ * the admin API); the server is the only writer, so a lock is an outside tool or a restore in
+ * progress and the write fails fast and is contained instead (store-health.ts).
+ */
+export const BUSY_TIMEOUT_MS = 100;
+
+/** Why a database cannot be used. */
+export class DatabaseError extends Error {
+  override readonly name = 'DatabaseError';
+}
+
+/**
+ * The schema version recorded in `db`: 0 for a new database. A version table with more than one
+ * row (or a non-integer version) is damaged or foreign: it is refused, never rewritten.
+ */
+export function schemaVersionOf(db: Db, path: string): number {
+  const table = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+    .get();
+  if (table === undefined) return 0;
+  const rows = db.prepare('SELECT version FROM schema_version').all() as { version: unknown }[];
+  if (rows.length === 0) return 0;
+  const v = rows[0]!.version;
+  if (rows.length > 1 || typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new DatabaseError(
+      `database ${path} has a damaged schema_version table (${rows.length} rows); refusing to use or change it`,
+    );
+  }
+  return v;
+}
+
+/**
  * Opens (creating if needed) the database at `path` (":memory:" for tests) and migrates it.
- * A database written by a newer version is refused rather than misread.
+ * A database written by a newer version, or with a damaged version table, is refused rather
+ * than misread or overwritten.
  */
 export function openDb(path: string): Db {
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_version').get() as
-    { version: number } | undefined;
-  const current = row?.version ?? 0;
-  if (current > SCHEMA_VERSION) {
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const current = schemaVersionOf(db, path);
+    if (current > SCHEMA_VERSION) {
+      throw new DatabaseError(
+        `database ${path} has schema version ${current}; this server supports up to ${SCHEMA_VERSION}`,
+      );
+    }
+    const migrate = db.transaction(() => {
+      db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+      for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+      if (current === 0) {
+        db.prepare('DELETE FROM schema_version').run();
+        db.prepare('INSERT INTO schema_version VALUES (?)').run(SCHEMA_VERSION);
+      } else if (current < SCHEMA_VERSION) {
+        db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION);
+      }
+    });
+    migrate.immediate();
+    return db;
+  } catch (e) {
     db.close();
-    throw new Error(
-      `database ${path} has schema version ${current}; this server supports up to ${SCHEMA_VERSION}`,
-    );
+    throw e;
   }
-  const migrate = db.transaction(() => {
-    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
-    if (row === undefined) db.prepare('INSERT INTO schema_version VALUES (?)').run(SCHEMA_VERSION);
-    else db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION);
-  });
-  migrate();
-  return db;
 }

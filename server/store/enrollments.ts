@@ -74,6 +74,32 @@ export class EnrollmentStore {
     return info.changes === 1;
   }
 
+  /**
+   * Consumes a token atomically: one statement sets `used_at` only if the token is still
+   * unused and unexpired, so of two concurrent enrollments with one token exactly one gets it
+   * (issue 7 item 1). This happens before any APDU goes to the target; a failure that provably
+   * left the card untouched gives the token back with {@link release}.
+   */
+  reserve(tokenHash: string, at: string): 'reserved' | 'used' | 'expired' | 'unknown' {
+    const row = this.db
+      .prepare(
+        `UPDATE enrollment_tokens SET used_at = ?
+         WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING token_hash`,
+      )
+      .get(at, tokenHash, at);
+    if (row !== undefined) return 'reserved';
+    const t = this.get(tokenHash);
+    if (!t) return 'unknown';
+    return t.usedAt !== undefined ? 'used' : 'expired';
+  }
+
+  /** Gives back a token consumed by {@link reserve} at `at` (nothing reached the card). */
+  release(tokenHash: string, at: string): void {
+    this.db
+      .prepare('UPDATE enrollment_tokens SET used_at = NULL WHERE token_hash = ? AND used_at = ?')
+      .run(tokenHash, at);
+  }
+
   /** Open (unused, unexpired) tokens of a target. */
   open(target: string, now: string): EnrollmentToken[] {
     const rows = this.db

@@ -16,6 +16,7 @@ export class TargetError extends Error {
       | 'busy'
       | 'locked'
       | 'unavailable'
+      | 'inconsistent'
       | 'unknown-target',
     message: string,
     readonly sw?: number,

@@ -6,7 +6,11 @@
  * @module
  */
 import { KeyOperationError } from '../../core/sc-hsm/keys';
-import type { SigningKeyCurve } from '../../core/sc-hsm/signing-keys';
+import {
+  formatSigningKeyType,
+  type SigningKeyCurve,
+  type SigningKeyType,
+} from '../../core/sc-hsm/signing-keys';
 import type { Store } from '../store/store';
 import { publicKeyFrom, type SigningKey } from './key-info';
 import { TargetError } from './target-error';
@@ -16,19 +20,24 @@ import type { TargetService } from './target-service';
 export type KeygenOptions = {
   /** PRKD label; must be unique on the target (signing picks keys by label). */
   readonly label: string;
-  readonly curve: SigningKeyCurve;
+  /** EC on a signing curve or RSA 2048/3072/4096 (docs/card-reference.md §15.6). */
+  readonly type: SigningKeyType;
 };
 
 /** The new key as reported to the admin. */
 export type GeneratedSigningKey = SigningKey & {
-  readonly curve: SigningKeyCurve;
+  /** `ec:<curve>` or `rsa:<bits>`. */
+  readonly keyType: string;
+  /** The curve of an EC key. */
+  readonly curve?: SigningKeyCurve;
   readonly deviceId: string;
   /** The ceremony whose unlock window the key was generated in. */
   readonly ceremonyId: string;
 };
 
 /**
- * Generates a hash-signing ECDSA key (`70` only, docs/card-reference.md §8.3) with a unique CHR and the
+ * Generates a hash-signing key — ECDSA (`70` only) or RSA (`30`/`40` only), docs/card-reference.md
+ * §8.3, §15.6 — with a unique CHR and the
  * label in its PRKD (docs/card-reference.md §7), inside the unlock window of `target`. Refused without
  * touching the card when the target is locked, and refused when the label is taken.
  */
@@ -47,7 +56,11 @@ export async function generateTargetKey(
     }
     let gen;
     try {
-      gen = await card.generateSigningKey({ label: opts.label, curve: opts.curve });
+      const t = opts.type;
+      gen =
+        t.kind === 'rsa'
+          ? await card.generateRsaSigningKey({ label: opts.label, bits: t.bits })
+          : await card.generateSigningKey({ label: opts.label, curve: t.curve });
     } catch (e) {
       if (e instanceof KeyOperationError)
         throw new TargetError('invalid', `key generation: ${e.message}`);
@@ -61,7 +74,8 @@ export async function generateTargetKey(
       keyId: gen.keyId,
       label: opts.label,
       chr: gen.chr,
-      curve: opts.curve,
+      keyType: formatSigningKeyType(opts.type),
+      ...(opts.type.kind === 'ec' ? { curve: opts.type.curve } : {}),
       ceremonyId: window.ceremonyId,
     });
     const pub = publicKeyFrom(gen.request, gen.keyId);
@@ -70,7 +84,9 @@ export async function generateTargetKey(
       label: opts.label,
       chr: gen.chr,
       publicKeyPem: pub.pem,
-      curve: opts.curve,
+      type: pub.type,
+      keyType: formatSigningKeyType(opts.type),
+      ...(opts.type.kind === 'ec' ? { curve: opts.type.curve } : {}),
       deviceId,
       ceremonyId: window.ceremonyId,
     };

@@ -7,6 +7,8 @@
  * the authentication (docs/card-reference.md §6.7, "reset / deselect").
  * @module
  */
+import type { HashName } from '../../shared/crypto/ecdsa';
+import type { RsaScheme } from '../../shared/sc-hsm/rsa';
 import { CardTransportError, type CardTransport } from '../../core/card/transport';
 import { ApduChannel } from '../../core/card/apdu-channel';
 import { DeviceChainError, type DeviceCertificates } from '../../core/sc-hsm/device-chain';
@@ -14,8 +16,12 @@ import { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
 import type { PkaStatus } from '../../shared/sc-hsm/pka';
 import { Mutex } from './mutex';
 import { TargetError } from './target-error';
+import { messageOf } from '../../shared/error-message';
 
 /** Opens a fresh connection to the target's card. */
+/** How an RSA key signs a supplied hash: scheme and the hash it is (its length must match). */
+export type RsaSignOptions = { readonly scheme: RsaScheme; readonly hash: HashName };
+
 export type TransportOpener = () => Promise<CardTransport>;
 
 /** The target's EF 2F02 (docs/card-reference.md §5.2) with its device id: the device CHR (§6.6 step 3). */
@@ -44,7 +50,14 @@ export type TargetStatus = {
   readonly unlocked: UnlockWindow | undefined;
 };
 
-type Unlock = { ceremonyId: string; until: number; left: number; timer: NodeJS.Timeout };
+/** `until` (wall clock) is shown; `deadline` (monotonic) decides, like the timer. */
+type Unlock = {
+  ceremonyId: string;
+  until: number;
+  deadline: number;
+  left: number;
+  timer: NodeJS.Timeout;
+};
 
 /** The single owner of one target HSM. */
 export class TargetService {
@@ -61,6 +74,8 @@ export class TargetService {
     private readonly opener: TransportOpener,
     private readonly limits: UnlockLimits,
     private readonly clock: () => number = Date.now,
+    /** Monotonic milliseconds: the one time source for ending the window (issue 11 item 4). */
+    private readonly monotonic: () => number = () => performance.now(),
   ) {}
 
   /** Registers a callback for every loss of the card's volatile state. */
@@ -106,13 +121,33 @@ export class TargetService {
     });
   }
 
+  /**
+   * Like {@link run}, but `fn` starts from a fresh card state: once `check` passed (it may
+   * read the card and refuse), a warm reset and SELECT drop whatever earlier operations left in
+   * the card's volatile memory (PKA authentications, certificates imported for attestation: a
+   * shared session ran out of import slots with `6A84` at the 16th registration, issue 11 item
+   * 5). Listeners learn of the reset as after {@link lock}.
+   */
+  runFresh<T>(
+    check: (card: SmartCardHsm, chain: DeviceChain) => Promise<void>,
+    fn: (card: SmartCardHsm, chain: DeviceChain) => Promise<T>,
+  ): Promise<T> {
+    return this.run(async (card, chain) => {
+      await check(card, chain);
+      await this.transport!.reset();
+      await card.select();
+      this.endUnlock('admin');
+      return fn(card, chain);
+    });
+  }
+
   private async ensureOpen(): Promise<{ card: SmartCardHsm; chain: DeviceChain }> {
     if (this.card && this.cachedChain) return { card: this.card, chain: this.cachedChain };
     let transport: CardTransport;
     try {
       transport = await this.opener();
     } catch (e) {
-      throw new TargetError('unavailable', `target ${this.name}: ${(e as Error).message}`);
+      throw new TargetError('unavailable', `target ${this.name}: ${messageOf(e)}`);
     }
     try {
       const card = new SmartCardHsm(new ApduChannel(transport));
@@ -172,6 +207,15 @@ export class TargetService {
     };
   }
 
+  /** The window `markUnlocked` would open now (recorded with the quorum before it opens). */
+  plannedWindow(ceremonyId: string): UnlockWindow {
+    return {
+      ceremonyId,
+      until: new Date(this.clock() + this.limits.maxSeconds * 1000).toISOString(),
+      signaturesLeft: this.limits.maxSignatures,
+    };
+  }
+
   /**
    * Opens the unlock window after quorum of `ceremonyId`. Ends at `maxSeconds` with a card reset.
    */
@@ -185,6 +229,7 @@ export class TargetService {
     this.unlock = {
       ceremonyId,
       until: this.clock() + this.limits.maxSeconds * 1000,
+      deadline: this.monotonic() + this.limits.maxSeconds * 1000,
       left: this.limits.maxSignatures,
       timer,
     };
@@ -196,27 +241,34 @@ export class TargetService {
    * pending challenge (docs/card-reference.md §6.7). Listeners learn why.
    */
   lock(reason: ResetReason): Promise<void> {
-    return this.mutex.run(async () => {
-      const t = this.transport;
-      const card = this.card;
-      if (t && card) {
-        try {
-          await t.reset();
-          await card.select();
-        } catch {
-          // A card that cannot be reset is closed instead: closing with reset has the same effect.
-          await this.drop(reason);
-          return;
-        }
+    return this.mutex.run(() => this.resetHeld(reason));
+  }
+
+  /**
+   * `lock` for a caller that already holds the card (inside `run`): used when the card counted
+   * something the store could not record, so the card must forget it before anything else
+   * runs in the queue (server/README.md "Intent before every card step").
+   */
+  async resetHeld(reason: ResetReason): Promise<void> {
+    const t = this.transport;
+    const card = this.card;
+    if (t && card) {
+      try {
+        await t.reset();
+        await card.select();
+      } catch {
+        // A card that cannot be reset is closed instead: closing with reset has the same effect.
+        await this.drop(reason);
+        return;
       }
-      this.endUnlock(reason);
-    });
+    }
+    this.endUnlock(reason);
   }
 
   /** The open unlock window, or a `locked` refusal (checked inside the queue, before any APDU). */
   private openWindow(): Unlock {
     const u = this.unlock;
-    if (!u || this.clock() >= u.until || u.left <= 0) {
+    if (!u || this.monotonic() >= u.deadline || u.left <= 0) {
       throw new TargetError('locked', `target ${this.name} is locked: request a ceremony first`);
     }
     return u;
@@ -224,15 +276,20 @@ export class TargetService {
 
   /**
    * Signs `hash` with key `keyId` inside the unlock window, counting the signature; the last
-   * allowed signature ends the window. Refused (without touching the card) when locked.
+   * allowed signature ends the window. Refused (without touching the card) when locked. EC keys
+   * answer DER ECDSA; with `rsa` the key is an RSA key and the answer is the RSA signature
+   * (PKCS#1 v1.5 over the hash's DigestInfo, or PSS; docs/card-reference.md §15.6).
    */
-  signWithinUnlock(keyId: number, hash: Uint8Array): Promise<Uint8Array> {
-    return this.spendSignature((card) => card.signHash(keyId, hash));
+  signWithinUnlock(keyId: number, hash: Uint8Array, rsa?: RsaSignOptions): Promise<Uint8Array> {
+    return this.spendSignature((card) =>
+      rsa ? card.signRsaDigest(keyId, rsa.scheme, rsa.hash, hash) : card.signHash(keyId, hash),
+    );
   }
 
   /**
    * Runs one signing operation `sign` inside the unlock window, counting it as one signature
-   * (as {@link signWithinUnlock}, for any SIGN algorithm, e.g. RSA for PKCS#11 clients).
+   * (as {@link signWithinUnlock}, for any SIGN the card offers, e.g. CKM_RSA_PKCS for PKCS#11
+   * clients, server/pkcs11/rsa-sign.ts).
    */
   spendSignature<T>(sign: (card: SmartCardHsm) => Promise<T>): Promise<T> {
     return this.run(async (card) => {

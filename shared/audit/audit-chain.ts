@@ -1,7 +1,9 @@
 /**
  * Hash chain for the append-only audit log: each entry carries the SHA-256 of the previous
- * entry, so changing, removing or reordering any entry breaks verification. Pure; the file
- * handling lives in core/audit.
+ * entry, so changing, removing or reordering any entry breaks verification. Each line is the
+ * entry's one canonical encoding ({@link encodeEntryLine}), and verification compares bytes, so
+ * a line re-encoded to read differently (a duplicate key, say) fails even though it parses to
+ * the same entry. Pure; the file handling lives in core/audit (docs/audit-log.md).
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -19,7 +21,9 @@ export type AuditKind =
   | 'offer-rejected'
   | 'enrollment'
   | 'connection'
-  | 'error';
+  | 'error'
+  /** An incomplete last line (a crash mid-append) was moved aside when the log was opened. */
+  | 'log-recovered';
 
 /** JSON-safe payload of an entry. */
 export type AuditData = { readonly [key: string]: AuditValue };
@@ -52,6 +56,7 @@ const KINDS: ReadonlySet<string> = new Set<AuditKind>([
   'enrollment',
   'connection',
   'error',
+  'log-recovered',
 ]);
 
 /** JSON with object keys sorted at every level, so the same entry always hashes the same. */
@@ -69,27 +74,47 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
   return toHex(sha256(new TextEncoder().encode(canonicalJson({ seq, time, kind, data, prev }))));
 }
 
-/** Builds the next entry of a chain. */
+/**
+ * Builds the next entry of a chain. `data` is taken as JSON would write it (an `undefined`
+ * member dropped, `-0` as `0`), so the entry hashes exactly what its line says.
+ * @throws Error when `data` is not a JSON object
+ */
 export function nextEntry(
   previous: Pick<AuditEntry, 'seq' | 'hash'> | undefined,
   kind: AuditKind,
   data: AuditData,
   time: Date,
 ): AuditEntry {
+  const json: unknown = JSON.parse(JSON.stringify(data) ?? 'null');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new Error('audit data must be a JSON object');
+  }
   const body = {
     seq: previous ? previous.seq + 1 : 1,
     time: time.toISOString(),
     kind,
-    data,
+    data: json as AuditData,
     prev: previous ? previous.hash : GENESIS_HASH,
   };
   return { ...body, hash: entryHash(body) };
 }
 
+/**
+ * The one line (without its newline) that stores `entry`: members in the order seq, time,
+ * kind, data, prev, hash; `data` with keys sorted at every level; no whitespace; strings and
+ * numbers as `JSON.stringify` writes them. A log line is valid only if it equals this byte for
+ * byte.
+ */
+export function encodeEntryLine(entry: AuditEntry): string {
+  const { seq, time, kind, data, prev, hash } = entry;
+  const q = JSON.stringify;
+  return `{"seq":${q(seq)},"time":${q(time)},"kind":${q(kind)},"data":${canonicalJson(data)},"prev":${q(prev)},"hash":${q(hash)}}`;
+}
+
 /** Why a log failed verification, with the 1-based line number. */
 export type AuditVerifyError = {
   readonly line: number;
-  readonly code: 'malformed' | 'bad-hash' | 'broken-chain' | 'bad-sequence';
+  readonly code: 'malformed' | 'not-canonical' | 'bad-hash' | 'broken-chain' | 'bad-sequence';
   readonly message: string;
 };
 
@@ -124,6 +149,32 @@ export function parseEntry(line: string): AuditEntry | undefined {
   return e as unknown as AuditEntry;
 }
 
+const LEGACY_ORDER = 'seq,time,kind,data,prev,hash';
+
+/** The line the writer before canonical lines produced for `e`, or undefined if it could not. */
+function legacyLine(e: AuditEntry): string | undefined {
+  return Object.keys(e).join() === LEGACY_ORDER ? JSON.stringify(e) : undefined;
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Verifies a whole log given as bytes (see {@link verifyAuditText}); bytes that are not valid
+ * UTF-8 fail, as does a byte order mark, so no two byte strings pass as the same log.
+ */
+export function verifyAuditBytes(
+  bytes: Uint8Array,
+  expectedHead?: string,
+): Result<AuditSummary, AuditVerifyError> {
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    return err({ line: 0, code: 'malformed', message: 'the log is not valid UTF-8' });
+  }
+  return verifyAuditText(text, expectedHead);
+}
+
 /**
  * Verifies a whole log given as JSONL text. Detects any edited, inserted, removed or reordered
  * line. Removing lines at the END cannot be seen from the file alone: compare the returned
@@ -132,6 +183,7 @@ export function parseEntry(line: string): AuditEntry | undefined {
 export function verifyAuditText(
   text: string,
   expectedHead?: string,
+  options: { readonly legacyEncoding?: boolean } = {},
 ): Result<AuditSummary, AuditVerifyError> {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
@@ -141,6 +193,21 @@ export function verifyAuditText(
     const e = parseEntry(lines[i]!);
     if (!e)
       return err({ line, code: 'malformed', message: `line ${line} is not a valid audit entry` });
+    // Bytes, not parsed JSON: a line that parses to a valid entry but is not its canonical
+    // encoding (duplicate or reordered keys, spaces, escapes, another number form) was
+    // re-written by something other than this log, and may show grep a different entry.
+    // `legacyEncoding` only for converting a log written before lines were canonical
+    // (`custodian audit adopt-head`): exactly what that writer produced, JSON.stringify of the
+    // entry (data keys in any order) — never a duplicate key, a space or an escape it would
+    // not write. The hashes never depended on the line's encoding.
+    const encoded = options.legacyEncoding ? legacyLine(e) : encodeEntryLine(e);
+    if (encoded !== lines[i]) {
+      return err({
+        line,
+        code: 'not-canonical',
+        message: `line ${line} is not in the log's exact encoding (re-encoded or edited)`,
+      });
+    }
     if (entryHash(e) !== e.hash) {
       return err({
         line,

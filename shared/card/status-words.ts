@@ -71,11 +71,6 @@ export function describeSw(sw: number): string {
   return `${swHex(sw)} ${NAMES[sw] ?? 'unknown status'}`;
 }
 
-/** True for 9000 and the other success words a command may end with. */
-export function isSuccessSw(sw: number): boolean {
-  return sw === SW.OK || sw === SW.PKA_KEY_AUTHENTICATED;
-}
-
 /** A card answered with a status word the caller did not accept. */
 export class CardStatusError extends Error {
   override readonly name = 'CardStatusError';

@@ -171,14 +171,6 @@ export function findTlv(list: readonly Tlv[], tag: number): Tlv | undefined {
   return list.find((t) => t.tag === tag);
 }
 
-/** The first TLV with `tag`, or a `missing-tag` error naming what was expected. */
-export function requireTlv(list: readonly Tlv[], tag: number, what: string): Result<Tlv, TlvError> {
-  const t = findTlv(list, tag);
-  return t
-    ? ok(t)
-    : err(tlvError('missing-tag', 0, `${what} (tag ${tag.toString(16).toUpperCase()}) missing`));
-}
-
 /** Decodes the children of a constructed TLV. */
 export function children(tlv: Tlv, options: TlvOptions = {}): Result<Tlv[], TlvError> {
   return decodeTlvList(tlv.value, options);

@@ -8,10 +8,11 @@ import { bytesEqual, fromHex } from '../codec/bytes';
 import { err, ok, type Result } from '../result';
 import { parseCvc, parseCvcAt, type Cvc } from './cvc';
 import { compareCvcDate, cvcDateFromDate, formatCvcDate } from './date';
+import { chainRoleProblem } from './roles';
 import { DESRCACC100001_HEX } from './roots';
 import { keyOf, verifyCvc, verifySelfSigned, type VerificationKey } from './verify';
 
-export { verifyKeyAttestation, type AttestedKey, type AttestationError } from './attestation';
+export { verifyKeyAttestation, type AttestedKey } from './attestation';
 
 /** A trusted scheme root. Built-in: the production SRCA; configured: e.g. a test SRCA. */
 export type TrustAnchor = { cvc: Cvc; source: 'built-in' | 'configured'; label: string };
@@ -131,6 +132,7 @@ export type ChainVerdict =
         | 'issuer-mismatch'
         | 'bad-dica-signature'
         | 'bad-device-signature'
+        | 'wrong-role'
         | 'unsupported-key'
         | 'expired'
         | 'not-yet-valid';
@@ -141,7 +143,7 @@ export type ChainVerdict =
 type Failure = Extract<ChainVerdict, { genuine: false }>;
 
 /** The holder part of a CHR: without the 5-character sequence number (docs/card-reference.md §4.1). */
-export function holderOf(chr: string): string {
+function holderOf(chr: string): string {
   return chr.length > 5 ? chr.slice(0, -5) : chr;
 }
 
@@ -168,7 +170,8 @@ function dateProblem(cvc: Cvc, role: string, now: Date): Failure | undefined {
 /**
  * Validates EF 2F02 against trust anchors (docs/card-reference.md §5.3 algorithm): the DICA's CAR names an
  * anchor, the anchor key (with its domain parameters) verifies the DICA, the DICA key (domain
- * inherited) verifies the device certificate, and every certificate is within its validity
+ * inherited) verifies the device certificate, each certificate holds the role of its position
+ * (device, DICA; see roles.ts), and every certificate is within its validity
  * dates at `now` (UTC calendar days, both ends inclusive). Failures name the certificates
  * involved.
  * @throws Error only when `now` is an invalid Date (a programming error)
@@ -242,6 +245,10 @@ function validateWith(anchor: TrustAnchor, chain: DeviceChain, now: Date): Chain
       `device certificate ${device.body.chr}: signature by DICA ${dica.body.chr} is invalid`,
     );
   }
+  // Signatures do not say which certificate is which: a CA verifies under its issuer as well as
+  // a device does, so the device must declare a device role and the DICA a DICA role (roles.ts).
+  const roleProblem = chainRoleProblem(anchor.cvc, dica, device);
+  if (roleProblem !== undefined) return fail('wrong-role', roleProblem);
   for (const [cvc, role] of [
     [anchor.cvc, 'root'],
     [dica, 'DICA'],

@@ -37,8 +37,6 @@ export const ID_TA_ECDSA_SHA_512 = Uint8Array.of(...TA, 0x02, 0x05);
 
 /** CardContact role "SmartCard-HSM" 1.3.6.1.4.1.24991.3.1.1 (CHAT of the SRCAs, docs/card-reference.md §4.1). */
 export const OID_CC_ROLE_SC_HSM = Uint8Array.of(...CC, 0x03, 0x01, 0x01);
-/** Key-domain UID extension 1.3.6.1.4.1.24991.3.2.2 (docs/card-reference.md §4.1 tag `65`). */
-export const OID_CC_KEY_DOMAIN_UID = Uint8Array.of(...CC, 0x03, 0x02, 0x02);
 /** PKA file format 1.3.6.1.4.1.24991.4.3.1, as OpenSC expects it (docs/card-reference.md §6.2). */
 export const OID_CC_PKA_FILE_FORMAT = Uint8Array.of(...CC, 0x04, 0x03, 0x01);
 

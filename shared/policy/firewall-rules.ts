@@ -276,12 +276,3 @@ export const FIREWALL_RULES: readonly FirewallRule[] = [
     reference: '§12.2',
   },
 ];
-
-const BY_ID: ReadonlyMap<FirewallRuleId, FirewallRule> = new Map(
-  FIREWALL_RULES.map((r) => [r.id, r]),
-);
-
-/** The human description of a rule, for the approval UI and the audit log. */
-export function describeRule(id: FirewallRuleId): string {
-  return BY_ID.get(id)?.text ?? 'Unknown rule.';
-}

@@ -7,7 +7,9 @@
 import { fromHex, isHex, asciiBytes } from '../codec/bytes';
 import { validateDeviceChain, type ChainVerdict, type TrustAnchor } from '../cvc/chain';
 import type { OfferMessage } from '../protocol/server-messages';
+import { PKA_CHALLENGE_BYTES } from '../sc-hsm/pka-input';
 import { createApduFirewall, type FirewallApproval, type FirewallDecision } from './firewall';
+import { messageOf } from '../error-message';
 
 /** Default tolerance for clock differences between client and server. */
 export const DEFAULT_CLOCK_SKEW_MS = 2 * 60_000;
@@ -198,6 +200,14 @@ function buildApproval(
     add('invalid-approval', 'challenge is not hex');
     return undefined;
   }
+  // One challenge length only, or CHR(T) ‖ challenge could name another device (pka-input.ts).
+  if (offer.challenge.length !== 2 * PKA_CHALLENGE_BYTES) {
+    add(
+      'invalid-approval',
+      `challenge is ${offer.challenge.length / 2} bytes; a target's challenge is exactly ${PKA_CHALLENGE_BYTES}`,
+    );
+    return undefined;
+  }
   const approval = {
     ceremonyId: offer.ceremonyId,
     targetDeviceChr: chr,
@@ -207,7 +217,7 @@ function buildApproval(
   try {
     createApduFirewall(approval);
   } catch (e) {
-    add('invalid-approval', `cannot build the approval: ${(e as Error).message}`);
+    add('invalid-approval', `cannot build the approval: ${messageOf(e)}`);
     return undefined;
   }
   return approval;

@@ -108,5 +108,3 @@ export type ScriptResult = z.infer<typeof scriptResultSchema>;
 export type DeclineReason = (typeof DECLINE_REASONS)[number];
 /** Any client → server message. */
 export type ClientMessage = HelloMessage | DecisionMessage | PongMessage;
-/** A client → server message type name. */
-export type ClientMessageType = ClientMessage['type'];

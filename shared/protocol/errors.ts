@@ -71,13 +71,16 @@ export const CLOSE_CODES = {
   UNSUPPORTED_VERSION: 4006,
   /** The custodian's enrollment was revoked by an administrator; do not retry. */
   REVOKED: 4007,
+  /** A text frame was not valid UTF-8 (RFC 6455 §8.1; sent by the WebSocket layer, no `error`). */
+  INVALID_PAYLOAD: 1007,
+  /** Too many unauthenticated connections (per address or in total); reconnect with back-off. */
+  TRY_AGAIN_LATER: 1013,
 } as const;
-
-/** A close code of {@link CLOSE_CODES}. */
-export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 
 const CLOSE_TEXT: Readonly<Record<number, string>> = {
   1000: 'closed normally',
+  1007: 'invalid UTF-8 in a text frame',
+  1013: 'server busy, try again later',
   4001: 'authentication failed',
   4002: 'protocol violation',
   4003: 'superseded by a newer session of the same custodian',

@@ -14,7 +14,7 @@ export const PROTOCOL_NAME = 'custodian.v1';
 export const LIMITS = {
   /** Largest frame in UTF-8 bytes (text frames only). */
   frameBytes: 64 * 1024,
-  /** Largest command APDU in a script: extended SIGN of a 16-byte CHR ‖ 256-byte challenge is 281. */
+  /** Largest command APDU in a script (a SIGN of a 16-byte CHR ‖ 8-byte challenge is 30). */
   commandApduBytes: 512,
   /** Smallest command APDU (the 4 header bytes). */
   commandApduMinBytes: 4,
@@ -26,9 +26,12 @@ export const LIMITS = {
   chainBytes: 4096,
   /** Largest .pka file (request + device CVC + DICA CVC, typically about 1.3 KiB). */
   pkaBytes: 8192,
-  /** Challenge length: 8 on genuine devices (docs/card-reference.md §13.4), Pico accepts up to 256. */
+  /**
+   * Challenge length: exactly 8, as on genuine devices (docs/card-reference.md §13.4); one length keeps
+   * `CHR(T) ‖ challenge` unambiguous (shared/sc-hsm/pka-input.ts `PKA_CHALLENGE_BYTES`).
+   */
   challengeMinBytes: 8,
-  challengeMaxBytes: 256,
+  challengeMaxBytes: 8,
   /** CHR length (docs/card-reference.md §4.1, §6.2). */
   chrMaxChars: 16,
   /** Opaque identifiers: ceremonyId, offerId, custodianId, nonce. */

@@ -143,12 +143,8 @@ export type ResultMessage = z.infer<typeof resultSchema>;
 export type ErrorMessage = z.infer<typeof errorSchema>;
 /** `ping` message. */
 export type PingMessage = z.infer<typeof pingSchema>;
-/** A ceremony state. */
-export type CeremonyState = (typeof CEREMONY_STATES)[number];
 /** Ceremony progress. */
 export type Progress = OfferMessage['progress'];
 /** Any server → client message. */
 export type ServerMessage =
   WelcomeMessage | OfferMessage | UpdateMessage | ResultMessage | ErrorMessage | PingMessage;
-/** A server → client message type name. */
-export type ServerMessageType = ServerMessage['type'];

@@ -28,11 +28,6 @@ export function objectFid(prefix: number, id: number): number {
   return (prefix << 8) | id;
 }
 
-/** Upper-case 4-digit hex of a FID, for messages. */
-export function fidHex(fid: number): string {
-  return fid.toString(16).toUpperCase().padStart(4, '0');
-}
-
 /**
  * `00 B1 <FID> 04 54 02 <offset> <Le>`: READ BINARY at an offset. With the default Ne (65536,
  * extended `00 00`) the card returns the whole EF from `offset` in one answer; pass a smaller Ne

@@ -37,7 +37,7 @@ const invalid = (message: string) => err(scHsmError('invalid-argument', message)
 const isInt = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
 
 /** The largest retry counter CardContact tools allow for a PIN of this length (docs/card-reference.md §3.1). */
-export function maxRetriesForPin(pinLength: number): number {
+function maxRetriesForPin(pinLength: number): number {
   if (pinLength <= 6) return 3;
   if (pinLength === 7) return 5;
   return PIN_RETRIES.max;

@@ -45,6 +45,8 @@ async function setup(n: number): Promise<{ port: number }> {
         trustAnchors: [anchor],
         unlock: { maxSeconds: 60, maxSignatures: 10 },
         ceremonyDefaults: { expiresInSeconds: 600 },
+        // The parent connects 200 clients at a time from one loopback address.
+        connections: { maxUnauthenticatedPerAddress: 1000, maxUnauthenticated: 1000 },
       },
       dir,
     ),

@@ -22,6 +22,7 @@ import {
 } from '../../../shared/ipc/contract';
 import { ipcError } from '../../../shared/ipc/errors';
 import type { SenderInfo } from './sender-trust';
+import { messageOf } from '../../../shared/error-message';
 
 /** The slice of Electron's `ipcMain` the wrappers use. */
 export type IpcMainPort = {
@@ -80,7 +81,7 @@ export function registerInvokeHandlers(
       try {
         result = await handler(parsed.data);
       } catch (cause) {
-        log(`ipc: ${method} failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+        log(`ipc: ${method} failed: ${messageOf(cause)}`);
         return { ok: false, error: ipcError('internal', `${method} failed`) };
       }
       if (!result.ok) return result;

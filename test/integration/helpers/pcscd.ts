@@ -10,15 +10,16 @@ import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { openPcsc, type Pcsc } from '../../../core/pcsc/pcsc-adapter';
 import { isAlive, lockFile } from '../../../emulator/file-lock';
+import { findSystemBinary } from '../../../emulator/pcsc-wait';
 import {
   READER_CONF_DIR,
   vpcdConfigs,
   vpcdSlots,
-  type VpcdConfig,
   type VpcdSlot,
 } from '../../../emulator/vpcd-slots';
+import { messageOf } from '../../../shared/error-message';
 
-export { READER_CONF_DIR, vpcdConfigs, vpcdSlots, type VpcdConfig, type VpcdSlot };
+export { READER_CONF_DIR, vpcdConfigs, vpcdSlots, type VpcdSlot };
 
 /** Where pcsc-lite puts its socket and pid file (Debian build, `pcscd -v`). */
 export const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
@@ -32,21 +33,6 @@ export type PcscAvailability =
   | { readonly ok: false; readonly reason: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function findBinary(name: string): string | undefined {
-  for (const dir of [
-    '/usr/sbin',
-    '/usr/bin',
-    '/sbin',
-    '/bin',
-    '/usr/local/sbin',
-    '/usr/local/bin',
-  ]) {
-    const p = join(dir, name);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
 
 /** The pid of the running pcscd, from its pid file, if that process is alive. */
 export function pcscdPid(): number | undefined {
@@ -91,7 +77,7 @@ const START_LOCK = join(tmpdir(), 'custodian-pcscd-start.lock');
 /** Starts pcscd (daemon mode) unless it runs; resolves once its socket accepts clients. */
 export async function startPcscd(timeoutMs = 10_000): Promise<void> {
   if (isPcscdRunning()) return;
-  const bin = findBinary('pcscd');
+  const bin = findSystemBinary('pcscd');
   if (bin === undefined) throw new Error('pcscd is not installed (apt-get install pcscd)');
   if (process.getuid?.() !== 0) throw new Error('pcscd is not running and only root can start it');
   const release = await lockFile(START_LOCK, 2 * timeoutMs, 'pcscd start');
@@ -193,20 +179,20 @@ export async function waitForReaders(
 /** Checks (and where possible prepares) pcscd with two vpcd slots. Never throws. */
 export async function pcscAvailability(): Promise<PcscAvailability> {
   const no = (reason: string): PcscAvailability => ({ ok: false, reason });
-  if (findBinary('pcscd') === undefined)
+  if (findSystemBinary('pcscd') === undefined)
     return no('pcscd is not installed (apt-get install pcscd)');
   if (vpcdConfigs().length === 0)
     return no('no vpcd reader configured (apt-get install vsmartcard-vpcd)');
   try {
     await startPcscd();
   } catch (e) {
-    return no(`pcscd unavailable: ${(e as Error).message}`);
+    return no(`pcscd unavailable: ${messageOf(e)}`);
   }
   let pcsc: Pcsc;
   try {
     pcsc = await openPcsc();
   } catch (e) {
-    return no((e as Error).message);
+    return no(messageOf(e));
   }
   try {
     let slots = await vpcdSlots(pcsc);
@@ -229,7 +215,7 @@ export async function pcscAvailability(): Promise<PcscAvailability> {
       );
     return { ok: true, slots };
   } catch (e) {
-    return no((e as Error).message);
+    return no(messageOf(e));
   } finally {
     await pcsc.close().catch(() => undefined);
   }

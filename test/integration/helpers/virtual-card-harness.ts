@@ -3,6 +3,7 @@
  * way (until pcscd reports the removal), so tests never race pcscd's card polling.
  */
 import { openPcsc, type Pcsc, type PcscEvent } from '../../../core/pcsc/pcsc-adapter';
+import { isCardPresent, nextEvent } from '../../../emulator/pcsc-wait';
 import { connectVpcd, type VpcdConnection } from '../../../emulator/vpcd-client';
 import type { VirtualCard } from '../../../emulator/virtual-card';
 import { lockSlot, type VpcdSlot } from '../../../emulator/vpcd-slots';
@@ -29,41 +30,8 @@ export type InsertOptions = {
   readonly log?: (msg: string) => void;
 };
 
-/** Resolves with the first event matching `pred`, or rejects after `ms`. */
-export function nextEvent(
-  pcsc: Pcsc,
-  pred: (e: PcscEvent) => boolean,
-  ms: number,
-  what: string,
-): Promise<PcscEvent> {
-  return new Promise((resolve, reject) => {
-    let stop: () => void = () => undefined;
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`${what}: pcscd did not report it within ${ms} ms`));
-    }, ms);
-    let done = false;
-    stop = pcsc.watch((e) => {
-      if (done || !pred(e)) return;
-      done = true;
-      clearTimeout(timer);
-      queueMicrotask(() => stop());
-      resolve(e);
-    });
-    if (done) stop();
-  });
-}
-
-export { lockSlot, slotLockPath } from '../../../emulator/vpcd-slots';
-
-/** Whether pcscd currently reports a card in `reader` (the watch replays the current state). */
-export function isCardPresent(pcsc: Pcsc, reader: string): boolean {
-  let present = false;
-  pcsc.watch((e) => {
-    if (e.type === 'card-inserted' && e.reader === reader) present = true;
-  })();
-  return present;
-}
+export { lockSlot } from '../../../emulator/vpcd-slots';
+export { isCardPresent, nextEvent } from '../../../emulator/pcsc-wait';
 
 /** Connects `card` to the vpcd slot and waits until pcscd reports it inserted. */
 export async function insertVirtualCard(

@@ -103,7 +103,9 @@ export type TargetHandle = { card: EmulatedSmartCardHsm; opens: number; fail: bo
 export async function startTestServer(
   target: TargetHandle,
   dir: { dir: string; anchor: string },
-  overrides: Partial<Pick<ServerConfig, 'unlock' | 'ceremonyDefaults' | 'pkcs11'>> = {},
+  overrides: Partial<
+    Pick<ServerConfig, 'unlock' | 'ceremonyDefaults' | 'trustedProxies' | 'connections' | 'pkcs11'>
+  > = {},
   deps: AppDeps = {},
 ): Promise<RunningServer> {
   const config = unwrap(
@@ -115,6 +117,8 @@ export async function startTestServer(
         trustAnchors: [dir.anchor],
         unlock: overrides.unlock ?? { maxSeconds: 60, maxSignatures: 100 },
         ceremonyDefaults: overrides.ceremonyDefaults ?? { expiresInSeconds: 600 },
+        ...(overrides.trustedProxies ? { trustedProxies: overrides.trustedProxies } : {}),
+        ...(overrides.connections ? { connections: overrides.connections } : {}),
         ...(overrides.pkcs11 ? { pkcs11: overrides.pkcs11 } : {}),
       },
       dir.dir,

@@ -5,6 +5,7 @@
  * (PKA only, no user PIN), the quorum comes from in-process custodians, the new key signs files
  * and openssl verifies them.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -214,6 +215,70 @@ describe('target keygen', () => {
     expect(after.body.code).toBe('locked');
     expect(keygens(target.apdus)).toBe(2);
   });
+
+  it('--type rsa:3072: an RSA key generated in the window, listed, and files signed that openssl verifies', async () => {
+    const w = await world(3);
+    const { cli } = w;
+    await w.quorum();
+    const r = await cli([
+      'target',
+      'keygen',
+      '--target',
+      't1',
+      '--label',
+      'fit',
+      '--type',
+      'rsa:3072',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/generated key 1 "fit" \(CHR \S+, rsa:3072\)/);
+    const pem = pemIn(r.out)!;
+    const text = execFileSync('openssl', ['pkey', '-pubin', '-noout', '-text'], { input: pem });
+    expect(text.toString()).toMatch(/Public-Key: \(3072 bit\)/);
+    expect((await w.api('GET', '/api/targets/t1/keys')).body).toEqual({
+      keys: [{ id: 1, label: 'fit', type: 'rsa', size: 3072 }],
+    });
+    const { paths } = filesToSign(2);
+    const out = mkdtempSync(join(tmpdir(), 'keygen-rsa-'));
+    const signed = await cli(['sign', '--target', 't1', '--key', 'fit', '--out', out, ...paths]);
+    expect(signed.err).toBe('');
+    expect(signed.code).toBe(0);
+    expect(readFileSync(join(out, 'key.pem'), 'utf8').trim()).toBe(pem.trim());
+    for (const p of paths) {
+      const sig = join(out, `${p.split('/').at(-1)!}.sig`);
+      expect(readFileSync(sig).length).toBe(384); // the bare RSA signature of a 3072-bit key
+      expect(opensslVerify(join(out, 'key.pem'), sig, p)).toMatch(/Verified OK/);
+    }
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.algorithm).toBe('RSA PKCS#1 v1.5 with SHA-256');
+    // Audited with its type; --type and --curve together are refused by the CLI.
+    const audit = await w.api<{ entries: Array<{ event: string; data: Record<string, unknown> }> }>(
+      'GET',
+      '/api/audit?limit=50',
+    );
+    expect(audit.body.entries.find((e) => e.event === 'key-generated')?.data).toMatchObject({
+      keyType: 'rsa:3072',
+      label: 'fit',
+    });
+    const both = await cli([
+      'target',
+      'keygen',
+      '--target',
+      't1',
+      '--label',
+      'y',
+      '--type',
+      'rsa:2048',
+      '--curve',
+      'secp256r1',
+    ]);
+    expect(both.code).toBe(2);
+    for (const type of ['rsa:1024', 'rsa:8192', 'ec:secp384r1', 'rsa']) {
+      const bad = await w.api('POST', '/api/targets/t1/keys', { label: 'z', type });
+      expect(bad.status, type).toBe(400);
+    }
+  }, 120_000);
 
   it('validates label and curve', async () => {
     const w = await world(5);

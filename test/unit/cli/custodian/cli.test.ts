@@ -12,9 +12,8 @@ import { defaultDeps } from '../../../../cli/context';
 import { reportError } from '../../../../cli/errors';
 import { ApduChannel } from '../../../../core/card/apdu-channel';
 import { SmartCardHsm } from '../../../../core/sc-hsm/sc-hsm-session';
-import { EmulatedSmartCardHsm } from '../../../../emulator/card/sc-hsm-card';
 import { createDeviceState, loadState, saveState } from '../../../../emulator/card/state-file';
-import { createInProcessTransport } from '../../../../emulator/transport/in-process';
+import { openEmulatorStateFile } from '../../../../emulator/state-file-card';
 import { asciiBytes, toHex } from '../../../../shared/codec/bytes';
 import { parsePkaFile } from '../../../../shared/pka/pka-file';
 import {
@@ -32,8 +31,7 @@ afterEach(async () => {
 });
 
 function openEmulator(file: string) {
-  const card = new EmulatedSmartCardHsm(loadState(file), { onChange: (s) => saveState(file, s) });
-  return Promise.resolve(createInProcessTransport(card));
+  return Promise.resolve(openEmulatorStateFile(file));
 }
 
 /** A workspace: custodian home, an initialized emulated card file, the test root CVC. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openPcsc, parseReaderList, type PcscEvent } from '../../../../core/pcsc/pcsc-adapter';
 import { CardTransportError } from '../../../../core/card/transport';
 import { fakePcsclite, pcscError } from './fake-pcsclite';
+import { messageOf } from '../../../../shared/error-message';
 
 const ATR = Uint8Array.of(0x3b, 0x02, 0x14, 0x50);
 const R0 = 'Virtual PCD 00 00';
@@ -34,7 +35,7 @@ describe('openPcsc', () => {
     );
     expect(e.code).toBe('no-native-module');
     expect(e.message).toBe('pcsclite could not be loaded: install libpcsclite-dev and run npm ci');
-    expect((e.cause as Error).message).toContain('Cannot find module');
+    expect(messageOf(e.cause)).toContain('Cannot find module');
     expect((await failure(openPcsc({ loader: async () => ({ default: 42 }) }))).code).toBe(
       'no-native-module',
     );

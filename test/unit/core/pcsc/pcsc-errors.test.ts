@@ -5,6 +5,7 @@ import { parseFeatureList, scardCtlCode } from '../../../../core/pcsc/features';
 import { ReaderTracker } from '../../../../core/pcsc/reader-tracker';
 import { CardTransportError } from '../../../../core/card/transport';
 import { pcscError } from './fake-pcsclite';
+import { messageOf } from '../../../../shared/error-message';
 
 describe('mapPcscError', () => {
   it('extracts the return code from pcsclite messages', () => {
@@ -33,7 +34,7 @@ describe('mapPcscError', () => {
     expect(e).toBeInstanceOf(CardTransportError);
     expect(e.code).toBe(code);
     if (code !== 'no-service') expect(e.message).toMatch(/^do it on "R": /);
-    expect((e.cause as Error).message).toContain('SCardX');
+    expect(messageOf(e.cause)).toContain('SCardX');
   });
 
   it('keeps CardTransportErrors and never throws on odd input', () => {

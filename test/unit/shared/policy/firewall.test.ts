@@ -17,7 +17,6 @@ import {
 import {
   FIREWALL_DENY_SW,
   FIREWALL_RULES,
-  describeRule,
   type FirewallRuleId,
 } from '../../../../shared/policy/firewall-rules';
 
@@ -291,7 +290,7 @@ describe('rule table', () => {
     const ids = FIREWALL_RULES.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const r of FIREWALL_RULES) {
-      expect(describeRule(r.id)).toBe(r.text);
+      expect(r.text.length).toBeGreaterThan(0);
       expect(r.reference).toMatch(/§/);
     }
     expect(FIREWALL_RULES.filter((r) => r.verdict === 'allow').map((r) => r.id)).toEqual([
@@ -401,7 +400,7 @@ describe('firewall property: nothing is allowed unless an allow rule matches', (
             seen.set(d.rule, (seen.get(d.rule) ?? 0) + 1);
             if (!d.allow) {
               expect(d.sw).toBe(0x6986);
-              expect(describeRule(d.rule)).not.toBe('Unknown rule.');
+              expect(FIREWALL_RULES.some((r) => r.id === d.rule)).toBe(true);
             }
             if (want === 'sign-pka-input' || want === 'sign-pka-hash') used++;
             expect(fw.signaturesUsed).toBe(used);

@@ -1,0 +1,56 @@
+/**
+ * Reconciliation from intents (server/README.md "Intent before every card step"): an approval
+ * intent is stored before the signature reaches the target and resolved once the card answered.
+ * An intent still pending when the card's volatile PKA state is gone (restart, reset, lost
+ * connection; docs/card-reference.md §6.7) can never count again: it is resolved as `failed` with an
+ * `approval-unresolved` audit entry, so the record shows exactly what happened. Signing batches
+ * are reconciled the same way from their `sign-intent` audit entry (api/sign-route.ts).
+ * @module
+ */
+import type { CeremonyContext } from './context';
+
+/**
+ * Resolves the pending intents of one ceremony (all when `ceremonyId` is undefined) as forgotten
+ * by the card. Call inside `Store.atomically` together with the change that made the card forget.
+ */
+export function resolveForgotten(
+  ctx: CeremonyContext,
+  ceremonyId: string | undefined,
+  why: string,
+): number {
+  let n = 0;
+  for (const p of ctx.store.ceremonies.pendingIntents()) {
+    if (ceremonyId !== undefined && p.ceremonyId !== ceremonyId) continue;
+    ctx.store.ceremonies.resolveIntent({ ...p, outcome: 'failed', sw: undefined, time: ctx.now() });
+    ctx.audit('approval-unresolved', {
+      ceremonyId: p.ceremonyId,
+      custodianId: p.custodianId,
+      epoch: p.epoch,
+      reason: `the target's answer was not recorded (${why}); the card no longer holds it`,
+    });
+    n++;
+  }
+  return n;
+}
+
+/**
+ * At start, in one transaction: every approval intent left pending by the previous run is
+ * resolved, and every signing batch whose outcome was never stored is recorded as
+ * `sign-unresolved` (the card may have signed any prefix of its digests; the intent names them).
+ */
+export function reconcileIntents(ctx: CeremonyContext): void {
+  ctx.store.atomically(() => {
+    resolveForgotten(ctx, undefined, 'server restarted');
+    for (const intent of ctx.store.audit.unresolvedSignIntents()) {
+      const d = intent.data as Record<string, unknown>;
+      ctx.audit('sign-unresolved', {
+        batchId: String(d['batchId']),
+        intentSeq: intent.seq,
+        target: String(d['target']),
+        requested: Number(d['requested']),
+        reason:
+          'the server stopped during this batch; the target may have signed any prefix of its digests',
+      });
+    }
+  });
+}
