@@ -15,3 +15,6 @@ async function openEmulator(file) {
 }
 
 process.exitCode = await main(process.argv.slice(2), { openEmulator });
+// main has finished (for `serve`: after its bounded shutdown). Whatever native handle might still
+// hold the event loop (a PC/SC watcher, a stuck socket), the process ends shortly after.
+setTimeout(() => process.exit(), 2000).unref();

@@ -12,7 +12,8 @@ export const LAYERS = {
   emulator: ['core', 'shared'],
   electron: ['core', 'shared'],
   renderer: ['shared'],
-  build: [],
+  // build/ scripts read pure definitions from shared/ (e.g. the renderer CSP for serve-ui.mjs).
+  build: ['shared'],
   // demo/ is a composition root like test/: it wires the real server, engine and emulator together.
   demo: ['core', 'shared', 'cli', 'server', 'emulator'],
   // test/ may import every layer.

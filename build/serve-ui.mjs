@@ -1,23 +1,14 @@
 #!/usr/bin/env node
 // Serves the renderer built with the fake bridge (out/renderer-dev) on loopback, with the
-// same Content-Security-Policy header as the desktop app (electron/main/security.ts; a UI test
-// checks they match). Usage: node build/serve-ui.mjs [--port N] [--root DIR]
+// same Content-Security-Policy header as the desktop app (shared/renderer-csp.ts, loaded through
+// tsx; a UI test checks the header). Usage: node build/serve-ui.mjs [--port N] [--root DIR]
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { register } from 'tsx/esm/api';
 
-export const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+register();
+const { RENDERER_CSP: CSP } = await import('../shared/renderer-csp.ts');
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => {

@@ -127,7 +127,7 @@ export function parseConfig(value: unknown, baseDir: string): Result<ServerConfi
   try {
     trustedProxyList(c.trustedProxies ?? []);
   } catch (e) {
-    return err({ code: 'invalid', message: `config trustedProxies: ${(e as Error).message}` });
+    return err({ code: 'invalid', message: `config trustedProxies: ${messageOf(e)}` });
   }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const out: ServerConfig = {

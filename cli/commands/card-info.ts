@@ -3,16 +3,11 @@
  * PIN and PKA status, and its keys.
  * @module
  */
+import { deviceReport, type DeviceReport } from '../../core/card-report';
 import { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
 import type { CardInfo, KeyInfo } from '../../core/sc-hsm/types';
 import { isHex, fromHex, bytesToAscii } from '../../shared/codec/bytes';
-import {
-  anchorFromCvc,
-  productionAnchor,
-  splitDeviceCertificates,
-  validateDeviceChain,
-  type TrustAnchor,
-} from '../../shared/cvc/chain';
+import { anchorFromCvc, productionAnchor, type TrustAnchor } from '../../shared/cvc/chain';
 import { openCard, type CardOrigin } from '../card-source';
 import type { CliDeps, CliIo } from '../context';
 import { UsageError } from '../errors';
@@ -72,26 +67,15 @@ export async function loadAnchors(files: readonly string[], deps: CliDeps): Prom
   return anchors;
 }
 
-function genuineness(
-  chain: Uint8Array | undefined,
-  anchors: readonly TrustAnchor[],
-  now: Date,
-): Genuineness {
-  if (!chain)
-    return {
-      genuine: false,
-      code: 'no-device-certificate',
-      reason: 'the card has no device certificate (EF 2F02)',
-    };
-  const v = validateDeviceChain(chain, anchors, now);
-  if (!v.genuine) return { genuine: false, code: v.code, reason: v.message };
+function genuineness(r: DeviceReport): Genuineness {
+  if (!r.genuine) return { genuine: false, code: r.code, reason: r.reason };
   return {
     genuine: true,
-    anchor: v.anchor.label,
-    anchorChr: v.anchor.cvc.body.chr,
-    anchorSource: v.anchor.source,
-    path: v.path,
-    warnings: v.warnings,
+    anchor: r.anchor.label,
+    anchorChr: r.anchor.cvc.body.chr,
+    anchorSource: r.anchor.source,
+    path: r.path,
+    warnings: r.warnings,
   };
 }
 
@@ -115,8 +99,9 @@ export async function cardInfoCommand(
     const info = await hsm.info();
     // Listing needs an initialized file system; a fresh device simply has no keys.
     const keys = info.initialized ? await hsm.listKeys() : [];
-    const g = genuineness(info.deviceChain, anchors, deps.now());
-    const deviceId = deviceIdOf(info.deviceChain);
+    const device = deviceReport(info.deviceChain, anchors, deps.now());
+    const g = genuineness(device);
+    const deviceId = device.deviceId;
     report = {
       source: card.origin,
       ...(deviceId !== undefined ? { deviceId } : {}),
@@ -135,10 +120,4 @@ export async function cardInfoCommand(
     await card.close();
   }
   io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatCardInfo(report));
-}
-
-function deviceIdOf(chain: Uint8Array | undefined): string | undefined {
-  if (!chain) return undefined;
-  const split = splitDeviceCertificates(chain);
-  return split.ok ? split.value.device.body.chr : undefined;
 }

@@ -6,18 +6,35 @@
 import type { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
 import type { CliIo } from '../context';
 import { UsageError } from '../errors';
+import { checkPinFile, readPinFromFile } from './pin-file';
 import { readPinFromFd, type LineReader } from './pin-input';
 
 /** Where the PIN comes from and whether the last try is pre-confirmed. */
-export type PinOptions = { readonly pinFd?: number; readonly yesLastTry?: boolean };
+export type PinOptions = {
+  readonly pinFd?: number;
+  readonly pinFile?: string;
+  readonly yesLastTry?: boolean;
+};
 
-/** Reads the PIN from `--pin-fd` or the terminal (no echo). */
+/** Refuses two PIN sources at once and a `--pin-file` that is not private (before any card use). */
+export function checkPinOptions(opts: PinOptions & { readonly pinpad?: boolean }): void {
+  const sources = [
+    opts.pinFd !== undefined && '--pin-fd',
+    opts.pinFile !== undefined && '--pin-file',
+    opts.pinpad === true && '--pinpad',
+  ].filter((s): s is string => s !== false);
+  if (sources.length > 1) throw new UsageError(`use only one of ${sources.join(', ')}`);
+  if (opts.pinFile !== undefined) checkPinFile(opts.pinFile);
+}
+
+/** Reads the PIN from `--pin-fd`, `--pin-file` or the terminal (no echo). */
 export async function readPin(
   opts: PinOptions,
   lines: LineReader,
   prompt: string,
 ): Promise<Uint8Array | undefined> {
   if (opts.pinFd !== undefined) return readPinFromFd(opts.pinFd);
+  if (opts.pinFile !== undefined) return readPinFromFile(opts.pinFile);
   return lines.secret(prompt);
 }
 

@@ -10,6 +10,7 @@ import type { CustodianCommandDeps } from './deps';
 import { enroll, type EnrollOptions } from './enroll';
 import { keyCreate, keyExport, type KeyCreateOptions, type KeyExportOptions } from './key-commands';
 import { watch, type WatchOptions } from './watch';
+import { checkPinOptions } from './card-pin';
 
 export type { CustodianCommandDeps } from './deps';
 
@@ -20,6 +21,9 @@ const fdNumber = (text: string): number => {
     throw new Error(`--pin-fd needs a file descriptor number, got "${text}"`);
   return Number(text);
 };
+
+const PIN_FILE_HELP =
+  'read the PIN from this FIFO or private file (mode 600), e.g. under npx, which passes no extra fds';
 
 const emulatorOption = (): Option => new Option('--emulator <state.json>').hideHelp();
 
@@ -36,9 +40,13 @@ export function registerCustodianCommands(program: Command, deps: CustodianComma
     .option('--label <label>', 'label of the key', 'PKA custodian key')
     .option('--reader <name>', 'reader holding your custodian card')
     .option('--pin-fd <n>', 'read the PIN from this file descriptor (automation)', fdNumber)
+    .option('--pin-file <path>', PIN_FILE_HELP)
     .option('--yes-last-try', 'do not ask before using the last PIN try')
     .addOption(emulatorOption())
-    .action((opts: KeyCreateOptions) => keyCreate(opts, deps));
+    .action((opts: KeyCreateOptions) => {
+      checkPinOptions(opts);
+      return keyCreate(opts, deps);
+    });
   key
     .command('export')
     .description('write the .pka file of your key for the target administrator')
@@ -79,13 +87,17 @@ export function registerCustodianCommands(program: Command, deps: CustodianComma
       'read the PIN from this file descriptor instead of the terminal',
       fdNumber,
     )
+    .option('--pin-file <path>', PIN_FILE_HELP)
     .option('--pinpad', "enter the PIN on the reader's PIN pad")
     .option('--yes-last-try', 'do not ask before using the last PIN try')
     .option('--trust-anchor <file>', 'extra trusted root CVC (repeatable)', collect, [] as string[])
     .option('--reader <name>', 'reader holding your custodian card')
     .addOption(new Option('--once').hideHelp())
     .addOption(emulatorOption())
-    .action((opts: WatchOptions) => watch(opts, deps));
+    .action((opts: WatchOptions) => {
+      checkPinOptions(opts);
+      return watch(opts, deps);
+    });
 
   const audit = program.command('audit').description('the local audit log');
   audit

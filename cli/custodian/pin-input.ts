@@ -105,7 +105,9 @@ export function createLineReader(input: Input, io: CliIo): LineReader {
     },
     secret(prompt) {
       if (!input.isTTY || !input.setRawMode) {
-        io.err('custodian: the PIN prompt needs a terminal; use --pin-fd N for automation\n');
+        io.err(
+          'custodian: the PIN prompt needs a terminal; use --pin-file PATH (or --pin-fd N) for automation\n',
+        );
         return Promise.resolve(undefined);
       }
       io.err(prompt);

@@ -20,10 +20,10 @@ import {
 import { createWsConnector } from '../../core/net/ws-transport';
 import { loadAnchors } from '../commands/card-info';
 import { UsageError } from '../errors';
-import { confirmLastTry, type PinOptions } from './card-pin';
+import { confirmLastTry, readPin, type PinOptions } from './card-pin';
 import { cardOpener, type CardChoice, type CustodianCommandDeps } from './deps';
 import { formatEvent, formatOffer } from './format-offer';
-import { createLineReader, readPinFromFd, type LineReader } from './pin-input';
+import { createLineReader, type LineReader } from './pin-input';
 import { serverPin } from './server-pin';
 
 /** Options of `watch`. */
@@ -187,12 +187,9 @@ function runLoop(
 
 function pinSource(opts: WatchOptions, lines: LineReader): PinSource {
   if (opts.pinpad) return { kind: 'pinpad' };
-  const fd = opts.pinFd;
   return {
     kind: 'typed',
-    read: async (p) =>
-      fd !== undefined
-        ? readPinFromFd(fd)
-        : lines.secret(`PIN${p.retries !== undefined ? ` (${p.retries} tries left)` : ''}: `),
+    read: (p) =>
+      readPin(opts, lines, `PIN${p.retries !== undefined ? ` (${p.retries} tries left)` : ''}: `),
   };
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { wipe } from '../../shared/codec/bytes';
-import { validateDeviceChain, type TrustAnchor } from '../../shared/cvc/chain';
+import type { TrustAnchor } from '../../shared/cvc/chain';
 import { ipcError, type IpcError } from '../../shared/ipc/errors';
 import type { CardView, ChainStatus, PkaKeyView } from '../../shared/ipc/model';
 import { err, ok, type Result } from '../../shared/result';
@@ -17,6 +17,7 @@ import { SmartCardHsm } from '../sc-hsm/sc-hsm-session';
 import type { KeyInfo } from '../sc-hsm/types';
 import { hasPinPad, type OpenedCard } from './card-access';
 import { cardFailure } from './errors';
+import { deviceReport } from '../card-report';
 
 /** The chain verdict in the UI's words: a chain to a non-built-in root is a TEST device. */
 export function chainStatusOf(
@@ -24,31 +25,25 @@ export function chainStatusOf(
   anchors: readonly TrustAnchor[],
   now: Date,
 ): { status: ChainStatus; deviceId: string | undefined } {
-  if (ef2f02 === undefined || ef2f02.length === 0) {
+  const r = deviceReport(ef2f02, anchors, now);
+  if (!r.genuine) {
     return {
-      status: { status: 'invalid', detail: 'the card has no device certificate (EF 2F02)' },
-      deviceId: undefined,
+      status: { status: r.code === 'unknown-root' ? 'untrusted' : 'invalid', detail: r.reason },
+      deviceId: r.deviceId,
     };
   }
-  const v = validateDeviceChain(ef2f02, anchors, now);
-  if (v.genuine) {
-    const anchor = v.anchor.cvc.body.chr;
-    return {
-      status:
-        v.anchor.source === 'built-in'
-          ? { status: 'genuine', anchor }
-          : {
-              status: 'test',
-              anchor,
-              // Only configured roots are not built in (engine-backend.ts): say where it came from.
-              detail: `${anchor} is a test root configured on this computer (${v.anchor.label})`,
-            },
-      deviceId: v.deviceId,
-    };
-  }
+  const anchor = r.anchor.cvc.body.chr;
   return {
-    status: { status: v.code === 'unknown-root' ? 'untrusted' : 'invalid', detail: v.message },
-    deviceId: v.chain?.device.body.chr,
+    status:
+      r.anchor.source === 'built-in'
+        ? { status: 'genuine', anchor }
+        : {
+            status: 'test',
+            anchor,
+            // Only configured roots are not built in (engine-backend.ts): say where it came from.
+            detail: `${anchor} is a test root configured on this computer (${r.anchor.label})`,
+          },
+    deviceId: r.deviceId,
   };
 }
 

@@ -16,6 +16,7 @@ import { encodeAuditHead, parseAuditHead, type AuditHead } from '../../shared/au
 import { toHex } from '../../shared/codec/bytes';
 import { err, ok, type Result } from '../../shared/result';
 import { writeAll, writeFileAtomic, type AuditFs } from './audit-fs';
+import { messageOf } from '../../shared/error-message';
 
 /** The head of an empty log. */
 export const EMPTY_HEAD: AuditHead = { entries: 0, head: GENESIS_HASH };
@@ -69,7 +70,7 @@ export function readAuditHead(fs: AuditFs, logPath: string): Result<AuditHead | 
   try {
     bytes = fs.read(path);
   } catch (e) {
-    return err(`head file ${path} cannot be read: ${(e as Error).message}`);
+    return err(`head file ${path} cannot be read: ${messageOf(e)}`);
   }
   const best = bytes.length === STRIDE + SLOT ? bestSlot(bytes) : undefined;
   return best ? ok(best.head) : err(`head file ${path} holds no valid audit head`);

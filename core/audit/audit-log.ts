@@ -20,6 +20,7 @@ import type { Result } from '../../shared/result';
 import { nodeAuditFs, writeAll, type AuditFs } from './audit-fs';
 import { openAuditHeadWriter } from './audit-head';
 import { loadAuditLog, type AuditRecovery } from './audit-open';
+import { messageOf } from '../../shared/error-message';
 
 export {
   adoptAuditHead,
@@ -102,12 +103,12 @@ export function openAuditLog(
 
   /** Cuts the log back to `size` after a failed write or fsync, so no broken line remains. */
   const rollBack = (cause: unknown): Error => {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = messageOf(cause);
     try {
       fs.truncate(fd, size);
       fs.fsync(fd);
     } catch (e) {
-      broken = `${why}; cutting back the partial entry failed too: ${(e as Error).message}`;
+      broken = `${why}; cutting back the partial entry failed too: ${messageOf(e)}`;
       return new Error(
         `audit log ${path}: append failed (${broken}); the next start recovers the log`,
       );
@@ -146,7 +147,7 @@ export function openAuditLog(
         // The entry is durable in the log; only the head lags (retried on the next sync).
         // Still an error to the caller: a full disk must not pass unnoticed.
         throw new Error(
-          `audit log ${path}: entry ${entry.seq} written, but its head could not be updated: ${(e as Error).message}`,
+          `audit log ${path}: entry ${entry.seq} written, but its head could not be updated: ${messageOf(e)}`,
         );
       }
       return entry;

@@ -11,6 +11,7 @@ import {
   parseCvc,
   type AuthenticatedRequest,
 } from '../../shared/cvc/cvc';
+import { CardStatusError } from '../../shared/card/status-words';
 import { ALGO, PREFIX } from '../../shared/sc-hsm/constants';
 import { enumerateObjectsCommand, objectFid, parseObjectList } from '../../shared/sc-hsm/files';
 import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
@@ -101,13 +102,19 @@ export async function listKeys(channel: CommandSender): Promise<KeyInfo[]> {
         if (prkd.value.size !== undefined) info.size = prkd.value.size;
       }
     }
-    if (fids.has(objectFid(PREFIX.EE_CERT, id))) {
-      const raw = await readEf(
-        channel,
-        objectFid(PREFIX.EE_CERT, id),
-        `READ BINARY CE of key ${id}`,
-      );
-      const ce = raw ? describeCe(raw) : {};
+    // Some implementations leave CE<id> out of ENUMERATE OBJECTS although it is readable; like
+    // OpenSC, read it directly then, and treat a refusal as "no request".
+    const listed = fids.has(objectFid(PREFIX.EE_CERT, id));
+    const raw = await readEf(
+      channel,
+      objectFid(PREFIX.EE_CERT, id),
+      `READ BINARY CE of key ${id}`,
+    ).catch((e: unknown) => {
+      if (listed || !(e instanceof CardStatusError)) throw e;
+      return undefined;
+    });
+    if (raw !== undefined) {
+      const ce = describeCe(raw);
       if (ce.chr) info = { ...info, chrBytes: ce.chr, chr: bytesToAscii(ce.chr) };
       if (ce.curve) {
         info = { ...info, type: 'ec', curve: ce.curve.name };
@@ -143,13 +150,7 @@ export async function readKeyRequest(
   return req.value;
 }
 
-export {
-  generateCustodianKey,
-  generateEcKey,
-  generateKeyObject,
-  type CustodianKeyOptions,
-  type EcKeyOptions,
-} from './key-generation';
+export { generateCustodianKey, generateEcKey, type CustodianKeyOptions } from './key-generation';
 
 /**
  * Signs `CHR(target) ‖ challenge` with key `keyId` using ECDSA-SHA-256 on the card and returns

@@ -5,22 +5,9 @@
  */
 import { allowedExternalUrl } from './external-links';
 
-/**
- * The renderer's Content-Security-Policy. `connect-src 'none'`: the renderer has no network
- * at all; main owns the server connection and the card (docs/card-reference.md §14.2).
- */
-export const RENDERER_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+// The renderer's Content-Security-Policy has one definition, in shared/ (also used by the UI
+// test server and checked against renderer/index.html).
+export { RENDERER_CSP } from '../../shared/renderer-csp';
 
 /** Minimal event with preventDefault. */
 export type Preventable = { preventDefault(): void };

@@ -116,6 +116,28 @@ export function rsaPrivateKey(m: RsaKeyMaterial): KeyObject {
   return createPrivateKey({ key: Buffer.from(m.pkcs8), format: 'der', type: 'pkcs8' });
 }
 
+/** DER prefixes of DigestInfo per hash (RFC 8017 §9.2, note 1). */
+const DIGEST_INFO_PREFIX: Record<Hash, string> = {
+  sha1: '3021300906052b0e03021a05000414',
+  sha224: '302d300d06096086480165030402040500041c',
+  sha256: '3031300d060960864801650304020105000420',
+  sha384: '3041300d060960864801650304020205000430',
+  sha512: '3051300d060960864801650304020305000440',
+};
+
+/** The hash in `40` input: a bare digest of a known length, or a DigestInfo of a known hash. */
+function suppliedHash(data: Uint8Array): { hash: Hash; digest: Uint8Array } | undefined {
+  const bare = BY_LENGTH.get(data.length);
+  if (bare) return { hash: bare, digest: data };
+  const hex = Buffer.from(data).toString('hex');
+  for (const [hash, prefix] of Object.entries(DIGEST_INFO_PREFIX) as [Hash, string][]) {
+    if (hex.length === prefix.length + 2 * HASH_LENGTH[hash] && hex.startsWith(prefix)) {
+      return { hash, digest: data.subarray(prefix.length / 2) };
+    }
+  }
+  return undefined;
+}
+
 /** EMSA-PSS-ENCODE (RFC 8017 §9.1.1) of an mHash, MGF1 with the same hash, salt = hLen. */
 function emsaPss(mHash: Uint8Array, hash: Hash, modBits: number): Uint8Array {
   const hLen = HASH_LENGTH[hash];
@@ -177,10 +199,11 @@ export function rsaSign(m: RsaKeyMaterial, algorithm: number, data: Uint8Array):
     const saltLength = HASH_LENGTH[algo.hash];
     return new Uint8Array(nodeSign(algo.hash, data, { key, padding, saltLength }));
   }
-  // `40`: the hash is supplied; its length names it (docs/card-reference.md §15.6).
-  const hash = BY_LENGTH.get(data.length);
-  check(hash !== undefined, SW.WRONG_DATA, 'PSS hash of unknown length');
-  return rawPrivate(key, emsaPss(data, hash, m.bits));
+  // `40`: the hash is supplied, bare (its length names it) or as a DigestInfo, which is what
+  // OpenSC sends (docs/card-reference.md §15.6).
+  const supplied = suppliedHash(data);
+  check(supplied !== undefined, SW.WRONG_DATA, 'PSS input is neither a hash nor a DigestInfo');
+  return rawPrivate(key, emsaPss(supplied.digest, supplied.hash, m.bits));
 }
 
 /** The signature scheme each id-TA-RSA OID names (docs/card-reference.md §4.3). */

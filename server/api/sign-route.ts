@@ -9,7 +9,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { fromHex, toHex } from '../../shared/codec/bytes';
-import { newId } from '../store/secrets';
+import { recordIntent, recordOutcome } from '../store/audit-intents';
 import type { Store } from '../store/store';
 import { signingKey } from '../targets/target-admin';
 import { TargetError } from '../targets/target-error';
@@ -29,10 +29,9 @@ export async function signBatch(
   if (ceremonyId === undefined)
     throw new TargetError('locked', `target ${t.name} is locked: request a ceremony first`);
   const digests = body.digests.map((x) => x.toLowerCase());
-  const batchId = newId('sig');
-  const what = { batchId, target: t.name, keyId: key.id, ceremonyId };
+  const what = { target: t.name, keyId: key.id, ceremonyId };
   // The intent; a store failure here refuses the batch before the card signs anything.
-  store.audit.append('sign-intent', { ...what, requested: digests.length, digests });
+  const intent = recordIntent(store, 'sign', { ...what, requested: digests.length, digests });
   const signatures: string[] = [];
   let failure: unknown;
   // RSA keys sign PKCS#1 v1.5 over the SHA-256 DigestInfo: `openssl dgst -sha256 -verify`.
@@ -48,19 +47,15 @@ export async function signBatch(
   }
   // The outcome, listing exactly the digests the card signed. Not storable: the intent already
   // covers them; the signatures are still returned (they exist) and the operator alerted.
-  try {
-    if (signatures.length > 0) {
-      store.audit.append('signed', {
-        ...what,
-        count: signatures.length,
-        digests: digests.slice(0, signatures.length),
-        ...(failure === undefined ? {} : { requested: digests.length }),
-      });
-    } else {
-      store.audit.append('sign-refused', { ...what, reason: errorToHttp(failure).message });
-    }
-  } catch (e) {
-    store.health.failed(`audit outcome of signing batch ${batchId}`, e);
+  if (signatures.length > 0) {
+    recordOutcome(store, intent, 'signed', {
+      ...what,
+      count: signatures.length,
+      digests: digests.slice(0, signatures.length),
+      ...(failure === undefined ? {} : { requested: digests.length }),
+    });
+  } else {
+    recordOutcome(store, intent, 'sign-refused', { ...what, reason: errorToHttp(failure).message });
   }
   if (failure !== undefined) {
     if (signatures.length === 0) throw failure;

@@ -269,6 +269,12 @@ export async function handleDecision(
     };
     rt.decided.set(msg.offerId, { decision: key, result });
     ctx.link.send(custodianId, result);
+    // Closed (expiry, cancel) while the card was answering: the approval is recorded, never
+    // thrown away, and the card must not keep an authentication for a closed ceremony.
+    if (accepted && ctx.store.ceremonies.get(c.id)?.state !== 'open') {
+      await target.resetHeld('admin');
+      return;
+    }
     ctx.broadcast(c.id, accepted ? `${cu.name} approved` : `${cu.name}: ${reason ?? 'refused'}`);
     if (rt.authenticated >= c.n) await onQuorum(c.id);
     else if (!accepted) failIfHopeless(ctx, c, rt.authenticated);

@@ -26,7 +26,7 @@ import {
   type CustodianLink,
 } from './context';
 import { handleDecision } from './decisions';
-import { finishOrRetry, reopen } from './lifecycle';
+import { expire, finishOrRetry, reopen } from './lifecycle';
 import { reconcileIntents } from './reconcile';
 import { contained } from '../store/store-health';
 
@@ -194,14 +194,8 @@ export class CeremonyEngine {
     if (rt.timer) clearTimeout(rt.timer);
     const ms = Math.max(0, Date.parse(c.expiresAt) - this.ctx.clock().getTime());
     rt.deadline = this.ctx.monotonic() + ms;
-    rt.timer = setTimeout(() => this.expire(id), ms);
+    rt.timer = setTimeout(() => expire(this.ctx, id), ms);
     rt.timer.unref();
-  }
-
-  private expire(id: string): void {
-    const now = this.ctx.store.ceremonies.get(id);
-    if (now?.state === 'open')
-      finishOrRetry(this.ctx, id, 'expired', 'quorum not reached in time', 'ceremony-expired');
   }
 
   /** Cancels an active ceremony (admin); a target unlocked by it is reset. */
@@ -289,6 +283,7 @@ export class CeremonyEngine {
       // while the re-opening waits for the card's queue.
       const rt = this.ctx.runtimeOf(c.id);
       rt.suspended = RESET_TEXT[reason];
+      rt.authenticated = 0;
       rt.offers.clear();
       rt.byCustodian.clear();
       void reopen(this.ctx, c.id, RESET_TEXT[reason], (id) => this.armExpiry(id));

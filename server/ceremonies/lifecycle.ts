@@ -42,6 +42,20 @@ export function finishOrRetry(
   rt.timer.unref();
 }
 
+/** The expiry timer's callback: never throws (a store that cannot be read is retried). */
+export function expire(ctx: CeremonyContext, id: string): void {
+  let state: string | undefined;
+  try {
+    state = ctx.store.ceremonies.get(id)?.state;
+  } catch (e) {
+    ctx.store.health.report(`reading ceremony ${id} at its expiry`, e);
+    setTimeout(() => expire(ctx, id), FINISH_RETRY_MS).unref();
+    return;
+  }
+  if (state === 'open')
+    finishOrRetry(ctx, id, 'expired', 'quorum not reached in time', 'ceremony-expired');
+}
+
 /**
  * New epoch: fresh challenge, offers again to everyone (earlier approvals no longer count).
  * The new epoch, the resolution of intents the card forgot, and the audit entry are one

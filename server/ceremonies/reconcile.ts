@@ -7,6 +7,7 @@
  * are reconciled the same way from their `sign-intent` audit entry (api/sign-route.ts).
  * @module
  */
+import { resolveInterruptedIntents } from '../store/audit-intents';
 import type { CeremonyContext } from './context';
 
 /**
@@ -35,22 +36,12 @@ export function resolveForgotten(
 
 /**
  * At start, in one transaction: every approval intent left pending by the previous run is
- * resolved, and every signing batch whose outcome was never stored is recorded as
- * `sign-unresolved` (the card may have signed any prefix of its digests; the intent names them).
+ * resolved, and every other card step whose outcome was never stored (a signing batch, key
+ * generation, initialization) is recorded as unresolved (store/audit-intents.ts).
  */
 export function reconcileIntents(ctx: CeremonyContext): void {
   ctx.store.atomically(() => {
     resolveForgotten(ctx, undefined, 'server restarted');
-    for (const intent of ctx.store.audit.unresolvedSignIntents()) {
-      const d = intent.data as Record<string, unknown>;
-      ctx.audit('sign-unresolved', {
-        batchId: String(d['batchId']),
-        intentSeq: intent.seq,
-        target: String(d['target']),
-        requested: Number(d['requested']),
-        reason:
-          'the server stopped during this batch; the target may have signed any prefix of its digests',
-      });
-    }
+    resolveInterruptedIntents(ctx.store);
   });
 }

@@ -6,7 +6,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { startServer, type AppDeps } from '../app';
 import { defaultConfig, loadConfig, type TargetConfig } from '../config';
 import type { TransportOpener } from '../targets/target-service';
-import { defaultOpener } from '../targets/open-target';
+import { closeDefaultPcsc, defaultOpener } from '../targets/open-target';
 import { UsageError, type CliIo } from './errors';
 import type { CardTransport } from '../../core/card/transport';
 import { messageOf } from '../../shared/error-message';
@@ -55,6 +55,24 @@ export async function serve(
   else io.out('plain ws on loopback only (no TLS)\n');
   io.out(`admin token in ${c.value.dataDir}/admin-token\n`);
   await signal;
-  await running.stop();
-  io.out('custodian-server stopped\n');
+  const stopped = await withinDeadline(running.stop().then(closeDefaultPcsc), STOP_DEADLINE_MS);
+  if (stopped) io.out('custodian-server stopped\n');
+  else
+    io.err(`custodian-server: shutdown took over ${STOP_DEADLINE_MS / 1000} s; exiting anyway\n`);
+}
+
+/** How long shutdown (connections, targets, PC/SC context, store) may take before we give up. */
+const STOP_DEADLINE_MS = 10_000;
+
+/** True when `work` settles within `ms`; its failure counts as done (we are exiting anyway). */
+function withinDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    work
+      .then(
+        () => resolve(true),
+        () => resolve(true),
+      )
+      .finally(() => clearTimeout(timer));
+  });
 }

@@ -104,9 +104,11 @@ export class Enrollment {
     return this.store.custodians.get(id)!;
   }
 
-  /** Consumes the token atomically (see EnrollmentStore.reserve) or refuses through `fail`. */
-  private reserve(tokenHash: string, at: string, fail: (e: EnrollmentError) => never): void {
-    const r = this.store.enrollments.reserve(tokenHash, at);
+  /** Refuses (through `fail`, which audits) a token that EnrollmentStore.reserve did not give. */
+  private refuseUnreserved(
+    r: ReturnType<Store['enrollments']['reserve']>,
+    fail: (e: EnrollmentError) => never,
+  ): void {
     if (r === 'used') fail(new EnrollmentError('token-used', 'enrollment token already used'));
     if (r === 'expired') fail(new EnrollmentError('token-expired', 'enrollment token expired'));
     if (r === 'unknown') fail(new EnrollmentError('bad-token', 'unknown enrollment token'));
@@ -158,10 +160,13 @@ export class Enrollment {
       }
       id = existing.id;
       // No card step here: consuming the token and setting the credential are one transaction.
-      this.store.db.transaction(() => {
-        this.reserve(tokenHash, now, fail);
-        this.store.custodians.setCredential(id, hashSecret(credential), keyId);
-      })();
+      const reserved = this.store.atomically(() => {
+        const r = this.store.enrollments.reserve(tokenHash, now);
+        if (r === 'reserved')
+          this.store.custodians.setCredential(id, hashSecret(credential), keyId);
+        return r;
+      });
+      this.refuseUnreserved(reserved, fail);
     } else {
       const t = this.target(row.target);
       try {
@@ -171,10 +176,10 @@ export class Enrollment {
       }
       // Issue 7 item 1: the token is consumed before any APDU goes to the target, so a second
       // enrollment with it is refused here and never reaches the card.
-      this.reserve(tokenHash, now, fail);
+      this.refuseUnreserved(this.store.enrollments.reserve(tokenHash, now), fail);
       id = newId('cus');
       const record = () =>
-        this.store.db.transaction(() => {
+        this.store.atomically(() => {
           refuseDuplicates(this.store, row.target, row.name, checked.key.chr);
           this.store.custodians.insert({
             id,
@@ -186,7 +191,7 @@ export class Enrollment {
             keyId,
             enrolledAt: now,
           });
-        })();
+        });
       const progress = { mayHaveRegistered: false };
       try {
         await registerAtTarget(this.ctx, t, checked, row.name, record, progress);

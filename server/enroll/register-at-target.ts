@@ -18,8 +18,10 @@ import {
 } from '../targets/consistency';
 import { TargetError } from '../targets/target-error';
 import type { TargetService } from '../targets/target-service';
+import { messageOf } from '../../shared/error-message';
 import { EnrollmentError } from './enrollment-error';
 import type { CheckedPka } from './pka-check';
+import { messageOf } from '../../shared/error-message';
 
 /** What registration needs from the enrollment service. */
 export type RegistrationContext = { readonly store: Store; readonly clock: () => Date };
@@ -101,7 +103,7 @@ function recordOrFlag(
     recordInconsistency(ctx.store, {
       target,
       state: 'inconsistent',
-      detail: `key ${keyChr} was registered at the card but could not be recorded: ${(e as Error).message}`,
+      detail: `key ${keyChr} was registered at the card but could not be recorded: ${messageOf(e)}`,
       since: ctx.clock().toISOString(),
       registeredOnCard: undefined,
       knownToServer: known,
@@ -142,7 +144,7 @@ async function readBack(
     const lost: Inconsistency = {
       target: target.name,
       state: 'inconsistent',
-      detail: `${detail}, and the card could not be read back (${(e as Error).message})`,
+      detail: `${detail}, and the card could not be read back (${messageOf(e)})`,
       since: now.toISOString(),
       registeredOnCard: undefined,
       knownToServer: ctx.store.custodians.forTarget(target.name).length,

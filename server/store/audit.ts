@@ -38,7 +38,13 @@ export type ServerAuditEvent =
   | 'signed'
   | 'sign-refused'
   | 'sign-unresolved'
+  | 'keygen-intent'
   | 'key-generated'
+  | 'keygen-refused'
+  | 'keygen-unresolved'
+  | 'target-init-intent'
+  | 'target-init-refused'
+  | 'target-init-unresolved'
   | 'target-reset'
   | 'target-inconsistent'
   | 'target-reconciled'
@@ -110,19 +116,23 @@ export class AuditStore {
   }
 
   /**
-   * `sign-intent` entries with no outcome (`signed`, `sign-refused` or `sign-unresolved`) for
-   * their batch: batches a crash interrupted.
+   * `intent` entries whose `idField` no later entry of the `outcomes` events names: card steps
+   * a crash interrupted (audit-intents.ts).
    */
-  unresolvedSignIntents(): ServerAuditEntry[] {
+  unresolvedIntents(
+    intent: ServerAuditEvent,
+    outcomes: readonly ServerAuditEvent[],
+    idField: string,
+  ): ServerAuditEntry[] {
+    const path = `$.${idField}`;
     const rows = this.db
       .prepare(
-        `SELECT * FROM audit WHERE event = 'sign-intent' AND json_extract(data, '$.batchId') NOT IN (
-           SELECT json_extract(data, '$.batchId') FROM audit
-           WHERE event IN ('signed', 'sign-refused', 'sign-unresolved')
-             AND json_extract(data, '$.batchId') IS NOT NULL)
+        `SELECT * FROM audit WHERE event = ? AND json_extract(data, ?) NOT IN (
+           SELECT json_extract(data, ?) FROM audit
+           WHERE event IN (SELECT value FROM json_each(?)) AND json_extract(data, ?) IS NOT NULL)
          ORDER BY seq`,
       )
-      .all() as Row[];
+      .all(intent, path, path, JSON.stringify(outcomes), path) as Row[];
     return rows.map(fromRow);
   }
 

@@ -7,7 +7,7 @@
  * server reads, `integrity_check` ok, an intact audit chain.
  * @module
  */
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { err, ok, type Result } from '../../shared/result';
@@ -84,6 +84,8 @@ export async function copyDatabase(from: string, to: string): Promise<void> {
   } finally {
     src.close();
   }
+  // Credential and token hashes, the audit trail: readable by the owner only.
+  chmodSync(to, 0o600);
   const dest = new Database(to);
   dest.pragma('journal_mode = DELETE');
   dest.close();

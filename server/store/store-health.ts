@@ -5,6 +5,7 @@
  * succeeds again (server/README.md "Store failures").
  * @module
  */
+import { messageOf } from '../../shared/error-message';
 
 /** What `/api/health` reports about the store. */
 export type StoreHealthStatus =
@@ -26,7 +27,7 @@ export function sqliteCode(e: unknown): string | undefined {
 
 /** One line describing an error (no stack). */
 export function oneLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
+  const text = messageOf(e);
   const code = sqliteCode(e);
   const line = text.replace(/\s+/g, ' ').slice(0, 300);
   return code && !line.includes(code) ? `${code}: ${line}` : line;
@@ -89,20 +90,6 @@ export class StoreHealth {
 export function contained<T>(health: StoreHealth, operation: string, fn: () => T): T | undefined {
   try {
     return fn();
-  } catch (e) {
-    health.report(operation, e);
-    return undefined;
-  }
-}
-
-/** `contained` for async work: the promise never rejects. */
-export async function containedAsync<T>(
-  health: StoreHealth,
-  operation: string,
-  fn: () => Promise<T>,
-): Promise<T | undefined> {
-  try {
-    return await fn();
   } catch (e) {
     health.report(operation, e);
     return undefined;

@@ -47,7 +47,7 @@ export function describeInconsistency(i: Inconsistency): string {
 /** Records `i` durably and in the audit chain (once per distinct state). */
 export function recordInconsistency(store: Store, i: Inconsistency): void {
   const before = store.consistency.get(i.target);
-  store.db.transaction(() => {
+  store.atomically(() => {
     store.consistency.set(i);
     if (
       before?.state !== 'inconsistent' ||
@@ -62,7 +62,7 @@ export function recordInconsistency(store: Store, i: Inconsistency): void {
         detail: i.detail,
       });
     }
-  })();
+  });
 }
 
 /**
@@ -187,10 +187,10 @@ export async function reconcileTarget(
     );
     if (!found) {
       if (before) {
-        store.db.transaction(() => {
+        store.atomically(() => {
           store.consistency.clear(target.name);
           store.audit.append('target-reconciled', { target: target.name, previous: before.detail });
-        })();
+        });
       }
       return null;
     }
@@ -203,7 +203,7 @@ export async function reconcileTarget(
       state: 'acknowledged',
       detail: `acknowledged by an operator (${before?.detail ?? found.detail})`,
     };
-    store.db.transaction(() => {
+    store.atomically(() => {
       store.consistency.set(accepted);
       store.audit.append('target-inconsistency-acknowledged', {
         target: target.name,
@@ -211,7 +211,7 @@ export async function reconcileTarget(
         knownToServer: found.knownToServer,
         unknownKeys: found.unknownKeys ?? null,
       });
-    })();
+    });
     return accepted;
   });
 }

@@ -56,7 +56,7 @@ function pemFromCvcKey(pk: CvcPublicKey, id: number): string {
         .export({ type: 'spki', format: 'pem' })
         .toString();
     } catch (e) {
-      throw new TargetError('malformed', `key ${id}: bad RSA public key (${(e as Error).message})`);
+      throw new TargetError('malformed', `key ${id}: bad RSA public key (${messageOf(e)})`);
     }
   }
   const curve = pk.domain ? curveByDomain(pk.domain) : undefined;

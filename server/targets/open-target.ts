@@ -9,7 +9,22 @@ import { openPcsc, type Pcsc } from '../../core/pcsc/pcsc-adapter';
 import type { TargetConfig } from '../config';
 import type { TransportOpener } from './target-service';
 
+/** The PC/SC context all default openers share, opened on first use. */
 let pcsc: Promise<Pcsc> | undefined;
+
+/**
+ * Closes the shared PC/SC context (if one was opened). Its reader watcher keeps the event loop
+ * alive, so `serve` calls this on shutdown; a later open starts a new context.
+ */
+export async function closeDefaultPcsc(): Promise<void> {
+  const open = pcsc;
+  pcsc = undefined;
+  if (open === undefined) return;
+  await open.then(
+    (context) => context.close(),
+    () => undefined, // never opened: nothing to close
+  );
+}
 
 /** The opener for a configured target. */
 export function defaultOpener(target: TargetConfig): TransportOpener {

@@ -8,6 +8,7 @@ import { asciiBytes } from '../../shared/codec/bytes';
 import { OPTION } from '../../shared/sc-hsm/constants';
 import type { Store } from '../store/store';
 import { listKeys, resolveSigningKey, type KeyListing, type SigningKey } from './key-info';
+import { recordIntent, recordOutcome } from '../store/audit-intents';
 import { TargetError } from './target-error';
 import type { TargetService, TargetStatus } from './target-service';
 
@@ -53,6 +54,9 @@ export async function initializeTarget(
   let mask = OPTION.RESET_RETRY_COUNTER;
   if (opts.replaceableKeys === true) mask |= OPTION.REPLACE_PKA;
   if (opts.pkaAndPin === true) mask |= OPTION.PKA_AND_PIN;
+  const what = { target: target.name, m: opts.m, n: opts.n, options: mask };
+  // Intent before wiping the device (server/README.md): a store failure refuses untouched.
+  const intent = recordIntent(store, 'target-init', what);
   await target.run(async (card) => {
     try {
       // Wipes the device, then re-selects (docs/card-reference.md §3.4).
@@ -64,16 +68,14 @@ export async function initializeTarget(
         ...(opts.dkekShares === undefined ? {} : { dkekShares: opts.dkekShares }),
       });
     } catch (e) {
+      recordOutcome(store, intent, 'target-init-refused', { ...what, reason: String(e) });
       if (e instanceof RangeError) throw new TargetError('invalid', e.message);
       throw e;
     }
   });
-  store.audit.append('target-initialized', {
-    target: target.name,
+  recordOutcome(store, intent, 'target-initialized', {
+    ...what,
     deviceId: target.deviceId ?? '',
-    m: opts.m,
-    n: opts.n,
-    options: mask,
   });
   return { status: await target.status(), soPin: generated };
 }

@@ -13,6 +13,7 @@ import {
 } from '../../core/sc-hsm/signing-keys';
 import type { Store } from '../store/store';
 import { publicKeyFrom, type SigningKey } from './key-info';
+import { recordIntent, recordOutcome } from '../store/audit-intents';
 import { TargetError } from './target-error';
 import type { TargetService } from './target-service';
 
@@ -54,6 +55,15 @@ export async function generateTargetKey(
         `target ${target.name} already has a key labelled "${opts.label}"`,
       );
     }
+    const deviceId = target.deviceId ?? '';
+    // Intent before the card step (server/README.md): a store failure refuses untouched.
+    const intent = recordIntent(store, 'keygen', {
+      target: target.name,
+      deviceId,
+      label: opts.label,
+      keyType: formatSigningKeyType(opts.type),
+      ceremonyId: window.ceremonyId,
+    });
     let gen;
     try {
       const t = opts.type;
@@ -62,13 +72,13 @@ export async function generateTargetKey(
           ? await card.generateRsaSigningKey({ label: opts.label, bits: t.bits })
           : await card.generateSigningKey({ label: opts.label, curve: t.curve });
     } catch (e) {
+      recordOutcome(store, intent, 'keygen-refused', { target: target.name, reason: String(e) });
       if (e instanceof KeyOperationError)
         throw new TargetError('invalid', `key generation: ${e.message}`);
       throw e;
     }
-    const deviceId = target.deviceId ?? '';
-    // Audited as soon as the key exists on the card, before anything else can fail.
-    store.audit.append('key-generated', {
+    // Audited as soon as the key exists on the card; not storable: the intent covers it.
+    recordOutcome(store, intent, 'key-generated', {
       target: target.name,
       deviceId,
       keyId: gen.keyId,

@@ -158,6 +158,3 @@ export function explicitCurve(name: ExplicitCurveName): ECDSA {
   }
   return impl;
 }
-
-/** Names of the curves defined here, in a stable order. */
-export const EXPLICIT_CURVE_NAMES = Object.keys(PARAMS) as ExplicitCurveName[];

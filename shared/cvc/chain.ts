@@ -110,6 +110,17 @@ export function splitDeviceCertificates(ef2f02: Uint8Array): Result<DeviceChain,
   return ok({ device: device.value.cvc, dica: dica.value.cvc });
 }
 
+/**
+ * The device id: the CHR of the first certificate in EF 2F02 (docs/card-reference.md §6.6), read
+ * even when the DICA after it is missing or broken — a device certificate alone still names its
+ * device (§5.2), though the chain cannot be checked. Undefined when even the first CVC is unreadable.
+ */
+export function deviceIdOf(ef2f02: Uint8Array | undefined): string | undefined {
+  if (ef2f02 === undefined || ef2f02.length === 0) return undefined;
+  const first = parseCvcAt(ef2f02, 0);
+  return first.ok ? first.value.cvc.body.chr : undefined;
+}
+
 /** Outcome of {@link validateDeviceChain}. */
 export type ChainVerdict =
   | {

@@ -6,6 +6,8 @@
  * injected (AppDeps.clock, AppDeps.monotonic).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CardTransport } from '../../../core/card/transport';
+import { createInProcessTransport } from '../../../emulator/transport/in-process';
 import type { RunningServer } from '../../../server/app';
 import {
   PROTOCOL_VERSION,
@@ -33,15 +35,48 @@ afterEach(async () => {
 
 const HOURS_2 = 2 * 3600_000;
 
-async function world() {
+/** Holds EXTERNAL AUTHENTICATE (`00 82`) at the target until `release()`. */
+function gate() {
+  let open: () => void = () => undefined;
+  const state = { held: false, closed: undefined as Promise<void> | undefined };
+  return {
+    state,
+    close() {
+      state.closed = new Promise<void>((r) => (open = r));
+    },
+    release: () => open(),
+  };
+}
+
+async function world(g = gate()) {
   const clocks = { wall: 0, mono: 0 };
+  const card = await targetCard(3, 2);
+  const opener = async (): Promise<CardTransport> => {
+    const inner = createInProcessTransport(card);
+    return {
+      get atr() {
+        return inner.atr;
+      },
+      transmit: async (apdu) => {
+        if (apdu[1] === 0x82 && g.state.closed) {
+          g.state.held = true;
+          await g.state.closed;
+        }
+        return inner.transmit(apdu);
+      },
+      transaction: (fn) => inner.transaction(fn),
+      reset: () => inner.reset(),
+      close: (d) => inner.close(d),
+    };
+  };
   const s = await startTestServer(
-    { card: await targetCard(3, 2), opens: 0, fail: false },
+    { card, opens: 0, fail: false },
     dataDir(),
     { ceremonyDefaults: { expiresInSeconds: 600 } },
     {
       clock: () => new Date(Date.now() + clocks.wall),
       monotonic: () => performance.now() + clocks.mono,
+      openerFor: () => opener,
     },
   );
   server = s;
@@ -116,5 +151,29 @@ describe('11.4 one time source for expiry', () => {
     expect(e.code).toBe('offer-expired');
     expect(await cardCount(s)).toBe(0);
     expect(s.store.ceremonies.approvals(id)).toEqual([]);
+  }, 60_000);
+
+  it('11.4 closed while the target answers: the accepted approval is recorded, the card reset', async () => {
+    const g = gate();
+    const { s, cs, id } = await world(g);
+    const alice = cs[0]!;
+    const offer = await alice.offer(id);
+    g.close();
+    await alice.approve(offer);
+    while (!g.state.held) await new Promise((r) => setTimeout(r, 10));
+    const cancel = adminApi(s, 'POST', `/api/ceremonies/${id}/cancel`);
+    while (
+      (await adminApi<{ state: string }>(s, 'GET', `/api/ceremonies/${id}`)).body.state !==
+      'cancelled'
+    )
+      await new Promise((r) => setTimeout(r, 10));
+    g.release();
+    expect((await cancel).status).toBe(200);
+    expect((await alice.waitFor(isResult)).outcome).toBe('accepted');
+    const rows = s.store.ceremonies.approvals(id);
+    expect(rows.map((r) => [r.custodianId, r.outcome])).toEqual([[alice.custodianId, 'approved']]);
+    expect(s.store.audit.tail(50).some((e) => e.event === 'approval')).toBe(true);
+    // The card holds no authentication for the closed ceremony.
+    expect(await cardCount(s)).toBe(0);
   }, 60_000);
 });

@@ -46,12 +46,8 @@ afterEach(async () => {
 async function world() {
   const logs: string[] = [];
   const dir = dataDir();
-  const s = await startTestServer(
-    { card: await targetCard(3, 2), opens: 0, fail: false },
-    dir,
-    {},
-    { log: (l) => logs.push(l) },
-  );
+  const target = { card: await targetCard(3, 2), opens: 0, fail: false };
+  const s = await startTestServer(target, dir, {}, { log: (l) => logs.push(l) });
   server = s;
   const cs: ScriptedCustodian[] = [];
   for (const [i, name] of ['alice', 'bob', 'carol'].entries()) {
@@ -59,7 +55,7 @@ async function world() {
     clients.push(c);
     cs.push(c);
   }
-  return { s, cs, logs, dir };
+  return { s, cs, logs, dir, target };
 }
 
 async function until<T>(
@@ -142,12 +138,15 @@ describe('11.1 a store failure in a callback never crashes the server', () => {
     const offer = await cs[0]!.offer(id);
     const faults = injectStoreFaults(s.store.db);
     faults.fail(/UPDATE ceremonies SET state/, 'SQLITE_BUSY');
+    // The timer's first read fails too (an I/O error): retried, never thrown out of the timer.
+    faults.fail(/SELECT \* FROM ceremonies WHERE id/, 'SQLITE_IOERR', 1);
     await until(
       'expiry failure logged',
       () => logs.some((l) => l.includes('STORE FAILURE') && l.includes('expired')),
       30_000,
     );
     expect((await health(s)).body.status).toBe('degraded');
+    expect(logs.some((l) => /STORE FAILURE.*at its expiry.*SQLITE_IOERR/.test(l))).toBe(true);
     expect((await snap(s, id)).state).toBe('open');
     // The deadline passed: the approval is refused before anything reaches the target.
     await cs[0]!.approve(offer);
@@ -290,5 +289,38 @@ describe('11.3 a state change and its audit entry are one transaction', () => {
     expect(audit.some((e) => e.event === 'approval' || e.event === 'decline')).toBe(false);
     expect(audit.filter((e) => e.event === 'approval-unresolved')).toHaveLength(1);
     expect(s.store.audit.verify().ok).toBe(true);
+  }, 60_000);
+});
+
+describe('11.3 key generation: intent before the card step', () => {
+  it('11.3 intent not storable: refused before the card; outcome not storable: covered, resolved at restart', async () => {
+    const { s, cs, dir, target } = await world();
+    const id = await request(s);
+    for (const c of [cs[0]!, cs[1]!]) await c.approve(await c.offer(id));
+    await until('quorum', async () => ((await snap(s, id)).state === 'quorum' ? true : undefined));
+    const labels = async (srv: RunningServer) =>
+      (
+        await adminApi<{ keys: { label: string }[] }>(srv, 'GET', '/api/targets/t1/keys')
+      ).body.keys.map((k) => k.label);
+    const faults = injectStoreFaults(s.store.db);
+    faults.fail(/INSERT INTO audit/, 'SQLITE_FULL', 1);
+    const refused = await adminApi(s, 'POST', '/api/targets/t1/keys', { label: 'k1' });
+    expect(refused).toMatchObject({ status: 503, body: { code: 'store' } });
+    expect(await labels(s)).not.toContain('k1');
+    // The intent is stored, the outcome entry fails: the key exists and the intent covers it.
+    faults.fail(/INSERT INTO audit/, 'SQLITE_FULL', 1, 1);
+    const made = await adminApi<{ id: number }>(s, 'POST', '/api/targets/t1/keys', { label: 'k2' });
+    expect(made.status).toBe(201);
+    expect(await labels(s)).toContain('k2');
+    expect((await health(s)).body.status).toBe('degraded');
+    const intent = auditOf(s).find((e) => e.event === 'keygen-intent' && e.data['label'] === 'k2');
+    expect(intent).toBeDefined();
+    expect(auditOf(s).some((e) => e.event === 'key-generated')).toBe(false);
+    for (const c of clients.splice(0)) c.close();
+    await s.stop();
+    server = await startTestServer(target, dir);
+    const resolved = auditOf(server).filter((e) => e.event === 'keygen-unresolved');
+    expect(resolved.map((e) => e.data['intentId'])).toEqual([intent!.data['intentId']]);
+    expect(server.store.audit.verify().ok).toBe(true);
   }, 60_000);
 });

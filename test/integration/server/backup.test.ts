@@ -90,6 +90,7 @@ describe('11.7 backup and restore', () => {
     expect(liveHashes.length).toBeGreaterThan(backed.length);
     expect(liveHashes.slice(0, backed.length)).toEqual(backed);
     expect(existsSync(`${out}-wal`)).toBe(false);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
     // A backup never overwrites a file.
     expect((await cli(['backup', '--data-dir', data, '--out', out])).code).toBe(2);
 

@@ -148,6 +148,34 @@ describe('atomic enrollment', () => {
     expect(s.body.consistency).toBeNull();
   });
 
+  it('7.1 two tokens for one name, or one key under two names, register one key concurrently', async () => {
+    const ctl: Ctl = { delayMs: 3, opens: 0 };
+    const target = await start(4, 2, ctl);
+    const race = async (pairs: Array<[string, CustodianCard]>) => {
+      const cs = pairs.map(([, card]) => new ScriptedCustodian(server!, card));
+      clients.push(...cs);
+      await Promise.all(cs.map((c, i) => c.connect(pairs[i]![0])));
+      const outcomes = await Promise.all(cs.map(settle));
+      expect(outcomes.filter((o) => o.type === 'welcome')).toHaveLength(1);
+      for (const o of outcomes.filter((x) => x.type === 'error'))
+        expect(o.type === 'error' && o.message).toMatch(/already (enrolled|registered)/);
+    };
+    // One name, two tokens, two keys.
+    await race([
+      [await token('carol'), alice],
+      [await token('carol'), bob],
+    ]);
+    // One key (the one not yet registered), two names.
+    const stored = server!.store.custodians.forTarget('t1');
+    const free = stored[0]!.keyChr === alice.chr ? bob : alice;
+    await race([
+      [await token('dave'), free],
+      [await token('erin'), free],
+    ]);
+    expect(server!.store.custodians.forTarget('t1')).toHaveLength(2);
+    expect(await cardRegistered(target)).toBe(2);
+  });
+
   it('7.1 a card failure before the registration reaches the card leaves the token usable', async () => {
     const ctl: Ctl = { delayMs: 1, loseRegistration: 'before', opens: 0 };
     const target = await start(3, 2, ctl);

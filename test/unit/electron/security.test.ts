@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -16,6 +17,7 @@ import {
   type HardenableContents,
   type HardenableSession,
 } from '../../../electron/main/security';
+import { RENDERER_CSP_META } from '../../../shared/renderer-csp';
 
 describe('renderer CSP', () => {
   it('gives the renderer no network, no inline code and no plugins', () => {
@@ -31,6 +33,16 @@ describe('renderer CSP', () => {
     expect(directives.get('style-src')).toBe("'self'");
     expect(directives.get('object-src')).toBe("'none'");
     expect(RENDERER_CSP).not.toMatch(/unsafe-(inline|eval)|\*/);
+  });
+
+  it('renderer/index.html carries the same policy (minus header-only directives) in its meta', () => {
+    const html = readFileSync('renderer/index.html', 'utf8');
+    const metas = [...html.matchAll(/http-equiv="Content-Security-Policy"\s+content="([^"]*)"/g)];
+    expect(metas).toHaveLength(1);
+    expect(metas[0]?.[1]).toBe(RENDERER_CSP_META);
+    expect(RENDERER_CSP_META.split('; ')).toEqual(
+      RENDERER_CSP.split('; ').filter((d) => !d.startsWith('frame-ancestors')),
+    );
   });
 });
 

@@ -200,6 +200,14 @@ describe('RSA SIGN', () => {
     expect(verify(hash, msg, pss(pub, hLen), b)).toBe(true);
   });
 
+  it('40 also takes the hash as a DigestInfo (what OpenSC sends)', () => {
+    const di = concatBytes(DIGEST_INFO_SHA256, createHash('sha256').update(msg).digest());
+    const sig = h.expectSw(0x9000, 0x80, 0x68, 0x01, 0x40, di, 65536);
+    expect(verify('sha256', msg, pss(pub, 32), sig)).toBe(true);
+    // A DigestInfo whose length does not match its hash is no DigestInfo.
+    h.expectSw(0x6a80, 0x80, 0x68, 0x01, 0x40, di.subarray(0, di.length - 1), 65536);
+  });
+
   it('wrong lengths are 6A80: raw not k bytes or not below n, 30 beyond k − 11, 40 of no hash length', () => {
     h.expectSw(0x6a80, 0x80, 0x68, 0x01, 0x20, new Uint8Array(k - 1), 65536);
     h.expectSw(0x6a80, 0x80, 0x68, 0x01, 0x20, new Uint8Array(k + 1), 65536);

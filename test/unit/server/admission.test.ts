@@ -11,6 +11,7 @@ import {
   type FailureThrottle,
 } from '../../../server/net/admission';
 import { safeErrorText } from '../../../server/net/safe-text';
+import { parseConfig } from '../../../server/config';
 import { hasForbiddenDisplayCharacter } from '../../../shared/protocol/fields';
 
 const req = (peer: string, xff?: string | string[]) =>
@@ -95,5 +96,35 @@ describe('error text (11.6)', () => {
     expect(safeErrorText('😀'.repeat(400)).length).toBeLessThanOrEqual(500);
     expect(hasForbiddenDisplayCharacter(safeErrorText('😀'.repeat(400)))).toBe(false);
     expect(safeErrorText('   ')).toBe('invalid message');
+  });
+});
+
+describe('config (7.5, 7.10)', () => {
+  const base = {
+    listen: { host: '127.0.0.1', port: 8443 },
+    dataDir: './data',
+    targets: [{ name: 't1', reader: 'Reader 00 00' }],
+    trustAnchors: ['production'],
+    unlock: { maxSeconds: 300, maxSignatures: 10 },
+    ceremonyDefaults: { expiresInSeconds: 900 },
+  };
+  it('7.5 accepts trusted proxy addresses and subnets, refuses anything else', () => {
+    expect(parseConfig({ ...base, trustedProxies: ['10.0.0.5', 'fd00::/8'] }, '/x').ok).toBe(true);
+    for (const bad of ['proxy.local', '10.0.0.0/40', '*']) {
+      const r = parseConfig({ ...base, trustedProxies: [bad] }, '/x');
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.message).toMatch(/trustedProxies/);
+    }
+  });
+  it('7.10 accepts connection caps within bounds only', () => {
+    const caps = { maxUnauthenticatedPerAddress: 4, maxUnauthenticated: 64 };
+    expect(parseConfig({ ...base, connections: caps }, '/x').ok).toBe(true);
+    for (const bad of [
+      { ...caps, maxUnauthenticated: 0 },
+      { ...caps, maxUnauthenticatedPerAddress: 1.5 },
+      { maxUnauthenticated: 5 },
+      { ...caps, extra: 1 },
+    ])
+      expect(parseConfig({ ...base, connections: bad }, '/x').ok).toBe(false);
   });
 });
