@@ -21,7 +21,6 @@ import type { TargetService } from '../targets/target-service';
 import { messageOf } from '../../shared/error-message';
 import { EnrollmentError } from './enrollment-error';
 import type { CheckedPka } from './pka-check';
-import { messageOf } from '../../shared/error-message';
 
 /** What registration needs from the enrollment service. */
 export type RegistrationContext = { readonly store: Store; readonly clock: () => Date };
