@@ -7,6 +7,7 @@
 import type { CardTransport } from '../core/card/transport';
 import type { CardOpener } from '../core/custodian/card-session';
 import type { TestCa } from '../emulator/ca/test-ca';
+import type { EmulatedSmartCardHsm } from '../emulator/card/sc-hsm-card';
 import { createInProcessTransport } from '../emulator/transport/in-process';
 import { CUSTODIANS, custodianCard, deviceIdOf, freshTarget, type CustodianCard } from './cards';
 
@@ -25,6 +26,8 @@ export type Hardware = {
   /** How the target is reached, for the narration. */
   readonly targetVia: string;
   readonly custodians: readonly CustodianSeat[];
+  /** The emulated target itself, when it lives in this process (`--mkimage` proves with it). */
+  readonly targetCard?: EmulatedSmartCardHsm;
   /** Removes the cards and closes PC/SC contexts. */
   close(): Promise<void>;
 };
@@ -46,6 +49,7 @@ export async function inProcessHardware(ca: TestCa): Promise<Hardware> {
     targetDeviceId: deviceIdOf(target),
     targetVia: 'in-process emulator',
     custodians,
+    targetCard: target,
     close: async () => undefined,
   };
 }

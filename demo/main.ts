@@ -6,8 +6,9 @@
 import { runDemo } from './run-demo';
 import { messageOf } from '../shared/error-message';
 
-const USAGE = `usage: npm run demo [-- --pcsc] [-- --keep]
+const USAGE = `usage: npm run demo [-- --pcsc] [-- --keep] [-- --mkimage]
   --pcsc   target in vpcd reader 0 and custodian alice in vpcd reader 1, through pcscd
+  --mkimage then sign a U-Boot FIT image with mkimage through the PKCS#11 module and prove it
   --keep   keep the temporary directory (server data, audit logs, files, signatures)
 `;
 
@@ -17,7 +18,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const unknown = argv.filter((a) => a !== '--pcsc' && a !== '--keep');
+  const unknown = argv.filter((a) => a !== '--pcsc' && a !== '--keep' && a !== '--mkimage');
   if (unknown.length > 0) {
     process.stderr.write(`demo: unknown argument ${unknown.join(' ')}\n${USAGE}`);
     return 2;
@@ -36,6 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
       out,
       color: process.stdout.isTTY === true,
       keep: flags.has('--keep'),
+      mkimage: flags.has('--mkimage'),
       ...(hardware ? { hardware } : {}),
     });
     return 0;

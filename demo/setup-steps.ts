@@ -84,6 +84,7 @@ export async function serverUp(
   hw: Hardware,
   anchorFile: string,
   unlock: { readonly maxSeconds: number; readonly maxSignatures: number } = UNLOCK,
+  pkcs11Socket?: string,
 ): Promise<RunningServer> {
   ctx.r.step(
     'Start the management server on 127.0.0.1',
@@ -98,6 +99,7 @@ export async function serverUp(
         trustAnchors: [anchorFile],
         unlock,
         ceremonyDefaults: { expiresInSeconds: 600 },
+        ...(pkcs11Socket === undefined ? {} : { pkcs11: { socket: pkcs11Socket } }),
       },
       ctx.dir,
     ),

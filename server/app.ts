@@ -28,6 +28,9 @@ import { openStore, type Store } from './store/store';
 import { defaultOpener } from './targets/open-target';
 import { TargetService, type TransportOpener } from './targets/target-service';
 import { loadTls } from './tls';
+import { pkcs11Route } from './pkcs11/admin-routes';
+import { Pkcs11ClientStore } from './pkcs11/client-store';
+import { startPkcs11Socket, type Pkcs11Socket } from './pkcs11/socket-server';
 import { messageOf } from '../shared/error-message';
 
 /** Injection points (tests, composition roots with an emulator). */
@@ -57,6 +60,8 @@ export type RunningServer = {
   readonly engine: CeremonyEngine;
   readonly hub: CustodianHub;
   readonly targets: ReadonlyMap<string, TargetService>;
+  /** Path of the PKCS#11 module socket, when configured. */
+  readonly pkcs11Socket: string | undefined;
   stop(): Promise<void>;
 };
 
@@ -125,6 +130,7 @@ export async function startServer(
     deps.monotonic,
   );
   hub.attach(engine);
+  const pkcs11Clients = new Pkcs11ClientStore(store.db, clock);
 
   let wsUrl = '';
   const invite = () => ({ url: config.publicUrl ?? wsUrl, fingerprint: tls?.fingerprint });
@@ -138,6 +144,7 @@ export async function startServer(
       if (token === undefined || !secretsEqual(token, adminToken)) {
         return sendJson(res, 401, { error: 'admin token required (Authorization: Bearer …)' });
       }
+      if (await pkcs11Route(store, pkcs11Clients, req, res)) return;
       if (!(await route(api, req, res))) sendJson(res, 404, { error: `no route ${path}` });
     })().catch((e: unknown) => {
       const { status, message, code } = errorToHttp(e);
@@ -178,6 +185,17 @@ export async function startServer(
     );
   }
   await engine.start();
+  let pkcs11: Pkcs11Socket | undefined;
+  if (config.pkcs11) {
+    pkcs11 = await startPkcs11Socket(config.pkcs11.socket, {
+      store,
+      engine,
+      targets,
+      clients: pkcs11Clients,
+      log,
+    });
+    log(`PKCS#11 module socket: ${pkcs11.path}`);
+  }
   return {
     url,
     wsUrl,
@@ -188,7 +206,9 @@ export async function startServer(
     engine,
     hub,
     targets,
+    pkcs11Socket: pkcs11?.path,
     async stop() {
+      await pkcs11?.close();
       engine.stop();
       hub.closeAll();
       server.closeAllConnections();

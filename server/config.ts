@@ -55,6 +55,11 @@ const configSchema = z
         maxSignatures: z.number().int().min(1).max(1_000_000),
       })
       .strict(),
+    /** The PKCS#11 module's Unix socket (docs/pkcs11.md); absent = no module socket. */
+    pkcs11: z
+      .object({ socket: z.string().min(1).max(100) })
+      .strict()
+      .optional(),
     ceremonyDefaults: z
       .object({
         // Clients refuse offers expiring more than 60 minutes ahead (docs/protocol.md §8).
@@ -133,6 +138,7 @@ export function parseConfig(value: unknown, baseDir: string): Result<ServerConfi
     ),
     trustAnchors: c.trustAnchors.map((a) => (a === 'production' ? a : abs(a))),
   };
+  if (c.pkcs11 !== undefined) out.pkcs11 = { socket: abs(c.pkcs11.socket) };
   if (c.tls !== undefined && c.tls !== 'self-signed') {
     out.tls = { cert: abs(c.tls.cert), key: abs(c.tls.key) };
   }

@@ -24,6 +24,7 @@ import { EXIT, processIo, UsageError, type CliIo } from './errors';
 import { initConfig, serve, type EmulatorOpener } from './serve';
 import { resolveServer } from './admin-client';
 import { signFiles } from './sign-files';
+import { pkcs11ClientCreate, pkcs11ClientList, pkcs11ClientRevoke } from './pkcs11-commands';
 import { messageOf } from '../../shared/error-message';
 
 /** What the launcher provides. */
@@ -159,6 +160,20 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
     .action((files: string[], o) =>
       signFiles(resolveServer(o), { target: o.target, key: o.key, out: o.out, files }, io),
     );
+
+  const p11 = program
+    .command('pkcs11-client')
+    .description('credentials for the PKCS#11 module (docs/pkcs11.md)');
+  connection(p11.command('create').description('issue a credential (printed once)'))
+    .requiredOption('--name <client>', 'e.g. the build machine, build01')
+    .option('--json')
+    .action((o) => pkcs11ClientCreate(o, io));
+  connection(p11.command('list').description('list PKCS#11 clients'))
+    .option('--json')
+    .action((o) => pkcs11ClientList(o, io));
+  connection(p11.command('revoke').description("revoke a client's credential"))
+    .requiredOption('--name <client>')
+    .action((o) => pkcs11ClientRevoke(o, io));
 
   program
     .command('backup')

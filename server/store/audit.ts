@@ -48,7 +48,11 @@ export type ServerAuditEvent =
   | 'target-reset'
   | 'target-inconsistent'
   | 'target-reconciled'
-  | 'target-inconsistency-acknowledged';
+  | 'target-inconsistency-acknowledged'
+  | 'pkcs11-client-created'
+  | 'pkcs11-client-revoked'
+  | 'pkcs11-login'
+  | 'pkcs11-refused';
 
 /** One audit row. */
 export type ServerAuditEntry = {

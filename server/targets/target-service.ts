@@ -281,15 +281,24 @@ export class TargetService {
    * (PKCS#1 v1.5 over the hash's DigestInfo, or PSS; docs/card-reference.md §15.6).
    */
   signWithinUnlock(keyId: number, hash: Uint8Array, rsa?: RsaSignOptions): Promise<Uint8Array> {
+    return this.spendSignature((card) =>
+      rsa ? card.signRsaDigest(keyId, rsa.scheme, rsa.hash, hash) : card.signHash(keyId, hash),
+    );
+  }
+
+  /**
+   * Runs one signing operation `sign` inside the unlock window, counting it as one signature
+   * (as {@link signWithinUnlock}, for any SIGN the card offers, e.g. CKM_RSA_PKCS for PKCS#11
+   * clients, server/pkcs11/rsa-sign.ts).
+   */
+  spendSignature<T>(sign: (card: SmartCardHsm) => Promise<T>): Promise<T> {
     return this.run(async (card) => {
       const u = this.openWindow();
       u.left--;
-      const der = rsa
-        ? await card.signRsaDigest(keyId, rsa.scheme, rsa.hash, hash)
-        : await card.signHash(keyId, hash);
+      const out = await sign(card);
       if (u.left === 0)
         queueMicrotask(() => void this.lock('signature-limit').catch(() => undefined));
-      return der;
+      return out;
     });
   }
 

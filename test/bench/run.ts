@@ -5,7 +5,7 @@
  * @module
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg, release, setPriority, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { benchCeremony } from './ceremony';
@@ -120,10 +120,24 @@ async function main(argv: readonly string[]): Promise<number> {
     durationS: (performance.now() - started) / 1000,
     command: quick ? 'npm run bench -- --quick' : 'npm run bench',
   });
-  writeFileSync(out, report);
+  writeFileSync(out, report + keptSection(out));
   say(`wrote ${out}`);
   process.stdout.write(`${report.split('\n## Machine')[0]}\n`);
   return 0;
+}
+
+/** The section `npm run bench:pkcs11` maintains (test/bench/pkcs11.ts), carried over. */
+function keptSection(file: string): string {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+  const a = text.indexOf('<!-- pkcs11-bench:start -->');
+  const end = '<!-- pkcs11-bench:end -->';
+  const b = text.indexOf(end);
+  return a >= 0 && b > a ? `\n${text.slice(a, b + end.length)}\n` : '';
 }
 
 main(process.argv.slice(2)).then(

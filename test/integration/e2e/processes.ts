@@ -6,9 +6,10 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Repository root. */
-export const ROOT = join(__dirname, '..', '..', '..');
+export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 /** The launchers. */
 export const BIN = {
   custodian: join(ROOT, 'bin', 'custodian.mjs'),

@@ -104,7 +104,7 @@ export async function startTestServer(
   target: TargetHandle,
   dir: { dir: string; anchor: string },
   overrides: Partial<
-    Pick<ServerConfig, 'unlock' | 'ceremonyDefaults' | 'trustedProxies' | 'connections'>
+    Pick<ServerConfig, 'unlock' | 'ceremonyDefaults' | 'trustedProxies' | 'connections' | 'pkcs11'>
   > = {},
   deps: AppDeps = {},
 ): Promise<RunningServer> {
@@ -119,6 +119,7 @@ export async function startTestServer(
         ceremonyDefaults: overrides.ceremonyDefaults ?? { expiresInSeconds: 600 },
         ...(overrides.trustedProxies ? { trustedProxies: overrides.trustedProxies } : {}),
         ...(overrides.connections ? { connections: overrides.connections } : {}),
+        ...(overrides.pkcs11 ? { pkcs11: overrides.pkcs11 } : {}),
       },
       dir.dir,
     ),

@@ -1,0 +1,44 @@
+/**
+ * `custodian-server pkcs11-client create|list|revoke`: the credentials PKCS#11 modules use to
+ * talk to the server's module socket (docs/pkcs11.md "Clients").
+ * @module
+ */
+import { api, resolveServer, type ConnectionOptions } from './admin-client';
+import type { CliIo } from './errors';
+
+type Client = { id: string; name: string; createdAt: string; revokedAt?: string };
+
+/** `pkcs11-client create --name N`: prints the credential once. */
+export async function pkcs11ClientCreate(
+  o: ConnectionOptions & { name: string; json?: boolean },
+  io: CliIo,
+) {
+  const r = await api<{ client: Client; credential: string }>(
+    resolveServer(o),
+    'POST',
+    '/api/pkcs11-clients',
+    { name: o.name },
+  );
+  if (o.json) return io.out(`${JSON.stringify(r)}\n`);
+  io.out(`PKCS#11 client ${r.client.name} created (${r.client.id}).\n`);
+  io.out(`credential (shown once; give it to the module, see docs/pkcs11.md): ${r.credential}\n`);
+}
+
+/** `pkcs11-client list`. */
+export async function pkcs11ClientList(o: ConnectionOptions & { json?: boolean }, io: CliIo) {
+  const r = await api<{ clients: Client[] }>(resolveServer(o), 'GET', '/api/pkcs11-clients');
+  if (o.json) return io.out(`${JSON.stringify(r.clients)}\n`);
+  for (const c of r.clients) {
+    io.out(`${c.name}\t${c.createdAt}\t${c.revokedAt ? `revoked ${c.revokedAt}` : 'active'}\n`);
+  }
+}
+
+/** `pkcs11-client revoke --name N`. */
+export async function pkcs11ClientRevoke(o: ConnectionOptions & { name: string }, io: CliIo) {
+  const r = await api<{ client: Client }>(
+    resolveServer(o),
+    'POST',
+    `/api/pkcs11-clients/${encodeURIComponent(o.name)}/revoke`,
+  );
+  io.out(`PKCS#11 client ${r.client.name} revoked at ${r.client.revokedAt ?? '?'}\n`);
+}

@@ -1,0 +1,54 @@
+/**
+ * Admin API for PKCS#11 clients (`Authorization: Bearer <admin token>`, like every `/api/…`):
+ * `POST /api/pkcs11-clients {name}` issues a credential (answered once, stored hashed),
+ * `GET /api/pkcs11-clients` lists, `POST /api/pkcs11-clients/:name/revoke` revokes.
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { HttpError, readJson, sendJson } from '../api/http-util';
+import type { Store } from '../store/store';
+import { Pkcs11ClientError, type Pkcs11ClientStore } from './client-store';
+
+const createSchema = z.strictObject({ name: z.string().min(1).max(64) });
+
+const STATUS: Record<Pkcs11ClientError['code'], number> = {
+  invalid: 400,
+  duplicate: 409,
+  'not-found': 404,
+};
+
+/** Handles `/api/pkcs11-clients…`; false when the path is not one of them. */
+export async function pkcs11Route(
+  store: Store,
+  clients: Pkcs11ClientStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
+  const path = new URL(req.url ?? '/', 'http://x').pathname;
+  try {
+    if (path === '/api/pkcs11-clients' && req.method === 'GET') {
+      sendJson(res, 200, { clients: clients.list() });
+      return true;
+    }
+    if (path === '/api/pkcs11-clients' && req.method === 'POST') {
+      const body = createSchema.safeParse(await readJson(req));
+      if (!body.success) throw new HttpError(400, `name: ${body.error.issues[0]?.message ?? ''}`);
+      const { client, credential } = clients.create(body.data.name);
+      store.audit.append('pkcs11-client-created', { client: client.name, id: client.id });
+      sendJson(res, 201, { client, credential });
+      return true;
+    }
+    const m = /^\/api\/pkcs11-clients\/([^/]+)\/revoke$/.exec(path);
+    if (m && req.method === 'POST') {
+      const client = clients.revoke(decodeURIComponent(m[1]!));
+      store.audit.append('pkcs11-client-revoked', { client: client.name, id: client.id });
+      sendJson(res, 200, { client });
+      return true;
+    }
+  } catch (e) {
+    if (e instanceof Pkcs11ClientError) throw new HttpError(STATUS[e.code], e.message);
+    throw e;
+  }
+  return false;
+}
