@@ -5,6 +5,7 @@
  * ASan/UBSan build by default), and the real tools (pkcs11-tool, openssl, mkimage) spawned
  * with the module's environment.
  */
+import { refOf } from '../../../core/custodian/engine-types';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -200,7 +201,7 @@ export async function pkcs11World(
       if (e.type !== 'offer-added') throw new Error('no offer');
       ceremonyId = e.offer.verified.offer.ceremonyId;
       answered.add(`${c.name} ${ceremonyId}`);
-      const r = await c.engine.approve(ceremonyId, typed(PIN).source);
+      const r = await c.engine.approve(refOf(e.offer), typed(PIN).source);
       if (r.kind !== 'approved') throw new Error(`${c.name}: ${JSON.stringify(r)}`);
     }
     return ceremonyId;
