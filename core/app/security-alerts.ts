@@ -57,8 +57,6 @@ const WORDS: Record<OfferRejection['code'], { title: string; reason: string }> =
   },
 };
 
-export { ALERT_ADVICE } from '../../shared/ipc/trust-model';
-
 /** The alert book. */
 export class AlertBook {
   #alerts: SecurityAlert[] = [];

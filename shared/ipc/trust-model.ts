@@ -80,5 +80,3 @@ export const reportResultSchema = z.strictObject({
 });
 /** Outcome of "Decline & report". */
 export type ReportResult = z.infer<typeof reportResultSchema>;
-
-export { ALERT_ADVICE } from './alert-text';

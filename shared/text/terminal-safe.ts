@@ -29,8 +29,3 @@ export function terminalSafe(text: string): string {
 export function singleLineSafe(text: string): string {
   return text.replace(UNSAFE, escape);
 }
-
-/** True when `text` would be written unchanged by {@link terminalSafe}. */
-export function isTerminalSafe(text: string): boolean {
-  return terminalSafe(text) === text;
-}
