@@ -168,6 +168,13 @@ function onOffer(ctx: EngineContext, offer: OfferMessage): void {
     );
     return;
   }
+  const tooMany = book.overBound(offer);
+  if (tooMany !== undefined) {
+    // Bounded before the (costly) check: never kept, never shown, declined (docs/protocol.md §8).
+    book.remember(offer, undefined);
+    rejectOffer(ctx, offer, { code: 'busy', message: tooMany }, true);
+    return;
+  }
   const checked = check(ctx, offer);
   if (!checked.ok) {
     book.remember(offer, undefined);

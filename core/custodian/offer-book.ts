@@ -8,7 +8,7 @@ import { canonicalJson } from '../../shared/audit/audit-chain';
 import { toHex } from '../../shared/codec/bytes';
 import type { DecisionMessage, OfferMessage, Progress } from '../../shared/protocol/index';
 import type { TimerHandle } from '../net/timers';
-import type { CeremonyPhase } from './ceremony-state';
+import { isOpen, type CeremonyPhase } from './ceremony-state';
 import type { VerifiedOffer } from './offer-verify';
 
 /** One offer the engine tracks. */
@@ -30,6 +30,18 @@ export type Sighting =
 
 /** Largest number of remembered offer ids / signed inputs. */
 const MEMORY = 2048;
+
+/**
+ * Most open (pending or approving) offers kept for one target device id (docs/protocol.md §8).
+ * A custodian cannot usefully weigh more than a handful per device; a flood is declined.
+ */
+export const MAX_PENDING_PER_TARGET = 16;
+
+/**
+ * Most open offers kept from the server (one engine = one server connection; docs/protocol.md
+ * §8). Each open offer holds an expiry timer and a prompt, so this bounds both.
+ */
+export const MAX_PENDING_PER_SERVER = 64;
 
 /** Content fingerprint of an offer (progress excluded: it legitimately changes between sends). */
 export function offerContentKey(offer: OfferMessage): string {
@@ -79,6 +91,26 @@ export class OfferBook {
   /** The tracked offer of a ceremony. */
   get(ceremonyId: string): OfferEntry | undefined {
     return this.#byCeremony.get(ceremonyId);
+  }
+
+  /**
+   * Why a new offer may not be kept (the per-target or per-server bound of open offers is
+   * reached), or undefined when it may. The open offer of the same ceremony does not count: the
+   * new one replaces it.
+   */
+  overBound(offer: OfferMessage): string | undefined {
+    let total = 0;
+    let sameTarget = 0;
+    for (const [ceremonyId, e] of this.#byCeremony) {
+      if (ceremonyId === offer.ceremonyId || !isOpen(e.phase)) continue;
+      total += 1;
+      if (e.verified.offer.target.deviceId === offer.target.deviceId) sameTarget += 1;
+    }
+    if (sameTarget >= MAX_PENDING_PER_TARGET)
+      return `too many pending offers for ${offer.target.deviceId} (at most ${MAX_PENDING_PER_TARGET})`;
+    if (total >= MAX_PENDING_PER_SERVER)
+      return `too many pending offers from this server (at most ${MAX_PENDING_PER_SERVER})`;
+    return undefined;
   }
 
   /** Stops tracking a ceremony's offer (its offer id stays remembered). */

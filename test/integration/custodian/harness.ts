@@ -10,6 +10,7 @@ import { createCustodianEngine, type CustodianEngine } from '../../../core/custo
 import type { DecisionStore } from '../../../core/custodian/decision-store';
 import type { EngineEvent } from '../../../core/custodian/engine-types';
 import { createWsConnector } from '../../../core/net/ws-transport';
+import type { Timers } from '../../../core/net/timers';
 import { SmartCardHsm } from '../../../core/sc-hsm/sc-hsm-session';
 import { generateTestCa, type TestCa } from '../../../emulator/ca/test-ca';
 import { EmulatedSmartCardHsm } from '../../../emulator/card/sc-hsm-card';
@@ -208,6 +209,7 @@ export function startEngine(opts: {
   anchors?: TrustAnchor[];
   backoff?: { initialMs: number; maxMs: number };
   decisions?: DecisionStore;
+  timers?: Timers;
 }): {
   engine: CustodianEngine;
   events: EngineEvent[];
@@ -229,6 +231,7 @@ export function startEngine(opts: {
     audit,
     backoff: opts.backoff ?? { initialMs: 50, maxMs: 200 },
     ...(opts.decisions ? { decisions: opts.decisions } : {}),
+    ...(opts.timers ? { timers: opts.timers } : {}),
   });
   engine.on((e) => {
     events.push(e);
