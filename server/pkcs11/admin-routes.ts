@@ -5,12 +5,13 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import { ADMIN_API, pathPattern } from '../api/admin-contract';
 import { HttpError, readJson, sendJson } from '../api/http-util';
 import type { Store } from '../store/store';
 import { Pkcs11ClientError, type Pkcs11ClientStore } from './client-store';
 
-const createSchema = z.strictObject({ name: z.string().min(1).max(64) });
+const createSchema = ADMIN_API.createPkcs11Client.request;
+const revokePath = pathPattern(ADMIN_API.revokePkcs11Client.path);
 
 const STATUS: Record<Pkcs11ClientError['code'], number> = {
   invalid: 400,
@@ -39,7 +40,7 @@ export async function pkcs11Route(
       sendJson(res, 201, { client, credential });
       return true;
     }
-    const m = /^\/api\/pkcs11-clients\/([^/]+)\/revoke$/.exec(path);
+    const m = revokePath.exec(path);
     if (m && req.method === 'POST') {
       const client = clients.revoke(decodeURIComponent(m[1]!));
       store.audit.append('pkcs11-client-revoked', { client: client.name, id: client.id });
