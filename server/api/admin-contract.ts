@@ -55,7 +55,7 @@ export const consistencySchema = z
     since: z.string(),
     registeredOnCard: z.number().optional(),
     knownToServer: z.number(),
-    unknownKeys: z.array(z.string()).optional(),
+    unknownKeys: z.array(z.string()).readonly().optional(),
   })
   .nullable();
 /** A ceremony snapshot. */
@@ -131,7 +131,8 @@ export const ADMIN_API = {
     method: 'POST',
     path: '/api/targets/:t/initialize',
     request: initSchema,
-    response: z.looseObject({ deviceId: z.string(), soPin: z.string().optional() }),
+    // `deviceId` is absent when the target was not reachable for the status after setup.
+    response: z.looseObject({ deviceId: z.string().optional(), soPin: z.string().optional() }),
   }),
   listKeys: route({
     method: 'GET',
@@ -145,8 +146,8 @@ export const ADMIN_API = {
     request: keygenSchema,
     response: z.looseObject({
       id: z.number(),
-      label: z.string(),
-      chr: z.string(),
+      label: z.string().optional(),
+      chr: z.string().optional(),
       keyType: z.string(),
       curve: z.string().optional(),
       publicKeyPem: z.string(),
@@ -275,3 +276,9 @@ export function pathPattern(path: string): RegExp {
     .join('\\/');
   return new RegExp(`^${body}$`);
 }
+
+/**
+ * The answer body of `route` as the server builds it: handlers pass their body through this
+ * type (`reply`), so a handler whose answer drifts from the contract does not compile.
+ */
+export type AnswerOf<R extends { readonly response: z.ZodType }> = z.input<R['response']>;

@@ -17,7 +17,7 @@ import {
 } from '../targets/target-admin';
 import type { TargetService } from '../targets/target-service';
 import { inspectConsistency, reconcileTarget } from '../targets/consistency';
-import { HttpError, readJson, sendJson } from './http-util';
+import { HttpError, readJson, reply } from './http-util';
 import { ADMIN_API, pathPattern, type AnyAdminRoute } from './admin-contract';
 import { keygenType, parse } from './schemas';
 import { signBatch } from './sign-route';
@@ -52,7 +52,7 @@ const routes: Array<[AnyAdminRoute, Handler]> = [
     async (d, _q, res) => {
       const out = [];
       for (const t of d.targets.values()) out.push(await t.status());
-      sendJson(res, 200, { targets: out });
+      reply(res, ADMIN_API.listTargets, 200, { targets: out });
     },
   ],
   [
@@ -69,7 +69,7 @@ const routes: Array<[AnyAdminRoute, Handler]> = [
       }));
       const status = await t.status();
       const consistency = await inspectConsistency(d.store, t, new Date());
-      sendJson(res, 200, { ...status, custodians, consistency });
+      reply(res, ADMIN_API.targetStatus, 200, { ...status, custodians, consistency });
     },
   ],
   [
@@ -79,13 +79,16 @@ const routes: Array<[AnyAdminRoute, Handler]> = [
       // Drop absent options (exactOptionalPropertyTypes: never pass undefined on).
       const opts = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
       const r = await initializeTarget(d.store, target(d, name!), opts as PkaInitOptions);
-      sendJson(res, 200, { ...r.status, ...(r.soPin ? { soPin: r.soPin } : {}) });
+      reply(res, ADMIN_API.initialize, 200, {
+        ...r.status,
+        ...(r.soPin ? { soPin: r.soPin } : {}),
+      });
     },
   ],
   [
     ADMIN_API.listKeys,
     async (d, _q, res, [name]) => {
-      sendJson(res, 200, { keys: await targetKeys(target(d, name!)) });
+      reply(res, ADMIN_API.listKeys, 200, { keys: await targetKeys(target(d, name!)) });
     },
   ],
   [
@@ -97,14 +100,14 @@ const routes: Array<[AnyAdminRoute, Handler]> = [
         label: body.label,
         type: keygenType(body),
       });
-      sendJson(res, 201, { ...key, unlocked: t.unlocked ?? null });
+      reply(res, ADMIN_API.keygen, 201, { ...key, unlocked: t.unlocked ?? null });
     },
   ],
   [
     ADMIN_API.key,
     async (d, _q, res, [name, key]) => {
       // `key` is already decoded once (route); decoding again would misread a label with `%`.
-      sendJson(res, 200, await signingKey(target(d, name!), key!));
+      reply(res, ADMIN_API.key, 200, await signingKey(target(d, name!), key!));
     },
   ],
   [
@@ -120,7 +123,7 @@ const routes: Array<[AnyAdminRoute, Handler]> = [
       const t = target(d, name!);
       await t.lock('admin');
       d.store.audit.append('target-reset', { target: t.name, by: 'admin' });
-      sendJson(res, 200, await t.status());
+      reply(res, ADMIN_API.lock, 200, await t.status());
     },
   ],
   [
@@ -129,7 +132,7 @@ const routes: Array<[AnyAdminRoute, Handler]> = [
       const body = parse(ADMIN_API.reconcile.request, await readJson(req));
       const t = target(d, name!);
       const r = await reconcileTarget(d.store, t, body.acknowledge === true, new Date());
-      sendJson(res, 200, { consistency: r });
+      reply(res, ADMIN_API.reconcile, 200, { consistency: r });
     },
   ],
   [
@@ -138,7 +141,7 @@ const routes: Array<[AnyAdminRoute, Handler]> = [
       const body = parse(ADMIN_API.registerPka.request, await readJson(req));
       const c = await d.enrollment.registerPka(name!, body.name, fromHex(body.pka));
       const { token, expiresAt } = d.enrollment.createToken(c.target, c.name, undefined, c.id);
-      sendJson(res, 201, {
+      reply(res, ADMIN_API.registerPka, 201, {
         custodian: { id: c.id, name: c.name, keyChr: c.keyChr },
         invite: { ...d.invite(), token, expiresAt },
       });
@@ -153,12 +156,19 @@ const routes: Array<[AnyAdminRoute, Handler]> = [
         body.name,
         body.expiresInSeconds,
       );
-      sendJson(res, 201, { target: body.target, name: body.name, ...d.invite(), token, expiresAt });
+      reply(res, ADMIN_API.enroll, 201, {
+        target: body.target,
+        name: body.name,
+        ...d.invite(),
+        token,
+        expiresAt,
+      });
     },
   ],
   [
     ADMIN_API.listCeremonies,
-    async (d, _q, res) => sendJson(res, 200, { ceremonies: d.engine.list() }),
+    async (d, _q, res) =>
+      reply(res, ADMIN_API.listCeremonies, 200, { ceremonies: d.engine.list() }),
   ],
   [
     ADMIN_API.requestCeremony,
@@ -170,7 +180,7 @@ const routes: Array<[AnyAdminRoute, Handler]> = [
         requester: body.requester,
         ...(body.expiresInSeconds === undefined ? {} : { expiresInSeconds: body.expiresInSeconds }),
       });
-      sendJson(res, 201, snap);
+      reply(res, ADMIN_API.requestCeremony, 201, snap);
     },
   ],
   [
@@ -178,14 +188,14 @@ const routes: Array<[AnyAdminRoute, Handler]> = [
     async (d, _q, res, [id]) => {
       const snap = d.engine.get(id!);
       if (!snap) throw new HttpError(404, `no ceremony ${id}`);
-      sendJson(res, 200, snap);
+      reply(res, ADMIN_API.ceremony, 200, snap);
     },
   ],
   [ADMIN_API.ceremonyEvents, async (d, req, res, [id]) => streamCeremony(d.engine, id!, req, res)],
   [
     ADMIN_API.cancelCeremony,
     async (d, _q, res, [id]) => {
-      sendJson(res, 200, await d.engine.cancel(id!, 'admin'));
+      reply(res, ADMIN_API.cancelCeremony, 200, await d.engine.cancel(id!, 'admin'));
     },
   ],
   [
@@ -199,7 +209,7 @@ const routes: Array<[AnyAdminRoute, Handler]> = [
         ),
       );
       const v = d.store.audit.verify();
-      sendJson(res, 200, {
+      reply(res, ADMIN_API.audit, 200, {
         verified: v.ok ? v.value : null,
         error: v.ok ? null : v.error,
         entries: d.store.audit.tail(limit),
