@@ -3,6 +3,7 @@
  * custodian WebSocket hub (`/ws`) and the admin API (`/api/…`) on one HTTP(S) listener.
  * @module
  */
+import type { ADMIN_API, AnswerOf } from './api/admin-contract';
 import type { FailureThrottle } from './net/admission';
 import { mkdirSync } from 'node:fs';
 import {
@@ -76,7 +77,11 @@ function bearer(req: IncomingMessage): string | undefined {
  */
 function sendHealth(res: ServerResponse, store: Store, fingerprint: string | undefined): void {
   const h = store.health.status();
-  const body = { ok: h.state === 'ok', status: h.state, fingerprint: fingerprint ?? null };
+  const body: AnswerOf<typeof ADMIN_API.health> = {
+    ok: h.state === 'ok',
+    status: h.state,
+    fingerprint: fingerprint ?? null,
+  };
   if (h.state === 'ok') return sendJson(res, 200, body);
   sendJson(res, 503, { ...body, reason: h.reason, since: h.since, failures: h.failures });
 }

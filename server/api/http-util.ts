@@ -4,6 +4,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
 import { CardStatusError } from '../../shared/card/status-words';
 import { CardTransportError } from '../../core/card/transport';
 import { DeviceChainError } from '../../core/sc-hsm/device-chain';
@@ -114,4 +115,14 @@ export function errorToHttp(e: unknown): { status: number; message: string; code
       code: 'store',
     };
   return { status: 500, message: 'internal server error', code: 'internal' };
+}
+
+/** Sends a 2xx answer of a contract route (server/api/admin-contract.ts), typed by its schema. */
+export function reply<S extends z.ZodType>(
+  res: ServerResponse,
+  _route: { readonly response: S },
+  status: number,
+  body: z.input<S>,
+): void {
+  sendJson(res, status, body);
 }

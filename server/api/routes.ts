@@ -17,18 +17,9 @@ import {
 } from '../targets/target-admin';
 import type { TargetService } from '../targets/target-service';
 import { inspectConsistency, reconcileTarget } from '../targets/consistency';
-import { HttpError, readJson, sendJson } from './http-util';
-import {
-  ceremonySchema,
-  initSchema,
-  keygenSchema,
-  keygenType,
-  parse,
-  pkaSchema,
-  reconcileSchema,
-  signSchema,
-  tokenSchema,
-} from './schemas';
+import { HttpError, readJson, reply } from './http-util';
+import { ADMIN_API, pathPattern, type AnyAdminRoute } from './admin-contract';
+import { keygenType, parse } from './schemas';
 import { signBatch } from './sign-route';
 import { streamCeremony } from './sse';
 
@@ -55,19 +46,17 @@ type Handler = (
   params: string[],
 ) => Promise<void>;
 
-const routes: Array<[string, RegExp, Handler]> = [
+const routes: Array<[AnyAdminRoute, Handler]> = [
   [
-    'GET',
-    /^\/api\/targets$/,
+    ADMIN_API.listTargets,
     async (d, _q, res) => {
       const out = [];
       for (const t of d.targets.values()) out.push(await t.status());
-      sendJson(res, 200, { targets: out });
+      reply(res, ADMIN_API.listTargets, 200, { targets: out });
     },
   ],
   [
-    'GET',
-    /^\/api\/targets\/([^/]+)$/,
+    ADMIN_API.targetStatus,
     async (d, _q, res, [name]) => {
       const t = target(d, name!);
       const custodians = d.store.custodians.forTarget(t.name).map((c) => ({
@@ -80,145 +69,137 @@ const routes: Array<[string, RegExp, Handler]> = [
       }));
       const status = await t.status();
       const consistency = await inspectConsistency(d.store, t, new Date());
-      sendJson(res, 200, { ...status, custodians, consistency });
+      reply(res, ADMIN_API.targetStatus, 200, { ...status, custodians, consistency });
     },
   ],
   [
-    'POST',
-    /^\/api\/targets\/([^/]+)\/initialize$/,
+    ADMIN_API.initialize,
     async (d, req, res, [name]) => {
-      const body = parse(initSchema, await readJson(req));
+      const body = parse(ADMIN_API.initialize.request, await readJson(req));
       // Drop absent options (exactOptionalPropertyTypes: never pass undefined on).
       const opts = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
       const r = await initializeTarget(d.store, target(d, name!), opts as PkaInitOptions);
-      sendJson(res, 200, { ...r.status, ...(r.soPin ? { soPin: r.soPin } : {}) });
+      reply(res, ADMIN_API.initialize, 200, {
+        ...r.status,
+        ...(r.soPin ? { soPin: r.soPin } : {}),
+      });
     },
   ],
   [
-    'GET',
-    /^\/api\/targets\/([^/]+)\/keys$/,
+    ADMIN_API.listKeys,
     async (d, _q, res, [name]) => {
-      sendJson(res, 200, { keys: await targetKeys(target(d, name!)) });
+      reply(res, ADMIN_API.listKeys, 200, { keys: await targetKeys(target(d, name!)) });
     },
   ],
   [
-    'POST',
-    /^\/api\/targets\/([^/]+)\/keys$/,
+    ADMIN_API.keygen,
     async (d, req, res, [name]) => {
-      const body = parse(keygenSchema, await readJson(req));
+      const body = parse(ADMIN_API.keygen.request, await readJson(req));
       const t = target(d, name!);
       const key = await generateTargetKey(d.store, t, {
         label: body.label,
         type: keygenType(body),
       });
-      sendJson(res, 201, { ...key, unlocked: t.unlocked ?? null });
+      reply(res, ADMIN_API.keygen, 201, { ...key, unlocked: t.unlocked ?? null });
     },
   ],
   [
-    'GET',
-    /^\/api\/targets\/([^/]+)\/keys\/([^/]+)$/,
+    ADMIN_API.key,
     async (d, _q, res, [name, key]) => {
       // `key` is already decoded once (route); decoding again would misread a label with `%`.
-      sendJson(res, 200, await signingKey(target(d, name!), key!));
+      reply(res, ADMIN_API.key, 200, await signingKey(target(d, name!), key!));
     },
   ],
   [
-    'POST',
-    /^\/api\/targets\/([^/]+)\/sign$/,
+    ADMIN_API.sign,
     async (d, req, res, [name]) => {
-      const body = parse(signSchema, await readJson(req));
+      const body = parse(ADMIN_API.sign.request, await readJson(req));
       await signBatch(d.store, target(d, name!), body, res);
     },
   ],
   [
-    'POST',
-    /^\/api\/targets\/([^/]+)\/lock$/,
+    ADMIN_API.lock,
     async (d, _q, res, [name]) => {
       const t = target(d, name!);
       await t.lock('admin');
       d.store.audit.append('target-reset', { target: t.name, by: 'admin' });
-      sendJson(res, 200, await t.status());
+      reply(res, ADMIN_API.lock, 200, await t.status());
     },
   ],
   [
-    'POST',
-    /^\/api\/targets\/([^/]+)\/reconcile$/,
+    ADMIN_API.reconcile,
     async (d, req, res, [name]) => {
-      const body = parse(reconcileSchema, await readJson(req));
+      const body = parse(ADMIN_API.reconcile.request, await readJson(req));
       const t = target(d, name!);
       const r = await reconcileTarget(d.store, t, body.acknowledge === true, new Date());
-      sendJson(res, 200, { consistency: r });
+      reply(res, ADMIN_API.reconcile, 200, { consistency: r });
     },
   ],
   [
-    'POST',
-    /^\/api\/targets\/([^/]+)\/custodians$/,
+    ADMIN_API.registerPka,
     async (d, req, res, [name]) => {
-      const body = parse(pkaSchema, await readJson(req));
+      const body = parse(ADMIN_API.registerPka.request, await readJson(req));
       const c = await d.enrollment.registerPka(name!, body.name, fromHex(body.pka));
       const { token, expiresAt } = d.enrollment.createToken(c.target, c.name, undefined, c.id);
-      sendJson(res, 201, {
+      reply(res, ADMIN_API.registerPka, 201, {
         custodian: { id: c.id, name: c.name, keyChr: c.keyChr },
         invite: { ...d.invite(), token, expiresAt },
       });
     },
   ],
   [
-    'POST',
-    /^\/api\/enrollments$/,
+    ADMIN_API.enroll,
     async (d, req, res) => {
-      const body = parse(tokenSchema, await readJson(req));
+      const body = parse(ADMIN_API.enroll.request, await readJson(req));
       const { token, expiresAt } = d.enrollment.createToken(
         body.target,
         body.name,
         body.expiresInSeconds,
       );
-      sendJson(res, 201, { target: body.target, name: body.name, ...d.invite(), token, expiresAt });
+      reply(res, ADMIN_API.enroll, 201, {
+        target: body.target,
+        name: body.name,
+        ...d.invite(),
+        token,
+        expiresAt,
+      });
     },
   ],
   [
-    'GET',
-    /^\/api\/ceremonies$/,
-    async (d, _q, res) => sendJson(res, 200, { ceremonies: d.engine.list() }),
+    ADMIN_API.listCeremonies,
+    async (d, _q, res) =>
+      reply(res, ADMIN_API.listCeremonies, 200, { ceremonies: d.engine.list() }),
   ],
   [
-    'POST',
-    /^\/api\/ceremonies$/,
+    ADMIN_API.requestCeremony,
     async (d, req, res) => {
-      const body = parse(ceremonySchema, await readJson(req));
+      const body = parse(ADMIN_API.requestCeremony.request, await readJson(req));
       const snap = await d.engine.request({
         target: body.target,
         purpose: body.purpose,
         requester: body.requester,
         ...(body.expiresInSeconds === undefined ? {} : { expiresInSeconds: body.expiresInSeconds }),
       });
-      sendJson(res, 201, snap);
+      reply(res, ADMIN_API.requestCeremony, 201, snap);
     },
   ],
   [
-    'GET',
-    /^\/api\/ceremonies\/([^/]+)$/,
+    ADMIN_API.ceremony,
     async (d, _q, res, [id]) => {
       const snap = d.engine.get(id!);
       if (!snap) throw new HttpError(404, `no ceremony ${id}`);
-      sendJson(res, 200, snap);
+      reply(res, ADMIN_API.ceremony, 200, snap);
     },
   ],
+  [ADMIN_API.ceremonyEvents, async (d, req, res, [id]) => streamCeremony(d.engine, id!, req, res)],
   [
-    'GET',
-    /^\/api\/ceremonies\/([^/]+)\/events$/,
-    async (d, req, res, [id]) => streamCeremony(d.engine, id!, req, res),
-  ],
-  [
-    'POST',
-    /^\/api\/ceremonies\/([^/]+)\/cancel$/,
+    ADMIN_API.cancelCeremony,
     async (d, _q, res, [id]) => {
-      sendJson(res, 200, await d.engine.cancel(id!, 'admin'));
+      reply(res, ADMIN_API.cancelCeremony, 200, await d.engine.cancel(id!, 'admin'));
     },
   ],
   [
-    'GET',
-    /^\/api\/audit$/,
+    ADMIN_API.audit,
     async (d, req, res) => {
       const limit = Math.min(
         1000,
@@ -228,7 +209,7 @@ const routes: Array<[string, RegExp, Handler]> = [
         ),
       );
       const v = d.store.audit.verify();
-      sendJson(res, 200, {
+      reply(res, ADMIN_API.audit, 200, {
         verified: v.ok ? v.value : null,
         error: v.ok ? null : v.error,
         entries: d.store.audit.tail(limit),
@@ -236,6 +217,17 @@ const routes: Array<[string, RegExp, Handler]> = [
     },
   ],
 ];
+
+// The route table with each contract path compiled once.
+const compiled = routes.map(
+  ([r, handler]) => [{ method: r.method, re: pathPattern(r.path) }, handler] as const,
+);
+
+/** Method and path pattern of every route this table serves (for the documentation check). */
+export const ROUTE_TABLE: ReadonlyArray<{ method: string; path: string }> = routes.map(([r]) => ({
+  method: r.method,
+  path: r.path,
+}));
 
 /** Longest path parameter (decoded) a route accepts: names, ids and labels are far shorter. */
 export const MAX_PARAM_CHARS = 256;
@@ -264,8 +256,9 @@ export async function route(
 ): Promise<boolean> {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   let pathMatched = false;
-  for (const [method, re, handler] of routes) {
-    const m = re.exec(path);
+  for (const [r, handler] of compiled) {
+    const method = r.method;
+    const m = r.re.exec(path);
     if (!m) continue;
     pathMatched = true;
     if (method !== req.method) continue;

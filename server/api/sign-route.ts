@@ -14,7 +14,8 @@ import type { Store } from '../store/store';
 import { signingKey } from '../targets/target-admin';
 import { TargetError } from '../targets/target-error';
 import type { TargetService } from '../targets/target-service';
-import { errorToHttp, sendJson } from './http-util';
+import { ADMIN_API } from './admin-contract';
+import { errorToHttp, reply, sendJson } from './http-util';
 
 /** Signs `body.digests` with `body.key`, answering with the signatures made (also part-way). */
 export async function signBatch(
@@ -63,5 +64,5 @@ export async function signBatch(
     const { status, message, code } = errorToHttp(failure);
     return sendJson(res, status, { error: message, code, signatures });
   }
-  sendJson(res, 200, { keyId: key.id, signatures, unlocked: t.unlocked ?? null });
+  reply(res, ADMIN_API.sign, 200, { keyId: key.id, signatures, unlocked: t.unlocked ?? null });
 }

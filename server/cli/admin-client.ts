@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import type { z } from 'zod';
+import { pathPattern } from '../api/admin-contract';
 import { readAdminToken } from '../api/admin-token';
 import { loadConfig } from '../config';
 import { UsageError } from './errors';
@@ -99,14 +101,52 @@ function open(
   });
 }
 
-/** Sends a JSON request and returns the parsed answer; non-2xx answers throw ApiError. */
-export async function api<T>(
+/** The part of a contract route (server/api/admin-contract.ts) the client needs. */
+export type ClientRoute<S extends z.ZodType> = {
+  readonly method: string;
+  readonly path: string;
+  readonly response: S;
+};
+
+/** An answer of the server that does not match the API contract. */
+export class ApiContractError extends Error {
+  override readonly name = 'ApiContractError';
+}
+
+function check<S extends z.ZodType>(
+  route: ClientRoute<S>,
+  path: string,
+  json: unknown,
+): z.output<S> {
+  const r = route.response.safeParse(json);
+  if (r.success) return r.data;
+  const i = r.error.issues[0];
+  throw new ApiContractError(
+    `the server's answer to ${route.method} ${path} does not match the admin API: ${
+      i && i.path.length ? `${i.path.join('.')}: ` : ''
+    }${i?.message ?? 'invalid'}`,
+  );
+}
+
+function checkPath(route: ClientRoute<z.ZodType>, path: string): void {
+  const pathname = new URL(path, 'http://x').pathname;
+  if (!pathPattern(route.path).test(pathname))
+    throw new Error(`internal: ${pathname} is not a path of ${route.method} ${route.path}`);
+}
+
+/**
+ * Sends a JSON request to `route` (at `path`, its parameters filled in and encoded) and returns
+ * the answer validated against the route's response schema; non-2xx answers throw ApiError, an
+ * answer of the wrong shape ApiContractError.
+ */
+export async function api<S extends z.ZodType>(
   t: ServerTarget,
-  method: string,
+  route: ClientRoute<S>,
   path: string,
   body?: unknown,
-): Promise<T> {
-  const res = await open(t, method, path, body);
+): Promise<z.output<S>> {
+  checkPath(route, path);
+  const res = await open(t, route.method, path, body);
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
@@ -121,26 +161,31 @@ export async function api<T>(
     );
   }
   const status = res.statusCode ?? 0;
-  if (status < 200 || status >= 300) {
-    const msg = (json as { error?: unknown }).error;
-    throw new ApiError(status, typeof msg === 'string' ? msg : `HTTP ${status}`, json);
-  }
-  return json as T;
+  if (status < 200 || status >= 300) throw new ApiError(status, errorOf(json, status), json);
+  return check(route, path, json);
+}
+
+/** The `error` line of an error answer, or the status. */
+function errorOf(json: unknown, status: number): string {
+  const msg = typeof json === 'object' && json !== null && 'error' in json ? json.error : undefined;
+  return typeof msg === 'string' ? msg : `HTTP ${status}`;
 }
 
 /** Reads server-sent events of `path`, calling `onData` with each event's parsed data. */
-export async function events(
+export async function events<S extends z.ZodType>(
   t: ServerTarget,
+  route: ClientRoute<S>,
   path: string,
-  onData: (data: unknown) => void,
+  onData: (data: z.output<S>) => void,
 ): Promise<void> {
-  const res = await open(t, 'GET', path);
+  checkPath(route, path);
+  const res = await open(t, route.method, path);
   if ((res.statusCode ?? 0) !== 200) {
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
     let message = `HTTP ${res.statusCode}`;
     try {
-      message = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error: string }).error;
+      message = errorOf(JSON.parse(Buffer.concat(chunks).toString('utf8')), res.statusCode ?? 0);
     } catch {
       // keep the status line
     }
@@ -158,7 +203,7 @@ export async function events(
         .filter((l) => l.startsWith('data: '))
         .map((l) => l.slice(6))
         .join('\n');
-      if (data) onData(JSON.parse(data));
+      if (data) onData(check(route, path, JSON.parse(data)));
     }
   }
 }

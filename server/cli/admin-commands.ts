@@ -3,23 +3,15 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { ADMIN_API, type snapshotSchema } from '../api/admin-contract';
 import { api, events, resolveServer, type ConnectionOptions } from './admin-client';
-import { consistencyLines, type ConsistencyView } from './consistency-commands';
+import { consistencyLines } from './consistency-commands';
 import { UsageError, type CliIo } from './errors';
 import { messageOf } from '../../shared/error-message';
 
-type Snapshot = {
-  id: string;
-  target: string;
-  state: string;
-  purpose: string;
-  requester: string;
-  expiresAt: string;
-  quorum: { n: number; m: number };
-  progress: { authenticated: number; approvedBy: string[] };
-  reason?: string;
-  unlocked?: { until: string; signaturesLeft: number };
-};
+/** A ceremony snapshot as the contract defines it. */
+type Snapshot = z.output<typeof snapshotSchema>;
 
 const FINAL = new Set(['completed', 'expired', 'cancelled', 'failed']);
 
@@ -60,9 +52,9 @@ export async function targetInit(
   const m = intOption(o.m, 'm', 1, 90)!;
   const n = intOption(o.n, 'n', 1, 90)!;
   if (n > m) throw new UsageError('--n (required) must not exceed --m (keys)');
-  const r = await api<{ deviceId: string; pka: unknown; soPin?: string }>(
+  const r = await api(
     resolveServer(o),
-    'POST',
+    ADMIN_API.initialize,
     `/api/targets/${encodeURIComponent(o.target)}/initialize`,
     {
       m,
@@ -82,18 +74,9 @@ export async function targetStatus(
   o: ConnectionOptions & { target: string; json?: boolean },
   io: CliIo,
 ) {
-  type Status = {
-    name: string;
-    deviceId?: string;
-    connected: boolean;
-    pka?: { m: number; missing: number; n: number; authenticated: number };
-    unlocked?: { ceremonyId: string; until: string; signaturesLeft: number };
-    custodians: Array<{ name: string; keyChr: string; enrolled: boolean }>;
-    consistency?: ConsistencyView;
-  };
-  const s = await api<Status>(
+  const s = await api(
     resolveServer(o),
-    'GET',
+    ADMIN_API.targetStatus,
     `/api/targets/${encodeURIComponent(o.target)}`,
   );
   if (o.json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
@@ -124,20 +107,16 @@ export async function targetKeygen(
   },
   io: CliIo,
 ) {
-  const k = await api<{
-    id: number;
-    label: string;
-    chr: string;
-    keyType: string;
-    curve?: string;
-    publicKeyPem: string;
-    deviceId: string;
-    ceremonyId: string;
-  }>(resolveServer(o), 'POST', `/api/targets/${encodeURIComponent(o.target)}/keys`, {
-    label: o.label,
-    ...(o.curve === undefined ? {} : { curve: o.curve }),
-    ...(o.type === undefined ? {} : { type: o.type }),
-  });
+  const k = await api(
+    resolveServer(o),
+    ADMIN_API.keygen,
+    `/api/targets/${encodeURIComponent(o.target)}/keys`,
+    {
+      label: o.label,
+      ...(o.curve === undefined ? {} : { curve: o.curve }),
+      ...(o.type === undefined ? {} : { type: o.type }),
+    },
+  );
   if (o.json) return io.out(`${JSON.stringify(k, null, 2)}\n`);
   io.out(
     `generated key ${k.id} "${k.label}" (CHR ${k.chr}, ${k.curve ?? k.keyType}) on target ${o.target} (device ${k.deviceId}) in the unlock window of ${k.ceremonyId}\n`,
@@ -147,13 +126,13 @@ export async function targetKeygen(
 
 /** `target lock`. */
 export async function targetLock(o: ConnectionOptions & { target: string }, io: CliIo) {
-  await api(resolveServer(o), 'POST', `/api/targets/${encodeURIComponent(o.target)}/lock`);
+  await api(resolveServer(o), ADMIN_API.lock, `/api/targets/${encodeURIComponent(o.target)}/lock`);
   io.out(`target ${o.target} reset; every authentication is gone\n`);
 }
 
 function printInvite(
   io: CliIo,
-  inv: { url: string; fingerprint?: string; token: string; expiresAt: string },
+  inv: { url: string; fingerprint?: string | null | undefined; token: string; expiresAt: string },
 ) {
   io.out(`server URL:       ${inv.url}\n`);
   io.out(`TLS fingerprint:  ${inv.fingerprint ?? '(none: plain ws on loopback)'}\n`);
@@ -167,16 +146,11 @@ export async function enrollCreate(
   io: CliIo,
 ) {
   const expiresInSeconds = intOption(o.expires, 'expires', 60, 30 * 86_400);
-  const r = await api<{ url: string; fingerprint?: string; token: string; expiresAt: string }>(
-    resolveServer(o),
-    'POST',
-    '/api/enrollments',
-    {
-      target: o.target,
-      name: o.name,
-      ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
-    },
-  );
+  const r = await api(resolveServer(o), ADMIN_API.enroll, '/api/enrollments', {
+    target: o.target,
+    name: o.name,
+    ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+  });
   io.out(`invite for ${o.name} at target ${o.target}:\n`);
   printInvite(io, r);
 }
@@ -192,13 +166,15 @@ export async function enrollPka(
   } catch (e) {
     throw new UsageError(`cannot read ${o.pka}: ${messageOf(e)}`);
   }
-  const r = await api<{
-    custodian: { keyChr: string };
-    invite: { url: string; fingerprint?: string; token: string; expiresAt: string };
-  }>(resolveServer(o), 'POST', `/api/targets/${encodeURIComponent(o.target)}/custodians`, {
-    name: o.name,
-    pka: bytes.toString('hex'),
-  });
+  const r = await api(
+    resolveServer(o),
+    ADMIN_API.registerPka,
+    `/api/targets/${encodeURIComponent(o.target)}/custodians`,
+    {
+      name: o.name,
+      pka: bytes.toString('hex'),
+    },
+  );
   io.out(`key ${r.custodian.keyChr} of ${o.name} verified and registered at target ${o.target}\n`);
   io.out('invite (the custodian connects with the same .pka):\n');
   printInvite(io, r.invite);
@@ -216,7 +192,7 @@ export async function ceremonyRequest(
   io: CliIo,
 ) {
   const expiresInSeconds = intOption(o.expires, 'expires', 10, 3600);
-  const s = await api<Snapshot>(resolveServer(o), 'POST', '/api/ceremonies', {
+  const s = await api(resolveServer(o), ADMIN_API.requestCeremony, '/api/ceremonies', {
     target: o.target,
     purpose: o.purpose,
     requester: o.requester,
@@ -236,20 +212,20 @@ export async function ceremonyStatus(
   const server = resolveServer(o);
   const path = `/api/ceremonies/${encodeURIComponent(o.id)}`;
   const show = (s: Snapshot) => io.out(o.json ? `${JSON.stringify(s)}\n` : line(s));
-  if (!o.watch) return show(await api<Snapshot>(server, 'GET', path));
+  if (!o.watch) return show(await api(server, ADMIN_API.ceremony, path));
   let last: Snapshot | undefined;
-  await events(server, `${path}/events`, (d) => {
-    last = d as Snapshot;
-    show(last);
+  await events(server, ADMIN_API.ceremonyEvents, `${path}/events`, (d) => {
+    last = d;
+    show(d);
   });
   if (last && !FINAL.has(last.state)) throw new Error('the server closed the progress stream');
 }
 
 /** `ceremony cancel`. */
 export async function ceremonyCancel(o: ConnectionOptions & { id: string }, io: CliIo) {
-  const s = await api<Snapshot>(
+  const s = await api(
     resolveServer(o),
-    'POST',
+    ADMIN_API.cancelCeremony,
     `/api/ceremonies/${encodeURIComponent(o.id)}/cancel`,
   );
   io.out(line(s));
@@ -261,11 +237,7 @@ export async function auditShow(
   io: CliIo,
 ) {
   const limit = intOption(o.limit, 'limit', 1, 1000) ?? 50;
-  const r = await api<{
-    verified: { entries: number; head: string } | null;
-    error: { message: string } | null;
-    entries: Array<{ seq: number; time: string; event: string; data: unknown }>;
-  }>(resolveServer(o), 'GET', `/api/audit?limit=${limit}`);
+  const r = await api(resolveServer(o), ADMIN_API.audit, `/api/audit?limit=${limit}`);
   if (o.json) return io.out(`${JSON.stringify(r, null, 2)}\n`);
   for (const e of r.entries) io.out(`${e.seq} ${e.time} ${e.event} ${JSON.stringify(e.data)}\n`);
   io.out(

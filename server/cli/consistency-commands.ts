@@ -4,18 +4,13 @@
  * operator reconciles it.
  * @module
  */
+import type { z } from 'zod';
+import { ADMIN_API, type consistencySchema } from '../api/admin-contract';
 import { api, resolveServer, type ConnectionOptions } from './admin-client';
 import type { CliIo } from './errors';
 
 /** The `consistency` member of `GET /api/targets/:name` (null when card and store agree). */
-export type ConsistencyView = {
-  state: 'inconsistent' | 'acknowledged';
-  detail: string;
-  since: string;
-  registeredOnCard?: number;
-  knownToServer: number;
-  unknownKeys?: string[];
-} | null;
+export type ConsistencyView = z.output<typeof consistencySchema>;
 
 /** Lines for `target status`: nothing when card and store agree. */
 export function consistencyLines(target: string, c: ConsistencyView | undefined): string {
@@ -40,9 +35,9 @@ export async function targetReconcile(
   o: ConnectionOptions & { target: string; acknowledge?: boolean },
   io: CliIo,
 ) {
-  const r = await api<{ consistency: ConsistencyView }>(
+  const r = await api(
     resolveServer(o),
-    'POST',
+    ADMIN_API.reconcile,
     `/api/targets/${encodeURIComponent(o.target)}/reconcile`,
     { acknowledge: o.acknowledge === true },
   );

@@ -3,22 +3,18 @@
  * talk to the server's module socket (docs/pkcs11.md "Clients").
  * @module
  */
+import { ADMIN_API } from '../api/admin-contract';
 import { api, resolveServer, type ConnectionOptions } from './admin-client';
 import type { CliIo } from './errors';
-
-type Client = { id: string; name: string; createdAt: string; revokedAt?: string };
 
 /** `pkcs11-client create --name N`: prints the credential once. */
 export async function pkcs11ClientCreate(
   o: ConnectionOptions & { name: string; json?: boolean },
   io: CliIo,
 ) {
-  const r = await api<{ client: Client; credential: string }>(
-    resolveServer(o),
-    'POST',
-    '/api/pkcs11-clients',
-    { name: o.name },
-  );
+  const r = await api(resolveServer(o), ADMIN_API.createPkcs11Client, '/api/pkcs11-clients', {
+    name: o.name,
+  });
   if (o.json) return io.out(`${JSON.stringify(r)}\n`);
   io.out(`PKCS#11 client ${r.client.name} created (${r.client.id}).\n`);
   io.out(`credential (shown once; give it to the module, see docs/pkcs11.md): ${r.credential}\n`);
@@ -26,7 +22,7 @@ export async function pkcs11ClientCreate(
 
 /** `pkcs11-client list`. */
 export async function pkcs11ClientList(o: ConnectionOptions & { json?: boolean }, io: CliIo) {
-  const r = await api<{ clients: Client[] }>(resolveServer(o), 'GET', '/api/pkcs11-clients');
+  const r = await api(resolveServer(o), ADMIN_API.listPkcs11Clients, '/api/pkcs11-clients');
   if (o.json) return io.out(`${JSON.stringify(r.clients)}\n`);
   for (const c of r.clients) {
     io.out(`${c.name}\t${c.createdAt}\t${c.revokedAt ? `revoked ${c.revokedAt}` : 'active'}\n`);
@@ -35,9 +31,9 @@ export async function pkcs11ClientList(o: ConnectionOptions & { json?: boolean }
 
 /** `pkcs11-client revoke --name N`. */
 export async function pkcs11ClientRevoke(o: ConnectionOptions & { name: string }, io: CliIo) {
-  const r = await api<{ client: Client }>(
+  const r = await api(
     resolveServer(o),
-    'POST',
+    ADMIN_API.revokePkcs11Client,
     `/api/pkcs11-clients/${encodeURIComponent(o.name)}/revoke`,
   );
   io.out(`PKCS#11 client ${r.client.name} revoked at ${r.client.revokedAt ?? '?'}\n`);

@@ -6,6 +6,7 @@
  * (server/api/routes.ts), so the CLI can keep those and name the files left unsigned.
  * @module
  */
+import { ADMIN_API } from '../api/admin-contract';
 import { api, ApiError, type ServerTarget } from './admin-client';
 
 /**
@@ -60,7 +61,7 @@ export async function signBatch(
     throw new RangeError(`a batch holds 1–${SIGN_BATCH_SIZE} digests, not ${digests.length}`);
   let body: unknown;
   try {
-    body = await api<unknown>(server, 'POST', `/api/targets/${encodeURIComponent(target)}/sign`, {
+    body = await api(server, ADMIN_API.sign, `/api/targets/${encodeURIComponent(target)}/sign`, {
       key: String(keyId),
       digests,
     });

@@ -21,6 +21,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import type { z } from 'zod';
+import { ADMIN_API } from '../api/admin-contract';
 import { api, ApiError, type ServerTarget } from './admin-client';
 import { UsageError, type CliIo } from './errors';
 import type { FileDigest } from './file-digest';
@@ -29,15 +31,8 @@ import { SIGN_BATCH_SIZE, signBatch, type BatchResult, type SignStop } from './s
 import { bufferPool, hashAll, verifiedPrefix, writeSignatures } from './sign-io';
 import { messageOf } from '../../shared/error-message';
 
-type KeyInfo = {
-  id: number;
-  /** Absent from servers before RSA support: EC. */
-  type?: 'ec' | 'rsa';
-  label?: string;
-  chr?: string;
-  publicKeyPem: string;
-  deviceId: string;
-};
+/** `GET /api/targets/:t/keys/:k` (its `type` is absent from servers before RSA support: EC). */
+type KeyInfo = z.output<typeof ADMIN_API.key.response>;
 
 /** A batch whose digests have gone to the server. */
 type InFlight = {
@@ -88,9 +83,9 @@ export async function signFiles(
 ): Promise<void> {
   checkFiles(opts.files);
   mkdirSync(opts.out, { recursive: true });
-  const key = await api<KeyInfo>(
+  const key: KeyInfo = await api(
     server,
-    'GET',
+    ADMIN_API.key,
     `/api/targets/${encodeURIComponent(opts.target)}/keys/${encodeURIComponent(opts.key)}`,
   );
   const publicKey = parseKey(key);

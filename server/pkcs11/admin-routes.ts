@@ -5,12 +5,13 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
-import { HttpError, readJson, sendJson } from '../api/http-util';
+import { ADMIN_API, pathPattern } from '../api/admin-contract';
+import { HttpError, readJson, reply } from '../api/http-util';
 import type { Store } from '../store/store';
 import { Pkcs11ClientError, type Pkcs11ClientStore } from './client-store';
 
-const createSchema = z.strictObject({ name: z.string().min(1).max(64) });
+const createSchema = ADMIN_API.createPkcs11Client.request;
+const revokePath = pathPattern(ADMIN_API.revokePkcs11Client.path);
 
 const STATUS: Record<Pkcs11ClientError['code'], number> = {
   invalid: 400,
@@ -28,7 +29,7 @@ export async function pkcs11Route(
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   try {
     if (path === '/api/pkcs11-clients' && req.method === 'GET') {
-      sendJson(res, 200, { clients: clients.list() });
+      reply(res, ADMIN_API.listPkcs11Clients, 200, { clients: clients.list() });
       return true;
     }
     if (path === '/api/pkcs11-clients' && req.method === 'POST') {
@@ -36,14 +37,14 @@ export async function pkcs11Route(
       if (!body.success) throw new HttpError(400, `name: ${body.error.issues[0]?.message ?? ''}`);
       const { client, credential } = clients.create(body.data.name);
       store.audit.append('pkcs11-client-created', { client: client.name, id: client.id });
-      sendJson(res, 201, { client, credential });
+      reply(res, ADMIN_API.createPkcs11Client, 201, { client, credential });
       return true;
     }
-    const m = /^\/api\/pkcs11-clients\/([^/]+)\/revoke$/.exec(path);
+    const m = revokePath.exec(path);
     if (m && req.method === 'POST') {
       const client = clients.revoke(decodeURIComponent(m[1]!));
       store.audit.append('pkcs11-client-revoked', { client: client.name, id: client.id });
-      sendJson(res, 200, { client });
+      reply(res, ADMIN_API.revokePkcs11Client, 200, { client });
       return true;
     }
   } catch (e) {
