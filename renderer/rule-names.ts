@@ -43,7 +43,7 @@ export function ruleName(rule: string): string {
   return NAMES[rule] ?? rule;
 }
 
-/** A reason without "(reference §…)" or other "§" citations. */
+/** A reason without its "§" citations (section numbers of documents the user does not have). */
 export function plainReason(reason: string): string {
   return reason
     .replace(/\s*\((?:[^()]*§[^()]*)\)/g, '')

@@ -6,9 +6,10 @@
  * A damaged file is treated as empty (the worst case is an extra first-time warning).
  * @module
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TargetHistory } from '../../shared/ipc/trust-model';
+import { writeFileAtomic } from '../fs/atomic-write';
 
 /** Approvals remembered per server at most (oldest dropped first). */
 const KEEP = 2000;
@@ -56,9 +57,7 @@ export function openKnownDevices(path: string | undefined): KnownDevices {
   }
   const save = () => {
     if (path === undefined) return;
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ approvals }), { mode: 0o600 });
-    renameSync(tmp, path);
+    writeFileAtomic(path, JSON.stringify({ approvals }));
   };
   return {
     history(deviceId, exceptCeremonyId) {

@@ -17,11 +17,11 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
-  renameSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { z } from 'zod';
+import { writeFileAtomic } from '../fs/atomic-write';
 import type { ScriptResult } from '../../shared/protocol/index';
 
 /** Where an approval stands in the journal. */
@@ -132,15 +132,8 @@ export function fileSigningJournal(
       if (Number.isFinite(exp) && exp + KEEP_AFTER_EXPIRY_MS < now().getTime()) continue;
       index(rows, inputs, parsed.data as JournalRow);
     }
-    const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, [...rows.values()].map((r) => JSON.stringify(r) + '\n').join(''));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    // Compacted in place: a crash leaves the old journal or the new one, never a mix.
+    writeFileAtomic(path, [...rows.values()].map((r) => JSON.stringify(r) + '\n').join(''));
   } else writeFileSync(path, '', { mode: 0o600 });
   return {
     record(row) {

@@ -60,7 +60,7 @@ describe('trace rule names', () => {
       expect(ruleName(rule.id)).not.toMatch(/§/);
     }
     expect(ruleName('something-new')).toBe('something-new');
-    expect(plainReason('INITIALIZE DEVICE would wipe the card (reference §12.2)')).toBe(
+    expect(plainReason('INITIALIZE DEVICE would wipe the card (docs/card-reference.md §12.2)')).toBe(
       'INITIALIZE DEVICE would wipe the card',
     );
     expect(plainReason('not allowed, see §8.1, §12.1')).toBe('not allowed, see');
