@@ -113,6 +113,8 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     expect(sent).toEqual([
       {
         ceremonyId: 'c-5d2107',
+        offerId: 'o-5d2107',
+        offerDigest: '5d2107'.repeat(11).slice(0, 64),
         reader: 'Nitrokey Nitrokey HSM (DENK01023650000) 00 00',
         pin: '***',
         confirmLastTry: true,
@@ -173,6 +175,8 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     expect(sent).toEqual([
       {
         ceremonyId: 'c-7f3a91',
+        offerId: 'o-7f3a91',
+        offerDigest: '7f3a91'.repeat(11).slice(0, 64),
         reader: 'Nitrokey Nitrokey HSM (DENK01023650000) 00 00',
         pin: '***',
         acknowledgeTestAnchor: 'UTSRCACC100001',
