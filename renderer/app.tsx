@@ -202,9 +202,11 @@ function FirstRun(props: { stores: Stores }) {
       error={s.error}
       onReview={(url, invite) => void s.review(url, invite)}
       onBack={s.back}
-      onConfirm={(url, invite) =>
-        void s.confirm(url, invite).then((server) => {
+      onConfirm={(url, invite, startAtLogin) =>
+        void s.confirm(url, invite).then(async (server) => {
           if (server === undefined) return;
+          // Offered in first run (docs/desktop-app.md "Tray"): saved only once connected.
+          if (startAtLogin) await props.stores.settings.getState().save({ startAtLogin: true });
           props.stores.app.getState().setServers([server]);
           props.stores.app.getState().navigate({ view: 'card' });
         })

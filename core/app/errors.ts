@@ -19,9 +19,12 @@ const TRANSPORT: Readonly<Record<CardTransportErrorCode, IpcErrorCode>> = {
   'not-sc-hsm': 'not-sc-hsm',
   timeout: 'card-busy',
   'sharing-violation': 'card-busy',
-  closed: 'card-removed',
-  protocol: 'card-removed',
-  io: 'card-removed',
+  // "Removed" only when PC/SC saw the removal (core/pcsc/pcsc-card.ts upgrades an I/O failure
+  // to card-removed then); otherwise the reader view still says "card inserted", and saying
+  // "removed" would contradict it (docs/desktop-app.md "States").
+  closed: 'card-no-answer',
+  protocol: 'card-no-answer',
+  io: 'card-no-answer',
 };
 
 /** The IPC code of a transport failure. */

@@ -38,7 +38,7 @@ import { hardenSession, hardenWebContents } from './security';
 import { appMenuTemplate } from './app-menu';
 import { createMainWindow, windowBackground } from './main-window';
 import { createSettingsStore } from './settings-store';
-import { createTrayService } from './tray-service';
+import { absentTray, createTrayService, openTray } from './tray-service';
 import { createWindowService } from './window-service';
 import { messageOf } from '../../shared/error-message';
 import { writeFileAtomic } from '../../core/fs/atomic-write';
@@ -137,9 +137,19 @@ async function start(): Promise<void> {
   );
   const backend = await createBackend(credentials);
 
+  // Set once the tray was tried below; until then closing behaves as with a tray.
+  let trayAvailable = true;
   const windows = createWindowService({
     entryUrl: APP_ENTRY_URL,
     closeToTray: () => settings.current().closeToTray,
+    trayAvailable: () => trayAvailable,
+    onNoTray: () => {
+      if (!Notification.isSupported()) return;
+      new Notification({
+        title: 'No system tray on this desktop',
+        body: 'Custodian keeps running as a minimized window instead. Quit it from its menu.',
+      }).show();
+    },
     isQuitting: () => quitting,
     log,
     create: () =>
@@ -205,8 +215,10 @@ async function start(): Promise<void> {
     log,
   );
 
+  const trayPort = openTray(() => new Tray(nativeImage.createEmpty()), log);
+  trayAvailable = trayPort !== undefined;
   const tray = createTrayService({
-    tray: new Tray(nativeImage.createEmpty()),
+    tray: trayPort ?? absentTray(),
     image: (b) => nativeImage.createFromBuffer(Buffer.from(encodePng(b.width, b.height, b.rgba))),
     menu: (items) => Menu.buildFromTemplate(items.map((i) => ({ ...i }))),
     open,

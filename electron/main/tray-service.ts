@@ -136,3 +136,29 @@ export function formatLeft(ms: number): string {
   if (min < 60) return `${min} min`;
   return `${Math.floor(min / 60)} h ${String(min % 60).padStart(2, '0')} min`;
 }
+
+/**
+ * Creates Electron's tray icon, or undefined when this desktop has none (creation throws, e.g.
+ * no StatusNotifier host): the caller then keeps a window instead of hiding to the tray.
+ */
+export function openTray<T>(create: () => T, log?: (line: string) => void): T | undefined {
+  try {
+    return create();
+  } catch (e) {
+    log?.(`tray: not available (${e instanceof Error ? e.message : String(e)})`);
+    return undefined;
+  }
+}
+
+/** A tray port that shows nothing, for a desktop without a tray ({@link openTray}). */
+export function absentTray<Image, Menu>(): TrayPort<Image, Menu> {
+  const none = () => undefined;
+  return {
+    setImage: none,
+    setToolTip: none,
+    setTitle: none,
+    setContextMenu: none,
+    on: none,
+    destroy: none,
+  };
+}

@@ -17,6 +17,8 @@ export type WindowPort = {
   hide(): void;
   focus(): void;
   restore(): void;
+  /** Electron's; optional so test fakes may omit it. */
+  minimize?(): void;
   isMinimized(): boolean;
   isDestroyed(): boolean;
   /** Electron's; optional so test fakes may omit it. */
@@ -36,6 +38,14 @@ export type WindowDeps = {
   readonly log?: (line: string) => void;
   /** The window was hidden to the tray for the first time in this run (one-time notice). */
   readonly onFirstHide?: () => void;
+  /**
+   * Whether a tray icon exists (false when Electron could not create one, e.g. GNOME without
+   * the AppIndicator extension). Without it a hidden window could never be found again, so
+   * closing minimizes instead (docs/desktop-app.md "Tray").
+   */
+  readonly trayAvailable?: () => boolean;
+  /** Closing found no tray to hide into, the first time in this run (one-time notice). */
+  readonly onNoTray?: () => void;
 };
 
 /** The window service. */
@@ -54,12 +64,22 @@ export function createWindowService(deps: WindowDeps): WindowService {
   let loading: Promise<void> | undefined;
   const ids = new Set<number>();
   let hiddenBefore = false;
+  let noTrayBefore = false;
   const create = (): WindowPort => {
     const w = deps.create();
     ids.add(w.webContents.id);
     w.on('ready-to-show', () => w.show());
     w.on('close', (e) => {
-      if (!deps.isQuitting() && deps.closeToTray()) {
+      if (!deps.isQuitting() && deps.closeToTray() && deps.trayAvailable?.() === false) {
+        // Keep running, but as a window the custodian can still find (taskbar), never hidden.
+        e.preventDefault();
+        w.minimize?.();
+        deps.log?.('window: no tray, minimized instead of hidden');
+        if (!noTrayBefore) {
+          noTrayBefore = true;
+          deps.onNoTray?.();
+        }
+      } else if (!deps.isQuitting() && deps.closeToTray()) {
         e.preventDefault();
         w.hide();
         deps.log?.('window: hidden to tray');

@@ -11,7 +11,7 @@ import { ipcError, type IpcError, type IpcErrorCode } from '../../shared/ipc/err
 import { DEFAULT_SETTINGS } from '../../shared/ipc/defaults';
 import type { ServerView, Settings, TraceEntry } from '../../shared/ipc/model';
 import { createEventHub } from './fake-events';
-import { createFakeCeremonies } from './fake-ceremonies';
+import { createFakeCeremonies, type FakeReplaceOffer } from './fake-ceremonies';
 import {
   PRODUCTION_ANCHOR,
   TEST_ANCHOR,
@@ -54,6 +54,8 @@ export type FakeBridge = CustodianApi & {
   emit<E extends EventMethod>(method: E, payload: PayloadOf<E>): void;
   /** Every call made, in order, with the request (PINs replaced by `***`). */
   readonly calls: readonly { method: string; request: unknown }[];
+  /** The server replaces a ceremony's offer (new offer id and digest, new purpose). */
+  replaceOffer: FakeReplaceOffer;
 };
 
 /** Creates the fake bridge. */
@@ -231,5 +233,5 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
     },
     ...hub.subscriptions,
   };
-  return Object.assign(api, { emit, calls });
+  return Object.assign(api, { emit, calls, replaceOffer: ceremoniesApi.replaceOffer });
 }

@@ -51,8 +51,16 @@ const summaryOf = (c: CeremonyDetail): CeremonySummary => {
   return summary;
 };
 
+/**
+ * Test hook: the server replaces ceremony `ceremonyId`'s offer by one stating `purpose`; with
+ * `quiet` the list push is withheld (main learnt it before the window did).
+ */
+export type FakeReplaceOffer = (ceremonyId: string, purpose: string, quiet?: boolean) => void;
+
 /** Creates the ceremonies part of the fake. */
-export function createFakeCeremonies(ctx: FakeContext): Pick<CustodianApi, CeremonyMethods> {
+export function createFakeCeremonies(
+  ctx: FakeContext,
+): Pick<CustodianApi, CeremonyMethods> & { replaceOffer: FakeReplaceOffer } {
   const { scenario, now, emit, log, reply, fail, checkPin, addTrace, audit } = ctx;
   let ceremonies =
     scenario === 'empty'
@@ -73,7 +81,24 @@ export function createFakeCeremonies(ctx: FakeContext): Pick<CustodianApi, Cerem
     );
     emit('onCeremonies', ceremonies.map(summaryOf));
   };
+  const replaceOffer: FakeReplaceOffer = (ceremonyId, purpose, quiet) => {
+    // As the server re-offering a ceremony: a new offer id and digest, and what it now states.
+    ceremonies = ceremonies.map((x) =>
+      x.id === ceremonyId
+        ? {
+            ...x,
+            purpose,
+            offerId: `${x.offerId}-r`,
+            offerDigest: x.offerDigest.replace(/[0-9a-f]/g, (d) =>
+              ((parseInt(d, 16) + 1) % 16).toString(16),
+            ),
+          }
+        : x,
+    );
+    if (quiet !== true) emit('onCeremonies', ceremonies.map(summaryOf));
+  };
   return {
+    replaceOffer,
     async listCeremonies() {
       log('listCeremonies');
       if (scenario === 'errors') return fail('server-unreachable', 'connect ETIMEDOUT');

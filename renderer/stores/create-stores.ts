@@ -47,6 +47,16 @@ export function createStores(api: CustodianApi, now: () => number = Date.now): S
     api.onNavigate((nav) => app.getState().navigate(routeOf(nav))),
     api.onAlerts((list) => alerts.getState().setAlerts(list)),
   ];
+  // One source of truth for card presence: a card error shown anywhere re-reads the readers
+  // from main, so the card view never says "card inserted" next to "card removed".
+  const cardLost = (e: { code: string } | null) =>
+    e !== null && (e.code === 'card-removed' || e.code === 'card-no-answer');
+  const unwatch = ceremonies.subscribe((s, prev) => {
+    if (s.detailError !== prev.detailError && cardLost(s.detailError)) {
+      void card.getState().refresh();
+    }
+  });
+  unsubscribe.push(unwatch);
   return {
     app,
     servers: createServersStore(api),

@@ -17,7 +17,8 @@ export type FirstRunProps = {
   readonly preview: ServerPreview | null;
   readonly error: IpcError | null;
   readonly onReview: (url: string, invite: string) => void;
-  readonly onConfirm: (url: string, invite: string) => void;
+  /** `startAtLogin`: the custodian ticked "Start Custodian when I log in". */
+  readonly onConfirm: (url: string, invite: string, startAtLogin: boolean) => void;
   readonly onBack: () => void;
 };
 
@@ -26,6 +27,7 @@ export function FirstRunView(props: FirstRunProps) {
   const [url, setUrl] = useState('');
   const [invite, setInvite] = useState('');
   const [pasted, setPasted] = useState('');
+  const [startAtLogin, setStartAtLogin] = useState(false);
   const mismatch =
     props.preview !== null &&
     compareFingerprint(pasted, props.preview.tlsFingerprint) === 'mismatch';
@@ -33,7 +35,7 @@ export function FirstRunView(props: FirstRunProps) {
     e.preventDefault();
     if (props.step === 'enter') props.onReview(url, invite);
     // A pasted fingerprint that does not match is never accepted.
-    else if (!mismatch) props.onConfirm(url, invite);
+    else if (!mismatch) props.onConfirm(url, invite, startAtLogin);
   };
   const hasTest = props.preview?.anchors.some((a) => a.test) ?? false;
   // A test root from this computer's custodian config (the engine adapter lists its own roots).
@@ -149,6 +151,18 @@ export function FirstRunView(props: FirstRunProps) {
                   )}
                 </div>
               ) : null}
+              <div className="setting">
+                <input
+                  id="first-run-start-at-login"
+                  type="checkbox"
+                  checked={startAtLogin}
+                  onChange={(e) => setStartAtLogin(e.target.checked)}
+                />
+                <label htmlFor="first-run-start-at-login">
+                  Start Custodian when I log in, so requests reach me even when I forget to open it
+                  (you can change this in Settings)
+                </label>
+              </div>
               {props.error === null ? null : <ErrorNotice error={props.error} />}
               <div className="actions">
                 <button

@@ -16,6 +16,7 @@ export const IPC_ERROR_CODES = [
   'no-reader',
   'no-card',
   'card-removed',
+  'card-no-answer',
   'not-sc-hsm',
   'card-busy',
   'pin-wrong',
@@ -100,6 +101,11 @@ const TEXT: Readonly<Record<IpcErrorCode, ErrorText>> = {
   'card-removed': {
     title: 'The card was removed',
     detail: 'Nothing was signed. Insert your custodian card and try again.',
+  },
+  'card-no-answer': {
+    title: 'The card stopped answering',
+    detail:
+      'Nothing was signed. If the card is still in the reader, take it out, put it back and try again.',
   },
   'not-sc-hsm': {
     title: 'This is not a SmartCard-HSM',

@@ -88,6 +88,60 @@ describe.skipIf(!HAVE_CHROMIUM)('states that never contradict, in Chromium', () 
     });
   }
 
+  /** The server replaces c-7f3a91's offer by one stating `purpose` (fake hook). */
+  async function replaceOffer(page: Page, purpose: string) {
+    await page.evaluate((p) => {
+      const fake = (globalThis as unknown as PageWindow).custodian as unknown as {
+        replaceOffer(id: string, purpose: string): void;
+      };
+      fake.replaceOffer('c-7f3a91', p);
+    }, purpose);
+  }
+  const NEW_PURPOSE = 'Sign a CRL of Other CA 9';
+
+  it('offer replaced while the PIN dialog is open: closes, explains, shows the new offer, no PIN sent', async () => {
+    const { page } = await ui.open('normal');
+    await page.getByRole('button', { name: /Sign the quarterly CRL/ }).click();
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    await page.getByLabel('Card PIN').fill(FAKE_PIN);
+    await replaceOffer(page, NEW_PURPOSE);
+    await page.getByText('The server changed this request').waitFor();
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    await page.getByRole('heading', { name: NEW_PURPOSE }).waitFor();
+    expect(await sent(page, 'approveCeremony')).toEqual([]);
+    expect(await page.content()).not.toContain(FAKE_PIN);
+    // Approving now is for the new offer only, after a new review and a new PIN entry.
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    expect(await page.getByLabel('Card PIN').inputValue()).toBe('');
+    await page.getByLabel('Card PIN').fill(FAKE_PIN);
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByRole('heading', { name: 'Your approval was accepted' }).waitFor();
+    const [req] = (await sent(page, 'approveCeremony')) as { offerId: string }[];
+    expect(req?.offerId).toMatch(/-r$/);
+  });
+
+  it('offer replaced while the approval is on its way: main refuses it, the dialog closes, the new offer shows', async () => {
+    const { page } = await ui.open('normal');
+    await page.getByRole('button', { name: /Sign the quarterly CRL/ }).click();
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    await page.getByLabel('Card PIN').fill(FAKE_PIN);
+    // The replacement reaches main before its list push reaches this window.
+    await page.evaluate((p) => {
+      const fake = (globalThis as unknown as PageWindow).custodian as unknown as {
+        replaceOffer(id: string, purpose: string, quiet: boolean): void;
+      };
+      fake.replaceOffer('c-7f3a91', p, true);
+    }, NEW_PURPOSE);
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByText('The server changed this request').waitFor();
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    await page.getByRole('heading', { name: NEW_PURPOSE }).waitFor();
+    const reqs = (await sent(page, 'approveCeremony')) as { offerId: string }[];
+    expect(reqs).toHaveLength(1);
+    expect(reqs[0]?.offerId).not.toMatch(/-r$/);
+    expect(await page.getByRole('heading', { name: 'Your approval was accepted' }).count()).toBe(0);
+  });
+
   it('a ceremony past its expiry by this clock is never "waiting" in the list or the count', async () => {
     const { page } = await ui.open('normal');
     await page.getByText('Waiting for you (2)').waitFor();

@@ -30,6 +30,26 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('first run offers "start at login" and saves it only when ticked', async () => {
+    for (const tick of [false, true]) {
+      const { page } = await ui.open('first-run');
+      await page.getByLabel('Server address').fill('https://custody.acme.example');
+      await page.getByLabel('Invitation').fill('inv_4f7Qk2mZ9xT1cV8bN3');
+      await page.getByRole('button', { name: 'Check invitation' }).click();
+      const box = page.getByLabel(/Start Custodian when I log in/);
+      expect(await box.isChecked()).toBe(false);
+      if (tick) await box.check();
+      await page.getByRole('button', { name: 'Connect to this server' }).click();
+      await page.getByRole('heading', { name: 'Card and reader' }).waitFor();
+      const saved = await page.evaluate(() =>
+        (globalThis as unknown as PageWindow).custodian.calls
+          .filter((c) => c.method === 'updateSettings')
+          .map((c) => c.request),
+      );
+      expect(saved).toEqual(tick ? [{ startAtLogin: true }] : []);
+    }
+  });
+
   it('first run: an expired invitation is explained in words', async () => {
     const { page } = await ui.open('first-run');
     await page.getByLabel('Server address').fill('https://custody.acme.example');
@@ -93,6 +113,8 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     expect(sent).toEqual([
       {
         ceremonyId: 'c-5d2107',
+        offerId: 'o-5d2107',
+        offerDigest: '5d2107'.repeat(11).slice(0, 64),
         reader: 'Nitrokey Nitrokey HSM (DENK01023650000) 00 00',
         pin: '***',
         confirmLastTry: true,
@@ -153,6 +175,8 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     expect(sent).toEqual([
       {
         ceremonyId: 'c-7f3a91',
+        offerId: 'o-7f3a91',
+        offerDigest: '7f3a91'.repeat(11).slice(0, 64),
         reader: 'Nitrokey Nitrokey HSM (DENK01023650000) 00 00',
         pin: '***',
         acknowledgeTestAnchor: 'UTSRCACC100001',

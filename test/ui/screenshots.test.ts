@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_PIN } from '../../renderer/dev/fake-bridge';
-import { HAVE_CHROMIUM, startUi, type UiHarness } from './harness';
+import { HAVE_CHROMIUM, startUi, type PageWindow, type UiHarness } from './harness';
 
 // Screenshots of the main screens. `npm run ui:screenshots` (UPDATE_SCREENSHOTS=1) writes them
 // to docs/screenshots/ for the README; otherwise they go to a temporary directory, so the
@@ -60,6 +60,22 @@ const SHOTS: Shot[] = [
     steps: async (page) => void (await page.getByText('Waiting for you (2)').waitFor()),
   },
   { name: 'ceremony-detail', scenario: 'normal', height: 1000, steps: openCrl },
+  {
+    name: 'offer-changed',
+    scenario: 'normal',
+    height: 1000,
+    steps: async (page) => {
+      await openApprove(page);
+      await page.evaluate(() => {
+        const fake = (globalThis as unknown as PageWindow).custodian as unknown as {
+          replaceOffer(id: string, purpose: string): void;
+        };
+        fake.replaceOffer('c-7f3a91', 'Sign a CRL of Other CA 9');
+      });
+      await page.getByText('The server changed this request').waitFor();
+      await page.getByRole('heading', { name: 'Sign a CRL of Other CA 9' }).waitFor();
+    },
+  },
   {
     name: 'pin-dialog',
     scenario: 'normal',

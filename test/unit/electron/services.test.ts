@@ -11,6 +11,7 @@ import {
 } from '../../../electron/main/credential-store';
 import { createSettingsStore } from '../../../electron/main/settings-store';
 import { createWindowService, type WindowPort } from '../../../electron/main/window-service';
+import { openTray } from '../../../electron/main/tray-service';
 import { appMenuTemplate, type AppMenuItem } from '../../../electron/main/app-menu';
 import { createMainWindow, windowBackground } from '../../../electron/main/main-window';
 
@@ -180,6 +181,42 @@ describe('window service', () => {
       listeners.get(event)?.forEach((l) => l(e));
     return { win, state, fire };
   }
+
+  it('without a tray, closing keeps a (minimized) window instead of hiding it, and says so once', async () => {
+    let notices = 0;
+    let hides = 0;
+    let minimized = 0;
+    const w = fakeWindow(51);
+    const win = { ...w.win, minimize: () => void minimized++ };
+    const service = createWindowService({
+      create: () => win,
+      entryUrl: 'app://custodian/index.html',
+      closeToTray: () => true,
+      isQuitting: () => false,
+      trayAvailable: () => false,
+      onNoTray: () => notices++,
+      onFirstHide: () => hides++,
+    });
+    await service.open();
+    let prevented = 0;
+    w.fire('close', { preventDefault: () => prevented++ });
+    w.fire('close', { preventDefault: () => prevented++ });
+    expect([prevented, minimized, w.state.hidden, hides, notices]).toEqual([2, 2, 0, 0, 1]);
+  });
+
+  it('a tray that cannot be created is reported as absent, not thrown', () => {
+    const lines: string[] = [];
+    expect(
+      openTray(
+        () => {
+          throw new Error('no StatusNotifier host');
+        },
+        (l) => lines.push(l),
+      ),
+    ).toBeUndefined();
+    expect(lines.join()).toMatch(/not available.*StatusNotifier/);
+    expect(openTray(() => 'tray')).toBe('tray');
+  });
 
   it('the first hide to the tray is announced once', async () => {
     let notices = 0;

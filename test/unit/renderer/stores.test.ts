@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ipcError } from '../../../shared/ipc/errors';
 import type { CeremonySummary } from '../../../shared/ipc/model';
 import { createFakeBridge, FAKE_PIN, type Scenario } from '../../../renderer/dev/fake-bridge';
@@ -280,6 +280,34 @@ describe('card store', () => {
     await stores.card.getState().exportPka();
     expect(stores.card.getState().exported).toMatch(/\.pka$/);
   });
+
+  for (const code of ['card-removed', 'card-no-answer'] as const) {
+    it(`an approval failing with ${code} re-reads the readers: the card view never contradicts it`, async () => {
+      const fake = createFakeBridge({ scenario: 'normal', now: () => NOW });
+      let present = true;
+      const api = {
+        ...fake,
+        // main's reader list is the one source of truth for card presence
+        listReaders: async () => {
+          const r = await fake.listReaders();
+          return r.ok
+            ? { ok: true as const, value: r.value.map((x) => ({ ...x, cardPresent: present })) }
+            : r;
+        },
+        approveCeremony: async () => ({ ok: false as const, error: ipcError(code, 'x') }),
+      };
+      const stores = createStores(api, () => NOW);
+      await stores.card.getState().refresh();
+      expect(stores.card.getState().reader).toBe(READER);
+      await stores.ceremonies.getState().open('c-7f3a91');
+      stores.ceremonies.getState().openDialog('approve');
+      present = false;
+      await stores.ceremonies.getState().approve(READER, FAKE_PIN);
+      expect(stores.ceremonies.getState().detailError?.code).toBe(code);
+      await vi.waitFor(() => expect(stores.card.getState().reader).toBeNull());
+      expect(stores.card.getState().card).toBeNull();
+    });
+  }
 
   it('turns a removed card into an error, not a stale card', async () => {
     const { stores } = setup('errors');

@@ -41,6 +41,21 @@ describe('engine outcomes in words', () => {
     ).toBe('card-busy');
   });
 
+  it('"card removed" only for a removal PC/SC saw; other transport failures say the card stopped answering', () => {
+    for (const code of ['closed', 'protocol', 'io'] as const) {
+      expect(cardFailure(new CardTransportError(code, 'x'), 'inspect').code).toBe('card-no-answer');
+      expect(
+        approvalFailure(
+          { kind: 'card-error', message: 'x' },
+          { lastTransport: new CardTransportError(code, 'x') },
+        ).code,
+      ).toBe('card-no-answer');
+    }
+    expect(cardFailure(new CardTransportError('card-removed', 'x'), 'inspect').code).toBe(
+      'card-removed',
+    );
+  });
+
   it('a refusal before the card takes its code from why the engine dropped the offer', () => {
     const r = { kind: 'refused', message: 'x' } as const;
     expect(approvalFailure(r, { removedReason: 'expired' }).code).toBe('ceremony-expired');
