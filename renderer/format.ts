@@ -116,6 +116,8 @@ const AUDIT_KINDS: Readonly<Record<string, string>> = {
   'pin-verified': 'PIN verified',
   'pin-failed': 'Wrong PIN',
   'offer-rejected': 'Request refused',
+  'offers-rejected-summary': 'Requests refused (summary)',
+  'server-suspicious': 'Server suspicious',
   enrollment: 'Enrollment',
   connection: 'Connection',
   error: 'Error',

@@ -99,6 +99,8 @@ export function formatEvent(e: EngineEvent): string | undefined {
       return formatRejection(e.offer, e.rejection);
     case 'auth-refused':
       return `the server REFUSED your credential (${e.reason}); retrying in ${(e.retryInMs / 1000).toFixed(1)} s (attempt ${e.attempt}). If this persists, your enrollment may have been revoked or someone may be guessing your credential: contact your security officer.\n`;
+    case 'server-suspicious':
+      return `DISCONNECTED: the server is SUSPICIOUS (${e.reason}); not reconnecting. Contact your security officer out of band — the server operator may be the attacker. Restart watch only after talking to them.\n`;
     default:
       return undefined;
   }

@@ -190,8 +190,16 @@ function runLoop(
       }
       const line = formatEvent(e);
       const toErr =
-        e.type === 'offer-rejected' || e.type === 'server-error' || e.type === 'auth-refused';
+        e.type === 'offer-rejected' ||
+        e.type === 'server-error' ||
+        e.type === 'auth-refused' ||
+        e.type === 'server-suspicious';
       if (line) (toErr ? io.err : io.out)(line);
+      // The engine disconnected for good (docs/protocol.md §8): end the run with an error.
+      if (e.type === 'server-suspicious') {
+        finish(new UsageError('disconnected from a suspicious server'));
+        return;
+      }
       if (e.type === 'connection' && e.state.kind === 'stopped' && e.state.code !== undefined) {
         finish(new UsageError(`the server ended the session: ${e.state.reason}`));
       }

@@ -32,6 +32,10 @@ export function auditSummary(e: AuditEntry): string {
       return `Wrong PIN, ${s(d['retriesLeft'])} tries left${cer}`;
     case 'offer-rejected':
       return `Offer refused: ${s(d['code'] ?? d['reason'])}${cer}`;
+    case 'offers-rejected-summary':
+      return `${s(d['count'])} more offers refused (${s(d['from'])} to ${s(d['to'])})`;
+    case 'server-suspicious':
+      return `Server disconnected as suspicious: ${s(d['reason'])}`;
     case 'enrollment':
       return `Enrolled${d['custodianId'] !== undefined ? ` as ${s(d['custodianId'])}` : ''}`;
     case 'connection':

@@ -226,6 +226,12 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
           return;
         case 'offer-rejected':
           return trust.offerRejected(home.id, e.offer, e.rejection);
+        case 'server-suspicious':
+          // The engine disconnected for good (docs/protocol.md §8); reconnecting is the user's call.
+          return trust.serverSuspicious(
+            home.id,
+            `${e.reason} (${String(e.refusedCount)} refused offers). Contact your security officer out of band: the server operator may be the attacker.`,
+          );
         case 'result':
           approvals.onResult(e.result);
           if (

@@ -21,6 +21,8 @@ import type { OfferRejection, VerifiedOffer } from './offer-verify';
 import { verifyOffer } from './offer-verify';
 import { offerDisplayDigest } from '../../shared/policy/offer-display-digest';
 import { auditOfferRejected, declineFor } from './rejections';
+import type { FloodControl } from './engine-flood';
+import { flagSuspiciousServer, scheduleRejectionSummary, sendDecline } from './engine-flood';
 
 /** What the engine's parts share. */
 export type EngineContext = {
@@ -37,6 +39,10 @@ export type EngineContext = {
   audit(kind: AuditKind, data: AuditData, options?: { readonly sync?: boolean }): boolean;
   /** Makes every entry written so far durable; false when that failed. */
   auditSync(): boolean;
+  /** Refusal flood guard of this connection (docs/protocol.md §8). */
+  readonly flood: FloodControl;
+  /** Closes the connection for good (no reconnect until the engine is restarted). */
+  disconnect(reason: string): void;
   /** Sends a message if connected (false otherwise). */
   send(message: ClientMessage): boolean;
   /** Server clock minus local clock from the last `welcome`, bounded (docs/protocol.md §8). */
@@ -116,35 +122,41 @@ export function decide(
   ctx.send(entry.decision);
 }
 
-/** Audits and reports a rejected offer; `answer` also declines it towards the server. */
+/**
+ * Audits and reports a rejected offer; `answer` also declines it towards the server. Past the
+ * flood guard's limit the rejection is counted into a summary entry (its decline waits until
+ * that entry is durable), and a server that keeps going is disconnected (docs/protocol.md §8).
+ */
 export function rejectOffer(
   ctx: EngineContext,
   offer: OfferMessage,
   rejection: OfferRejection,
   answer: boolean,
 ): void {
-  auditOfferRejected(ctx.audit, offer, rejection);
+  if (ctx.flood.suspicious) return;
+  const blocked = (rejection.blocked ?? []).filter((b) => !b.decision.allow).length;
+  // `busy` (pending bound, docs/protocol.md §8) refuses valid offers the server may legitimately
+  // have queued: audited one by one as before, never counted towards a disconnect.
+  const verdict =
+    rejection.code === 'busy' ? 'audit' : ctx.flood.guard.note(rejection.code, blocked);
+  if (verdict === 'audit') auditOfferRejected(ctx.audit, offer, rejection);
   ctx.emit({ type: 'offer-rejected', offer, rejection });
-  if (!answer) return;
-  const { reason, detail } = declineFor(rejection);
-  const frame: DecisionMessage = {
-    v: PROTOCOL_VERSION,
-    type: 'decision',
-    ceremonyId: offer.ceremonyId,
-    offerId: offer.offerId,
-    decision: { kind: 'decline', reason, detail },
-  };
-  const expires = Date.parse(offer.expiresAt);
-  try {
-    ctx.decisions.put(frame, new Date(Number.isFinite(expires) ? expires : ctx.timers.now()));
-  } catch {
-    ctx.audit('error', {
-      what: 'decision-store',
+  if (answer) {
+    const { reason, detail } = declineFor(rejection);
+    const frame: DecisionMessage = {
+      v: PROTOCOL_VERSION,
+      type: 'decision',
       ceremonyId: offer.ceremonyId,
       offerId: offer.offerId,
-    });
+      decision: { kind: 'decline', reason, detail },
+    };
+    const expires = Date.parse(offer.expiresAt);
+    const expiresAt = new Date(Number.isFinite(expires) ? expires : ctx.timers.now());
+    if (verdict === 'audit') sendDecline(ctx, frame, expiresAt);
+    else ctx.flood.held.push({ frame, expiresAt });
   }
-  ctx.send(frame);
+  if (verdict === 'aggregate') scheduleRejectionSummary(ctx);
+  else if (verdict === 'suspicious') flagSuspiciousServer(ctx);
 }
 
 /**

@@ -81,6 +81,11 @@ export type EngineEvent =
    * The server refused the session credential (close 4001); the engine retries after
    * `retryInMs` (back-off). Repeated refusals: enrollment revoked, or someone guessing.
    */
+  /**
+   * The server kept sending refused offers (docs/protocol.md §8): the engine disconnected and
+   * does not reconnect until restarted. The server operator may be the attacker.
+   */
+  | { readonly type: 'server-suspicious'; readonly reason: string; readonly refusedCount: number }
   | {
       readonly type: 'auth-refused';
       readonly reason: string;

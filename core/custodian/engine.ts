@@ -25,6 +25,7 @@ import { memoryDecisionStore } from './decision-store';
 import { memorySigningJournal } from './signing-journal';
 import { OfferBook } from './offer-book';
 import { displayText } from './rejections';
+import { createFloodControl, flushRejectionSummary } from './engine-flood';
 
 export type { ApproveOptions, ApproveResult };
 
@@ -97,6 +98,8 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
         return false;
       }
     },
+    flood: createFloodControl(() => timers.now()),
+    disconnect: (reason) => client.stop(reason),
     send: (message) => client.send(message),
     clockOffsetMs: 0,
   };
@@ -143,6 +146,7 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
     start: () => client.start(),
     stop() {
       for (const e of book.entries()) if (e.expiry !== undefined) timers.clearTimeout(e.expiry);
+      flushRejectionSummary(ctx);
       client.stop();
     },
     on(listener) {

@@ -19,6 +19,10 @@ export type AuditKind =
   | 'pin-verified'
   | 'pin-failed'
   | 'offer-rejected'
+  /** Refused offers counted rather than audited one by one (flood guard, docs/protocol.md §8). */
+  | 'offers-rejected-summary'
+  /** The server kept sending refused offers and was disconnected. */
+  | 'server-suspicious'
   | 'enrollment'
   | 'connection'
   | 'error'
@@ -53,6 +57,8 @@ const KINDS: ReadonlySet<string> = new Set<AuditKind>([
   'pin-verified',
   'pin-failed',
   'offer-rejected',
+  'offers-rejected-summary',
+  'server-suspicious',
   'enrollment',
   'connection',
   'error',

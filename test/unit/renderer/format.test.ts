@@ -50,6 +50,9 @@ describe('formatting', () => {
     expect(auditKindText('apdu-blocked')).toBe('APDU blocked');
     expect(auditKindText('pin-failed')).toBe('Wrong PIN');
     expect(auditKindText('future-kind')).toBe('future-kind');
+    // 7.8: the flood guard's entries are named in words too.
+    expect(auditKindText('offers-rejected-summary')).toBe('Requests refused (summary)');
+    expect(auditKindText('server-suspicious')).toBe('Server suspicious');
   });
 });
 
