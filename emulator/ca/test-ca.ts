@@ -78,11 +78,23 @@ export function generateTestCa(now: Date = new Date()): TestCa {
   };
 }
 
-/** Five random decimal digits. */
-function randomDigits(): string {
-  const b = randomBytes(4);
-  const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-  return String(v % 100000).padStart(5, '0');
+/** Holder digits already issued by this process (see {@link uniqueDigits}). */
+const issuedDigits = new Set<string>();
+
+/**
+ * Five random decimal digits not issued before in this process: with only 10^5 values, ~90
+ * devices in one test would share a holder (and so a key CHR at a PKA target) in ~4 % of runs.
+ */
+function uniqueDigits(): string {
+  for (;;) {
+    const b = randomBytes(4);
+    const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+    const digits = String(v % 100000).padStart(5, '0');
+    if (issuedDigits.size >= 100000 || !issuedDigits.has(digits)) {
+      issuedDigits.add(digits);
+      return digits;
+    }
+  }
 }
 
 /**
@@ -98,7 +110,7 @@ export function issueDevice(ca: TestCa, serial: number, now: Date = new Date()):
   const curve = curveByName(ca.curve);
   const today = cvcDateFromDate(now);
   const key = generateKeyPair(curve);
-  const chr = `UTEMU${randomDigits()}${String(serial).padStart(5, '0')}`;
+  const chr = `UTEMU${uniqueDigits()}${String(serial).padStart(5, '0')}`;
   const body = encodeCvcBody({
     car: ca.dica.chr,
     publicKey: { oid: ID_TA_ECDSA_SHA_256, point: key.publicKey },
