@@ -135,10 +135,9 @@ export function rejectOffer(
 ): void {
   if (ctx.flood.suspicious) return;
   const blocked = (rejection.blocked ?? []).filter((b) => !b.decision.allow).length;
-  // `busy` (pending bound, docs/protocol.md §8) refuses valid offers the server may legitimately
-  // have queued: audited one by one as before, never counted towards a disconnect.
-  const verdict =
-    rejection.code === 'busy' ? 'audit' : ctx.flood.guard.note(rejection.code, blocked);
+  // Every refusal counts, `busy` (over the pending bound, docs/protocol.md §8) included: a
+  // server that floods offers past the bound grows the audit log like any other refused flood.
+  const verdict = ctx.flood.guard.note(rejection.code, blocked);
   if (verdict === 'audit') auditOfferRejected(ctx.audit, offer, rejection);
   ctx.emit({ type: 'offer-rejected', offer, rejection });
   if (answer) {
