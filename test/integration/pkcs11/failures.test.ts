@@ -123,6 +123,30 @@ describe.skipIf(!have('pkcs11-tool') && process.env.CI !== 'true')('PKCS#11 fail
     expect(logins.map((e) => e.data.outcome)).toEqual(['waiting', 'failed']);
   }, 180_000);
 
+  it('cancelled by the operator while C_Login waits: CKR_FUNCTION_CANCELED, nothing signed', async () => {
+    w = await pkcs11World();
+    const world = w;
+    const signing = run(
+      MODULE.driver,
+      [MODULE.asan, 't1', '02', CKM_ECDSA_SHA256, '0', ...files(1)],
+      world.asanEnv(),
+    );
+    const c = world.custodians[0]!;
+    const e = await c.next((x) => x.type === 'offer-added', `${c.name} offer`, 60_000);
+    if (e.type !== 'offer-added') throw new Error('no offer');
+    const id = e.offer.verified.offer.ceremonyId;
+    const cancelled = await adminApi(world.server, 'POST', `/api/ceremonies/${id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    const r = await signing;
+    expect(r.out).toMatch(/C_Login failed: 0x50\b/);
+    expect(readFileSync(world.log, 'utf8')).toMatch(
+      /C_Login on t1 failed: ceremony \S+ .*(cancel|admin)/,
+    );
+    expect(await signedByModule(world)).toHaveLength(0);
+    const logins = (await auditEntries(world)).filter((x) => x.event === 'pkcs11-login');
+    expect(logins.map((x) => x.data.outcome)).toEqual(['waiting', 'failed']);
+  }, 180_000);
+
   it('server restarted while C_Login waits: CKR_DEVICE_REMOVED, nothing signed, audited', async () => {
     w = await pkcs11World();
     const world = w;
