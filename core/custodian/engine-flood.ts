@@ -9,14 +9,15 @@ import type { TimerHandle } from '../net/timers';
 import type { EngineContext } from './engine-context';
 import {
   createRejectionGuard,
-  REJECTION_WINDOW_MS,
-  SUSPICIOUS_REFUSALS,
+  DEFAULT_REJECTION_LIMITS,
   type RejectionGuard,
+  type RejectionLimits,
 } from './rejection-guard';
 
 /** Per-connection flood state kept in the engine context. */
 export type FloodControl = {
   readonly guard: RejectionGuard;
+  readonly limits: RejectionLimits;
   /** Declines of aggregated rejections, sent once their summary is durable. */
   readonly held: { readonly frame: DecisionMessage; readonly expiresAt: Date }[];
   timer: TimerHandle | undefined;
@@ -25,8 +26,12 @@ export type FloodControl = {
 };
 
 /** A fresh flood state. */
-export function createFloodControl(now: () => number): FloodControl {
-  return { guard: createRejectionGuard(now), held: [], timer: undefined, suspicious: false };
+export function createFloodControl(
+  now: () => number,
+  limits: RejectionLimits = DEFAULT_REJECTION_LIMITS,
+): FloodControl {
+  const guard = createRejectionGuard(now, limits);
+  return { guard, limits, held: [], timer: undefined, suspicious: false };
 }
 
 /** Stores and sends a decline (remembered for resending, like every decision). */
@@ -62,7 +67,7 @@ export function scheduleRejectionSummary(ctx: EngineContext): void {
   ctx.flood.timer = ctx.timers.setTimeout(() => {
     ctx.flood.timer = undefined;
     flushRejectionSummary(ctx);
-  }, REJECTION_WINDOW_MS);
+  }, ctx.flood.limits.windowMs);
 }
 
 /** Audits, reports and disconnects a server that keeps sending refused offers. */
@@ -70,9 +75,10 @@ export function flagSuspiciousServer(ctx: EngineContext): void {
   if (ctx.flood.suspicious) return;
   ctx.flood.suspicious = true;
   flushRejectionSummary(ctx);
-  const reason = `${String(SUSPICIOUS_REFUSALS)} or more refused offers within ${String(REJECTION_WINDOW_MS / 1000)} s`;
-  ctx.audit('server-suspicious', { reason, refusedCount: SUSPICIOUS_REFUSALS });
+  const { suspicious, windowMs } = ctx.flood.limits;
+  const reason = `${String(suspicious)} or more refused offers within ${String(windowMs / 1000)} s`;
+  ctx.audit('server-suspicious', { reason, refusedCount: suspicious });
   ctx.auditSync();
-  ctx.emit({ type: 'server-suspicious', reason, refusedCount: SUSPICIOUS_REFUSALS });
+  ctx.emit({ type: 'server-suspicious', reason, refusedCount: suspicious });
   ctx.disconnect(`server suspicious: ${reason}`);
 }

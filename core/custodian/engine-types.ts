@@ -15,6 +15,7 @@ import type { ChainCache } from './chain-cache';
 import type { CeremonyPhase } from './ceremony-state';
 import type { DecisionStore } from './decision-store';
 import type { SigningJournal } from './signing-journal';
+import type { RejectionLimits } from './rejection-guard';
 import type { OfferRejection, OwnKey, VerifiedOffer } from './offer-verify';
 
 /** An offer as the custodian sees it: what the server said plus what this client verified. */
@@ -128,6 +129,11 @@ export type EngineOptions = {
    * never signed twice across a crash (signing-journal.ts; default: memory only).
    */
   readonly journal?: SigningJournal;
+  /**
+   * Refusal-flood thresholds (rejection-guard.ts; default: the shipped constants). Only a test
+   * world whose subject is many refusals on one connection (the hostile suites) raises them.
+   */
+  readonly rejectionLimits?: RejectionLimits;
   /** Validated target chains (default: a new bounded cache per engine, chain-cache.ts). */
   readonly chainCache?: ChainCache;
   /** Reconnect after drops (default true). */

@@ -98,7 +98,7 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
         return false;
       }
     },
-    flood: createFloodControl(() => timers.now()),
+    flood: createFloodControl(() => timers.now(), options.rejectionLimits),
     disconnect: (reason) => client.stop(reason),
     send: (message) => client.send(message),
     clockOffsetMs: 0,

@@ -14,6 +14,20 @@ export const REJECTION_WINDOW_MS = 60_000;
 /** Refused offers within one window after which the server is disconnected as suspicious. */
 export const SUSPICIOUS_REFUSALS = 64;
 
+/** The guard's thresholds (the constants above by default). */
+export type RejectionLimits = {
+  readonly auditLimit: number;
+  readonly windowMs: number;
+  readonly suspicious: number;
+};
+
+/** The shipped thresholds. */
+export const DEFAULT_REJECTION_LIMITS: RejectionLimits = {
+  auditLimit: REJECTION_AUDIT_LIMIT,
+  windowMs: REJECTION_WINDOW_MS,
+  suspicious: SUSPICIOUS_REFUSALS,
+};
+
 /** What the guard tells the engine to do with one rejection. */
 export type RejectionVerdict = 'audit' | 'aggregate' | 'suspicious';
 
@@ -35,9 +49,12 @@ export type RejectionGuard = {
 };
 
 /** Creates a guard reading time from `now` (milliseconds). */
-export function createRejectionGuard(now: () => number): RejectionGuard {
+export function createRejectionGuard(
+  now: () => number,
+  limits: RejectionLimits = DEFAULT_REJECTION_LIMITS,
+): RejectionGuard {
   // Times of the rejections in the current window; bounded because the engine disconnects at
-  // SUSPICIOUS_REFUSALS.
+  // `limits.suspicious`.
   const recent: number[] = [];
   let pending:
     | { count: number; byCode: Record<string, number>; blocked: number; from: number; to: number }
@@ -45,15 +62,15 @@ export function createRejectionGuard(now: () => number): RejectionGuard {
   return {
     note(code, blockedCommands) {
       const t = now();
-      while (recent.length > 0 && t - (recent[0] ?? t) >= REJECTION_WINDOW_MS) recent.shift();
+      while (recent.length > 0 && t - (recent[0] ?? t) >= limits.windowMs) recent.shift();
       recent.push(t);
-      if (recent.length <= REJECTION_AUDIT_LIMIT) return 'audit';
+      if (recent.length <= limits.auditLimit) return 'audit';
       pending ??= { count: 0, byCode: {}, blocked: 0, from: t, to: t };
       pending.count += 1;
       pending.byCode[code] = (pending.byCode[code] ?? 0) + 1;
       pending.blocked += blockedCommands;
       pending.to = t;
-      return recent.length >= SUSPICIOUS_REFUSALS ? 'suspicious' : 'aggregate';
+      return recent.length >= limits.suspicious ? 'suspicious' : 'aggregate';
     },
     takeSummary() {
       const p = pending;

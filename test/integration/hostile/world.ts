@@ -116,6 +116,9 @@ export function startEngine(opts: {
     openCard: opts.openCard,
     audit,
     backoff: { initialMs: 50, maxMs: 200 },
+    // One connection carries every attack of the suite, each refused and audited one by one:
+    // the refusal-flood guard (its own tests: custodian/refusal-flood.test.ts) stays out of it.
+    rejectionLimits: { auditLimit: 10_000, windowMs: 60_000, suspicious: 20_000 },
   });
   engine.on((e) => void events.push(e));
   engine.start();
