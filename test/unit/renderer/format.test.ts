@@ -63,9 +63,9 @@ describe('trace rule names', () => {
       expect(ruleName(rule.id)).not.toMatch(/§/);
     }
     expect(ruleName('something-new')).toBe('something-new');
-    expect(plainReason('INITIALIZE DEVICE would wipe the card (docs/card-reference.md §12.2)')).toBe(
-      'INITIALIZE DEVICE would wipe the card',
-    );
+    expect(
+      plainReason('INITIALIZE DEVICE would wipe the card (docs/card-reference.md §12.2)'),
+    ).toBe('INITIALIZE DEVICE would wipe the card');
     expect(plainReason('not allowed, see §8.1, §12.1')).toBe('not allowed, see');
     expect(plainReason('plain words')).toBe('plain words');
   });
