@@ -1,7 +1,7 @@
 /**
  * "Is this device genuine, and which device is it": the one reading of a card's EF 2F02 both
  * front ends report — `custodian card info` (cli/commands/card-info.ts) and the desktop card view
- * (core/app/card-views.ts) only put it into their own words. The chain check itself is
+ * (core/desktop-backend/card-views.ts) only put it into their own words. The chain check itself is
  * shared/cvc's (docs/card-reference.md §5).
  * @module
  */

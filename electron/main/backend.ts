@@ -1,13 +1,13 @@
 /**
  * The backend port as main sees it (defined in shared/ipc/backend.ts, implemented over the
- * engine by core/app/engine-backend.ts) and the stand-in main runs when the engine cannot
+ * engine by core/desktop-backend/engine-backend.ts) and the stand-in main runs when the engine cannot
  * start, so the UI explains the problem instead of hanging.
  * @module
  */
 import { ipcError } from '../../shared/ipc/errors';
 import type { CustodianBackend } from '../../shared/ipc/backend';
 
-// The port lives in shared/ipc so core/app can implement it; re-exported for main's modules.
+// The port lives in shared/ipc so core/desktop-backend can implement it; re-exported for main's modules.
 export type { CustodianBackend } from '../../shared/ipc/backend';
 
 /**

@@ -19,8 +19,8 @@ import {
   session,
   shell,
 } from 'electron';
-import { pcscCardAccess } from '../../core/app/card-access';
-import { createEngineBackend } from '../../core/app/engine-backend';
+import { pcscCardAccess } from '../../core/desktop-backend/card-access';
+import { createEngineBackend } from '../../core/desktop-backend/engine-backend';
 import { custodianHome } from '../../core/config/custodian-config';
 import { openPcsc } from '../../core/pcsc/pcsc-adapter';
 import type { NavigateRequest } from '../../shared/ipc/model';

@@ -1,6 +1,6 @@
 /**
  * The ceremonies and security alerts of the fake bridge (split from fake-bridge.ts by concern):
- * list, detail, approve (with the same TEST-root and chain rules as core/app/approvals.ts),
+ * list, detail, approve (with the same TEST-root and chain rules as core/desktop-backend/approvals.ts),
  * decline, alerts and "Decline & report". Pure TS.
  * @module
  */
@@ -118,7 +118,7 @@ export function createFakeCeremonies(
       // Like the engine backend: only the offer the detail showed can be approved.
       if (r.offerId !== c.offerId || r.offerDigest !== c.offerDigest)
         return fail('offer-changed', `offer ${r.offerId} is not the pending one`);
-      // Like the engine backend (core/app/approvals.ts): a TEST target needs the acknowledgement
+      // Like the engine backend (core/desktop-backend/approvals.ts): a TEST target needs the acknowledgement
       // of exactly its root, a genuine one none, anything else is never approved.
       const chain = c.targetChain;
       if (chain.status === 'untrusted' || chain.status === 'invalid')
@@ -134,7 +134,7 @@ export function createFakeCeremonies(
       const blocked = lines.filter((e) => e.decision === 'blocked').length;
       const approvals = c.approvals + 1;
       const status = approvals >= c.required ? 'quorum' : 'approved';
-      // Like core/app/known-devices.ts: the device is known for every other ceremony now.
+      // Like core/desktop-backend/known-devices.ts: the device is known for every other ceremony now.
       const known = {
         approvedBefore: true,
         times: 1,

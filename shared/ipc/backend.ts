@@ -1,7 +1,7 @@
 /**
  * The port between the desktop shell and the custodian engine: everything the UI can ask that
  * involves a server, a card or the audit log. Main adds no card or protocol logic; the engine
- * adapter (core/app/engine-backend.ts) implements this type, and the UI tests' loopback bridge
+ * adapter (core/desktop-backend/engine-backend.ts) implements this type, and the UI tests' loopback bridge
  * drives the same adapter. PINs arrive here as bytes (converted and wiped by main's IPC
  * handlers), never as strings.
  * @module

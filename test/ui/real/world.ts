@@ -1,13 +1,16 @@
 /**
  * The real world for the UI suite: the management server in-process on 127.0.0.1 with an
  * emulated target initialized for 2-of-3 PKA, three custodian cards on the same test PKI, and
- * the desktop backends (core/app) that the loopback bridge puts behind the renderer.
+ * the desktop backends (core/desktop-backend) that the loopback bridge puts behind the renderer.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngineBackend, type EngineBackend } from '../../../core/app/engine-backend';
+import {
+  createEngineBackend,
+  type EngineBackend,
+} from '../../../core/desktop-backend/engine-backend';
 import { openAuditLog, type AuditLog } from '../../../core/audit/audit-log';
 import { createCustodianEngine, type CustodianEngine } from '../../../core/custodian/engine';
 import type { EngineEvent } from '../../../core/custodian/engine-types';
@@ -27,7 +30,10 @@ import {
   type CustodianCard,
   type TargetHandle,
 } from '../../integration/server/harness';
-import { emulatedCardAccess, type EmulatedReader } from '../../unit/core/app/emulated-cards';
+import {
+  emulatedCardAccess,
+  type EmulatedReader,
+} from '../../unit/core/desktop-backend/emulated-cards';
 import { shownRef } from '../../integration/custodian/offer-ref';
 
 export { PIN };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main';
 import type { CliDeps, CliIo } from '../../../cli/context';
-import { chainStatusOf } from '../../../core/app/card-views';
+import { chainStatusOf } from '../../../core/desktop-backend/card-views';
 import { generateTestCa } from '../../../emulator/ca/test-ca';
 import { EmulatedSmartCardHsm } from '../../../emulator/card/sc-hsm-card';
 import { createDeviceState } from '../../../emulator/card/state-file';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalFailure, cardFailure } from '../../../../core/app/errors';
+import { approvalFailure, cardFailure } from '../../../../core/desktop-backend/errors';
 import { CardTransportError } from '../../../../core/card/transport';
 import { CardStatusError } from '../../../../shared/card/status-words';
 import { ipcErrorSchema } from '../../../../shared/ipc/contract';

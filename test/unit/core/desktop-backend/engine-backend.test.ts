@@ -2,7 +2,10 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineBackend, type EngineBackend } from '../../../../core/app/engine-backend';
+import {
+  createEngineBackend,
+  type EngineBackend,
+} from '../../../../core/desktop-backend/engine-backend';
 import { ApduChannel } from '../../../../core/card/apdu-channel';
 import { SmartCardHsm } from '../../../../core/sc-hsm/sc-hsm-session';
 import { EmulatedSmartCardHsm } from '../../../../emulator/card/sc-hsm-card';

@@ -3,7 +3,7 @@
  * the engine and shows up in the app as a "server suspicious" security alert.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngineBackend } from '../../../../core/app/engine-backend';
+import { createEngineBackend } from '../../../../core/desktop-backend/engine-backend';
 import { SUSPICIOUS_REFUSALS } from '../../../../core/custodian/rejection-guard';
 import { generateTestCa } from '../../../../emulator/ca/test-ca';
 import type { BackendEvent } from '../../../../shared/ipc/backend';

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEngineBackend } from '../../../../core/app/engine-backend';
+import { createEngineBackend } from '../../../../core/desktop-backend/engine-backend';
 import { unwrap } from '../../../../shared/result';
 import { emulatedCardAccess } from './emulated-cards';
 

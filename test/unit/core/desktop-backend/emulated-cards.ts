@@ -3,7 +3,11 @@
  * reader holds an emulated SmartCard-HSM (or nothing); `open` gives a fresh in-process
  * connection, like an exclusive PC/SC connect.
  */
-import type { CardAccess, OpenedCard, ReaderInfo } from '../../../../core/app/card-access';
+import type {
+  CardAccess,
+  OpenedCard,
+  ReaderInfo,
+} from '../../../../core/desktop-backend/card-access';
 import { CardTransportError } from '../../../../core/card/transport';
 import type { VirtualCard } from '../../../../emulator/virtual-card';
 import { createInProcessTransport } from '../../../../emulator/transport/in-process';

@@ -2,8 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEngineBackend } from '../../../../core/app/engine-backend';
-import { checkInvite, displayUrlOf, serverPinOf, wsUrlOf } from '../../../../core/app/server-setup';
+import { createEngineBackend } from '../../../../core/desktop-backend/engine-backend';
+import {
+  checkInvite,
+  displayUrlOf,
+  serverPinOf,
+  wsUrlOf,
+} from '../../../../core/desktop-backend/server-setup';
 import { serverSchema } from '../../../../shared/ipc/model';
 import { unwrap } from '../../../../shared/result';
 import { emulatedCardAccess } from './emulated-cards';

@@ -16,7 +16,7 @@ import type {
 import type { TargetHistory } from '../../shared/ipc/trust-model';
 import type { Progress } from '../../shared/protocol/index';
 
-/** What this computer remembers about a target device (core/app/known-devices.ts). */
+/** What this computer remembers about a target device (core/desktop-backend/known-devices.ts). */
 export type HistoryOf = (serverId: string, deviceId: string, ceremonyId: string) => TargetHistory;
 
 /** Ended ceremonies kept for the list. */

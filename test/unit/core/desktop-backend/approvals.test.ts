@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { testAnchorRefusal } from '../../../../core/app/approvals';
+import { testAnchorRefusal } from '../../../../core/desktop-backend/approvals';
 import type { OfferView } from '../../../../core/custodian/engine-types';
 import { verifyOffer } from '../../../../core/custodian/offer-verify';
 import { PRODUCTION_ROOT_CHR, productionAnchor } from '../../../../shared/cvc/chain';

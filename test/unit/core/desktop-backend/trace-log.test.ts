@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createTraceLog, traceLineOf } from '../../../../core/app/trace-log';
+import { createTraceLog, traceLineOf } from '../../../../core/desktop-backend/trace-log';
 import type { AuditData, AuditKind } from '../../../../shared/audit/audit-chain';
 import { traceEntrySchema } from '../../../../shared/ipc/model';
 

@@ -5,8 +5,8 @@
  * swap lands after the backend's check the engine's own refusal reaches the renderer.
  */
 import { describe, expect, it } from 'vitest';
-import { createApprovals } from '../../../../core/app/approvals';
-import { CeremonyBook } from '../../../../core/app/ceremony-book';
+import { createApprovals } from '../../../../core/desktop-backend/approvals';
+import { CeremonyBook } from '../../../../core/desktop-backend/ceremony-book';
 import type { CustodianEngine } from '../../../../core/custodian/engine';
 import { displayDigestOf } from '../../../../core/custodian/engine-context';
 import type { OfferRef, OfferView } from '../../../../core/custodian/engine-types';

@@ -4,7 +4,7 @@ import {
   statusOfPhase,
   statusOfRemoval,
   targetChainOf,
-} from '../../../../core/app/ceremony-book';
+} from '../../../../core/desktop-backend/ceremony-book';
 import type { OfferView } from '../../../../core/custodian/engine-types';
 import { verifyOffer } from '../../../../core/custodian/offer-verify';
 import { productionAnchor } from '../../../../shared/cvc/chain';

@@ -5,7 +5,7 @@ import {
   recordingOpener,
   serialQueue,
   type CardAccess,
-} from '../../../../core/app/card-access';
+} from '../../../../core/desktop-backend/card-access';
 import { CardTransportError } from '../../../../core/card/transport';
 import type { Pcsc, PcscCard, PcscEvent } from '../../../../core/pcsc/pcsc-adapter';
 import { FEATURE } from '../../../../core/pcsc/features';
