@@ -3,7 +3,10 @@
  * token, exactly as `custodian-server` admin commands use it.
  * @module
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { RunningServer } from '../server/app';
+import { adminAgentFor } from '../server/cli/admin-client';
 import type { PkaStatus } from '../shared/sc-hsm/pka';
 
 /** Calls the admin API; a non-2xx answer throws with the server's message. */
@@ -13,12 +16,41 @@ export async function adminCall<T>(
   path: string,
   body?: unknown,
 ): Promise<T> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
+  const url = new URL(`${server.url}${path}`);
+  // The admin CLI's pool: it drops idle connections well before the server closes them
+  // (server/net/http-timeouts.ts), which `fetch`'s default pool does not promise.
+  const res = await new Promise<{ status: number; ok: boolean; text: string }>(
+    (resolve, reject) => {
+      const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = request(
+        url,
+        {
+          method,
+          agent: adminAgentFor(url),
+          headers: {
+            authorization: `Bearer ${server.adminToken}`,
+            'content-type': 'application/json',
+          },
+        },
+        (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('error', reject);
+          r.on('end', () => {
+            const status = r.statusCode ?? 0;
+            resolve({
+              status,
+              ok: status >= 200 && status < 300,
+              text: Buffer.concat(chunks).toString('utf8'),
+            });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    },
+  );
+  const text = res.text;
   let json: unknown;
   try {
     json = JSON.parse(text);

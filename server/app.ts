@@ -33,6 +33,7 @@ import { pkcs11Route } from './pkcs11/admin-routes';
 import { Pkcs11ClientStore } from './pkcs11/client-store';
 import { startPkcs11Socket, type Pkcs11Socket } from './pkcs11/socket-server';
 import { messageOf } from '../shared/error-message';
+import { applyHttpTimeouts, HTTP_TIMEOUTS, type HttpTimeouts } from './net/http-timeouts';
 
 /** Injection points (tests, composition roots with an emulator). */
 export type AppDeps = {
@@ -46,6 +47,8 @@ export type AppDeps = {
   /** How failed authentications are delayed (tests shorten it). */
   readonly throttle?: FailureThrottle;
   readonly log?: (line: string) => void;
+  /** HTTP listener timeouts (tests shorten them; default server/net/http-timeouts.ts). */
+  readonly http?: Partial<HttpTimeouts>;
 };
 
 /** A running server. */
@@ -164,10 +167,7 @@ export async function startServer(
   const server: Server = tls
     ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler)
     : createHttpServer(handler);
-  // Slow or stuck clients must not hold sockets open (the SSE stream is a response, so it is
-  // not affected by these request-side limits).
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  applyHttpTimeouts(server, { ...HTTP_TIMEOUTS, ...deps.http });
   server.on('upgrade', (req, socket, head) => {
     if (new URL(req.url ?? '/', 'http://x').pathname === '/ws')
       hub.handleUpgrade(req, socket, head);

@@ -6,14 +6,15 @@
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { pathPattern } from '../api/admin-contract';
 import { readAdminToken } from '../api/admin-token';
 import { loadConfig } from '../config';
 import { UsageError } from './errors';
+import { ADMIN_CLIENT_IDLE_MS } from '../net/http-timeouts';
 import { messageOf } from '../../shared/error-message';
 
 /** Where and how to reach the server. */
@@ -80,6 +81,20 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Kept-alive connections are dropped after {@link ADMIN_CLIENT_IDLE_MS} idle, far below the
+ * server's keep-alive (server/net/http-timeouts.ts): a request never goes out on a connection
+ * the server is closing, so none is retried (a signing request must not be).
+ */
+const agents = {
+  http: new HttpAgent({ keepAlive: true, timeout: ADMIN_CLIENT_IDLE_MS }),
+  https: new HttpsAgent({ keepAlive: true, timeout: ADMIN_CLIENT_IDLE_MS }),
+};
+
+/** The admin client's connection pool for `url` (demo/admin.ts shares it). */
+export const adminAgentFor = (url: URL): HttpAgent =>
+  url.protocol === 'https:' ? agents.https : agents.http;
+
 function open(
   t: ServerTarget,
   method: string,
@@ -94,7 +109,12 @@ function open(
   };
   if (data !== undefined) headers['content-type'] = 'application/json';
   return new Promise((resolve, reject) => {
-    const opts = { method, headers, ...(t.ca === undefined ? {} : { ca: t.ca }) };
+    const opts = {
+      method,
+      headers,
+      agent: adminAgentFor(u),
+      ...(t.ca === undefined ? {} : { ca: t.ca }),
+    };
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, opts, resolve);
     req.on('error', (e) => reject(new Error(`cannot reach the server at ${t.url}: ${e.message}`)));
     req.end(data);
