@@ -7,6 +7,7 @@
  * is a `missed` row, not an omitted one.
  * @module
  */
+import type { CardLatency } from '../../emulator/latency-transport';
 
 /** Whether a measured figure reaches its goal; `info` for figures that have no goal. */
 export type ReportStatus = 'met' | 'missed' | 'info';
@@ -24,20 +25,6 @@ export type ReportRow = {
   readonly notes?: string;
 };
 
-/** A card-latency model, in milliseconds per command class (see emulator/latency-transport.ts). */
-export type CardLatencyOptions = {
-  /** Any APDU without a class of its own (SELECT, GET CHALLENGE, MSE, READ BINARY…). */
-  readonly simpleMs: number;
-  /** VERIFY (INS 20), e.g. the PIN. */
-  readonly verifyPinMs: number;
-  /** PSO / SIGN (INS 68), an ECDSA signature on the card. */
-  readonly signMs: number;
-  /** EXTERNAL AUTHENTICATE (INS 82): the card verifies a PKA signature. */
-  readonly externalAuthenticateMs: number;
-  /** A warm reset or a release with reset. */
-  readonly resetMs: number;
-};
-
 /** What run.ts hands every stage. */
 export type StageOptions = {
   /** `npm run bench -- --quick`: small sample sizes that only check the machinery. */
@@ -46,7 +33,7 @@ export type StageOptions = {
    * The card-latency models this run reports at: always a zero model (in-process cards as
    * fast as they go) and the default card model. A stage reports each figure at both.
    */
-  readonly cardModels: readonly { readonly name: string; readonly latency: CardLatencyOptions }[];
+  readonly cardModels: readonly { readonly name: string; readonly latency: CardLatency }[];
   /** Progress lines for the person running the bench (stderr); not part of the report. */
   say(text: string): void;
 };

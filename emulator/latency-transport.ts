@@ -1,0 +1,100 @@
+/**
+ * A card-latency model for benchmarks: wraps any {@link CardTransport} (normally the in-process
+ * emulator, which answers in microseconds) and makes each command take as long as it takes on a
+ * SmartCard-HSM over USB. The delay depends on the instruction byte: VERIFY (INS 20) checks a
+ * PIN, SIGN (INS 68, docs/card-reference.md §8.1) computes an ECDSA signature, EXTERNAL
+ * AUTHENTICATE (INS 82, §6.6) verifies one; everything else (SELECT, GET CHALLENGE, MSE, READ
+ * BINARY, …) is a simple command. A reset or a release with reset costs {@link CardLatency}.resetMs.
+ *
+ * The defaults are of the right order for a SmartCard-HSM / Nitrokey HSM 2 on USB: ~4 ms per
+ * simple APDU (USB CCID round trip), ~10 ms VERIFY PIN, ~60 ms ECDSA P-256 SIGN or verification,
+ * ~10 ms reset. They are a model, not a measurement of one card.
+ *
+ * The card is one processor: commands on one wrapped transport run one after another in the
+ * order they were sent, each taking its delay (a real timer, so the event loop keeps running),
+ * then the wrapped card's own time.
+ * @module
+ */
+import type { CardTransport, Disposition } from '../core/card/transport';
+
+/** Milliseconds per command class. */
+export type CardLatency = {
+  /** Any command without a class of its own. */
+  readonly simpleMs: number;
+  /** VERIFY (INS 20). */
+  readonly verifyPinMs: number;
+  /** SIGN (INS 68). */
+  readonly signMs: number;
+  /** EXTERNAL AUTHENTICATE (INS 82). */
+  readonly externalAuthenticateMs: number;
+  /** `reset()`, and `close()` with `reset` or `unpower`. */
+  readonly resetMs: number;
+};
+
+/** The SmartCard-HSM-over-USB model (see the module comment). */
+export const SC_HSM_USB_LATENCY: CardLatency = {
+  simpleMs: 4,
+  verifyPinMs: 10,
+  signMs: 60,
+  externalAuthenticateMs: 60,
+  resetMs: 10,
+};
+
+/** No added latency: the wrapped card as fast as it is. */
+export const NO_LATENCY: CardLatency = {
+  simpleMs: 0,
+  verifyPinMs: 0,
+  signMs: 0,
+  externalAuthenticateMs: 0,
+  resetMs: 0,
+};
+
+/** The modelled time of command `apdu` (its INS byte decides). */
+export function commandDelayMs(apdu: Uint8Array, l: CardLatency): number {
+  switch (apdu[1]) {
+    case 0x20:
+      return l.verifyPinMs;
+    case 0x68:
+      return l.signMs;
+    case 0x82:
+      return l.externalAuthenticateMs;
+    default:
+      return l.simpleMs;
+  }
+}
+
+const wait = (ms: number) =>
+  ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+
+/** `inner` with each command taking its modelled time (`latency` overrides the defaults). */
+export function withCardLatency(
+  inner: CardTransport,
+  latency: Partial<CardLatency> = {},
+): CardTransport {
+  const l: CardLatency = { ...SC_HSM_USB_LATENCY, ...latency };
+  let busy: Promise<unknown> = Promise.resolve();
+  /** Runs `step` after every earlier command, `ms` after it got the card. */
+  const serial = <T>(ms: number, step: () => Promise<T>): Promise<T> => {
+    const run = busy.then(async () => {
+      await wait(ms);
+      return step();
+    });
+    busy = run.catch(() => undefined);
+    return run;
+  };
+  const wrapped: CardTransport = {
+    get atr() {
+      return inner.atr;
+    },
+    transmit: (apdu) => serial(commandDelayMs(apdu, l), () => inner.transmit(apdu)),
+    reset: () => serial(l.resetMs, () => inner.reset()),
+    close: (disposition: Disposition = 'reset') =>
+      serial(disposition === 'leave' ? 0 : l.resetMs, () => inner.close(disposition)),
+    transaction: (fn) => inner.transaction(fn),
+  };
+  if (inner.control) {
+    const control = inner.control.bind(inner);
+    wrapped.control = (code, data) => serial(l.simpleMs, () => control(code, data));
+  }
+  return wrapped;
+}
