@@ -4,7 +4,9 @@
  *  - WebSocket messages per custodian authentication after approval (approvers one at a time,
  *    so every frame in the window belongs to that authentication);
  *  - 3-of-5 ceremony time (request → quorum on the server) with custodians behind a loopback
- *    proxy adding a simulated round-trip time, against the protocol's lower bound.
+ *    proxy adding a simulated round-trip time, side by side with the RAMoverHTTP-style anchor
+ *    (test/bench/anchor.ts) on the same cards and proxy, at each card-latency model, against the
+ *    physical bound (test/bench/card-model.ts).
  * @module
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,8 +26,12 @@ import {
   type DemoContext,
 } from '../../demo/setup-steps';
 import type { RunningServer } from '../../server/app';
+import { asciiBytes } from '../../shared/codec/bytes';
+import type { CardLatency } from '../../emulator/latency-transport';
+import { startAnchorRelay, type AnchorRelay } from './anchor';
+import { CARD_MODELS, physicalBound, switchableHardware } from './card-model';
 import { startDelayProxy } from './delay-proxy';
-import { median, summarize, type Summary } from './stats';
+import { summarize, type Summary } from './stats';
 import { shownRef } from '../integration/custodian/offer-ref';
 import { refOf } from '../../core/custodian/engine-types';
 
@@ -40,20 +46,34 @@ export type RoundTrips = {
   readonly types: string;
 };
 
-/** Ceremony timing (milliseconds). */
-export type CeremonyTiming = {
+/** One RTT at one card model (milliseconds). */
+export type CeremonyPoint = {
   readonly rttMs: number;
-  readonly runs: number;
-  /** request → quorum, custodians directly on loopback. */
-  readonly zero: Summary;
-  /** request → quorum, custodians behind the delaying proxy. */
-  readonly delayed: Summary;
-  /** median(zero) + 1 RTT (see {@link benchCeremony}). */
-  readonly lowerBound: number;
-  readonly ratio: number;
+  readonly model: string;
+  readonly latency: CardLatency;
+  /** request → quorum, Custodian (server + engines). */
+  readonly custodian: Summary;
+  /** request → quorum, the RAMoverHTTP-style relay. */
+  readonly anchor: Summary;
+  /** The physical bound at this RTT and model. */
+  readonly bound: number;
 };
 
-type World = { ctx: DemoContext; hw: Hardware; server: RunningServer };
+/** Ceremony timing of a run. */
+export type CeremonyResult = {
+  /** Measured ceremonies per point and side (after one warm-up each). */
+  readonly runs: number;
+  readonly n: number;
+  readonly m: number;
+  readonly points: readonly CeremonyPoint[];
+};
+
+type World = {
+  ctx: DemoContext;
+  hw: Hardware;
+  server: RunningServer;
+  use(latency: CardLatency): void;
+};
 
 async function world(): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ceremony-'));
@@ -65,12 +85,12 @@ async function world(): Promise<World> {
     credentials: new Map(),
   };
   const { ca, anchorFile } = testPki(ctx);
-  const hw = await inProcessHardware(ca);
+  const { hw, use } = switchableHardware(await inProcessHardware(ca));
   ctx.hw = hw;
   const server = await serverUp(ctx, hw, anchorFile);
   await initializeTarget(ctx, server);
   await enrollAll(ctx, server, hw);
-  return { ctx, hw, server };
+  return { ctx, hw, server, use };
 }
 
 const pinOf = (w: World, name: string) => w.hw.custodians.find((c) => c.name === name)!.pin;
@@ -169,57 +189,80 @@ async function timedCeremony(w: World, clients: readonly CustodianClient[]): Pro
   return dt;
 }
 
-async function phase(w: World, url: string, runs: number): Promise<number[]> {
+async function anchorCeremony(w: World, anchor: AnchorRelay): Promise<number> {
+  const dt = await anchor.ceremony(APPROVERS);
+  await adminCall(w.server, 'POST', `/api/targets/${TARGET}/lock`);
+  return dt;
+}
+
+const noProxy = async (port: number) => ({ port, close: async () => undefined });
+
+/** Both sides at one RTT, every card model, alternating so load changes hit both alike. */
+async function atRtt(w: World, rttMs: number, runs: number): Promise<CeremonyPoint[]> {
+  const via = (port: number) => (rttMs > 0 ? startDelayProxy(port, rttMs) : noProxy(port));
+  const proxy = await via(w.server.port);
+  const url = w.server.wsUrl.replace(`:${w.server.port}/`, `:${proxy.port}/`);
   const clients = await connectAll(w.ctx, w.server, w.hw, url);
+  const seats = w.hw.custodians.filter((c) => (APPROVERS as readonly string[]).includes(c.name));
+  const anchor = await startAnchorRelay(
+    w.server.targets.get(TARGET)!,
+    asciiBytes(w.hw.targetDeviceId),
+    seats,
+    via,
+  );
   try {
-    await timedCeremony(w, clients); // warm-up
-    const out: number[] = [];
-    for (let i = 0; i < runs; i++) out.push(await timedCeremony(w, clients));
-    return out;
+    const points: CeremonyPoint[] = [];
+    for (const model of CARD_MODELS) {
+      w.use(model.latency);
+      await timedCeremony(w, clients); // warm-up
+      await anchorCeremony(w, anchor);
+      const custodian: number[] = [];
+      const relay: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        if (i % 2 === 0) {
+          custodian.push(await timedCeremony(w, clients));
+          relay.push(await anchorCeremony(w, anchor));
+        } else {
+          relay.push(await anchorCeremony(w, anchor));
+          custodian.push(await timedCeremony(w, clients));
+        }
+      }
+      points.push({
+        rttMs,
+        model: model.name,
+        latency: model.latency,
+        custodian: summarize(custodian),
+        anchor: summarize(relay),
+        bound: physicalBound(model.latency, APPROVERS.length, rttMs),
+      });
+    }
+    return points;
   } finally {
+    w.use(CARD_MODELS[0]!.latency);
+    await anchor.close();
     for (const c of clients) c.stop();
+    await proxy.close();
     await sleep(100);
   }
 }
 
 /**
- * Runs both ceremony benchmarks. Lower bound: approvers work in parallel and the target is
- * local to the server, so the only network cost a ceremony cannot avoid is one round trip
- * (offer out, decision back); everything else is computation, which the same ceremony without
- * added latency measures in the same run. Lower bound = median(zero-RTT run) + 1 RTT.
+ * Runs both ceremony benchmarks: round trips per authentication, then at each RTT of `rtts` and
+ * each card model, `runs` Custodian ceremonies and `runs` anchor ceremonies, alternating.
  */
 export async function benchCeremony(
-  rttMs = 50,
+  rtts: readonly number[] = [0, 5, 20, 50],
   runs = 10,
-): Promise<{ roundTrips: RoundTrips[]; timing: CeremonyTiming }> {
+): Promise<{ roundTrips: RoundTrips[]; ceremony: CeremonyResult }> {
   const w = await world();
   try {
     const direct = await connectAll(w.ctx, w.server, w.hw);
     const roundTrips = await countRoundTrips(w, direct);
     for (const c of direct) c.stop();
     await sleep(100);
-    const proxy = await startDelayProxy(w.server.port, rttMs);
-    const proxied = w.server.wsUrl.replace(`:${w.server.port}/`, `:${proxy.port}/`);
-    const zero: number[] = [];
-    const delayed: number[] = [];
-    // Short alternating phases, so a change in machine load hits both alike.
-    for (let done = 0; done < runs; done += 2) {
-      zero.push(...(await phase(w, w.server.wsUrl, 2)));
-      delayed.push(...(await phase(w, proxied, 2)));
-    }
-    await proxy.close();
-    const lowerBound = median(zero) + rttMs;
-    return {
-      roundTrips,
-      timing: {
-        rttMs,
-        runs: zero.length,
-        zero: summarize(zero),
-        delayed: summarize(delayed),
-        lowerBound,
-        ratio: median(delayed) / lowerBound,
-      },
-    };
+    const points: CeremonyPoint[] = [];
+    for (const rtt of rtts) points.push(...(await atRtt(w, rtt, runs)));
+    return { roundTrips, ceremony: { runs, n: APPROVERS.length, m: 5, points } };
   } finally {
     await w.server.stop().catch(() => undefined);
     rmSync(w.ctx.dir, { recursive: true, force: true });

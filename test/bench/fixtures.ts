@@ -58,43 +58,16 @@ export function pkaSignApdu(
 }
 
 /**
- * The relay script: read-only steps the firewall allows (docs/protocol.md §9.1) and the one
- * SIGN last: VERIFY status, GET CHALLENGE, enumerate objects, READ BINARY of EF 2F02 in two
- * parts, GET CHALLENGE, VERIFY status, SIGN. Every step answers 9000 on the bench card.
- */
-export function relayScript(
-  keyId: number,
-  target: { chain: Uint8Array; chr: Uint8Array },
-  challenge: Uint8Array,
-): Uint8Array[] {
-  const rest = target.chain.length - 256;
-  if (rest <= 0 || rest > 255) throw new Error('relay script: EF 2F02 must be 257–511 bytes');
-  const read = (offset: number, le: number) =>
-    Uint8Array.of(0x00, 0xb1, 0x2f, 0x02, 0x04, 0x54, 0x02, offset >> 8, offset & 0xff, le);
-  return [
-    Uint8Array.of(0x00, 0x20, 0x00, 0x81),
-    Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x08),
-    Uint8Array.of(0x80, 0x58, 0x00, 0x00, 0x00),
-    read(0, 0x00),
-    read(256, rest),
-    Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x08),
-    Uint8Array.of(0x00, 0x20, 0x00, 0x81),
-    pkaSignApdu(keyId, target.chr, challenge),
-  ];
-}
-
-/**
- * A valid offer #`seq` for `target`, asking key `key` to sign a fresh challenge. The script is
- * the SIGN alone unless `script` builds another one from the challenge.
+ * A valid offer #`seq` for `target`, asking key `key` to sign a fresh challenge: the script is
+ * the SIGN alone, as the server sends it.
  */
 export function benchOffer(
   seq: number,
   target: { chain: Uint8Array; chr: Uint8Array; deviceId: string },
   key: { keyId: number; keyChr: string },
-  script?: (challenge: Uint8Array) => Uint8Array[],
 ): OfferMessage {
   const challenge = new Uint8Array(randomBytes(8));
-  const apdus = script ? script(challenge) : [pkaSignApdu(key.keyId, target.chr, challenge)];
+  const apdus = [pkaSignApdu(key.keyId, target.chr, challenge)];
   return {
     v: 1,
     type: 'offer',

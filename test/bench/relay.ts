@@ -1,11 +1,12 @@
 /**
- * Relay overhead per forwarded APDU, as the issue defines it: in the same run, (a) k APDUs sent
- * straight to an in-process card and (b) the same k APDUs forwarded by the REAL custodian engine
- * (firewall, script runner, fsync'd audit log, decision over a loopback WebSocket). Per approval,
- * overhead per APDU = ((b) − (a)) / k. (b) starts when the engine has verified the PIN (the
- * audit entry for it is on disk) and ends when the scripted server reads the decision that
- * carries the k responses; the script is read-only steps the firewall allows plus the one SIGN
- * (docs/protocol.md §9.1). (a) runs on the same card right before or after (alternating).
+ * Relay overhead of what ships: the server's offer carries exactly one APDU, the PKA SIGN
+ * (k = 1). In the same run, (a) that APDU sent straight to an in-process card and (b) the same
+ * APDU forwarded by the REAL custodian engine (firewall, script runner, the shipped audit log —
+ * per-APDU entries written unsynced and one fsync before the decision — decision over a loopback
+ * WebSocket). Per approval, overhead per APDU = ((b) − (a)) / k. (b) starts when the engine has
+ * verified the PIN (its audit entry written) and ends when the scripted server reads the
+ * decision that carries the response. (a) runs on the same card right before or after
+ * (alternating).
  *
  * The per-approval fixed costs — offer arrival and verification, approval audit, card session,
  * PIN verify, the decision frame — are measured in the same approvals and reported separately.
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '../../shared/codec/bytes';
 import { createApduFirewall } from '../../shared/policy/firewall';
-import { benchOffer, relayScript } from './fixtures';
+import { benchOffer } from './fixtures';
 import { auditAppend, firewallPerApdu, verifyOnce, wsRoundTrip } from './relay-parts';
 import { relayWorld, runConfig, type RelayRun } from './relay-run';
 import { summarize, type Summary } from './stats';
@@ -59,7 +60,7 @@ export async function benchRelay(n = 1000, warmup = 50): Promise<RelayResult> {
   try {
     const onDisk = await runConfig(w, 'disk', disk, n, warmup);
     const onTmpfs = shm ? await runConfig(w, 'tmpfs', shm, n, warmup) : undefined;
-    const sample = benchOffer(0, w.target, w.cust, (c) => relayScript(w.cust.keyId, w.target, c));
+    const sample = benchOffer(0, w.target, w.cust);
     const script = sample.script.apdus.map(fromHex);
     const firewall = createApduFirewall({
       ceremonyId: sample.ceremonyId,
@@ -85,7 +86,7 @@ export async function benchRelay(n = 1000, warmup = 50): Promise<RelayResult> {
         verifyCold: summarize(cold),
         verifyCached: summarize(cached),
         firewall: firewallPerApdu(10_000, () => {
-          const o = benchOffer(0, w.target, w.cust, (c) => relayScript(w.cust.keyId, w.target, c));
+          const o = benchOffer(0, w.target, w.cust);
           return {
             script: o.script.apdus.map(fromHex),
             approval: {

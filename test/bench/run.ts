@@ -8,6 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg, release, setPriority, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
+import { SC_HSM_USB_LATENCY } from '../../emulator/latency-transport';
+import { CARD_MODELS } from './card-model';
 import { benchCeremony } from './ceremony';
 import { benchIdleMemory } from './idle-memory';
 import { benchRelay } from './relay';
@@ -15,6 +17,9 @@ import { renderReport, type BenchResults } from './report';
 import { benchSigning } from './signing';
 import type { StageOptions, StageResult } from './stage-types';
 import { EXTRA_STAGES } from './stages';
+
+/** Round-trip times the ceremony and its anchor are measured at (ms). */
+const RTTS = [0, 5, 20, 50];
 
 const load = () =>
   loadavg()
@@ -98,23 +103,46 @@ async function main(argv: readonly string[]): Promise<number> {
   const priority = raisePriority();
   const say = (t: string) => process.stderr.write(`bench: ${t}\n`);
 
-  say(`relay overhead (${quick ? 100 : 1000} approvals)…`);
-  const relay = await benchRelay(quick ? 100 : 1000, quick ? 10 : 50);
-  say('round trips and 3-of-5 ceremony at 50 ms RTT…');
-  const { roundTrips, timing } = await benchCeremony(50, quick ? 4 : 30);
-  say(`idle connections (${quick ? '200 / 1,000' : '1,000 / 10,000'})…`);
-  const idle = await benchIdleMemory(quick ? [200, 1000] : [1000, 10_000]);
-  say('signing many files…');
-  const signing = await benchSigning(quick ? [20, 100] : [100, 1000, 2000], quick ? 1 : 3);
+  // Sample counts: chosen so the whole run stays within ~5 minutes on a 2-core machine.
+  const n = quick
+    ? { relay: 50, ceremonyRuns: 2, idle: [200, 1000], files: [20, 100], reps: 1, modelFiles: [10] }
+    : {
+        relay: 500,
+        ceremonyRuns: 8,
+        idle: [1000, 10_000],
+        files: [100, 1000, 2000],
+        reps: 3,
+        modelFiles: [50],
+      };
+  say(`relay overhead (${n.relay} approvals × 2)…`);
+  const relay = await benchRelay(n.relay, quick ? 10 : 50);
+  say(
+    `round trips; 3-of-5 ceremony and anchor at RTT ${RTTS.join('/')} ms (${n.ceremonyRuns} each)…`,
+  );
+  const { roundTrips, ceremony } = await benchCeremony(RTTS, n.ceremonyRuns);
+  say(`idle connections (${n.idle.join(' / ')})…`);
+  const idle = await benchIdleMemory(n.idle);
+  say(`signing many files (${n.files.join(' / ')}), 0 ms cards…`);
+  const signing = await benchSigning(n.files, n.reps);
+  say(`signing ${n.modelFiles.join(' / ')} files with the card model…`);
+  const signingModel = await benchSigning(n.modelFiles, 2, SC_HSM_USB_LATENCY, false);
 
-  const stageOpts: StageOptions = { quick, cardModels: [], say };
+  const stageOpts: StageOptions = { quick, cardModels: CARD_MODELS, say };
   const extra: StageResult[] = [];
   for (const stage of EXTRA_STAGES) {
     say(`${stage.name}…`);
     extra.push(await stage.run(stageOpts));
   }
 
-  const results: BenchResults = { relay, roundTrips, ceremony: timing, idle, signing, extra };
+  const results: BenchResults = {
+    relay,
+    roundTrips,
+    ceremony,
+    idle,
+    signing,
+    signingModel,
+    extra,
+  };
   const cpu = cpus();
   const report = renderReport(results, {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
