@@ -227,8 +227,10 @@ export async function runConfig(
     if (calls.length < k + 1) throw new Error(`only ${calls.length} card APDUs for ${k} step(s)`);
     const inScript = calls.slice(-k);
     const before = calls.slice(0, -k);
-    // The card reset after the script (a card operation (a) does not do) is not part of (b).
-    const b = t1 - marks.pinVerified - sum(closes);
+    // A card reset before the decision left (a card operation (a) does not do) is not part of
+    // (b); one after it (the engine sends first, resets after) is outside (b) anyway.
+    const resetInside = sum(closes.filter((c) => c.end <= t1));
+    const b = t1 - marks.pinVerified - resetInside;
     s.a.push(aa);
     s.b.push(b);
     s.perApdu.push((b - aa) / k);
@@ -236,7 +238,7 @@ export async function runConfig(
     s.arrival.push(added - t0);
     s.toScript.push(marks.pinVerified - approveCalled);
     s.toScriptCard.push(sum(before));
-    s.reset.push(sum(closes));
+    s.reset.push(resetInside);
     s.pin.push(sum(before.slice(-1)));
     s.total.push(t1 - t0);
     s.totalCard.push(sum(calls));

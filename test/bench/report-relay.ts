@@ -74,7 +74,7 @@ function runRows(run: RelayRun, k: number): string {
     `| | fixed: approve() → PIN verified and audited | ${ms(f.approveToScript.p50)} | ${ms(f.approveToScript.p99)} |`,
     `| | … of which card time (the card session up to and including VERIFY) | ${ms(f.approveToScriptCard.p50)} | ${ms(f.approveToScriptCard.p99)} |`,
     `| | … of which the VERIFY PIN APDU | ${ms(f.pinVerify.p50)} | ${ms(f.pinVerify.p99)} |`,
-    `| | fixed: card reset and release after the script (card time, taken out of (b)) | ${ms(f.reset.p50)} | ${ms(f.reset.p99)} |`,
+    `| | fixed: card reset before the decision left (card time, taken out of (b); 0 when the engine resets after sending) | ${ms(f.reset.p50)} | ${ms(f.reset.p99)} |`,
     `| | whole approval: offer written → decision read | ${ms(f.total.p50)} | ${ms(f.total.p99)} |`,
     `| | … of which card time (all APDUs) | ${ms(f.totalCard.p50)} | ${ms(f.totalCard.p99)} |`,
   ].join('\n');

@@ -39,6 +39,8 @@ export type BenchMachine = {
   readonly loadAfter: string;
   readonly priority: string;
   readonly durationS: number;
+  /** Wall time of each part, in run order. */
+  readonly durations: readonly { readonly name: string; readonly seconds: number }[];
   readonly command: string;
 };
 
@@ -140,7 +142,7 @@ ${table}
 | Node | ${m.node} |
 | Load average (1/5/15 min) before → after | ${m.loadBefore} → ${m.loadAfter} |
 | Process priority | ${m.priority} |
-| Duration | ${m.durationS.toFixed(0)} s |
+| Duration | ${m.durationS.toFixed(0)} s (${m.durations.map((d) => `${d.name} ${d.seconds.toFixed(0)} s`).join(', ')}) |
 
 The machine is shared: other jobs may run at the same time (see the load average), which
 widens p99 figures most. Cards are the in-process emulator (vpcd would add ~44 ms per APDU).

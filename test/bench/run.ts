@@ -103,36 +103,45 @@ async function main(argv: readonly string[]): Promise<number> {
   const priority = raisePriority();
   const say = (t: string) => process.stderr.write(`bench: ${t}\n`);
 
-  // Sample counts: chosen so the whole run stays within ~5 minutes on a 2-core machine.
+  // Sample counts: chosen so the whole run stays within ~5 minutes on a quiet 2-core machine.
   const n = quick
     ? { relay: 50, ceremonyRuns: 2, idle: [200, 1000], files: [20, 100], reps: 1, modelFiles: [10] }
     : {
-        relay: 500,
-        ceremonyRuns: 8,
+        relay: 300,
+        ceremonyRuns: 6,
         idle: [1000, 10_000],
         files: [100, 1000, 2000],
-        reps: 3,
+        reps: 2,
         modelFiles: [50],
       };
-  say(`relay overhead (${n.relay} approvals × 2)…`);
-  const relay = await benchRelay(n.relay, quick ? 10 : 50);
-  say(
-    `round trips; 3-of-5 ceremony and anchor at RTT ${RTTS.join('/')} ms (${n.ceremonyRuns} each)…`,
+  const durations: { name: string; seconds: number }[] = [];
+  const timed = async <T>(name: string, what: string, fn: () => Promise<T>): Promise<T> => {
+    say(`${name} (${what})…`);
+    const t0 = performance.now();
+    const out = await fn();
+    durations.push({ name, seconds: (performance.now() - t0) / 1000 });
+    return out;
+  };
+  const relay = await timed('relay overhead', `${n.relay} approvals × 2`, () =>
+    benchRelay(n.relay, quick ? 10 : 50),
   );
-  const { roundTrips, ceremony } = await benchCeremony(RTTS, n.ceremonyRuns);
-  say(`idle connections (${n.idle.join(' / ')})…`);
-  const idle = await benchIdleMemory(n.idle);
-  say(`signing many files (${n.files.join(' / ')}), 0 ms cards…`);
-  const signing = await benchSigning(n.files, n.reps);
-  say(`signing ${n.modelFiles.join(' / ')} files with the card model…`);
-  const signingModel = await benchSigning(n.modelFiles, 2, SC_HSM_USB_LATENCY, false);
+  const { roundTrips, ceremony } = await timed(
+    'ceremony and anchor',
+    `RTT ${RTTS.join('/')} ms, ${n.ceremonyRuns} each`,
+    () => benchCeremony(RTTS, n.ceremonyRuns),
+  );
+  const idle = await timed('idle connections', n.idle.join(' / '), () => benchIdleMemory(n.idle));
+  const signing = await timed('signing, 0 ms cards', `${n.files.join(' / ')} files`, () =>
+    benchSigning(n.files, n.reps),
+  );
+  const signingModel = await timed('signing, card model', `${n.modelFiles.join(' / ')} files`, () =>
+    benchSigning(n.modelFiles, 2, SC_HSM_USB_LATENCY, false),
+  );
 
   const stageOpts: StageOptions = { quick, cardModels: CARD_MODELS, say };
   const extra: StageResult[] = [];
-  for (const stage of EXTRA_STAGES) {
-    say(`${stage.name}…`);
-    extra.push(await stage.run(stageOpts));
-  }
+  for (const stage of EXTRA_STAGES)
+    extra.push(await timed(stage.name, 'stage', () => stage.run(stageOpts)));
 
   const results: BenchResults = {
     relay,
@@ -155,6 +164,7 @@ async function main(argv: readonly string[]): Promise<number> {
     loadAfter: load(),
     priority,
     durationS: (performance.now() - started) / 1000,
+    durations,
     command: quick ? 'npm run bench -- --quick' : 'npm run bench',
   });
   writeFileSync(out, report + keptSection(out));
