@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../../server/cli/admin-client';
-import { hashFile, READ_CHUNK_BYTES, verifyFileSignature } from '../../../server/cli/file-digest';
-import { SIGN_BATCH_SIZE, signBatch } from '../../../server/cli/sign-batch';
+import { ApiError } from '../../../server/admin-cli/admin-client';
+import { hashFile, READ_CHUNK_BYTES, verifyFileSignature } from '../../../server/admin-cli/file-digest';
+import { SIGN_BATCH_SIZE, signBatch } from '../../../server/admin-cli/sign-batch';
 
 const dir = mkdtempSync(join(tmpdir(), 'sign-client-'));
 let n = 0;
