@@ -1,13 +1,14 @@
 /**
  * Signing for PKCS#11 clients: resolves the key, computes what the card signs for the
  * mechanism, signs inside the target's unlock window (each signature counts against it: the
- * same `signWithinUnlock` as `custodian-server sign`), checks the card's signature against the
+ * same `signDigest` as `custodian-server sign`, server/sign/sign-digests.ts), checks the card's signature against the
  * key's public key, and audits it with the client's identity and the digest.
  * @module
  */
 import { toHex } from '../../shared/codec/bytes';
 import { curveByName, type CurveName } from '../../shared/crypto/curves';
 import { derToPlain, verifyDigestPlain } from '../../shared/crypto/ecdsa';
+import { signDigest } from '../sign/sign-digests';
 import type { Store } from '../store/store';
 import type { TargetService } from '../targets/target-service';
 import type { Pkcs11Client } from './client-store';
@@ -68,7 +69,7 @@ async function ecSign(
   const curveName = CURVES[key.publicKey.asymmetricKeyDetails?.namedCurve ?? ''];
   if (!curveName) throw new Pkcs11Refusal(CKR.KEY_TYPE_INCONSISTENT, 'unsupported curve');
   const curve = curveByName(curveName);
-  const der = await t.signWithinUnlock(key.ref, digest);
+  const der = await signDigest(t, key.ref, digest);
   const plain = derToPlain(der, curve.orderBytes);
   const point = ecPublicParts(key.publicKey.export({ type: 'spki', format: 'der' })).point;
   if (!plain.ok || !verifyDigestPlain(curve, point, digest, plain.value)) {
