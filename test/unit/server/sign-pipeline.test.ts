@@ -6,6 +6,7 @@
  * been hashed). Orders of events only; no timing is asserted.
  */
 import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
+import type * as fsp from 'node:fs/promises';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,7 +30,7 @@ const fsWatch = vi.hoisted(() => ({
 }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const real = await importOriginal<typeof fsp>();
   const open: typeof real.open = async (path, flags, mode) => {
     const p = String(path);
     fsWatch.opens.set(p, (fsWatch.opens.get(p) ?? 0) + 1);
