@@ -9,10 +9,10 @@
  *   reproducible.
  * - Each signature is checked against the digest the CLI computed (digest-verifier.ts): no file
  *   is read twice. No signature is ever written unverified.
- * - The first batch is verified before anything more is asked for (a wrong key costs at most
- *   one batch); after that, batch k is verified while batch k+1 is being signed, so a card that
- *   starts producing bad signatures costs at most one more batch of the window (signed and
- *   audited by the server, discarded here).
+ * - The run's first signature is verified before anything more is asked for (a wrong key
+ *   costs at most one batch); after that, batch k is verified while batch k+1 is being signed,
+ *   so a card that starts producing bad signatures costs at most one more batch of the window
+ *   (signed and audited by the server, discarded here).
  * - Results are recorded strictly in file order; a stop (window ended, refusal, unreadable
  *   file) keeps everything signed before it and leaves the rest to be reported as NOT signed.
  * @module
@@ -65,8 +65,13 @@ export async function runPipeline(p: Pipeline): Promise<SignStop | undefined> {
     while (current !== undefined) {
       const result = await settle(p, current);
       if ('stop' in result && result.signatures.length === 0) return result.stop;
-      // Once one batch verified, the card starts on the next batch while this one is checked.
-      const ahead = keyChecked && !result.stop ? observe(sendNext(p)) : undefined;
+      // The key is checked with the run's first signature; from then on the card starts on the
+      // next batch while this one is checked.
+      if (!keyChecked && !p.verify(current.batch[0]!.digest.sha256, result.signatures[0]!)) {
+        throw await badSignature(p, current.batch[0]!, undefined);
+      }
+      keyChecked = true;
+      const ahead = result.stop ? undefined : observe(sendNext(p));
       const good = current.batch.slice(0, firstBad(p.verify, current.batch, result.signatures));
       await writes; // the previous batch's files (at most one batch of writes outstanding)
       writes = record(p, good, result.signatures);
@@ -74,7 +79,6 @@ export async function runPipeline(p: Pipeline): Promise<SignStop | undefined> {
         await writes;
         throw await badSignature(p, current.batch[good.length]!, ahead);
       }
-      keyChecked = true;
       if (result.stop) return result.stop;
       try {
         current = await (ahead ?? sendNext(p));
@@ -89,7 +93,7 @@ export async function runPipeline(p: Pipeline): Promise<SignStop | undefined> {
   }
 }
 
-/** Takes the digests ready now (waiting for the next one if none is) and sends them. */
+/** Takes the next batch of hashed files (waiting for their hashes) and sends its digests. */
 async function sendNext(p: Pipeline): Promise<InFlight | undefined> {
   const batch = await p.hashed.next(SIGN_BATCH_SIZE, SIGN_BATCH_BYTES);
   if (batch.length === 0) return undefined;

@@ -148,6 +148,27 @@ describe('sign pipeline', () => {
     ).rejects.toThrow(/f000\.bin does not verify with key 1/);
     expect(() => readFileSync(join(out, 'f000.bin.sig'))).toThrow(/ENOENT/);
     for (const f of files) expect(fsWatch.opens.get(f) ?? 0).toBeLessThanOrEqual(1);
+    // A wrong key costs one batch: nothing more was asked for.
+    expect(fsWatch.events.filter((e) => e.startsWith('sign-request'))).toHaveLength(1);
+  });
+
+  it('a card that goes bad mid-run: the verified files kept, at most one more batch discarded', async () => {
+    const url = await fakeServer();
+    const files = writeFiles(200);
+    const wrong = createHash('sha256').update('something else').digest('hex');
+    let seen = 0;
+    onSign = (d) => d.map((x) => (seen++ === 68 ? signDigest(wrong) : signDigest(x)));
+    const out = join(dir, 'out');
+    await expect(
+      signFiles({ url, token: 'x', ca: undefined }, { target: 't', key: 'k', out, files }, io),
+    ).rejects.toThrow(
+      /f068\.bin does not verify with key 1; nothing written for it \(\d+ signature\(s\) of the next batch discarded unwritten\)/,
+    );
+    expect(readFileSync(join(out, 'f067.bin.sig')).length).toBeGreaterThan(0);
+    expect(() => readFileSync(join(out, 'f068.bin.sig'))).toThrow(/ENOENT/);
+    expect(fsWatch.events.filter((e) => e.startsWith('sign-request')).length).toBeLessThanOrEqual(
+      3,
+    );
   });
 
   it('hashing overlaps signing: the first sign request leaves before the last file is read', async () => {
