@@ -7,12 +7,20 @@
  * files.
  * @module
  */
+import { statSync } from 'node:fs';
 import { UsageError } from './errors';
 import { hashFile, readBuffer, type FileDigest } from './file-digest';
 import { messageOf } from '../../shared/error-message';
 
-/** Files read at once (each with its own reused read buffer). */
+/** Files read at once at most (each with its own reused read buffer). */
 export const READ_PARALLEL = 8;
+
+/**
+ * Bytes of files being read at once, beyond the first: small files are read several at once
+ * (their reads wait on the disk), large ones one after the other, so the first large file is
+ * hashed, and can go to the card, after its own read instead of after eight interleaved ones.
+ */
+const READ_PARALLEL_BYTES = 8 << 20;
 
 /** A file and its digest. */
 export type Hashed = { readonly file: string; readonly digest: FileDigest };
@@ -31,6 +39,15 @@ export type HashAhead = {
   close(): void;
 };
 
+/** The file's size for pacing reads (0 when it cannot be read: its read reports why). */
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 type Slot = { readonly digest: FileDigest } | { readonly error: unknown };
 
 /**
@@ -46,10 +63,12 @@ export function hashAhead(
   const buffers = Array.from({ length: READ_PARALLEL }, readBuffer);
   let started = 0;
   let handedOut = 0;
+  let readingBytes = 0;
   let closed = false;
   let wake: (() => void) | undefined;
 
-  const startOne = (i: number, buf: Uint8Array): void => {
+  const startOne = (i: number, buf: Uint8Array, size: number): void => {
+    readingBytes += size;
     void hash(files[i]!, buf)
       .then(
         (digest): Slot => ({ digest }),
@@ -60,6 +79,7 @@ export function hashAhead(
       .then((slot) => {
         done.set(i, slot);
         buffers.push(buf);
+        readingBytes -= size;
         pump();
         wake?.();
       });
@@ -67,9 +87,12 @@ export function hashAhead(
   /** Starts reads while a buffer is free and the window ahead of the card has room. */
   const pump = (): void => {
     while (!closed && started < files.length && started < handedOut + ahead) {
+      const size = sizeOf(files[started]!);
+      const reading = buffers.length < READ_PARALLEL;
+      if (reading && readingBytes + size > READ_PARALLEL_BYTES) return;
       const buf = buffers.pop();
       if (buf === undefined) return;
-      startOne(started++, buf);
+      startOne(started++, buf, size);
     }
   };
   pump();

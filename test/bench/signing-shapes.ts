@@ -14,7 +14,7 @@
  *
  * Card latency: a minimal SIGN delay on the target's transport (only INS 68 is delayed; the
  * shared card-latency wrapper, when it lands, replaces it). Standalone:
- * `npx tsx test/bench/signing-shapes.ts [--quick]`.
+ * `npx tsx test/bench/signing-shapes.ts [--quick] [--only small|large]`.
  * @module
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -103,7 +103,11 @@ const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${M
 const load = () => loadavg()[0]!.toFixed(2);
 
 /** Runs both shapes at the 0 ms model and at the modelled SIGN; see the module comment. */
-export async function runSigningShapes(opts: StageOptions): Promise<StageResult> {
+export async function runSigningShapes(
+  opts: StageOptions,
+  /** Standalone `--only small|large`: one shape (to look at one figure). */
+  only?: string,
+): Promise<StageResult> {
   const model = opts.cardModels.find((m) => m.latency.signMs > 0);
   const signModels = [0, model?.latency.signMs ?? DEFAULT_SIGN_MS];
   const dir = mkdtempSync(join(tmpdir(), 'bench-shapes-'));
@@ -148,6 +152,7 @@ export async function runSigningShapes(opts: StageOptions): Promise<StageResult>
       });
     for (const ms of signModels) {
       for (const [k, shape] of shapesAt(ms, opts.quick).entries()) {
+        if (only !== undefined && !shape.name.startsWith(only)) continue;
         const label = `${shape.files.toLocaleString('en')} ${shape.name}, card SIGN ${ms} ms`;
         opts.say(`signing shapes: ${label}`);
         const files = writeShape(join(dir, `in-${ms}-${k}`), shape);
@@ -205,7 +210,11 @@ function sectionOf(lines: readonly string[], signMs: number): string {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const quick = process.argv.includes('--quick');
   const say = (t: string) => void process.stderr.write(`${t}\n`);
-  const r = await runSigningShapes({ quick, cardModels: [], say });
+  const only = process.argv[process.argv.indexOf('--only') + 1];
+  const r = await runSigningShapes(
+    { quick, cardModels: [], say },
+    process.argv.includes('--only') ? only : undefined,
+  );
   for (const row of r.rows)
     process.stdout.write(`${row.measure}: ${row.result} [${row.status}] ${row.notes ?? ''}\n`);
   process.stdout.write(`\n${r.section}`);
