@@ -6,15 +6,25 @@
  * server's answer is checked, never believed.
  * @module
  */
-import { constants, createPublicKey, publicDecrypt, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createPublicKey,
+  publicDecrypt,
+  verify as verifyOneShot,
+  type KeyObject,
+} from 'node:crypto';
 import { concatBytes, fromHex } from '../../shared/codec/bytes';
 import { ecPublicParts, OPENSSL_CURVES } from '../../shared/codec/spki';
 import { curveByName } from '../../shared/crypto/curves';
 import { derToPlain, verifyDigestPlain } from '../../shared/crypto/ecdsa';
 import { messageOf } from '../../shared/error-message';
+import type { FileDigest } from './file-digest';
 
 /** True when `signature` is the key's signature of the SHA-256 `digest` (hex). Never throws. */
 export type DigestVerifier = (digest: string, signature: Uint8Array) => boolean;
+
+/** True when `signature` is the key's signature of the hashed file. Never rejects. */
+export type SignatureCheck = (file: FileDigest, signature: Uint8Array) => Promise<boolean>;
 
 /** DER DigestInfo prefix of SHA-256 (RFC 8017 §9.2 note 1): what PKCS#1 v1.5 signs before the hash. */
 const SHA256_DIGEST_INFO = fromHex('3031300d060960864801650304020105000420');
@@ -71,5 +81,28 @@ function rsaVerifier(publicKey: KeyObject): DigestVerifier {
       // Not a signature of this key at all (wrong length, bad padding): it does not verify.
       return false;
     }
+  };
+}
+
+/**
+ * The check `custodian-server sign` makes: over the digest ({@link digestVerifier}), except for
+ * an EC signature of a small file whose bytes the hashing read kept, which OpenSSL checks over
+ * those bytes on Node's thread pool, off the event loop (the same result; JavaScript ECDSA for
+ * thousands of small files would hold up the card's answers). No file is read again.
+ */
+export function signatureCheck(key: Parameters<typeof digestVerifier>[0]): SignatureCheck {
+  const overDigest = digestVerifier(key);
+  const publicKey = createPublicKey(key.publicKeyPem);
+  const native = key.type !== 'rsa';
+  return (file, der) => {
+    const content = file.content;
+    if (!native || content === undefined) return Promise.resolve(overDigest(file.sha256, der));
+    return new Promise((resolve) => {
+      try {
+        verifyOneShot('sha256', content, publicKey, der, (e, ok) => resolve(e === null && ok));
+      } catch {
+        resolve(false);
+      }
+    });
   };
 }

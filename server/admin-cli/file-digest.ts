@@ -10,19 +10,35 @@ import { open } from 'node:fs/promises';
 export const READ_CHUNK_BYTES = 64 * 1024;
 
 /** A file's SHA-256 (lower-case hex) and the number of bytes hashed. */
-export type FileDigest = { readonly sha256: string; readonly size: number };
+export type FileDigest = {
+  readonly sha256: string;
+  readonly size: number;
+  /** The bytes hashed, for a file that fit in one read ({@link READ_CHUNK_BYTES}). */
+  readonly content?: Uint8Array;
+};
 
 /** A fresh read buffer for {@link hashFile}; reuse it per worker. */
 export const readBuffer = (): Uint8Array => new Uint8Array(READ_CHUNK_BYTES);
 
-async function feed(path: string, sink: Hash, buf: Uint8Array): Promise<number> {
+/**
+ * Feeds the file to `sink` through `buf`; returns its size, and its content when the whole
+ * file came in one short read (a small file: kept so its signature can be checked without
+ * reading it again).
+ */
+async function feed(
+  path: string,
+  sink: Hash,
+  buf: Uint8Array,
+): Promise<{ size: number; content: Uint8Array | undefined }> {
   const fh = await open(path, 'r');
   try {
     let size = 0;
+    let content: Uint8Array | undefined;
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) return size;
+      if (bytesRead === 0) return { size, content: size > 0 ? content : undefined };
       sink.update(buf.subarray(0, bytesRead));
+      content = size === 0 && bytesRead < buf.length ? buf.slice(0, bytesRead) : undefined;
       size += bytesRead;
     }
   } finally {
@@ -36,6 +52,6 @@ async function feed(path: string, sink: Hash, buf: Uint8Array): Promise<number> 
  */
 export async function hashFile(path: string, buf: Uint8Array = readBuffer()): Promise<FileDigest> {
   const h = createHash('sha256');
-  const size = await feed(path, h, buf);
-  return { sha256: h.digest('hex'), size };
+  const { size, content } = await feed(path, h, buf);
+  return { sha256: h.digest('hex'), size, ...(content === undefined ? {} : { content }) };
 }

@@ -2,9 +2,10 @@
  * Hashing ahead of the card for `custodian-server sign` (issue 12 §4): files are hashed in the
  * background, several at once (reads wait on the disk), and handed out in file order in
  * batches that close at a file count or a byte count, so a batch of large files goes to the
- * card after its first file while later files are still being read. Each file is read exactly once; a bounded number of digests waits ahead of the
- * card, and each worker reuses one read buffer, so memory stays constant over any number of
- * files.
+ * card after its first file while later files are still being read. Each file is read exactly
+ * once; a bounded number of digests (with the bytes of files that fit in one read, at most
+ * 64 KiB each) waits ahead of the card, and each worker reuses one read buffer, so memory
+ * stays constant over any number of files.
  * @module
  */
 import { statSync } from 'node:fs';

@@ -19,7 +19,7 @@ import { basename, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ADMIN_API } from '../api/admin-contract';
 import { api, ApiError, type ServerTarget } from './admin-client';
-import { digestVerifier } from './digest-verifier';
+import { signatureCheck } from './digest-verifier';
 import { UsageError, type CliIo } from './errors';
 import { hashAhead } from './hash-ahead';
 import { openManifestWriter, type ManifestWriter, type NotSignedEntry } from './manifest-writer';
@@ -63,7 +63,7 @@ export async function signFiles(server: ServerTarget, opts: SignOptions, io: Cli
   checkFiles(opts.files);
   mkdirSync(opts.out, { recursive: true });
   const key = await fetchKey(server, opts);
-  const verify = digestVerifier(key);
+  const verify = signatureCheck(key);
   const entries = openManifestWriter(opts.out);
   try {
     const stop = await runPipeline({

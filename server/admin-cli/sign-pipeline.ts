@@ -7,8 +7,9 @@
  *   go to the card one by one as they are hashed, while later files are still being read.
  *   Batches depend only on the files (count and sizes), so requests and audit are
  *   reproducible.
- * - Each signature is checked against the digest the CLI computed (digest-verifier.ts): no file
- *   is read twice. No signature is ever written unverified.
+ * - Each signature is checked against what the CLI hashed (digest-verifier.ts): the digest,
+ *   or a small file's bytes kept from its one read. No file is read twice; no signature is
+ *   ever written unverified.
  * - The run's first signature is verified before anything more is asked for (a wrong key
  *   costs at most one batch); after that, batch k is verified while batch k+1 is being signed,
  *   so a card that starts producing bad signatures costs at most one more batch of the window
@@ -19,7 +20,7 @@
  */
 import { basename, join } from 'node:path';
 import { ApiError, type ServerTarget } from './admin-client';
-import type { DigestVerifier } from './digest-verifier';
+import type { SignatureCheck } from './digest-verifier';
 import { UsageError, type CliIo } from './errors';
 import type { HashAhead, Hashed } from './hash-ahead';
 import type { ManifestWriter } from './manifest-writer';
@@ -43,7 +44,7 @@ export type Pipeline = {
   readonly out: string;
   readonly total: number;
   readonly hashed: HashAhead;
-  readonly verify: DigestVerifier;
+  readonly verify: SignatureCheck;
   readonly entries: ManifestWriter;
   readonly io: CliIo;
 };
@@ -67,12 +68,15 @@ export async function runPipeline(p: Pipeline): Promise<SignStop | undefined> {
       if ('stop' in result && result.signatures.length === 0) return result.stop;
       // The key is checked with the run's first signature; from then on the card starts on the
       // next batch while this one is checked.
-      if (!keyChecked && !p.verify(current.batch[0]!.digest.sha256, result.signatures[0]!)) {
+      if (!keyChecked && !(await p.verify(current.batch[0]!.digest, result.signatures[0]!))) {
         throw await badSignature(p, current.batch[0]!, undefined);
       }
       keyChecked = true;
       const ahead = result.stop ? undefined : observe(sendNext(p));
-      const good = current.batch.slice(0, firstBad(p.verify, current.batch, result.signatures));
+      const good = current.batch.slice(
+        0,
+        await firstBad(p.verify, current.batch, result.signatures),
+      );
       await writes; // the previous batch's files (at most one batch of writes outstanding)
       writes = record(p, good, result.signatures);
       if (good.length < result.signatures.length) {
@@ -115,12 +119,13 @@ async function settle(p: Pipeline, f: InFlight): Promise<BatchResult> {
 }
 
 /** Index of the first signature that does not verify over its file's digest (or the count). */
-function firstBad(
-  verify: DigestVerifier,
+async function firstBad(
+  verify: SignatureCheck,
   batch: readonly Hashed[],
   signatures: readonly Uint8Array[],
-): number {
-  const bad = signatures.findIndex((der, i) => !verify(batch[i]!.digest.sha256, der));
+): Promise<number> {
+  const checks = await Promise.all(signatures.map((der, i) => verify(batch[i]!.digest, der)));
+  const bad = checks.indexOf(false);
   return bad < 0 ? signatures.length : bad;
 }
 

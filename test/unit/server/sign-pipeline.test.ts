@@ -137,9 +137,12 @@ describe('sign pipeline', () => {
     },
   );
 
-  it("a signature over a digest other than the file's is refused and not written", async () => {
+  it.each([
+    ['small files (checked over the bytes of their one read)', 1000],
+    ['large files (checked over the digest)', 70_000],
+  ])('%s: a signature over another digest is refused and not written', async (_what, size) => {
     const url = await fakeServer();
-    const files = writeFiles(3);
+    const files = writeFiles(3, size);
     const wrong = createHash('sha256').update('something else').digest('hex');
     onSign = (d) => d.map(() => signDigest(wrong));
     const out = join(dir, 'out');
