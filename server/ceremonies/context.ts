@@ -17,7 +17,8 @@ import type { ApprovalOutcome, CeremonyRecord, CeremonyState } from '../store/ce
 import type { Custodian } from '../store/custodians';
 import type { Store } from '../store/store';
 import type { ServerAuditEvent } from '../store/audit';
-import type { TargetService, UnlockWindow } from '../targets/target-service';
+import type { TargetService } from '../targets/target-service';
+import type { UnlockWindow } from '../targets/unlock-window';
 import { buildOffer } from './offers';
 
 /** How the engine reaches connected custodians (implemented by the WebSocket hub). */
