@@ -11,7 +11,7 @@ import type { ApduFirewall } from '../../shared/policy/firewall';
 import type { ScriptResult } from '../../shared/protocol/index';
 import { validateUserPin, type PinStatus } from '../../shared/sc-hsm/pin';
 import { ApduChannel } from '../card/apdu-channel';
-import type { CardTransport } from '../card/transport';
+import { CardTransportError, type CardTransport } from '../card/transport';
 import { verifyPinOnPinpad, type PinpadReader } from '../pinpad/verify-pin-direct';
 import { SmartCardHsm } from '../sc-hsm/sc-hsm-session';
 import { runScript, type AuditSink } from './script-runner';
@@ -45,7 +45,27 @@ export type CardOutcome =
   | { readonly kind: 'needs-last-try-confirmation'; readonly retries: 1 }
   | { readonly kind: 'pin-cancelled'; readonly message: string }
   | { readonly kind: 'key-mismatch'; readonly message: string }
-  | { readonly kind: 'card-error'; readonly message: string };
+  | {
+      readonly kind: 'card-error';
+      readonly message: string;
+      /** The typed transport failure behind it (removed, busy, no reader …), when there was one. */
+      readonly cause?: CardTransportError;
+    };
+
+/** The transport failure in `e` or its `cause` chain, if any. */
+function transportCause(e: unknown): CardTransportError | undefined {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 8; depth += 1) {
+    if (c instanceof CardTransportError) return c;
+    c = c.cause;
+  }
+  return undefined;
+}
+
+/** A card-error outcome for `e`, carrying its transport failure as the cause. */
+function cardError(message: string, e: unknown): CardOutcome {
+  const cause = transportCause(e);
+  return cause ? { kind: 'card-error', message, cause } : { kind: 'card-error', message };
+}
 
 /** Inputs of {@link runCardApproval}. */
 export type CardApproval = {
@@ -100,10 +120,7 @@ export async function runCardApproval(a: CardApproval): Promise<CardOutcome> {
   try {
     transport = await a.openCard();
   } catch (e) {
-    return {
-      kind: 'card-error',
-      message: `cannot open the custodian card: ${messageOf(e)}`,
-    };
+    return cardError(`cannot open the custodian card: ${messageOf(e)}`, e);
   }
   try {
     // Phase 1 (short transaction): key check and PIN status for the prompt.
@@ -145,7 +162,7 @@ export async function runCardApproval(a: CardApproval): Promise<CardOutcome> {
   } catch (e) {
     const message =
       e instanceof CardStatusError ? `${e.operation}: ${describeSw(e.sw)}` : messageOf(e);
-    return { kind: 'card-error', message };
+    return cardError(message, e);
   } finally {
     // docs/card-reference.md §6.7: a reset clears PIN and all volatile state; the connection is released.
     await transport.close('reset').catch(() => undefined);

@@ -7,7 +7,7 @@
  */
 import { createApduFirewall } from '../../shared/policy/firewall';
 import type { OfferMessage, ScriptResult } from '../../shared/protocol/index';
-import { runCardApproval, type CardOutcome, type PinSource } from './card-session';
+import { runCardApproval, type CardOpener, type CardOutcome, type PinSource } from './card-session';
 import type { OfferEntry } from './offer-book';
 import type { JournalRow, JournalState } from './signing-journal';
 import type { OfferRef, OfferView } from './engine-types';
@@ -41,6 +41,11 @@ export type ApproveResult =
 export type ApproveOptions = {
   /** The custodian confirmed using the last PIN try. */
   readonly confirmLastTry?: boolean;
+  /**
+   * The card this approval uses (the reader the custodian chose for it); default: the engine's
+   * `openCard` option. Passed per call so concurrent approvals never share a card or its errors.
+   */
+  readonly openCard?: CardOpener;
 };
 
 /** Why `offer` must not be signed because the journal holds a signing of it, if it does. */
@@ -123,6 +128,9 @@ export async function approveCeremony(
   opts: ApproveOptions = {},
 ): Promise<ApproveResult> {
   const { ceremonyId } = ref;
+  const openCard = opts.openCard ?? ctx.options.openCard;
+  if (openCard === undefined)
+    return { kind: 'refused', message: 'no custodian card was chosen; the card was not touched' };
   const changed = changedOffer(ctx, ref);
   if (changed) return changed;
   const entry = ctx.book.get(ceremonyId)!;
@@ -177,7 +185,7 @@ export async function approveCeremony(
   ctx.emit({ type: 'offer-updated', offer: viewOf(entry) });
   let intent = false;
   const outcome = await runCardApproval({
-    openCard: ctx.options.openCard,
+    openCard,
     pin,
     confirmLastTry: opts.confirmLastTry === true,
     keyId: ctx.options.ownKey.keyId,

@@ -15,7 +15,6 @@ import { fileSigningJournal } from '../custodian/signing-journal';
 import type { Timers } from '../net/timers';
 import { createWsConnector, type WsConnector } from '../net/ws-transport';
 import type { ServerPin } from '../net/url-policy';
-import type { CardTransportError } from '../card/transport';
 import { bytesEqual } from '../../shared/codec/bytes';
 import { productionAnchor, type TrustAnchor } from '../../shared/cvc/chain';
 import type { BackendEvent, CustodianBackend } from '../../shared/ipc/backend';
@@ -23,7 +22,7 @@ import { ipcError } from '../../shared/ipc/errors';
 import type { ServerView } from '../../shared/ipc/model';
 import { loadAnchorFiles } from './anchors';
 import { createApprovals } from './approvals';
-import { recordingOpener, serialQueue, type CardAccess } from './card-access';
+import { serialQueue, type CardAccess } from './card-access';
 import { createKey, exportPka, inspectCard } from './card-views';
 import { CeremonyBook } from './ceremony-book';
 import { cardFailure } from './errors';
@@ -150,11 +149,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
 
   // One card action at a time: approvals, inspections and key creation never interleave.
   const serial = serialQueue();
-  // The transport failure seen last (the engine keeps only its message).
-  let lastTransport: CardTransportError | undefined;
-  const openReader = recordingOpener(options.cards, (e) => {
-    lastTransport = e;
-  });
+  const openReader = (reader: string) => () => options.cards.open(reader);
 
   const serverView = (s: RunningServer): ServerView => serverViewOf(s.home, s.state, anchors);
   const emitServers = () =>
@@ -164,21 +159,12 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
     trust.ceremoniesChanged();
   };
 
-  // The reader the engines' card opener uses; set inside the card queue by each approval.
-  let approvalReader = '';
   const approvals = createApprovals({
     book,
     engineOf: (serverId) => servers.get(serverId)?.engine,
     serial,
-    useReader: (reader) => {
-      approvalReader = reader;
-    },
+    openCard: openReader,
     timeoutMs: options.resultTimeoutMs ?? 20_000,
-    takeTransportError: () => {
-      const e = lastTransport;
-      lastTransport = undefined;
-      return e;
-    },
   });
   async function startServer(home: ServerHome): Promise<void> {
     const s: RunningServer = { home, engine: undefined, state: 'connecting' };
@@ -204,7 +190,6 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
       auth: { kind: 'session', custodianId: c.custodianId!, credential: credential.value },
       anchors,
       ownKey: c.keyChr !== undefined ? { keyId: c.keyId!, chr: c.keyChr } : { keyId: c.keyId! },
-      openCard: () => openReader(approvalReader)(),
       audit: auditSink,
       decisions: fileDecisionStore(join(home.home, 'decisions.jsonl')),
       journal: fileSigningJournal(join(home.home, 'signing-journal.jsonl')),

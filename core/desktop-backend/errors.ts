@@ -45,8 +45,6 @@ export function cardFailure(e: unknown, what: string): IpcError {
 
 /** What the adapter saw during an approval besides the engine's answer. */
 export type ApprovalContext = {
-  /** The last transport failure on the card (the engine keeps only its message). */
-  readonly lastTransport?: CardTransportError;
   /** Why the engine dropped the offer during the call (`offer-removed` reason), if it did. */
   readonly removedReason?: string;
 };
@@ -73,10 +71,8 @@ export function approvalFailure(
     case 'key-mismatch':
       return ipcError('no-key', result.message);
     case 'card-error':
-      return ipcError(
-        seen.lastTransport ? transportCode(seen.lastTransport.code) : 'internal',
-        result.message,
-      );
+      // The outcome carries its own transport failure (card removed, busy …) as the cause.
+      return ipcError(result.cause ? transportCode(result.cause.code) : 'internal', result.message);
     case 'offer-changed':
       return ipcError('offer-changed', result.message);
     case 'refused':

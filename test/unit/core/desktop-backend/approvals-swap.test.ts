@@ -54,9 +54,8 @@ function service(book: CeremonyBook, engine: CustodianEngine) {
     book,
     engineOf: () => engine,
     serial: (fn) => fn(),
-    useReader: () => undefined,
+    openCard: () => () => Promise.reject(new Error('no card in this test')),
     timeoutMs: 50,
-    takeTransportError: () => undefined,
   });
 }
 

@@ -33,11 +33,10 @@ describe('engine outcomes in words', () => {
     const r = { kind: 'card-error', message: 'gone' } as const;
     expect(approvalFailure(r).code).toBe('internal');
     expect(
-      approvalFailure(r, { lastTransport: new CardTransportError('card-removed', 'removed') }).code,
+      approvalFailure({ ...r, cause: new CardTransportError('card-removed', 'removed') }).code,
     ).toBe('card-removed');
     expect(
-      approvalFailure(r, { lastTransport: new CardTransportError('sharing-violation', 'busy') })
-        .code,
+      approvalFailure({ ...r, cause: new CardTransportError('sharing-violation', 'busy') }).code,
     ).toBe('card-busy');
   });
 
@@ -45,10 +44,11 @@ describe('engine outcomes in words', () => {
     for (const code of ['closed', 'protocol', 'io'] as const) {
       expect(cardFailure(new CardTransportError(code, 'x'), 'inspect').code).toBe('card-no-answer');
       expect(
-        approvalFailure(
-          { kind: 'card-error', message: 'x' },
-          { lastTransport: new CardTransportError(code, 'x') },
-        ).code,
+        approvalFailure({
+          kind: 'card-error',
+          message: 'x',
+          cause: new CardTransportError(code, 'x'),
+        }).code,
       ).toBe('card-no-answer');
     }
     expect(cardFailure(new CardTransportError('card-removed', 'x'), 'inspect').code).toBe(
