@@ -18,6 +18,7 @@ import {
   targetDevice,
   typedPin,
 } from './harness';
+import { brokenDriver, busyReader, removedAtVerify } from './card-faults';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -56,32 +57,6 @@ async function setup() {
   return { server, card, key, show, defaultOpens: () => defaultOpens, ...eng };
 }
 
-/** The card, pulled out when the PIN is presented (VERIFY, INS 20) once `when` resolves. */
-function removedAtVerify(
-  open: () => Promise<CardTransport>,
-  when: Promise<unknown> = Promise.resolve(),
-): () => Promise<CardTransport> {
-  return async () => {
-    const inner = await open();
-    return {
-      ...inner,
-      get atr() {
-        return inner.atr;
-      },
-      transmit: async (apdu) => {
-        if (apdu[1] === 0x20) {
-          await when;
-          throw new CardTransportError('card-removed', 'the card was removed');
-        }
-        return inner.transmit(apdu);
-      },
-      transaction: (fn) => inner.transaction(fn),
-      close: (d) => inner.close(d),
-      reset: () => inner.reset(),
-    };
-  };
-}
-
 const causeOf = (r: ApproveResult) => (r.kind === 'card-error' ? r.cause : undefined);
 
 describe('10.2 an approval carries its own card and its own card failure', () => {
@@ -110,25 +85,12 @@ describe('10.2 an approval carries its own card and its own card failure', () =>
     const c = await t.show(makeOffer(targetDevice(204), t.key));
     let bothStarted!: () => void;
     const started = new Promise<void>((r) => (bothStarted = r));
-    const busy = () =>
-      Promise.reject(new CardTransportError('sharing-violation', 'another program uses the card'));
-    // Reader C's card fails without any transport error (a driver bug, say).
-    const broken = async (): Promise<CardTransport> => ({
-      atr: Uint8Array.of(0x3b),
-      transmit: async () => {
-        await started;
-        throw new Error('driver bug');
-      },
-      transaction: (fn) => fn(),
-      close: async () => undefined,
-      reset: async () => Uint8Array.of(0x3b),
-    });
     const running = [
       t.engine.approve(refOf(a), typedPin(PIN).source, {
         openCard: removedAtVerify(t.card.openCard, started),
       }),
-      t.engine.approve(refOf(b), typedPin(PIN).source, { openCard: busy }),
-      t.engine.approve(refOf(c), typedPin(PIN).source, { openCard: broken }),
+      t.engine.approve(refOf(b), typedPin(PIN).source, { openCard: busyReader }),
+      t.engine.approve(refOf(c), typedPin(PIN).source, { openCard: brokenDriver(started) }),
     ];
     bothStarted();
     const [ra, rb, rc] = await Promise.all(running);

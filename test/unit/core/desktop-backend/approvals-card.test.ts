@@ -5,7 +5,7 @@
  * here run without the backend's card queue, so nothing but the arguments keeps them apart.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CardTransportError, type CardTransport } from '../../../../core/card/transport';
+import type { CardTransport } from '../../../../core/card/transport';
 import { createApprovals } from '../../../../core/desktop-backend/approvals';
 import { CeremonyBook } from '../../../../core/desktop-backend/ceremony-book';
 import type { EngineEvent, OfferView } from '../../../../core/custodian/engine-types';
@@ -18,34 +18,16 @@ import {
   startEngine,
   targetDevice,
 } from '../../../integration/custodian/harness';
+import {
+  brokenDriver,
+  busyReader,
+  removedAtVerify,
+} from '../../../integration/custodian/card-faults';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
-
-/** A reader whose card is pulled out when the PIN is presented (VERIFY), after `when`. */
-function removedAtVerify(open: () => Promise<CardTransport>, when: Promise<unknown>) {
-  return async (): Promise<CardTransport> => {
-    const inner = await open();
-    return {
-      ...inner,
-      get atr() {
-        return inner.atr;
-      },
-      transmit: async (apdu) => {
-        if (apdu[1] === 0x20) {
-          await when;
-          throw new CardTransportError('card-removed', 'the card was removed');
-        }
-        return inner.transmit(apdu);
-      },
-      transaction: (fn) => inner.transaction(fn),
-      close: (d) => inner.close(d),
-      reset: () => inner.reset(),
-    };
-  };
-}
 
 describe('10.2 the backend reports each approval with its own card failure', () => {
   it('10.2 concurrent approvals on different readers: removed, busy and a non-transport failure stay apart', async () => {
@@ -80,18 +62,8 @@ describe('10.2 the backend reports each approval with its own card failure', () 
     const started = new Promise<void>((r) => (go = r));
     const readers: Record<string, () => Promise<CardTransport>> = {
       'Removed 00': removedAtVerify(card.openCard, started),
-      'Busy 01': () =>
-        Promise.reject(new CardTransportError('sharing-violation', 'another program uses it')),
-      'Broken 02': async () => ({
-        atr: Uint8Array.of(0x3b),
-        transmit: async () => {
-          await started;
-          throw new Error('driver bug');
-        },
-        transaction: (fn) => fn(),
-        close: async () => undefined,
-        reset: async () => Uint8Array.of(0x3b),
-      }),
+      'Busy 01': busyReader,
+      'Broken 02': brokenDriver(started),
     };
     const approvals = createApprovals({
       book,
