@@ -87,7 +87,7 @@ describe('10.2 an approval carries its own card and its own card failure', () =>
     const started = new Promise<void>((r) => (bothStarted = r));
     const running = [
       t.engine.approve(refOf(a), typedPin(PIN).source, {
-        openCard: removedAtVerify(t.card.openCard, started),
+        openCard: removedAtVerify(t.card.openCard, { when: started }),
       }),
       t.engine.approve(refOf(b), typedPin(PIN).source, { openCard: busyReader }),
       t.engine.approve(refOf(c), typedPin(PIN).source, { openCard: brokenDriver(started) }),

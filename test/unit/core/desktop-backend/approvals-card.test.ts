@@ -58,12 +58,19 @@ describe('10.2 the backend reports each approval with its own card failure', () 
       book.offer('s1', e.offer);
       views.push(e.offer);
     }
-    let go!: () => void;
-    const started = new Promise<void>((r) => (go = r));
+    // Interleaved on purpose: the removal in reader 00 happens first, then reader 02 fails
+    // while 00's approval is still open (its card not yet released), then 00 ends.
+    let removed!: () => void;
+    const removal = new Promise<void>((r) => (removed = r));
+    let brokenDone!: () => void;
+    const brokenSettled = new Promise<void>((r) => (brokenDone = r));
     const readers: Record<string, () => Promise<CardTransport>> = {
-      'Removed 00': removedAtVerify(card.openCard, started),
+      'Removed 00': removedAtVerify(card.openCard, {
+        raised: removed,
+        releaseAfter: brokenSettled,
+      }),
       'Busy 01': busyReader,
-      'Broken 02': brokenDriver(started),
+      'Broken 02': brokenDriver(removal),
     };
     const approvals = createApprovals({
       book,
@@ -84,14 +91,13 @@ describe('10.2 the backend reports each approval with its own card failure', () 
         },
         () => undefined,
       );
-    const running = Promise.all([
+    const brokenRun = approve(views[2]!, 'Broken 02').finally(brokenDone);
+    const [gone, busy, broken] = await Promise.all([
       approve(views[0]!, 'Removed 00'),
       approve(views[1]!, 'Busy 01'),
-      approve(views[2]!, 'Broken 02'),
+      brokenRun,
     ]);
-    go();
-    const [removed, busy, broken] = await running;
-    expect(removed).toMatchObject({ ok: false, error: { code: 'card-removed' } });
+    expect(gone).toMatchObject({ ok: false, error: { code: 'card-removed' } });
     expect(busy).toMatchObject({ ok: false, error: { code: 'card-busy' } });
     expect(broken).toMatchObject({ ok: false, error: { code: 'internal' } });
     expect(!broken.ok && broken.error.message).toMatch(/driver bug/);
