@@ -9,17 +9,12 @@
 import { createApduFirewall } from '../../shared/policy/firewall';
 import type { OfferMessage } from '../../shared/protocol/index';
 import { runCardApproval, type CardOpener, type CardOutcome, type PinSource } from './card-session';
-import type { DecisionOutbox } from './decision-outbox';
-import type { Emit, EngineAudit } from './engine-ports';
+import type { OfferParts } from './engine-inbox';
 import type { OfferRef, OfferView } from './engine-types';
-import type { OfferBook, OfferEntry } from './offer-book';
-import type { OfferChecker } from './offer-checker';
-import type { OfferRefusals } from './offer-refusals';
-import type { OfferTracker } from './offer-tracker';
+import type { OfferEntry } from './offer-book';
 import type { OwnKey, VerifiedOffer } from './offer-verify';
 import { displayDigestOf, viewOf } from './offer-view';
 import { journaledSigning, journalRow, settleJournal } from './signing-guard';
-import type { SigningJournal } from './signing-journal';
 
 /**
  * What `approve` ended with: the card outcome, or a refusal before the card was touched.
@@ -48,15 +43,7 @@ export type ApproveOptions = {
 };
 
 /** What approvals need. */
-export type ApproverDeps = {
-  readonly book: OfferBook;
-  readonly tracker: OfferTracker;
-  readonly checker: OfferChecker;
-  readonly refusals: OfferRefusals;
-  readonly outbox: DecisionOutbox;
-  readonly journal: SigningJournal;
-  readonly audit: EngineAudit;
-  readonly emit: Emit;
+export type ApproverDeps = OfferParts & {
   readonly ownKey: OwnKey;
   /** The card when an approval names none. */
   readonly openCard: CardOpener | undefined;

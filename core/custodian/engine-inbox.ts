@@ -24,8 +24,11 @@ import type { SigningJournal } from './signing-journal';
 /** Server error codes after which a kept decision need not be resent. */
 const SETTLED = new Set(['already-decided', 'unknown-offer', 'offer-expired', 'unknown-ceremony']);
 
-/** What the inbox needs. */
-export type InboxDeps = {
+/**
+ * The engine's offer-handling parts, shared by the inbox and the approvals. Each part keeps
+ * its own state private; this is only the list of collaborators, never written to.
+ */
+export type OfferParts = {
   readonly book: OfferBook;
   readonly tracker: OfferTracker;
   readonly checker: OfferChecker;
@@ -39,7 +42,7 @@ export type InboxDeps = {
 const ids = (o: OfferMessage) => ({ ceremonyId: o.ceremonyId, offerId: o.offerId });
 
 /** Creates the handler of validated server messages. */
-export function createInbox(d: InboxDeps): (m: ServerMessage) => void {
+export function createInbox(d: OfferParts): (m: ServerMessage) => void {
   const { book, tracker, refusals } = d;
 
   /**
