@@ -12,7 +12,7 @@ import { runCardApproval, type CardOpener, type CardOutcome, type PinSource } fr
 import type { OfferParts } from './engine-inbox';
 import type { OfferRef, OfferView } from './engine-types';
 import type { OfferEntry } from './offer-book';
-import type { OwnKey, VerifiedOffer } from './offer-verify';
+import type { OfferRejection, OwnKey, VerifiedOffer } from './offer-verify';
 import { displayDigestOf, viewOf } from './offer-view';
 import { journaledSigning, journalRow, settleJournal } from './signing-guard';
 
@@ -23,7 +23,12 @@ import { journaledSigning, journalRow, settleJournal } from './signing-guard';
  */
 export type ApproveResult =
   | CardOutcome
-  | { readonly kind: 'refused'; readonly message: string }
+  | {
+      readonly kind: 'refused';
+      readonly message: string;
+      /** Why the re-check before the card refused the offer (it was then dropped), if it did. */
+      readonly reason?: OfferRejection['code'];
+    }
   | {
       readonly kind: 'offer-changed';
       readonly message: string;
@@ -114,7 +119,7 @@ export function createApprover(d: ApproverDeps): Approve {
     d.tracker.move(entry, expired ? 'expire' : 'reject');
     d.refusals.refuse(offer, checked.error, !expired);
     d.emit({ type: 'offer-removed', ...idsOf(offer), reason: checked.error.code });
-    return { kind: 'refused', message: checked.error.message };
+    return { kind: 'refused', message: checked.error.message, reason: checked.error.code };
   };
 
   /** The approval entry, on disk before the card is touched; false when it could not be. */

@@ -127,10 +127,6 @@ export function createApprovals(d: ApprovalDeps): Approvals {
           ? { kind: 'pinpad' }
           : // A fresh copy for the engine, which wipes it after VERIFY (card-session.ts).
             { kind: 'typed', read: async () => r.pin!.slice() };
-      let removedReason: string | undefined;
-      const stop = engine.on((e) => {
-        if (e.type === 'offer-removed' && e.ceremonyId === r.ceremonyId) removedReason = e.reason;
-      });
       let settle: (m: ResultMessage | undefined) => void = () => {};
       const answer = new Promise<ResultMessage | undefined>((resolve) => {
         const timer = setTimeout(() => settle(undefined), d.timeoutMs);
@@ -141,22 +137,17 @@ export function createApprovals(d: ApprovalDeps): Approvals {
         };
         waiting.set(offerId, settle);
       });
-      let outcome;
-      try {
-        outcome = await d.serial(async () => {
-          // Checked again on the engine's current offer, right before the card is used: a
-          // replacement offer that arrived meanwhile must match the acknowledgement as well.
-          const current = engine.offers().find((o) => o.ceremonyId === r.ceremonyId);
-          const late = current && testAnchorRefusal(current, r.acknowledgeTestAnchor);
-          if (late) return { kind: 'refused-ack' as const, error: late };
-          return engine.approve(shown, pin, {
-            openCard: d.openCard(r.reader),
-            ...(r.confirmLastTry === true ? { confirmLastTry: true } : {}),
-          });
+      const outcome = await d.serial(async () => {
+        // Checked again on the engine's current offer, right before the card is used: a
+        // replacement offer that arrived meanwhile must match the acknowledgement as well.
+        const current = engine.offers().find((o) => o.ceremonyId === r.ceremonyId);
+        const late = current && testAnchorRefusal(current, r.acknowledgeTestAnchor);
+        if (late) return { kind: 'refused-ack' as const, error: late };
+        return engine.approve(shown, pin, {
+          openCard: d.openCard(r.reader),
+          ...(r.confirmLastTry === true ? { confirmLastTry: true } : {}),
         });
-      } finally {
-        stop();
-      }
+      });
       if (outcome.kind === 'refused-ack') {
         settle(undefined);
         return fail(outcome.error);
@@ -164,7 +155,7 @@ export function createApprovals(d: ApprovalDeps): Approvals {
       changed();
       if (outcome.kind !== 'approved') {
         settle(undefined);
-        return fail(approvalFailure(outcome, removedReason !== undefined ? { removedReason } : {}));
+        return fail(approvalFailure(outcome));
       }
       const result = await answer;
       changed();

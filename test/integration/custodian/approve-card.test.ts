@@ -145,4 +145,27 @@ describe('10.2 an approval carries its own card and its own card failure', () =>
     expect(r.kind).toBe('approved');
     expect(card.opens).toBe(1);
   });
+
+  it('10.2 a refusal by the re-check before the card carries its reason, not only words', async () => {
+    const t = await setup();
+    const target = targetDevice(205);
+    const first = makeOffer(target, t.key);
+    // Another ceremony for the same target and challenge (a replay once the first is signed).
+    const again = makeOffer(target, t.key, {
+      ceremonyId: `${first.ceremonyId}-b`,
+      offerId: `${first.offerId}-b`,
+      challenge: first.challenge,
+      script: first.script,
+    });
+    const a = await t.show(first);
+    const b = await t.show(again);
+    const opts = { openCard: t.card.openCard };
+    expect((await t.engine.approve(refOf(a), typedPin(PIN).source, opts)).kind).toBe('approved');
+    const replay = await t.engine.approve(refOf(b), typedPin(PIN).source, opts);
+    expect(replay).toMatchObject({ kind: 'refused', reason: 'replayed' });
+    // No pending offer at all is not a re-check refusal: no reason.
+    const gone = await t.engine.approve(refOf(b), typedPin(PIN).source, opts);
+    expect(gone.kind).toBe('refused');
+    expect(gone.kind === 'refused' && gone.reason).toBeUndefined();
+  });
 });

@@ -58,9 +58,9 @@ describe('engine outcomes in words', () => {
 
   it('a refusal before the card takes its code from why the engine dropped the offer', () => {
     const r = { kind: 'refused', message: 'x' } as const;
-    expect(approvalFailure(r, { removedReason: 'expired' }).code).toBe('ceremony-expired');
-    expect(approvalFailure(r, { removedReason: 'untrusted-anchor' }).code).toBe('chain-invalid');
-    expect(approvalFailure(r, { removedReason: 'quorum-met' }).code).toBe('ceremony-closed');
+    expect(approvalFailure({ ...r, reason: 'expired' }).code).toBe('ceremony-expired');
+    expect(approvalFailure({ ...r, reason: 'untrusted-anchor' }).code).toBe('chain-invalid');
+    expect(approvalFailure({ ...r, reason: 'quorum-met' }).code).toBe('ceremony-closed');
     expect(
       approvalFailure({ kind: 'refused', message: 'no pending offer for ceremony c1' }).code,
     ).toBe('ceremony-closed');
@@ -87,7 +87,7 @@ describe('engine outcomes in words', () => {
     for (const e of [
       cardFailure(new Error(long), 'op'),
       approvalFailure({ kind: 'card-error', message: long }),
-      approvalFailure({ kind: 'refused', message: long }, { removedReason: 'expired' }),
+      approvalFailure({ kind: 'refused', message: long, reason: 'expired' }),
     ]) {
       expect(ipcErrorSchema.safeParse(e).success).toBe(true);
     }
