@@ -10,7 +10,12 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CardTransportError, type CardTransport } from '../../../core/card/transport';
 import { createInProcessTransport } from '../../../emulator/transport/in-process';
 import type { RunningServer } from '../../../server/app';
-import type { OfferMessage, ServerMessage } from '../../../shared/protocol';
+import type {
+  ErrorMessage,
+  OfferMessage,
+  ResultMessage,
+  ServerMessage,
+} from '../../../shared/protocol';
 import {
   adminApi,
   custodianCard,
@@ -129,8 +134,10 @@ const snap = async (s: RunningServer, id: string) =>
 const cardCount = async (s: RunningServer) =>
   (await adminApi<{ pka: { authenticated: number } }>(s, 'GET', '/api/targets/t1')).body.pka
     .authenticated;
-const answered = (offer: OfferMessage) => (m: ServerMessage) =>
-  (m.type === 'result' || m.type === 'error') && m.offerId === offer.offerId;
+const answered =
+  (offer: OfferMessage) =>
+  (m: ServerMessage): m is ResultMessage | ErrorMessage =>
+    (m.type === 'result' || m.type === 'error') && m.offerId === offer.offerId;
 /** Approved answers recorded in the ceremony's current epoch. */
 const approvedNow = (s: RunningServer, id: string, epoch: number) =>
   s.store.ceremonies.approvals(id, epoch).filter((a) => a.outcome === 'approved').length;

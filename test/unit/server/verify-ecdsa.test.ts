@@ -81,9 +81,9 @@ describe('server ECDSA verifier (node:crypto) agrees with @noble', () => {
             expect(both(k, k.publicKey, msg, twin, hash)).toBe(true);
             const r = sig.subarray(0, size);
             const sb = sig.subarray(size);
-            let bad = sig;
-            let point = k.publicKey;
-            let message = msg;
+            let bad: Uint8Array = sig;
+            let point: Uint8Array = k.publicKey;
+            let message: Uint8Array = msg;
             let h = hash;
             switch (how.kind) {
               case 'flip':
