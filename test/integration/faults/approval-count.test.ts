@@ -58,7 +58,11 @@ afterEach(async () => {
 
 async function world(n: number) {
   const log: string[] = [];
-  const fault = { next: 'none' as EaFault };
+  const fault = {
+    next: 'none' as EaFault,
+    hold: undefined as Promise<void> | undefined,
+    held: false,
+  };
   const card = await targetCard(3, n);
   const ok = Uint8Array.of(0x90, 0x00);
   const opener = async (): Promise<CardTransport> => {
@@ -69,6 +73,10 @@ async function world(n: number) {
       },
       transmit: async (apdu) => {
         log.push(`apdu ${apdu[1]!.toString(16).padStart(2, '0')}`);
+        if (apdu[1] === 0x82 && fault.hold) {
+          fault.held = true;
+          await fault.hold;
+        }
         if (apdu[1] !== 0x82 || fault.next === 'none') return inner.transmit(apdu);
         const f = fault.next;
         fault.next = 'none';
@@ -244,6 +252,43 @@ describe('issue 12 §2: an approval is recorded as counted iff the card counted 
     expect(approvedNow(s, id, 1)).toBe(0);
     expect(approvedNow(s, id, 2)).toBe(0);
     expect(s.store.ceremonies.pendingIntents()).toEqual([]);
+    expect(s.store.audit.verify().ok).toBe(true);
+  }, 60_000);
+
+  it('12.2 an intent whose ceremony closed while it waited for the queue is resolved, never presented', async () => {
+    const { s, cs, log, id, fault: f } = await world(3);
+    const [alice, bob] = [cs[0]!, cs[1]!];
+    const [ao, bo] = [await alice.offer(id), await bob.offer(id)];
+    let release: () => void = () => undefined;
+    f.hold = new Promise<void>((r) => (release = r));
+    await alice.approve(ao);
+    while (!f.held) await new Promise((r) => setTimeout(r, 10));
+    // Bob's intent is durable before the queue; his decision then waits behind alice's.
+    await bob.approve(bo);
+    while (!s.store.ceremonies.approvals(id).some((a) => a.custodianId === bob.custodianId))
+      await new Promise((r) => setTimeout(r, 10));
+    const cancel = adminApi(s, 'POST', `/api/ceremonies/${id}/cancel`);
+    while ((await snap(s, id)).state !== 'cancelled') await new Promise((r) => setTimeout(r, 10));
+    f.hold = undefined;
+    release();
+    expect((await cancel).status).toBe(200);
+    expect((await alice.waitFor(answered(ao))).type).toBe('result');
+    const bobAnswer = await bob.waitFor(answered(bo));
+    expect(bobAnswer.type === 'error' && bobAnswer.code).toBe('offer-expired');
+    // Alice's signature reached the card: recorded; bob's never did: resolved as failed.
+    const rows = s.store.ceremonies.approvals(id).map((a) => [a.custodianId, a.outcome]);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        [alice.custodianId, 'approved'],
+        [bob.custodianId, 'failed'],
+      ]),
+    );
+    expect(s.store.ceremonies.pendingIntents()).toEqual([]);
+    expect(log.filter((e) => e === 'apdu 82')).toHaveLength(1);
+    const failed = s.store.audit.tail(100).filter((e) => e.event === 'approval-failed');
+    expect(failed).toHaveLength(1);
+    expect(String((failed[0]!.data as { reason?: string }).reason)).toMatch(/not presented/);
+    expect(await cardCount(s)).toBe(0);
     expect(s.store.audit.verify().ok).toBe(true);
   }, 60_000);
 });
