@@ -20,6 +20,7 @@ import { asciiBytes, fromHex } from '../../shared/codec/bytes';
 import { derToPlain } from '../../shared/crypto/ecdsa';
 import { swHex, SW } from '../../shared/card/status-words';
 import { PROTOCOL_VERSION, type DecisionMessage, type ScriptResult } from '../../shared/protocol';
+import { messageOf } from '../../shared/error-message';
 import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
 import { verifyPlainNode } from '../crypto/verify-ecdsa';
 import type { CeremonyRecord } from '../store/ceremonies';
@@ -198,7 +199,18 @@ async function approve(
   const sig = signatureFrom(d, results, c, deviceChr);
   if (!('plain' in sig)) return recordRefusal(d, c, sig);
   if (!recordIntent(d, c, sig.plain)) return;
-  const progress = await target.run((card) => atTarget(d, c.epoch, sig.plain, card, onQuorum));
+  let entered = false;
+  let progress: string | undefined;
+  try {
+    progress = await target.run((card) => {
+      entered = true;
+      return atTarget(d, c.epoch, sig.plain, card, onQuorum);
+    });
+  } catch (e) {
+    // The target could not be reached: the signature never got to the card.
+    if (!entered) dropIntent(d, c, sig.plain, `the target is unavailable (${messageOf(e)})`);
+    throw e;
+  }
   if (progress !== undefined) d.ctx.broadcast(c.id, progress);
 }
 
