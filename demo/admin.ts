@@ -6,7 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { RunningServer } from '../server/app';
-import { adminAgentFor } from '../server/cli/admin-client';
+import { adminAgentFor } from '../server/admin-cli/admin-client';
 import type { PkaStatus } from '../shared/sc-hsm/pka';
 
 /** Calls the admin API; a non-2xx answer throws with the server's message. */

@@ -1,7 +1,7 @@
 /**
  * HTTP timeouts of the admin API listener, and the one rule that ties them to every client:
  * a client drops an idle kept-alive connection well before the server does
- * (server/cli/admin-client.ts, {@link ADMIN_CLIENT_IDLE_MS}). When both sides used the same
+ * (server/admin-cli/admin-client.ts, {@link ADMIN_CLIENT_IDLE_MS}). When both sides used the same
  * idle time (Node's default 5 s), a client whose event loop was busy when its idle timer was
  * due (a long synchronous loop in the same process, as in `npm run bench`) sent its next request
  * on the connection the server was closing at that moment, and the request failed ("other side
@@ -33,7 +33,7 @@ export const HTTP_TIMEOUTS: HttpTimeouts = {
 };
 
 /**
- * How long the project's HTTP clients keep an idle connection (server/cli/admin-client.ts,
+ * How long the project's HTTP clients keep an idle connection (server/admin-cli/admin-client.ts,
  * demo/admin.ts): far below {@link HTTP_TIMEOUTS}.keepAliveMs. Node's agent also honours the
  * server's `Keep-Alive` hint minus 1 s, whichever is shorter.
  */
