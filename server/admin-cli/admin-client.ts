@@ -9,7 +9,6 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { z } from 'zod';
 import { pathPattern } from '../api/admin-contract';
-import { ADMIN_CLIENT_IDLE_MS } from '../net/http-timeouts';
 
 /** Where and how to reach the server. */
 export type ServerTarget = {
@@ -32,6 +31,13 @@ export class ApiError extends Error {
     super(message);
   }
 }
+
+/**
+ * How long the admin client keeps an idle connection: far below the server's keep-alive
+ * (30 s, server/net/http-timeouts.ts). Node's agent also honours the server's `Keep-Alive` hint
+ * minus 1 s, whichever is shorter.
+ */
+export const ADMIN_CLIENT_IDLE_MS = 4_000;
 
 /**
  * Kept-alive connections are dropped after {@link ADMIN_CLIENT_IDLE_MS} idle, far below the

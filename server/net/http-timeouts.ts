@@ -1,7 +1,7 @@
 /**
  * HTTP timeouts of the admin API listener, and the one rule that ties them to every client:
  * a client drops an idle kept-alive connection well before the server does
- * (server/admin-cli/admin-client.ts, {@link ADMIN_CLIENT_IDLE_MS}). When both sides used the same
+ * (`ADMIN_CLIENT_IDLE_MS` in server/admin-cli/admin-client.ts). When both sides used the same
  * idle time (Node's default 5 s), a client whose event loop was busy when its idle timer was
  * due (a long synchronous loop in the same process, as in `npm run bench`) sent its next request
  * on the connection the server was closing at that moment, and the request failed ("other side
@@ -23,7 +23,7 @@ export type HttpTimeouts = {
 
 /**
  * The defaults: slow or stuck clients must not hold sockets open (headers and request limits),
- * and idle connections live far longer than any client keeps them ({@link ADMIN_CLIENT_IDLE_MS}),
+ * and idle connections live far longer than the admin client keeps them (4 s),
  * so a client that is late by up to ~25 s still finds its connection open.
  */
 export const HTTP_TIMEOUTS: HttpTimeouts = {
@@ -31,13 +31,6 @@ export const HTTP_TIMEOUTS: HttpTimeouts = {
   headersMs: 10_000,
   requestMs: 30_000,
 };
-
-/**
- * How long the project's HTTP clients keep an idle connection (server/admin-cli/admin-client.ts,
- * demo/admin.ts): far below {@link HTTP_TIMEOUTS}.keepAliveMs. Node's agent also honours the
- * server's `Keep-Alive` hint minus 1 s, whichever is shorter.
- */
-export const ADMIN_CLIENT_IDLE_MS = 4_000;
 
 /** Applies `t` to a listener (the SSE stream is a response, so it is not affected). */
 export function applyHttpTimeouts(server: Server, t: HttpTimeouts = HTTP_TIMEOUTS): void {

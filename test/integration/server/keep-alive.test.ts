@@ -10,8 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { adminCall } from '../../../demo/admin';
 import type { AppDeps, RunningServer } from '../../../server/app';
 import { ADMIN_API } from '../../../server/api/admin-contract';
-import { api } from '../../../server/admin-cli/admin-client';
-import { ADMIN_CLIENT_IDLE_MS, HTTP_TIMEOUTS } from '../../../server/net/http-timeouts';
+import { ADMIN_CLIENT_IDLE_MS, api } from '../../../server/admin-cli/admin-client';
+import { HTTP_TIMEOUTS } from '../../../server/net/http-timeouts';
 import { dataDir, startTestServer, targetCard } from './harness';
 
 let server: RunningServer | undefined;
