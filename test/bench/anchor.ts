@@ -46,24 +46,32 @@ const sw = (r: Uint8Array) => ((r[r.length - 2] ?? 0) << 8) | (r[r.length - 1] ?
 /** Custodian keys are 256-bit (core/sc-hsm/key-generation.ts): r and s of 32 bytes each. */
 const ORDER_BYTES = 32;
 
-/** The client: relays each command to its card; the first opens the card, `done` resets it. */
+/**
+ * The client: relays each command to its card, one message at a time in arrival order (the
+ * first opens the card, `done` resets it); a card failure is answered as `error`.
+ */
 function relayClient(url: string, seat: AnchorSeat): Promise<WebSocket> {
   const ws = new WebSocket(`${url}?name=${encodeURIComponent(seat.name)}`);
   let card: CardTransport | undefined;
+  const handle = async (m: { apdu?: string; done?: true }): Promise<void> => {
+    if (m.done) {
+      const closing = card;
+      card = undefined;
+      await closing?.close('reset');
+      return;
+    }
+    card ??= await seat.openCard();
+    let apdu = fromHex(m.apdu ?? '');
+    if (toHex(apdu) === toHex(VERIFY_PIN_LOCAL))
+      apdu = unwrap(encodeCommandApdu(unwrap(verifyPinCommand(asciiBytes(seat.pin)))));
+    ws.send(JSON.stringify({ rapdu: toHex(await card.transmit(apdu)) }));
+  };
+  let queue: Promise<void> = Promise.resolve();
   ws.on('message', (data) => {
-    void (async () => {
-      const m = JSON.parse(data.toString()) as { apdu?: string; done?: true };
-      if (m.done) {
-        await card?.close('reset');
-        card = undefined;
-        return;
-      }
-      card ??= await seat.openCard();
-      let apdu = fromHex(m.apdu ?? '');
-      if (toHex(apdu) === toHex(VERIFY_PIN_LOCAL))
-        apdu = unwrap(encodeCommandApdu(unwrap(verifyPinCommand(asciiBytes(seat.pin)))));
-      ws.send(JSON.stringify({ rapdu: toHex(await card.transmit(apdu)) }));
-    })();
+    const m = JSON.parse(data.toString()) as { apdu?: string; done?: true };
+    queue = queue
+      .then(() => handle(m))
+      .catch((e: unknown) => ws.send(JSON.stringify({ error: String(e) })));
   });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
@@ -84,13 +92,16 @@ export async function startAnchorRelay(
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((r) => wss.once('listening', () => r()));
   const peers = new Map<string, WebSocket>();
-  const waiting = new Map<string, (rapdu: Uint8Array) => void>();
+  const waiting = new Map<string, { resolve(r: Uint8Array): void; reject(e: Error): void }>();
   wss.on('connection', (ws, req) => {
     const name = new URL(req.url ?? '/', 'http://x').searchParams.get('name') ?? '';
     peers.set(name, ws);
     ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as { rapdu: string };
-      waiting.get(name)?.(fromHex(m.rapdu));
+      const m = JSON.parse(data.toString()) as { rapdu?: string; error?: string };
+      const w = waiting.get(name);
+      waiting.delete(name);
+      if (m.rapdu !== undefined) w?.resolve(fromHex(m.rapdu));
+      else w?.reject(new Error(`anchor: ${name}'s card: ${m.error ?? 'no answer'}`));
     });
   });
   const proxy = await proxyTo((wss.address() as AddressInfo).port);
@@ -101,8 +112,8 @@ export async function startAnchorRelay(
 
   /** One round trip: the command out, its response back. */
   const ask = (name: string, apdu: Uint8Array) =>
-    new Promise<Uint8Array>((resolve) => {
-      waiting.set(name, resolve);
+    new Promise<Uint8Array>((resolve, reject) => {
+      waiting.set(name, { resolve, reject });
       peers.get(name)!.send(JSON.stringify({ apdu: toHex(apdu) }));
     });
 
