@@ -242,6 +242,7 @@ export class CeremonyContext {
       chain,
       targetLabel: t.label,
       progress: this.progress(c),
+      custodians: this.store.custodians.forTarget(c.target),
     });
     return this.link.send(custodian.id, offer);
   }

@@ -153,7 +153,13 @@ export const ceremonySummarySchema = z.strictObject({
   total: z.number().int().min(1).max(255),
   approvals: z.number().int().min(0).max(255),
   status: ceremonyStatusSchema,
+  /** When it was requested (see `createdAtSource`). */
   createdAt: isoTime,
+  /**
+   * `server`: the server's time of request (never later than this app first saw it);
+   * `seen`: the server did not say, so when this app first saw it. Absent: older producers.
+   */
+  createdAtSource: z.enum(['server', 'seen']).optional(),
   expiresAt: isoTime,
   /**
    * The target's device chain as this app checked it, so the list can flag TEST targets
