@@ -161,6 +161,7 @@ export function CurrentView(props: { stores: Stores; route: Route }) {
           settings={app.settings}
           servers={app.servers}
           version={app.version}
+          trayAvailable={app.trayAvailable}
           saving={settings.saving}
           error={settings.error}
           onChange={(patch) =>

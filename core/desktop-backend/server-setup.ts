@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import { toHex } from '../../shared/codec/bytes';
 import { ipcError, type IpcError } from '../../shared/ipc/errors';
-import { PROTOCOL_VERSION, secretSchema } from '../../shared/protocol/index';
+import { PROTOCOL_VERSION } from '../../shared/protocol/index';
+import { parseInvitation, type Invitation } from '../../shared/ipc/invitation';
 import { err, ok, type Result } from '../../shared/result';
 import { resolveInHome } from '../config/custodian-config';
 import { createServerClient } from '../net/ws-client';
@@ -123,14 +124,28 @@ export function pinOf(url: URL, fingerprint: string): ServerPin | undefined {
     : undefined;
 }
 
-/** Checks an invitation token's form (the server checks everything else). */
+/** The enrollment token of a pasted invitation (bare token or letter; the server checks it). */
 export function checkInvite(invite: string): Result<string, IpcError> {
-  const token = invite.trim();
-  return secretSchema.safeParse(token).success
-    ? ok(token)
-    : err(
-        ipcError('invite-invalid', 'the invitation must be 22–256 characters of A–Z a–z 0–9 _ -'),
-      );
+  const parsed = parseInvitation(invite);
+  return parsed.ok ? ok(parsed.value.token) : err(ipcError('invite-invalid', parsed.error));
+}
+
+/**
+ * Checks the pasted invitation — the bare token or the whole letter (shared/ipc/invitation.ts)
+ * — and that a letter's server URL is the address being added (the server checks the token).
+ */
+export function readInvitation(invite: string, url: URL): Result<Invitation, IpcError> {
+  const parsed = parseInvitation(invite);
+  if (!parsed.ok) return err(ipcError('invite-invalid', parsed.error));
+  const named = parsed.value.url === undefined ? undefined : wsUrlOf(parsed.value.url);
+  if (named !== undefined && (!named.ok || named.value.toString() !== url.toString()))
+    return err(
+      ipcError(
+        'invite-invalid',
+        `the invitation is for ${parsed.value.url}, not ${displayUrlOf(url.toString())}`,
+      ),
+    );
+  return parsed;
 }
 
 /** What enrollment needs. */
@@ -152,14 +167,15 @@ function refusal(message: string): IpcError {
   return ipcError('invite-invalid', message);
 }
 
+/** What enrollment yields: the custodian id, the session credential, the server's own name. */
+export type Enrolled = { custodianId: string; credential: string; serverName?: string };
+
 /** Enrolls once (no reconnect); resolves with the custodian id and the session credential. */
-export function enrollOnce(
-  r: EnrollRequest,
-): Promise<Result<{ custodianId: string; credential: string }, IpcError>> {
+export function enrollOnce(r: EnrollRequest): Promise<Result<Enrolled, IpcError>> {
   return new Promise((resolve) => {
     let serverSaid: string | undefined;
     let done = false;
-    const finish = (v: Result<{ custodianId: string; credential: string }, IpcError>) => {
+    const finish = (v: Result<Enrolled, IpcError>) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -185,7 +201,11 @@ export function enrollOnce(
           finish(
             m.credential === undefined
               ? err(ipcError('invite-invalid', 'the server did not issue a credential'))
-              : ok({ custodianId: m.custodianId, credential: m.credential }),
+              : ok({
+                  custodianId: m.custodianId,
+                  credential: m.credential,
+                  ...(m.serverName === undefined ? {} : { serverName: m.serverName }),
+                }),
           );
         } else if (m.type === 'error') serverSaid = m.message;
       },
