@@ -48,6 +48,8 @@ export type Approvals = {
     r: { ceremonyId: string; reason?: string },
     changed: () => void,
   ): Result<CeremonyResult, IpcError>;
+  /** The PIN-pad dialog's Cancel: aborts the ceremony's pending PIN-pad entry. */
+  cancelPinPad(ceremonyId: string): boolean;
   /** Feeds the server's `result` messages. */
   onResult(result: ResultMessage): void;
 };
@@ -95,6 +97,8 @@ function offerChanged(shown: OfferRef, pending: OfferView): IpcError {
 /** Creates the approval service. */
 export function createApprovals(d: ApprovalDeps): Approvals {
   const waiting = new Map<string, (r: ResultMessage) => void>();
+  // The pending PIN-pad entry of each ceremony being approved, for the dialog's Cancel.
+  const pinPads = new Map<string, AbortController>();
 
   const open = (ceremonyId: string) => {
     const rec = d.book.get(ceremonyId);
@@ -125,9 +129,10 @@ export function createApprovals(d: ApprovalDeps): Approvals {
       const refused = testAnchorRefusal(rec.offer, r.acknowledgeTestAnchor);
       if (refused) return fail(refused);
       const offerId = rec.offer.offerId;
+      const pinPadCancel = new AbortController();
       const pin: PinSource =
         r.pin === undefined
-          ? { kind: 'pinpad' }
+          ? { kind: 'pinpad', signal: pinPadCancel.signal }
           : // A fresh copy for the engine, which wipes it after VERIFY (card-session.ts).
             { kind: 'typed', read: async () => r.pin!.slice() };
       let removedReason: string | undefined;
@@ -144,6 +149,7 @@ export function createApprovals(d: ApprovalDeps): Approvals {
         };
         waiting.set(offerId, settle);
       });
+      if (r.pin === undefined) pinPads.set(r.ceremonyId, pinPadCancel);
       let outcome;
       try {
         outcome = await d.serial(async () => {
@@ -162,6 +168,7 @@ export function createApprovals(d: ApprovalDeps): Approvals {
         });
       } finally {
         stop();
+        if (pinPads.get(r.ceremonyId) === pinPadCancel) pinPads.delete(r.ceremonyId);
       }
       if (outcome.kind === 'refused-ack') {
         settle(undefined);
@@ -224,6 +231,12 @@ export function createApprovals(d: ApprovalDeps): Approvals {
           blocked: 0,
         },
       };
+    },
+    cancelPinPad(ceremonyId) {
+      const pending = pinPads.get(ceremonyId);
+      if (pending === undefined || pending.signal.aborted) return false;
+      pending.abort();
+      return true;
     },
     onResult(result) {
       waiting.get(result.offerId)?.(result);

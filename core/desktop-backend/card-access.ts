@@ -164,6 +164,8 @@ export function recordingOpener(
         ...(card.control
           ? { control: watch((code: number, data: Uint8Array) => card.control!(code, data)) }
           : {}),
+        // The PIN-pad dialog's Cancel (core/card/transport.ts), where the reader supports it.
+        ...(card.cancelControl ? { cancelControl: () => card.cancelControl!() } : {}),
         ...(card.features ? { features: () => card.features!() } : {}),
       };
     });

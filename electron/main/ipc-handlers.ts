@@ -111,6 +111,7 @@ export function createIpcHandlers(deps: HandlerDeps): InvokeHandlers {
           ...(acknowledgeTestAnchor === undefined ? {} : { acknowledgeTestAnchor }),
         }),
       ),
+    cancelPinPad: (r) => backend.cancelPinPad(r),
     declineCeremony: ({ ceremonyId, reason }) =>
       backend.declineCeremony(reason === undefined ? { ceremonyId } : { ceremonyId, reason }),
     listTrace: ({ limit }) => backend.listTrace(limit === undefined ? {} : { limit }),

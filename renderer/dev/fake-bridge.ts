@@ -58,6 +58,8 @@ export type FakeBridge = CustodianApi & {
   readonly calls: readonly { method: string; request: unknown }[];
   /** The server replaces a ceremony's offer (new offer id and digest, new purpose). */
   replaceOffer: FakeReplaceOffer;
+  /** From now on a PIN-pad approval waits for the keypad until the dialog's Cancel. */
+  holdKeypad(): void;
 };
 
 /** Creates the fake bridge. */
@@ -242,7 +244,12 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
     },
     ...hub.subscriptions,
   };
-  return Object.assign(api, { emit, calls, replaceOffer: ceremoniesApi.replaceOffer });
+  return Object.assign(api, {
+    emit,
+    calls,
+    replaceOffer: ceremoniesApi.replaceOffer,
+    holdKeypad: ceremoniesApi.holdKeypad,
+  });
 }
 
 /** Like the engine backend: the name as a pasted letter names it, else the host. */

@@ -147,6 +147,11 @@ export const INVOKE_CONTRACT = {
     request: z.strictObject({ ceremonyId: id, reason: z.string().max(MAX_TEXT).optional() }),
     response: ceremonyResultSchema,
   },
+  /**
+   * The PIN-pad dialog's Cancel: aborts the ceremony's pending PIN-pad entry (audited as the
+   * custodian's cancel); its result is never used. True when an entry was pending.
+   */
+  cancelPinPad: { request: z.strictObject({ ceremonyId: id }), response: z.boolean() },
   listTrace: { request: limit, response: z.array(traceEntrySchema).max(MAX_LIST) },
   listAudit: { request: limit, response: z.array(auditEntrySchema).max(MAX_LIST) },
   verifyAudit: { request: none, response: auditVerifySchema },

@@ -258,6 +258,32 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     await page.getByRole('heading', { name: 'Your approval was accepted' }).waitFor();
   });
 
+  it('PIN pad: Cancel in the dialog ends the keypad entry, nothing is approved, it is audited', async () => {
+    const { page, problems } = await ui.open('pinpad');
+    await page.evaluate(() => (globalThis as unknown as PageWindow).custodian.holdKeypad());
+    await page.getByRole('button', { name: /Sign the quarterly CRL/ }).click();
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Approve' }).click();
+    // The visible waiting state, and a Cancel that works while the reader waits.
+    await dialog.getByRole('button', { name: 'Waiting for the keypad…' }).waitFor();
+    expect(await dialog.getByRole('status').innerText()).toContain('press Cancel here');
+    const cancel = dialog.getByRole('button', { name: 'Cancel' });
+    expect(await cancel.isEnabled()).toBe(true);
+    await cancel.click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByText('PIN entry cancelled').first().waitFor();
+    const calls = await page.evaluate(() =>
+      (globalThis as unknown as PageWindow).custodian.calls.map((c) => c.method),
+    );
+    expect(calls).toContain('cancelPinPad');
+    // Still waiting for this custodian: nothing was approved.
+    expect(await page.locator('.detail-title').innerText()).toMatch(/Waiting for you/i);
+    await page.getByRole('button', { name: 'Audit log' }).click();
+    await page.getByText('PIN entry cancelled by you').waitFor();
+    expect(problems).toEqual([]);
+  });
+
   it('a hostile server: the result says what was blocked, the trace shows it', async () => {
     const { page } = await ui.open('hostile');
     await page.getByRole('button', { name: /TLS sub-CA/ }).click();
