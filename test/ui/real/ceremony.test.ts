@@ -128,6 +128,23 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
     expect(text).toMatch(/left/); // the countdown
     expect(text).toContain(`Test device, chains to test root ${world.testRootChr}`);
     expect(await page.locator('.detail-title .flag-test').innerText()).toBe('TEST');
+    // Trust cues from the real engine: what the app checked apart from what the server says.
+    const checked = await page.getByRole('region', { name: 'Checked by this app' }).innerText();
+    const stated = await page
+      .getByRole('region', { name: 'Stated by the requester (not verified)' })
+      .innerText();
+    expect(checked).toContain(deviceId);
+    expect(checked).toContain(`Test device, chains to test root ${world.testRootChr}`);
+    expect(checked).toContain('cannot unlock any other device');
+    for (const claim of ['Release signing HSM', 'Olga Petrova', 'Unlock the release signing key']) {
+      expect(checked).not.toContain(claim);
+      expect(stated).toContain(claim);
+    }
+    // This computer never approved the device: warned, naming the server as invited.
+    const first = page.locator('.first-time');
+    expect(await first.innerText()).toContain(
+      `You have never approved ${deviceId} on Acme PKI (test) before`,
+    );
     await shot(page, 'ceremony-detail');
   });
 
@@ -201,6 +218,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
     expect(await dialog.innerText()).toContain('3 tries left');
     expect(await dialog.locator('.flag-test').innerText()).toBe('TEST');
     expect(await dialog.innerText()).toContain(world.testRootChr);
+    // The device id the engine checked comes first, above the server's label; the first-time
+    // warning follows into the dialog.
+    const dialogText = await dialog.innerText();
+    expect(dialogText.indexOf(deviceId)).toBeGreaterThanOrEqual(0);
+    expect(dialogText.indexOf(deviceId)).toBeLessThan(dialogText.indexOf('Release signing HSM'));
+    expect(dialogText).toContain('First request for this device');
     await page.getByLabel('Card PIN').fill('000000');
     await page.keyboard.press('Enter');
     await dialog.getByText('Wrong PIN').waitFor({ timeout: 10_000 });
