@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addressOfInvitationUrl, parseInvitation } from '../../../../shared/ipc/invitation';
 import { inviteSchema } from '../../../../shared/ipc/contract';
+import { displayTextSchema, secretSchema } from '../../../../shared/protocol/fields';
+import { LIMITS } from '../../../../shared/protocol/limits';
 import { inviteLetter } from '../../../../server/cli/admin-commands';
 
 const TOKEN = 'q7Vd2mXo9LrK4tYz8WcB1nQe_-abc';
@@ -72,6 +74,26 @@ describe('the invitation as the custodian pastes it', () => {
       `${letter()}${' '.repeat(4096)}`,
     ];
     for (const text of bad) expect(parseInvitation(text).ok).toBe(false);
+  });
+
+  it("the renderer's zod-free checks agree with the protocol's schemas", () => {
+    const token = fc.stringMatching(/^[A-Za-z0-9_\-!. ]{0,300}$/);
+    fc.assert(
+      fc.property(token, (t) => {
+        fc.pre(!/[:\n\r]/.test(t.trim()));
+        expect(parseInvitation(t).ok).toBe(secretSchema.safeParse(t.trim()).success);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (name) => {
+        fc.pre(!/[\r\n]/.test(name));
+        const text = `server name: ${name}\nenrollment token: ${TOKEN}`;
+        const trimmed = name.trim();
+        const r = parseInvitation(text);
+        // The letter's value is the line's text without surrounding blanks.
+        expect(r.ok).toBe(displayTextSchema(LIMITS.serverNameChars).safeParse(trimmed).success);
+      }),
+    );
   });
 
   it('never throws on arbitrary text', () => {
