@@ -4,7 +4,10 @@
  * and listing it; its result type is fixed by test/bench/stage-types.ts.
  * @module
  */
+import { runSigningShapes } from './signing-shapes';
 import type { BenchStage } from './stage-types';
 
 /** Extra stages, run in order; their rows follow the built-in ones in the report. */
-export const EXTRA_STAGES: readonly BenchStage[] = [];
+export const EXTRA_STAGES: readonly BenchStage[] = [
+  { name: 'signing shapes', run: runSigningShapes },
+];

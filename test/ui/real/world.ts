@@ -21,7 +21,7 @@ import { anchorFromCvc, productionAnchor } from '../../../shared/cvc/chain';
 import { unwrap } from '../../../shared/result';
 import { startServer, type RunningServer } from '../../../server/app';
 import { parseConfig } from '../../../server/config';
-import { inviteLetter } from '../../../server/cli/admin-commands';
+import { inviteLetter } from '../../../server/admin-cli/admin-commands';
 import {
   PIN,
   custodianCard,

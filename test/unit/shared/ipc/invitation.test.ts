@@ -4,7 +4,7 @@ import { addressOfInvitationUrl, parseInvitation } from '../../../../shared/ipc/
 import { inviteSchema } from '../../../../shared/ipc/contract';
 import { displayTextSchema, secretSchema } from '../../../../shared/protocol/fields';
 import { LIMITS } from '../../../../shared/protocol/limits';
-import { inviteLetter } from '../../../../server/cli/admin-commands';
+import { inviteLetter } from '../../../../server/admin-cli/admin-commands';
 
 const TOKEN = 'q7Vd2mXo9LrK4tYz8WcB1nQe_-abc';
 const FP =
