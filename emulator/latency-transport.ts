@@ -11,8 +11,12 @@
  * ~10 ms reset. They are a model, not a measurement of one card.
  *
  * The card is one processor: commands on one wrapped transport run one after another in the
- * order they were sent, each taking its delay (a real timer, so the event loop keeps running),
- * then the wrapped card's own time.
+ * order they were sent. The wrapped card sees a command as soon as the card is free, and the
+ * answer is released when both the card has answered and the modelled time has passed since the
+ * command started (a real timer, so the event loop keeps running). A command therefore takes
+ * max(model, the emulator's own time), not their sum: the model is the whole card time, and the
+ * emulator's computing (an ECDSA signature or verification takes it a few milliseconds) is not
+ * charged twice.
  * @module
  */
 import type { CardTransport, Disposition } from '../core/card/transport';
@@ -73,11 +77,12 @@ export function withCardLatency(
 ): CardTransport {
   const l: CardLatency = { ...SC_HSM_USB_LATENCY, ...latency };
   let busy: Promise<unknown> = Promise.resolve();
-  /** Runs `step` after every earlier command, `ms` after it got the card. */
+  /** Runs `step` once every earlier command is done; settles no earlier than `ms` after that. */
   const serial = <T>(ms: number, step: () => Promise<T>): Promise<T> => {
     const run = busy.then(async () => {
-      await wait(ms);
-      return step();
+      const [answer] = await Promise.allSettled([step(), wait(ms)]);
+      if (answer.status === 'rejected') throw answer.reason;
+      return answer.value;
     });
     busy = run.catch(() => undefined);
     return run;

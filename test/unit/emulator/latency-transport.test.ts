@@ -32,6 +32,16 @@ function recordingCard(fail?: (apdu: Uint8Array) => boolean) {
 
 const apdu = (ins: number) => Uint8Array.of(0x00, ins, 0x00, 0x00);
 
+/** When (fake clock) and how a promise settled; `at` stays undefined until it does. */
+function settledAt(p: Promise<unknown>): { at?: number; value?: unknown; error?: unknown } {
+  const s: { at?: number; value?: unknown; error?: unknown } = {};
+  p.then(
+    (value) => Object.assign(s, { at: Date.now(), value }),
+    (error: unknown) => Object.assign(s, { at: Date.now(), error }),
+  );
+  return s;
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -55,63 +65,77 @@ describe('card latency model', () => {
     [0x20, 'VERIFY', 10],
     [0x68, 'SIGN', 60],
     [0x82, 'EXTERNAL AUTHENTICATE', 60],
-  ])('delays INS %s (%s) by %i ms before the card sees it', async (ins, _name, ms) => {
-    expect(commandDelayMs(apdu(ins), SC_HSM_USB_LATENCY)).toBe(ms);
-    vi.useFakeTimers({ now: 0 });
-    const { inner, seen } = recordingCard();
-    const t = withCardLatency(inner);
-    const answer = t.transmit(apdu(ins));
-    await vi.advanceTimersByTimeAsync(ms - 1);
-    expect(seen).toEqual([]);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(seen).toEqual([{ what: ins.toString(16).padStart(2, '0'), at: ms }]);
-    expect(await answer).toEqual(Uint8Array.of(ins, 0x90, 0x00));
-  });
+  ])(
+    'INS %s (%s): the card sees it at once, the answer comes after %i ms',
+    async (ins, _name, ms) => {
+      expect(commandDelayMs(apdu(ins), SC_HSM_USB_LATENCY)).toBe(ms);
+      vi.useFakeTimers({ now: 0 });
+      const { inner, seen } = recordingCard();
+      const t = withCardLatency(inner);
+      const done = settledAt(t.transmit(apdu(ins)));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(seen).toEqual([{ what: ins.toString(16).padStart(2, '0'), at: 0 }]);
+      await vi.advanceTimersByTimeAsync(ms - 1);
+      expect(done.at).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(done.at).toBe(ms);
+      expect(done.value).toEqual(Uint8Array.of(ins, 0x90, 0x00));
+    },
+  );
 
   it('runs commands one after another in the order they were sent', async () => {
     vi.useFakeTimers({ now: 0 });
     const { inner, seen } = recordingCard();
     const t = withCardLatency(inner);
-    const order: number[] = [];
-    const all = [0x68, 0xa4, 0x20, 0x82].map((ins) =>
-      t.transmit(apdu(ins)).then((r) => order.push(r[0]!)),
-    );
+    const all = [0x68, 0xa4, 0x20, 0x82].map((ins) => settledAt(t.transmit(apdu(ins))));
     await vi.advanceTimersByTimeAsync(200);
-    await Promise.all(all);
     expect(seen).toEqual([
-      { what: '68', at: 60 },
-      { what: 'a4', at: 64 },
-      { what: '20', at: 74 },
-      { what: '82', at: 134 },
+      { what: '68', at: 0 },
+      { what: 'a4', at: 60 },
+      { what: '20', at: 64 },
+      { what: '82', at: 74 },
     ]);
-    expect(order).toEqual([0x68, 0xa4, 0x20, 0x82]);
+    expect(all.map((a) => a.at)).toEqual([60, 64, 74, 134]);
+    expect(all.map((a) => (a.value as Uint8Array)[0])).toEqual([0x68, 0xa4, 0x20, 0x82]);
+  });
+
+  it("a command takes max(model, the card's own time), not their sum", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const slowCard = (ms: number): CardTransport => ({
+      ...recordingCard().inner,
+      transmit: (a) =>
+        new Promise((resolve) => setTimeout(() => resolve(Uint8Array.of(a[1]!, 0x90, 0x00)), ms)),
+    });
+    const faster = settledAt(withCardLatency(slowCard(25)).transmit(apdu(0x68)));
+    const slower = settledAt(withCardLatency(slowCard(100)).transmit(apdu(0x68)));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(faster.at).toBe(60);
+    expect(slower.at).toBe(100);
   });
 
   it('charges the reset time for reset and for a release with reset or unpower, not for leave', async () => {
     vi.useFakeTimers({ now: 0 });
     const { inner, seen } = recordingCard();
     const t = withCardLatency(inner, { resetMs: 25 });
-    void t.reset();
-    void t.close('leave');
-    void t.close();
-    void t.close('unpower');
+    const all = [t.reset(), t.close('leave'), t.close(), t.close('unpower')].map(settledAt);
     await vi.advanceTimersByTimeAsync(100);
     expect(seen).toEqual([
-      { what: 'reset', at: 25 },
+      { what: 'reset', at: 0 },
       { what: 'close-leave', at: 25 },
-      { what: 'close-reset', at: 50 },
-      { what: 'close-unpower', at: 75 },
+      { what: 'close-reset', at: 25 },
+      { what: 'close-unpower', at: 50 },
     ]);
+    expect(all.map((a) => a.at)).toEqual([25, 25, 50, 75]);
   });
 
   it('takes configured delays, and a zero model adds no timer at all', async () => {
     vi.useFakeTimers({ now: 0 });
     const { inner, seen } = recordingCard();
     const slow = withCardLatency(inner, { signMs: 150, simpleMs: 1 });
-    void slow.transmit(apdu(0x68));
-    void slow.transmit(apdu(0xa4));
+    const both = [slow.transmit(apdu(0x68)), slow.transmit(apdu(0xa4))].map(settledAt);
     await vi.advanceTimersByTimeAsync(200);
-    expect(seen.map((s) => s.at)).toEqual([150, 151]);
+    expect(seen.map((s) => s.at)).toEqual([0, 150]);
+    expect(both.map((a) => a.at)).toEqual([150, 151]);
     const none = withCardLatency(inner, NO_LATENCY);
     await none.transmit(apdu(0x68)); // resolves without advancing the fake clock
     expect(seen[2]).toEqual({ what: '68', at: 200 });
@@ -121,13 +145,14 @@ describe('card latency model', () => {
     vi.useFakeTimers({ now: 0 });
     const { inner, seen } = recordingCard((a) => a[1] === 0x20);
     const t = withCardLatency(inner);
-    const bad = t.transmit(apdu(0x20));
-    const good = t.transmit(apdu(0xa4));
-    const caught = bad.catch((e: unknown) => e);
+    const bad = settledAt(t.transmit(apdu(0x20)));
+    const good = settledAt(t.transmit(apdu(0xa4)));
     await vi.advanceTimersByTimeAsync(20);
-    expect(await caught).toBeInstanceOf(Error);
-    expect(await good).toEqual(Uint8Array.of(0xa4, 0x90, 0x00));
-    expect(seen.map((s) => s.at)).toEqual([10, 14]);
+    expect(bad.error).toBeInstanceOf(Error);
+    expect(bad.at).toBe(10);
+    expect(good.value).toEqual(Uint8Array.of(0xa4, 0x90, 0x00));
+    expect(seen.map((s) => s.at)).toEqual([0, 10]);
+    expect(good.at).toBe(14);
   });
 
   it('keeps the event loop running while the card works (a timer, not a busy wait)', async () => {
