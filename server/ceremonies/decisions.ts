@@ -177,7 +177,7 @@ export async function handleDecision(
     const d = msg.decision;
     if (d.kind === 'decline') {
       try {
-        ctx.store.atomically(() => {
+        await ctx.store.durably(() => {
           ctx.store.ceremonies.recordApproval({ ...base, outcome: 'declined', sw: undefined });
           ctx.audit('decline', { ceremonyId: c.id, custodian: cu.name, reason: d.reason });
         });
@@ -214,7 +214,7 @@ export async function handleDecision(
     if ('plain' in sig) {
       // 1. Intent, durably, before the irreversible card step (issue 11 item 2).
       try {
-        ctx.store.atomically(() => {
+        await ctx.store.durably(() => {
           if (!ctx.store.ceremonies.recordIntent(base)) throw new Error('already answered');
           ctx.audit('approval-intent', auditBase);
         });
@@ -233,10 +233,12 @@ export async function handleDecision(
       reason = sig.reason;
     }
     const accepted = sw === SW.OK;
-    // 3. The outcome and its audit entry, one transaction (issue 11 item 3).
+    // 3. The outcome and its audit entry, one transaction (issue 11 item 3). Every store write
+    //    here is grouped with the other decisions of this event-loop turn (one fsync,
+    //    group-commit.ts) and awaited: the answer leaves only once its record is durable.
     const outcome = { ...base, outcome: accepted ? 'approved' : 'failed', sw: swHex(sw) } as const;
     try {
-      ctx.store.atomically(() => {
+      await ctx.store.durably(() => {
         if ('plain' in sig) ctx.store.ceremonies.resolveIntent(outcome);
         else ctx.store.ceremonies.recordApproval(outcome);
         ctx.audit(accepted ? 'approval' : 'approval-failed', {
