@@ -19,6 +19,7 @@ import type { Store } from '../store/store';
 import type { ServerAuditEvent } from '../store/audit';
 import type { TargetService, UnlockWindow } from '../targets/target-service';
 import { buildOffer } from './offers';
+import { ProgressCoalescer } from './progress-coalescer';
 
 /** How the engine reaches connected custodians (implemented by the WebSocket hub). */
 export type CustodianLink = {
@@ -199,8 +200,23 @@ export class CeremonyContext {
     };
   }
 
-  /** Tells every custodian of the target and every admin watcher about the ceremony's state. */
+  /** Progress of an open ceremony goes out once per turn; phase changes at once. */
+  private readonly coalescer = new ProgressCoalescer({
+    send: (id, message) => this.broadcastNow(id, message),
+    urgent: (id) => this.store.ceremonies.get(id)?.state !== 'open',
+    failed: (id, e) => this.store.health.report(`broadcasting ceremony ${id}`, e),
+  });
+
+  /**
+   * Tells every custodian of the target and every admin watcher about the ceremony's state:
+   * while it is open, once at the end of this event-loop turn with the state then (however many
+   * changes the turn made, progress-coalescer.ts); any other state at once.
+   */
   broadcast(id: string, message?: string): void {
+    this.coalescer.post(id, message);
+  }
+
+  private broadcastNow(id: string, message: string | undefined): void {
     const c = this.store.ceremonies.get(id);
     if (!c) return;
     const update = this.updateMessage(c, message);
