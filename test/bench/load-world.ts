@@ -5,9 +5,12 @@
  * checks after the run: what each target card counted against the server's records.
  * @module
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CardTransport } from '../../core/card/transport';
 import { adminCall, cardStatus, type CeremonyView } from '../../demo/admin';
 import { generateTestCa, type TestCa } from '../../emulator/ca/test-ca';
 import { EmulatedSmartCardHsm } from '../../emulator/card/sc-hsm-card';
@@ -18,6 +21,9 @@ import { Enrollment } from '../../server/enroll/enrollment';
 import { parseConfig } from '../../server/config';
 import { unwrap } from '../../shared/result';
 import type { LoadSeat, SeatOutcome } from './load-custodians';
+import { cardLink, remoteCardTransport, type FromTargets, type ToTargets } from './load-targets';
+
+const TARGETS_CHILD = fileURLToPath(new URL('./load-targets.ts', import.meta.url));
 
 /** Shape of the load. */
 export type LoadShape = {
@@ -27,6 +33,13 @@ export type LoadShape = {
   /** Approvals needed (n). */
   readonly n: number;
 };
+
+/**
+ * Where the emulated targets compute: `process` (default) in a card process of their own, as USB
+ * devices do; `server` in the server process (their crypto then counts as server CPU and blocks
+ * its event loop).
+ */
+export type TargetPlacement = 'process' | 'server';
 
 /** A running server with its targets and seats. */
 export type LoadWorld = {
@@ -56,6 +69,7 @@ async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T) => Prom
 /** Starts the server, initializes every target n-of-m and creates one token per seat. */
 export async function loadWorld(
   shape: LoadShape,
+  placement: TargetPlacement,
   say: (text: string) => void = () => undefined,
 ): Promise<LoadWorld> {
   const t0 = performance.now();
@@ -65,12 +79,34 @@ export async function loadWorld(
   const anchorFile = join(dir, 'test-root.cvc');
   writeFileSync(anchorFile, ca.root.cvc);
   const targets = Array.from({ length: shape.targets }, (_, i) => `target-${i}`);
-  const cards = new Map(
-    targets.map((t, i) => [
-      t,
-      new EmulatedSmartCardHsm(createDeviceState(ca, { serial: 30_000 + i })),
-    ]),
-  );
+  const serials = targets.map((_, i) => 30_000 + i);
+  let opener: (index: number) => Promise<CardTransport>;
+  let cardProcess: ChildProcess | undefined;
+  if (placement === 'server') {
+    const cards = serials.map(
+      (serial) => new EmulatedSmartCardHsm(createDeviceState(ca, { serial })),
+    );
+    opener = async (i) => createInProcessTransport(cards[i]!);
+  } else {
+    const proc = fork(TARGETS_CHILD, ['--load-targets'], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+    });
+    cardProcess = proc;
+    const ready = new Promise<void>((ok, fail) => {
+      proc.on('message', (m) => {
+        if ((m as FromTargets).type === 'ready') ok();
+      });
+      proc.on('exit', () => fail(new Error('card process ended')));
+    });
+    proc.send({ type: 'init', ca, serials } satisfies ToTargets);
+    await ready;
+    const link = cardLink(proc);
+    opener = (i) => remoteCardTransport(link, i);
+  }
+  const stopCards = () => {
+    if (cardProcess && cardProcess.exitCode === null) cardProcess.kill();
+  };
   const seatsTotal = shape.targets * shape.m;
   const config = unwrap(
     parseConfig(
@@ -92,7 +128,7 @@ export async function loadWorld(
   );
   say(`load: ${targets.length} target cards (${since()})`);
   const server = await startServer(config, {
-    openerFor: (t) => async () => createInProcessTransport(cards.get(t.name)!),
+    openerFor: (t) => () => opener(targets.indexOf(t.name)),
     // A loaded machine must not turn slowness into dropped sessions.
     heartbeatSeconds: 120,
     helloTimeoutSeconds: 300,
@@ -132,11 +168,13 @@ export async function loadWorld(
       groupCommits: () => commits,
       async close() {
         await server.stop().catch(() => undefined);
+        stopCards();
         rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (e) {
     await server.stop().catch(() => undefined);
+    stopCards();
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }

@@ -1,6 +1,7 @@
 /**
  * The load stage (issue 12 §3): 1,000 custodians on one server. The REAL server runs in this
- * process with 50 emulated targets, each initialized 11-of-20; 1,000 REAL custodian engines
+ * process with 50 emulated targets, each initialized 11-of-20 (the targets compute in a card
+ * process of their own, as USB devices do, test/bench/load-targets.ts); 1,000 REAL custodian engines
  * (core/custodian/engine.ts over real WebSocket, each with its own emulated card) run in child
  * processes (test/bench/load-custodians.ts), so the figures below are the server's alone. Each
  * target gets one ceremony; once every custodian holds its offer, all of them approve at once.
@@ -23,7 +24,14 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FromCustodians, SeatOutcome, ToCustodians } from './load-custodians';
-import { countAll, loadWorld, requestAll, type LoadShape, type TargetCount } from './load-world';
+import {
+  countAll,
+  loadWorld,
+  requestAll,
+  type LoadShape,
+  type TargetCount,
+  type TargetPlacement,
+} from './load-world';
 import { percentile } from './stats';
 
 /** One row of the report's summary table (the contract of test/bench/stage-types.ts). */
@@ -46,6 +54,8 @@ export type LoadStageOptions = {
   readonly shape?: LoadShape;
   /** Child processes the custodian engines are spread over (default 2). */
   readonly engineProcesses?: number;
+  /** Where the emulated targets compute (default `process`: their own, like USB devices). */
+  readonly targets?: TargetPlacement;
   /** Distinct custodian keys; seats share copies of them (default 20). */
   readonly keys?: number;
   /** Progress lines (stderr); not part of the report. */
@@ -100,7 +110,8 @@ export async function runLoadStage(opts: LoadStageOptions = {}): Promise<LoadSta
   say(
     `load: server with ${shape.targets} targets (${shape.n}-of-${shape.m}), ${seatsTotal} tokens`,
   );
-  const w = await loadWorld(shape, say);
+  const placement = opts.targets ?? 'process';
+  const w = await loadWorld(shape, placement, say);
   const children: Child[] = [];
   try {
     const keys = Math.min(opts.keys ?? 20, shape.m);
@@ -233,6 +244,7 @@ export async function runLoadStage(opts: LoadStageOptions = {}): Promise<LoadSta
     const section = sectionText({
       shape,
       processes,
+      placement,
       keys,
       enrollMs,
       spreadMs: lastSent - go,
@@ -262,6 +274,7 @@ function describe(c: TargetCount): string {
 function sectionText(x: {
   shape: LoadShape;
   processes: number;
+  placement: TargetPlacement;
   keys: number;
   enrollMs: number;
   spreadMs: number;
@@ -277,7 +290,11 @@ function sectionText(x: {
   return [
     '### Load: many custodians on one server',
     '',
-    `The real server in one process with ${x.shape.targets} emulated targets, each initialized ` +
+    `The real server in one process with ${x.shape.targets} emulated targets ` +
+      (x.placement === 'process'
+        ? '(computing in a card process of their own, one IPC round trip per APDU, as USB devices compute on their own), '
+        : '(computing in the server process: their crypto counts as server CPU), ') +
+      'each initialized ' +
       `${x.shape.n}-of-${x.shape.m}, and ${x.shape.targets * x.shape.m} real custodian engines ` +
       `(core/custodian/engine.ts, real WebSocket, one emulated card each) in ${x.processes} child ` +
       'processes, so the server-side figures are the server process alone. One ceremony per ' +
