@@ -93,7 +93,18 @@ async function until(seat: Seat, done: (s: Seat) => boolean, what: string): Prom
   const deadline = Date.now() + 300_000;
   while (!done(seat)) {
     const stopped = seat.events.find((e) => e.type === 'connection' && e.state.kind === 'stopped');
-    if (stopped) throw new Error(`${seat.name}: connection stopped while waiting for ${what}`);
+    if (stopped && stopped.type === 'connection' && stopped.state.kind === 'stopped') {
+      const why = seat.events
+        .flatMap((e) => (e.type === 'server-error' || e.type === 'auth-refused' ? [e] : []))
+        .map(
+          (e) =>
+            `${e.type}: ${'code' in e ? `${e.code} ` : ''}${'message' in e ? e.message : e.reason}`,
+        )
+        .join('; ');
+      throw new Error(
+        `${seat.name}: connection stopped (${stopped.state.reason}${why ? `; ${why}` : ''}) while waiting for ${what}`,
+      );
+    }
     if (Date.now() > deadline) throw new Error(`${seat.name}: no ${what} within 300 s`);
     await new Promise<void>((r) => {
       const t = setTimeout(r, 1000);

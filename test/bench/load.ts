@@ -126,7 +126,13 @@ export async function runLoadStage(opts: LoadStageOptions = {}): Promise<LoadSta
         type: 'init',
         ca: w.ca,
         wsUrl: w.server.wsUrl,
-        seats: w.seats.filter((s) => mine.has(s.target)),
+        // Seat j of every target before seat j + 1 of any: enrollments in flight spread over
+        // the targets instead of queueing at one card.
+        seats: w.seats
+          .filter((s) => mine.has(s.target))
+          .map((s, i) => ({ s, j: i % shape.m }))
+          .sort((a, b) => a.j - b.j)
+          .map((x) => x.s),
         keys,
         auditDir,
         concurrency: 32,
