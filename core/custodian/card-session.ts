@@ -1,8 +1,8 @@
 /**
- * The custodian card's part of an approval: select, check the own key, PIN status (never
- * guessing, never retrying), local PIN verification (typed or on the PIN pad), then the script
- * through the firewall; the card is reset and released at the end whatever happens, so no PIN
- * state is left behind (docs/card-reference.md §1.3, §3.1, §6.7; docs/card-reference.md §14.2 items 5–6).
+ * The custodian card's part of an approval, in one exclusive transaction: select, check the
+ * offered key, PIN status (never guessing, never retrying), local PIN verification (typed or on
+ * the PIN pad), then the script through the firewall. The caller's decision leaves next, then
+ * the card is reset and released whatever happened, so no PIN state is left behind (docs/card-reference.md §1.3, §3.1, §6.7; docs/card-reference.md §14.2 items 5–6).
  * @module
  */
 import { wipe } from '../../shared/codec/bytes';
@@ -13,6 +13,7 @@ import { validateUserPin, type PinStatus } from '../../shared/sc-hsm/pin';
 import { ApduChannel } from '../card/apdu-channel';
 import type { CardTransport } from '../card/transport';
 import { verifyPinOnPinpad, type PinpadReader } from '../pinpad/verify-pin-direct';
+import { keyChrOf } from '../sc-hsm/keys';
 import { SmartCardHsm } from '../sc-hsm/sc-hsm-session';
 import { runScript, type AuditSink } from './script-runner';
 import { messageOf } from '../../shared/error-message';
@@ -60,6 +61,11 @@ export type CardApproval = {
   readonly audit: AuditSink;
   readonly ids: { readonly ceremonyId: string; readonly offerId: string };
   /**
+   * Called with the outcome while the card is still connected; the reset follows. The
+   * engine sends its decision here, so the reset is not on the critical path (issue 12 §2).
+   */
+  readonly afterCard?: (outcome: CardOutcome) => void | Promise<void>;
+  /**
    * Called after the PIN was verified, right before the script (with its SIGN) reaches the
    * card: makes the signing intent durable. Throwing stops the approval; the card is not used.
    */
@@ -94,81 +100,91 @@ function statusGate(status: PinStatus, confirmLastTry: boolean): Early | undefin
   }
 }
 
-/** Runs the card part of an approval (see module doc). Never throws. */
+/**
+ * Runs the card part of an approval (see module doc) and then `afterCard` with the outcome while
+ * the card is still held; the reset follows it. Never throws unless `afterCard` does (then after
+ * the reset).
+ */
 export async function runCardApproval(a: CardApproval): Promise<CardOutcome> {
   let transport: CardTransport;
   try {
     transport = await a.openCard();
   } catch (e) {
-    return {
+    const outcome: CardOutcome = {
       kind: 'card-error',
       message: `cannot open the custodian card: ${messageOf(e)}`,
     };
+    await a.afterCard?.(outcome);
+    return outcome;
   }
   try {
-    // Phase 1 (short transaction): key check and PIN status for the prompt.
-    const before = await transport.transaction(async () => {
-      const hsm = new SmartCardHsm(new ApduChannel(transport));
-      await hsm.select();
-      const key = (await hsm.listKeys()).find((k) => k.id === a.keyId);
-      if (!key || key.chr !== a.keyChr) {
-        return {
-          kind: 'key-mismatch',
-          message: `key ${a.keyId} on this card is ${key?.chr ?? 'absent'}, the offer needs ${a.keyChr}`,
-        } as const;
-      }
-      return hsm.pinStatus();
-    });
-    if ('kind' in before) return before;
-    const early = statusGate(before, a.confirmLastTry);
-    if (early) return early;
-    const retries = before.retries;
-    const prompt: PinPrompt =
-      retries === undefined ? { lastTry: false } : { retries, lastTry: retries === 1 };
-    // A typed PIN is read outside the transaction: a PC/SC transaction must not idle while a
-    // person types (WinSCard resets cards idle for 5 s inside a transaction).
-    let typed: Uint8Array | undefined;
-    if (a.pin.kind === 'typed' && before.state !== 'verified') {
-      typed = await a.pin.read(prompt);
-      if (typed === undefined) return { kind: 'pin-cancelled', message: 'PIN entry cancelled' };
-      // Checked here so a PIN of the wrong length never costs a try (and no length is reported).
-      if (!validateUserPin(typed).ok) {
-        wipe(typed);
-        return { kind: 'pin-cancelled', message: 'the PIN must be 6 to 16 characters' };
-      }
-    }
+    let outcome: CardOutcome;
     try {
-      return await transport.transaction(() => verifyAndRun(transport, a, before, typed));
-    } finally {
-      if (typed) wipe(typed);
+      outcome = await transport.transaction(() => approveOnCard(transport, a));
+    } catch (e) {
+      const message =
+        e instanceof CardStatusError ? `${e.operation}: ${describeSw(e.sw)}` : messageOf(e);
+      outcome = { kind: 'card-error', message };
     }
-  } catch (e) {
-    const message =
-      e instanceof CardStatusError ? `${e.operation}: ${describeSw(e.sw)}` : messageOf(e);
-    return { kind: 'card-error', message };
+    // The decision leaves before the reset (issue 12 §2): the reset costs card time the
+    // server would otherwise wait for, and nothing of the decision depends on it.
+    await a.afterCard?.(outcome);
+    return outcome;
   } finally {
     // docs/card-reference.md §6.7: a reset clears PIN and all volatile state; the connection is released.
     await transport.close('reset').catch(() => undefined);
   }
 }
 
-async function verifyAndRun(
-  transport: CardTransport,
-  a: CardApproval,
-  before: PinStatus,
-  typed: Uint8Array | undefined,
-): Promise<CardOutcome> {
+/**
+ * One exclusive transaction: SELECT, the offered key's CHR (one READ BINARY of `CE<id>`), the
+ * PIN status (for the prompt and the last-try gate), the PIN, then the script. Nothing else
+ * reaches the card, and nothing can come between the status and the VERIFY: the card is not
+ * released while the PIN is entered (openers connect exclusively, and `transaction` holds the
+ * card exclusively without SCardBeginTransaction, so no idle-reset timer runs meanwhile).
+ */
+async function approveOnCard(transport: CardTransport, a: CardApproval): Promise<CardOutcome> {
   const channel = new ApduChannel(transport);
   const hsm = new SmartCardHsm(channel);
-  // Re-select: whatever happened between the transactions is logged out (docs/card-reference.md §1.3).
   await hsm.select();
-  const now = await hsm.pinStatus();
-  if (now.state !== before.state || now.retries !== before.retries) {
+  const chr = await keyChrOf(channel, a.keyId);
+  if (chr !== a.keyChr) {
     return {
-      kind: 'card-error',
-      message: 'the PIN status changed while the PIN was entered; try again',
+      kind: 'key-mismatch',
+      message: `key ${a.keyId} on this card is ${chr ?? 'absent'}, the offer needs ${a.keyChr}`,
     };
   }
+  const now = await hsm.pinStatus();
+  const early = statusGate(now, a.confirmLastTry);
+  if (early) return early;
+  let typed: Uint8Array | undefined;
+  if (a.pin.kind === 'typed' && now.state !== 'verified') {
+    const retries = now.retries;
+    typed = await a.pin.read(
+      retries === undefined ? { lastTry: false } : { retries, lastTry: retries === 1 },
+    );
+    if (typed === undefined) return { kind: 'pin-cancelled', message: 'PIN entry cancelled' };
+    // Checked here so a PIN of the wrong length never costs a try (and no length is reported).
+    if (!validateUserPin(typed).ok) {
+      wipe(typed);
+      return { kind: 'pin-cancelled', message: 'the PIN must be 6 to 16 characters' };
+    }
+  }
+  try {
+    return await verifyAndRun(transport, channel, hsm, a, now, typed);
+  } finally {
+    if (typed) wipe(typed);
+  }
+}
+
+async function verifyAndRun(
+  transport: CardTransport,
+  channel: ApduChannel,
+  hsm: SmartCardHsm,
+  a: CardApproval,
+  now: PinStatus,
+  typed: Uint8Array | undefined,
+): Promise<CardOutcome> {
   let result: PinStatus;
   if (now.state === 'verified') {
     result = now;

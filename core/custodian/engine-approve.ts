@@ -176,6 +176,7 @@ export async function approveCeremony(
   move(ctx, entry, 'approve');
   ctx.emit({ type: 'offer-updated', offer: viewOf(entry) });
   let intent = false;
+  let result: ApproveResult | undefined;
   const outcome = await runCardApproval({
     openCard: ctx.options.openCard,
     pin,
@@ -196,7 +197,23 @@ export async function approveCeremony(
       ctx.journal.record(journalRow(entry, 'intent'));
       intent = true;
     },
+    // The decision leaves while the card is still held; the reset comes after it.
+    afterCard: (o) => {
+      result = afterCard(ctx, entry, o, intent);
+    },
   });
+  return result ?? outcome;
+}
+
+/** What follows the card step, before the card is reset: journal, audit sync, the decision. */
+function afterCard(
+  ctx: EngineContext,
+  entry: OfferEntry,
+  outcome: CardOutcome,
+  intent: boolean,
+): ApproveResult {
+  const offer = entry.verified.offer;
+  const ids = { ceremonyId: offer.ceremonyId, offerId: offer.offerId };
   if (intent) settleJournal(ctx, entry, outcome);
   // The script's per-command entries were written without fsync; they are made durable here,
   // before any decision can leave. If that fails, nothing is sent: the card's signature is

@@ -128,6 +128,22 @@ export async function listKeys(channel: CommandSender): Promise<KeyInfo[]> {
   return out;
 }
 
+/**
+ * The CHR of key `keyId`, read from `CE<id>` alone with one READ BINARY where the channel sends
+ * extended length (docs/card-reference.md §2.3, §7.2); undefined when the card holds no
+ * request or CVC for the id. Used where only one known key matters (an approval checks the
+ * offered key, not the whole card: issue 12 §2).
+ */
+export async function keyChrOf(channel: CommandSender, keyId: number): Promise<string | undefined> {
+  const raw = await readEf(
+    channel,
+    objectFid(PREFIX.EE_CERT, keyId),
+    `READ BINARY CE of key ${keyId}`,
+  );
+  const chr = raw === undefined ? undefined : describeCe(raw).chr;
+  return chr === undefined ? undefined : bytesToAscii(chr);
+}
+
 /** Reads and parses the authenticated request of key `keyId` from `CE<id>` (docs/card-reference.md §7.2). */
 export async function readKeyRequest(
   channel: CommandSender,

@@ -9,6 +9,7 @@ import type { IdlePoint } from './idle-memory';
 import type { RelayResult } from './relay';
 import { relayRows, relaySection } from './report-relay';
 import type { SigningPoint } from './signing';
+import type { ReportRow, StageResult } from './stage-types';
 import { ms } from './stats';
 
 /** Everything one `npm run bench` produced. */
@@ -22,6 +23,8 @@ export type BenchResults = {
     readonly heapBefore: number;
     readonly reps: number;
   };
+  /** Results of the stages listed in test/bench/stages.ts, in order. */
+  readonly extra: readonly StageResult[];
 };
 
 /** Where and when it ran. */
@@ -40,6 +43,12 @@ export type BenchMachine = {
 };
 
 const status = (ok: boolean) => (ok ? '**met**' : '**missed**');
+const stageRow = (x: ReportRow): string[] => [
+  x.notes ? `${x.measure} (${x.notes})` : x.measure,
+  x.result,
+  x.goal,
+  x.status === 'info' ? 'info' : status(x.status === 'met'),
+];
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
@@ -102,6 +111,7 @@ export function renderReport(r: BenchResults, m: BenchMachine): string {
       'constant',
       status(peakSlope < FLAT_BYTES_PER_FILE),
     ],
+    ...r.extra.flatMap((x) => x.rows.map(stageRow)),
   ];
   const table = [
     '| Measure | Result | Target | Status |',

@@ -13,6 +13,8 @@ import { benchIdleMemory } from './idle-memory';
 import { benchRelay } from './relay';
 import { renderReport, type BenchResults } from './report';
 import { benchSigning } from './signing';
+import type { StageOptions, StageResult } from './stage-types';
+import { EXTRA_STAGES } from './stages';
 
 const load = () =>
   loadavg()
@@ -105,7 +107,14 @@ async function main(argv: readonly string[]): Promise<number> {
   say('signing many files…');
   const signing = await benchSigning(quick ? [20, 100] : [100, 1000, 2000], quick ? 1 : 3);
 
-  const results: BenchResults = { relay, roundTrips, ceremony: timing, idle, signing };
+  const stageOpts: StageOptions = { quick, cardModels: [], say };
+  const extra: StageResult[] = [];
+  for (const stage of EXTRA_STAGES) {
+    say(`${stage.name}…`);
+    extra.push(await stage.run(stageOpts));
+  }
+
+  const results: BenchResults = { relay, roundTrips, ceremony: timing, idle, signing, extra };
   const cpu = cpus();
   const report = renderReport(results, {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),

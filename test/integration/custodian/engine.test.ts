@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyAuditFile } from '../../../core/audit/audit-log';
+import type { CardTransport } from '../../../core/card/transport';
 import { asciiBytes, fromHex, toHex, concatBytes } from '../../../shared/codec/bytes';
 import { parseAuthenticatedRequest } from '../../../shared/cvc/cvc';
 import { curveByName } from '../../../shared/crypto/curves';
@@ -115,6 +116,75 @@ describe('custodian engine: approve and decline', () => {
     const status = await probe.transmit(Uint8Array.of(0x00, 0x20, 0x00, 0x81));
     expect(toHex(status.subarray(-2))).not.toBe('9000');
     await probe.close('reset');
+  });
+
+  it('issue 12: only SELECT, the offered key, PIN status, VERIFY and SIGN reach the card; the decision leaves before the reset', async () => {
+    const server = await fakeServer();
+    const card = await custodianCard(131);
+    const target = targetDevice(231);
+    const key = { keyId: card.key.keyId, chr: card.key.chr };
+    // One ordered log of what reaches the card and what leaves for the server.
+    const log: string[] = [];
+    const openCard = async (): Promise<CardTransport> => {
+      const inner = await card.openCard();
+      return {
+        ...inner,
+        get atr() {
+          return inner.atr;
+        },
+        transmit: (a) => (log.push(`apdu ${toHex(a.subarray(1, 2))}`), inner.transmit(a)),
+        transaction: (fn) => inner.transaction(fn),
+        reset: () => (log.push('reset'), inner.reset()),
+        close: (d) => (log.push(`close ${d ?? 'reset'}`), inner.close(d)),
+      };
+    };
+    const eng = startEngine({
+      url: server.url,
+      openCard,
+      keyId: key.keyId,
+      keyChr: key.chr,
+      connector: (inner) => (url, events) => {
+        const c = inner(url, events);
+        return {
+          ...c,
+          send: (text) => {
+            log.push(`send ${(JSON.parse(text) as { type: string }).type}`);
+            c.send(text);
+          },
+        };
+      },
+    });
+    cleanups.push(
+      () => eng.engine.stop(),
+      () => eng.audit.close(),
+      () => server.close(),
+    );
+    await eng.next((e) => e.type === 'connection' && e.state.kind === 'authenticated');
+    for (const round of [1, 2]) {
+      log.length = 0;
+      const offer = makeOffer(target, key);
+      server.broadcast(offer);
+      await eng.next((e) => e.type === 'offer-added' && e.offer.offerId === offer.offerId);
+      const outcome = await eng.engine.approve(
+        shownRef(eng.engine, offer.ceremonyId),
+        typedPin(PIN).source,
+      );
+      expect(outcome.kind, `round ${round}`).toBe('approved');
+      // SELECT, READ BINARY CE<id>, VERIFY (status), VERIFY (PIN), SIGN: nothing else, and
+      // every SIGN went through the firewall (audited as forwarded).
+      expect(log.filter((l) => l.startsWith('apdu'))).toEqual([
+        'apdu a4',
+        'apdu b1',
+        'apdu 20',
+        'apdu 20',
+        'apdu 68',
+      ]);
+      expect(log.filter((l) => !l.startsWith('apdu'))).toEqual(['send decision', 'close reset']);
+      const decision = (await server.next(isDecision(offer.offerId))) as DecisionMessage;
+      expect(decision.decision.kind).toBe('approve');
+    }
+    expect(auditKinds(eng.auditPath).filter((k) => k === 'apdu-forwarded')).toHaveLength(2);
+    assertNoPin(server.frames, eng.auditPath, [PIN]);
   });
 
   it('declines without touching the card', async () => {

@@ -9,7 +9,7 @@ import type { CardTransport } from '../../../core/card/transport';
 import { createCustodianEngine, type CustodianEngine } from '../../../core/custodian/engine';
 import type { DecisionStore } from '../../../core/custodian/decision-store';
 import type { EngineEvent } from '../../../core/custodian/engine-types';
-import { createWsConnector } from '../../../core/net/ws-transport';
+import { createWsConnector, type WsConnector } from '../../../core/net/ws-transport';
 import type { Timers } from '../../../core/net/timers';
 import { SmartCardHsm } from '../../../core/sc-hsm/sc-hsm-session';
 import { generateTestCa, type TestCa } from '../../../emulator/ca/test-ca';
@@ -210,6 +210,8 @@ export function startEngine(opts: {
   backoff?: { initialMs: number; maxMs: number };
   decisions?: DecisionStore;
   timers?: Timers;
+  /** Wraps the real `ws` connector (e.g. to log frames as they leave). */
+  connector?: (inner: WsConnector) => WsConnector;
 }): {
   engine: CustodianEngine;
   events: EngineEvent[];
@@ -223,7 +225,7 @@ export function startEngine(opts: {
   const waiters: { pred: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }[] = [];
   const engine = createCustodianEngine({
     url: opts.url,
-    connector: createWsConnector(),
+    connector: opts.connector ? opts.connector(createWsConnector()) : createWsConnector(),
     auth: { kind: 'session', custodianId: 'cust-1', credential: 'C'.repeat(43) },
     anchors: opts.anchors ?? [anchorOf()],
     ownKey: { keyId: opts.keyId, chr: opts.keyChr },

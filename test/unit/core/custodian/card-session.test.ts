@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCardApproval } from '../../../../core/custodian/card-session';
 import { CardTransportError, type CardTransport } from '../../../../core/card/transport';
 import { createApduFirewall } from '../../../../shared/policy/firewall';
-import { asciiBytes, concatBytes, fromHex } from '../../../../shared/codec/bytes';
+import { asciiBytes, concatBytes, fromHex, toHex } from '../../../../shared/codec/bytes';
 import { custodianCard, PIN, pkaSign, targetDevice } from '../../../integration/custodian/harness';
 
 async function approvalWith(
@@ -128,5 +128,60 @@ describe('card part of an approval', () => {
     });
     expect(r.outcome.kind).toBe('pin-cancelled');
     expect(r.card.card.state.userPin?.retries).toBe(3);
+  });
+
+  it('issue 12: each early stop sends only what it needs, and afterCard runs before the reset', async () => {
+    const ins = (seen: Uint8Array[]) => seen.map((a) => toHex(a.subarray(1, 2)));
+    // A PIN cancel: SELECT, the offered key's CE, PIN status; no VERIFY with data, no SIGN.
+    const cancelled = await approvalWith(undefined, { kind: 'typed', read: async () => undefined });
+    expect(ins(cancelled.card.seen)).toEqual(['a4', 'b1', '20']);
+    // Another key under the id: SELECT and that key's CE only (no listing, no PIN status).
+    const card = await custodianCard(781);
+    const target = targetDevice(891);
+    const challenge = fromHex('11223344556677aa');
+    const order: string[] = [];
+    const openCard = async (): Promise<CardTransport> => {
+      const inner = await card.openCard();
+      return {
+        ...inner,
+        get atr() {
+          return inner.atr;
+        },
+        transmit: (a) => inner.transmit(a),
+        transaction: (fn) => inner.transaction(fn),
+        reset: () => inner.reset(),
+        close: (d) => (order.push(`close ${d}`), inner.close(d)),
+      };
+    };
+    for (const keyChr of ['SOMEONEELSE00001', card.key.chr]) {
+      card.seen.length = 0;
+      order.length = 0;
+      const outcome = await runCardApproval({
+        openCard,
+        pin: { kind: 'typed', read: async () => asciiBytes(PIN) },
+        confirmLastTry: false,
+        keyId: card.key.keyId,
+        keyChr,
+        script: [fromHex(pkaSign(card.key.keyId, target.chr, challenge))],
+        firewall: createApduFirewall({
+          ceremonyId: 'c',
+          targetDeviceChr: target.chr,
+          challenge,
+          keyId: card.key.keyId,
+        }),
+        audit: () => undefined,
+        ids: { ceremonyId: 'c', offerId: 'o' },
+        afterCard: (o) => void order.push(`after ${o.kind}`),
+      });
+      if (keyChr === card.key.chr) {
+        expect(outcome.kind).toBe('approved');
+        expect(ins(card.seen)).toEqual(['a4', 'b1', '20', '20', '68']);
+        expect(order).toEqual(['after approved', 'close reset']);
+      } else {
+        expect(outcome.kind).toBe('key-mismatch');
+        expect(ins(card.seen)).toEqual(['a4', 'b1']);
+        expect(order).toEqual(['after key-mismatch', 'close reset']);
+      }
+    }
   });
 });
