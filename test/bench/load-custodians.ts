@@ -6,7 +6,7 @@
  * time its decision frame left, and the server's answer to it.
  *
  * Card keys: `keys` distinct custodian cards are set up (key generated on the card, `.pka`
- * exported) and each seat gets its own copy of one of them (seat i: key i mod `keys`), so 1,000
+ * exported) and each seat gets its own copy of one of them (seat j of a target: key j mod `keys`), so 1,000
  * seats cost `keys` key generations; every seat still signs on its own card object. Audit logs go
  * to a memory file system when one is given (each real custodian has a disk of their own).
  * @module
@@ -28,7 +28,13 @@ import { anchorFromCvc } from '../../shared/cvc/chain';
 import { unwrap } from '../../shared/result';
 
 /** One custodian seat: an enrollment token for a target. */
-export type LoadSeat = { readonly target: string; readonly name: string; readonly token: string };
+export type LoadSeat = {
+  readonly target: string;
+  readonly name: string;
+  readonly token: string;
+  /** Which custodian key this seat holds a copy of (distinct within a target). */
+  readonly key: number;
+};
 
 /** Parent → child. */
 export type ToCustodians =
@@ -149,7 +155,7 @@ async function init(m: Extract<ToCustodians, { type: 'init' }>): Promise<void> {
   const chainCache = createChainCache();
   const connector = createWsConnector();
   const start = (s: LoadSeat, i: number): Seat => {
-    const base = bases[i % bases.length]!;
+    const base = bases[s.key % bases.length]!;
     const card = new EmulatedSmartCardHsm(structuredClone(base.state));
     const audit = openAuditLog(join(auditRoot!, `${i}.jsonl`));
     const full: Seat = {
@@ -252,6 +258,9 @@ process.on('message', (raw) => {
     case 'wait-offers':
       ceremonies = m.ceremonies;
       for (const s of seats) {
+        // A new round: this seat's offer and decision are the new ceremony's.
+        s.offer = undefined;
+        s.sentAt = undefined;
         const o = s.engine!.offers().find((x) => x.ceremonyId === ceremonies[s.target]);
         if (o) s.offer = o;
       }

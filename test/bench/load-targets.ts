@@ -13,9 +13,30 @@ import { createDeviceState } from '../../emulator/card/state-file';
 
 type Op = 'open' | 'transmit' | 'reset' | 'close';
 
+/** Card time per command class (the fields of a stage-types.ts card model). */
+export type CardDelays = {
+  readonly simpleMs: number;
+  readonly verifyPinMs: number;
+  readonly signMs: number;
+  readonly externalAuthenticateMs: number;
+  readonly resetMs: number;
+};
+
+/** How long the modelled card takes for `op` (APDU class by INS, docs/card-reference.md). */
+export function delayOf(d: CardDelays, op: Op, apdu?: Uint8Array): number {
+  if (op === 'reset' || op === 'close') return d.resetMs;
+  if (op !== 'transmit' || !apdu) return 0;
+  const ins = apdu[1];
+  if (ins === 0x20) return d.verifyPinMs;
+  if (ins === 0x68) return d.signMs;
+  if (ins === 0x82) return d.externalAuthenticateMs;
+  return d.simpleMs;
+}
+
 /** Parent → card process. */
 export type ToTargets =
   | { readonly type: 'init'; readonly ca: TestCa; readonly serials: readonly number[] }
+  | { readonly type: 'latency'; readonly delays: CardDelays }
   | {
       readonly type: 'op';
       readonly id: number;
@@ -27,19 +48,26 @@ export type ToTargets =
 /** Card process → parent. */
 export type FromTargets =
   | { readonly type: 'ready' }
+  | { readonly type: 'latency-set' }
   | { readonly type: 'answer'; readonly id: number; readonly data: Uint8Array }
   | { readonly type: 'refused'; readonly id: number; readonly message: string };
 
 /** The parent's end: one request at a time per id. */
-export type CardLink = { call(card: number, op: Op, apdu?: Uint8Array): Promise<Uint8Array> };
+export type CardLink = {
+  call(card: number, op: Op, apdu?: Uint8Array): Promise<Uint8Array>;
+  /** Sets the card model of every card (resolves once the card process applies it). */
+  setDelays(delays: CardDelays): Promise<void>;
+};
 
 /** Wraps the card process's IPC channel. */
 export function cardLink(proc: ChildProcess): CardLink {
   let next = 1;
   const waiting = new Map<number, { ok: (d: Uint8Array) => void; fail: (e: Error) => void }>();
+  let delaysSet: (() => void) | undefined;
   proc.on('message', (raw) => {
     const m = raw as FromTargets;
-    if (m.type === 'ready') return;
+    if (m.type === 'latency-set') delaysSet?.();
+    if (m.type === 'ready' || m.type === 'latency-set') return;
     const w = waiting.get(m.id);
     waiting.delete(m.id);
     if (m.type === 'answer') w?.ok(m.data);
@@ -51,6 +79,12 @@ export function cardLink(proc: ChildProcess): CardLink {
     waiting.clear();
   });
   return {
+    setDelays(delays) {
+      return new Promise((ok) => {
+        delaysSet = ok;
+        proc.send({ type: 'latency', delays } satisfies ToTargets);
+      });
+    },
     call(card, op, apdu) {
       const id = next++;
       return new Promise((ok, fail) => {
@@ -102,15 +136,14 @@ export async function remoteCardTransport(link: CardLink, card: number): Promise
 
 if (process.send && process.argv.includes('--load-targets')) {
   const cards: EmulatedSmartCardHsm[] = [];
-  process.on('message', (raw) => {
-    const m = raw as ToTargets;
-    if (m.type === 'init') {
-      for (const serial of m.serials) {
-        cards.push(new EmulatedSmartCardHsm(createDeviceState(m.ca, { serial })));
-      }
-      process.send!({ type: 'ready' } satisfies FromTargets);
-      return;
-    }
+  let delays: CardDelays = {
+    simpleMs: 0,
+    verifyPinMs: 0,
+    signMs: 0,
+    externalAuthenticateMs: 0,
+    resetMs: 0,
+  };
+  const answer = (m: Extract<ToTargets, { type: 'op' }>) => {
     const c = cards[m.card];
     let reply: FromTargets;
     try {
@@ -132,6 +165,23 @@ if (process.send && process.argv.includes('--load-targets')) {
       reply = { type: 'refused', id: m.id, message: e instanceof Error ? e.message : String(e) };
     }
     process.send!(reply);
+  };
+  process.on('message', (raw) => {
+    const m = raw as ToTargets;
+    if (m.type === 'init') {
+      for (const serial of m.serials) {
+        cards.push(new EmulatedSmartCardHsm(createDeviceState(m.ca, { serial })));
+      }
+      process.send!({ type: 'ready' } satisfies FromTargets);
+    } else if (m.type === 'latency') {
+      delays = m.delays;
+      process.send!({ type: 'latency-set' } satisfies FromTargets);
+    } else {
+      // The card is busy for its modelled time, then answers (each card on its own).
+      const ms = delayOf(delays, m.op, m.apdu);
+      if (ms > 0) setTimeout(() => answer(m), ms);
+      else answer(m);
+    }
   });
   process.on('disconnect', () => process.exit(0));
 }

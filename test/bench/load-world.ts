@@ -21,7 +21,14 @@ import { Enrollment } from '../../server/enroll/enrollment';
 import { parseConfig } from '../../server/config';
 import { unwrap } from '../../shared/result';
 import type { LoadSeat, SeatOutcome } from './load-custodians';
-import { cardLink, remoteCardTransport, type FromTargets, type ToTargets } from './load-targets';
+import {
+  cardLink,
+  delayOf,
+  remoteCardTransport,
+  type CardDelays,
+  type FromTargets,
+  type ToTargets,
+} from './load-targets';
 
 const TARGETS_CHILD = fileURLToPath(new URL('./load-targets.ts', import.meta.url));
 
@@ -47,6 +54,8 @@ export type LoadWorld = {
   readonly ca: TestCa;
   readonly targets: readonly string[];
   readonly seats: readonly LoadSeat[];
+  /** Applies a card model to every target (per-APDU card time). */
+  setCardLatency(delays: CardDelays): Promise<void>;
   /** Commits made by the store's group commit so far (one WAL fsync each). */
   readonly groupCommits: () => number;
   close(): Promise<void>;
@@ -81,12 +90,36 @@ export async function loadWorld(
   const targets = Array.from({ length: shape.targets }, (_, i) => `target-${i}`);
   const serials = targets.map((_, i) => 30_000 + i);
   let opener: (index: number) => Promise<CardTransport>;
+  let setCardLatency: (d: CardDelays) => Promise<void>;
   let cardProcess: ChildProcess | undefined;
   if (placement === 'server') {
     const cards = serials.map(
       (serial) => new EmulatedSmartCardHsm(createDeviceState(ca, { serial })),
     );
-    opener = async (i) => createInProcessTransport(cards[i]!);
+    let delays: CardDelays | undefined;
+    setCardLatency = async (d) => {
+      delays = d;
+    };
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    opener = async (i) => {
+      const inner = createInProcessTransport(cards[i]!);
+      return {
+        get atr() {
+          return inner.atr;
+        },
+        async transmit(apdu) {
+          const ms = delays ? delayOf(delays, 'transmit', apdu) : 0;
+          if (ms > 0) await wait(ms);
+          return inner.transmit(apdu);
+        },
+        async reset() {
+          if (delays?.resetMs) await wait(delays.resetMs);
+          return inner.reset();
+        },
+        close: (d) => inner.close(d),
+        transaction: (fn) => inner.transaction(fn),
+      };
+    };
   } else {
     const proc = fork(TARGETS_CHILD, ['--load-targets'], {
       execArgv: ['--import', 'tsx'],
@@ -103,6 +136,7 @@ export async function loadWorld(
     await ready;
     const link = cardLink(proc);
     opener = (i) => remoteCardTransport(link, i);
+    setCardLatency = (d) => link.setDelays(d);
   }
   const stopCards = () => {
     if (cardProcess && cardProcess.exitCode === null) cardProcess.kill();
@@ -146,7 +180,7 @@ export async function loadWorld(
     );
     say(`load: ${targets.length} targets initialized (${since()})`);
     const wanted = targets.flatMap((target) =>
-      Array.from({ length: shape.m }, (_, j) => ({ target, name: `c${j}-${target}` })),
+      Array.from({ length: shape.m }, (_, j) => ({ target, name: `c${j}-${target}`, key: j })),
     );
     // The server's own token code, all tokens in one transaction (one fsync instead of 1,000
     // admin requests with one each: setup, not measured).
@@ -166,6 +200,7 @@ export async function loadWorld(
       targets,
       seats,
       groupCommits: () => commits,
+      setCardLatency,
       async close() {
         await server.stop().catch(() => undefined);
         stopCards();

@@ -15,7 +15,9 @@
  *  - lost / double counted: per target, the card's own count (`80 54`) against the approvals
  *    stored, the `approval` audit entries and the `accepted` results the custodians received.
  *
- * Runnable alone: `npx tsx test/bench/load.ts [--quick]` prints the table and the section.
+ * One round per card-latency model of the run (stage-types.ts), on the same enrolled world; the
+ * model delays each target APDU in the card process. Runnable alone:
+ * `npx tsx test/bench/load.ts [--quick]` prints the table and the section (zero model only).
  * @module
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -23,43 +25,34 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { adminCall } from '../../demo/admin';
 import type { FromCustodians, SeatOutcome, ToCustodians } from './load-custodians';
+import { fmtMs, loadSection, markdownTable, roundRows, type RoundFigures } from './load-report';
 import {
   countAll,
   loadWorld,
   requestAll,
   type LoadShape,
-  type TargetCount,
+  type LoadWorld,
   type TargetPlacement,
 } from './load-world';
-import { percentile } from './stats';
+import type { ReportRow, StageOptions, StageResult } from './stage-types';
 
-/** One row of the report's summary table (the contract of test/bench/stage-types.ts). */
-type ReportRow = {
-  readonly measure: string;
-  readonly result: string;
-  readonly goal: string;
-  readonly status: 'met' | 'missed' | 'info';
-  readonly notes?: string;
-};
-
-/** What the stage resolves with: summary rows and its "How it is measured" section. */
-export type LoadStageResult = { readonly rows: readonly ReportRow[]; readonly section: string };
-
-/** Options of the load stage. */
-export type LoadStageOptions = {
-  /** Small shape (5 targets × 3-of-5) that only checks the machinery. */
-  readonly quick?: boolean;
-  /** Override the shape (default 50 targets × 11-of-20). */
+/** Options of the load stage beyond the common ones. */
+export type LoadStageOptions = Partial<StageOptions> & {
+  /** Override the shape (default 50 targets × 11-of-20; quick: 5 × 3-of-5). */
   readonly shape?: LoadShape;
   /** Child processes the custodian engines are spread over (default 2). */
   readonly engineProcesses?: number;
   /** Where the emulated targets compute (default `process`: their own, like USB devices). */
   readonly targets?: TargetPlacement;
-  /** Distinct custodian keys; seats share copies of them (default 20). */
-  readonly keys?: number;
-  /** Progress lines (stderr); not part of the report. */
-  readonly say?: (text: string) => void;
+};
+
+type CardModel = StageOptions['cardModels'][number];
+
+const ZERO: CardModel = {
+  name: '0 ms card model',
+  latency: { simpleMs: 0, verifyPinMs: 0, signMs: 0, externalAuthenticateMs: 0, resetMs: 0 },
 };
 
 const now = () => performance.timeOrigin + performance.now();
@@ -96,25 +89,97 @@ function spawnCustodians(): Child {
   };
 }
 
-const fmtMs = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
+const toAll = (children: readonly Child[], m: ToCustodians) => {
+  for (const c of children) c.proc.send(m);
+};
+
+/** One round: ceremonies at every target, everyone approves at once, measured and counted. */
+async function round(
+  w: LoadWorld,
+  children: readonly Child[],
+  shape: LoadShape,
+  model: CardModel,
+  say: (text: string) => void,
+): Promise<RoundFigures> {
+  await w.setCardLatency(model.latency);
+  const load0 = loadavg()[0]!;
+  const quorumAt = new Map<string, number>();
+  const unwatch = w.server.engine.watch((s) => {
+    if (s.state === 'quorum' && !quorumAt.has(s.id)) quorumAt.set(s.id, now());
+  });
+  const ceremonies = await requestAll(w);
+  toAll(children, { type: 'wait-offers', ceremonies });
+  for (const c of children) await c.next('offers');
+  say(`load (${model.name}): every custodian holds its offer; all approve at once`);
+  const commits0 = w.groupCommits();
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  eld.enable();
+  const cpu0 = process.cpuUsage();
+  const go = now();
+  toAll(children, { type: 'go' });
+  const outcomes: SeatOutcome[] = [];
+  let engineCpuMs = 0;
+  let lastSent = 0;
+  for (const c of children) {
+    const d = await c.next('done');
+    if (d.type !== 'done') continue;
+    outcomes.push(...d.outcomes);
+    engineCpuMs += d.cpuMs;
+    lastSent = Math.max(lastSent, d.lastSentAt);
+  }
+  const settled = now();
+  const cpu = process.cpuUsage(cpu0);
+  eld.disable();
+  unwatch();
+  const commits = w.groupCommits() - commits0;
+  const latencies: number[] = [];
+  const noQuorum: string[] = [];
+  for (const target of w.targets) {
+    const id = ceremonies[target]!;
+    const sent = outcomes
+      .flatMap((o) => (o.ceremonyId === id && o.sentAt !== undefined ? [o.sentAt] : []))
+      .sort((a, b) => a - b);
+    const q = quorumAt.get(id);
+    if (q === undefined || sent.length < shape.n) noQuorum.push(target);
+    else latencies.push(q - sent[shape.n - 1]!);
+  }
+  const counts = await countAll(w, ceremonies, outcomes);
+  // End the unlocks so the next round starts from locked targets.
+  await Promise.all(w.targets.map((t) => adminCall(w.server, 'POST', `/api/targets/${t}/lock`)));
+  const load1 = loadavg()[0]!;
+  return {
+    model: model.name,
+    latencies,
+    noQuorum,
+    eldP99Ms: eld.percentile(99) / 1e6,
+    eldMaxMs: eld.max / 1e6,
+    serverCpuMs: (cpu.user + cpu.system) / 1000,
+    decisions: outcomes.filter((o) => o.sentAt !== undefined).length,
+    commits,
+    counts,
+    spreadMs: lastSent - go,
+    settleMs: settled - go,
+    engineCpuMs,
+    load: `load ${load0.toFixed(1)}→${load1.toFixed(1)} on ${cpus().length} cores`,
+  };
+}
 
 /** Runs the load stage; see the module comment. */
-export async function runLoadStage(opts: LoadStageOptions = {}): Promise<LoadStageResult> {
+export async function runLoadStage(opts: LoadStageOptions = {}): Promise<StageResult> {
   const say = opts.say ?? (() => undefined);
   const shape =
     opts.shape ?? (opts.quick ? { targets: 5, m: 5, n: 3 } : { targets: 50, m: 20, n: 11 });
   const seatsTotal = shape.targets * shape.m;
   const processes = Math.max(1, Math.min(opts.engineProcesses ?? 2, shape.targets));
-  const t0 = performance.now();
-  const load0 = loadavg()[0]!;
-  say(
-    `load: server with ${shape.targets} targets (${shape.n}-of-${shape.m}), ${seatsTotal} tokens`,
-  );
   const placement = opts.targets ?? 'process';
+  const models = opts.cardModels?.length ? opts.cardModels : [ZERO];
+  // m distinct custodian keys: seat j of every target holds a copy of key j.
+  const keys = shape.m;
+  const t0 = performance.now();
+  say(`load: server with ${shape.targets} targets (${shape.n}-of-${shape.m}), ${seatsTotal} seats`);
   const w = await loadWorld(shape, placement, say);
   const children: Child[] = [];
   try {
-    const keys = Math.min(opts.keys ?? 20, shape.m);
     const auditDir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
     // Seats of one target stay in one process (whole ceremonies per process).
     const perProcess = Math.ceil(shape.targets / processes);
@@ -122,7 +187,7 @@ export async function runLoadStage(opts: LoadStageOptions = {}): Promise<LoadSta
       const mine = new Set(w.targets.slice(p * perProcess, (p + 1) * perProcess));
       const child = spawnCustodians();
       children.push(child);
-      const init: ToCustodians = {
+      child.proc.send({
         type: 'init',
         ca: w.ca,
         wsUrl: w.server.wsUrl,
@@ -136,8 +201,7 @@ export async function runLoadStage(opts: LoadStageOptions = {}): Promise<LoadSta
         keys,
         auditDir,
         concurrency: 32,
-      };
-      child.proc.send(init);
+      } satisfies ToCustodians);
     }
     let enrollMs = 0;
     for (const c of children) {
@@ -145,196 +209,28 @@ export async function runLoadStage(opts: LoadStageOptions = {}): Promise<LoadSta
       if (e.type === 'enrolled') enrollMs = Math.max(enrollMs, e.ms);
     }
     say(`load: ${seatsTotal} custodians enrolled and connected (${fmtMs(enrollMs)})`);
-    const quorumAt = new Map<string, number>();
-    const unwatch = w.server.engine.watch((s) => {
-      if (s.state === 'quorum' && !quorumAt.has(s.id)) quorumAt.set(s.id, now());
-    });
-    const ceremonies = await requestAll(w);
-    for (const c of children) c.proc.send({ type: 'wait-offers', ceremonies } as ToCustodians);
-    for (const c of children) await c.next('offers');
-    say(`load: every custodian holds its offer; all approve at once`);
-
-    const commits0 = w.groupCommits();
-    const eld = monitorEventLoopDelay({ resolution: 10 });
-    eld.enable();
-    const cpu0 = process.cpuUsage();
-    const go = now();
-    for (const c of children) c.proc.send({ type: 'go' } as ToCustodians);
-    const outcomes: SeatOutcome[] = [];
-    let engineCpuMs = 0;
-    let lastSent = 0;
-    for (const c of children) {
-      const d = await c.next('done');
-      if (d.type !== 'done') continue;
-      outcomes.push(...d.outcomes);
-      engineCpuMs += d.cpuMs;
-      lastSent = Math.max(lastSent, d.lastSentAt);
-    }
-    const settled = now();
-    const cpu = process.cpuUsage(cpu0);
-    eld.disable();
-    unwatch();
-    const commits = w.groupCommits() - commits0;
-    const load1 = loadavg()[0]!;
-
-    // n-th approval → quorum, per ceremony.
-    const latencies: number[] = [];
-    const noQuorum: string[] = [];
-    for (const target of w.targets) {
-      const id = ceremonies[target]!;
-      const sent = outcomes
-        .filter((o) => o.ceremonyId === id && o.sentAt !== undefined)
-        .map((o) => o.sentAt!)
-        .sort((a, b) => a - b);
-      const q = quorumAt.get(id);
-      if (q === undefined || sent.length < shape.n) noQuorum.push(target);
-      else latencies.push(q - sent[shape.n - 1]!);
-    }
-    const counts = await countAll(w, ceremonies, outcomes);
-    const bad = counts.filter(
-      (c) =>
-        c.card !== c.stored ||
-        c.stored !== c.audited ||
-        c.audited !== c.acceptedByEngines ||
-        c.notSent > 0 ||
-        c.epoch !== 1,
-    );
-    const cpuMs = (cpu.user + cpu.system) / 1000;
-    const decisions = outcomes.filter((o) => o.sentAt !== undefined).length;
-    const eldP99 = eld.percentile(99) / 1e6;
-    const eldMax = eld.max / 1e6;
-    const p50 = latencies.length ? percentile(latencies, 50) : Number.NaN;
-    const p99 = latencies.length ? percentile(latencies, 99) : Number.NaN;
-    const notes = `load ${load0.toFixed(1)}→${load1.toFixed(1)}, ${cpus().length} cores`;
-    const label = `${seatsTotal.toLocaleString('en')} custodians (${shape.targets} × ${shape.n}-of-${shape.m})`;
-    const status = (ok: boolean): ReportRow['status'] => (ok ? 'met' : 'missed');
-    const rows: ReportRow[] = [
-      {
-        measure: `${label}: n-th approval → quorum, p50`,
-        result: fmtMs(p50),
-        goal: '—',
-        status: 'info',
-        notes,
-      },
-      {
-        measure: `${label}: n-th approval → quorum, p99`,
-        result: noQuorum.length ? `${noQuorum.length} without quorum` : fmtMs(p99),
-        goal: '≤ 1 s',
-        status: status(noQuorum.length === 0 && p99 <= 1000),
-        notes,
-      },
-      {
-        measure: `${label}: server event-loop delay, p99 (max)`,
-        result: `${fmtMs(eldP99)} (${fmtMs(eldMax)})`,
-        goal: '≤ 100 ms',
-        status: status(eldP99 <= 100),
-        notes,
-      },
-      {
-        measure: `${label}: server CPU per decision`,
-        result: `${(cpuMs / Math.max(1, decisions)).toFixed(1)} ms`,
-        goal: '—',
-        status: 'info',
-        notes: `${commits} store commits for ${decisions} decisions`,
-      },
-      {
-        measure: `${label}: approvals lost or double counted`,
-        result: String(
-          bad.length === 0 && noQuorum.length === 0 ? 0 : bad.length + noQuorum.length,
-        ),
-        goal: '0',
-        status: status(bad.length === 0 && noQuorum.length === 0),
-        ...(bad.length ? { notes: bad.map(describe).join('; ').slice(0, 300) } : {}),
-      },
-    ];
-    const section = sectionText({
+    const rounds: RoundFigures[] = [];
+    for (const model of models) rounds.push(await round(w, children, shape, model, say));
+    const rows: ReportRow[] = rounds.flatMap((r) => roundRows(shape, r));
+    const section = loadSection({
       shape,
       processes,
       placement,
       keys,
       enrollMs,
-      spreadMs: lastSent - go,
-      settleMs: settled - go,
-      decisions,
-      commits,
-      engineCpuMs,
-      counts,
+      rounds,
       totalS: (performance.now() - t0) / 1000,
-      notes,
     });
     return { rows, section };
   } finally {
-    for (const c of children) {
-      if (c.proc.connected) c.proc.send({ type: 'stop' } as ToCustodians);
-    }
+    toAll(
+      children.filter((c) => c.proc.connected),
+      { type: 'stop' },
+    );
     await new Promise((r) => setTimeout(r, 300));
     for (const c of children) if (c.proc.exitCode === null) c.proc.kill();
     await w.close();
   }
-}
-
-function describe(c: TargetCount): string {
-  return `${c.target}: card ${c.card}, stored ${c.stored}, audited ${c.audited}, accepted ${c.acceptedByEngines}, not sent ${c.notSent}, epoch ${c.epoch}`;
-}
-
-function sectionText(x: {
-  shape: LoadShape;
-  processes: number;
-  placement: TargetPlacement;
-  keys: number;
-  enrollMs: number;
-  spreadMs: number;
-  settleMs: number;
-  decisions: number;
-  commits: number;
-  engineCpuMs: number;
-  counts: readonly TargetCount[];
-  totalS: number;
-  notes: string;
-}): string {
-  const cardTotal = x.counts.reduce((a, c) => a + c.card, 0);
-  return [
-    '### Load: many custodians on one server',
-    '',
-    `The real server in one process with ${x.shape.targets} emulated targets ` +
-      (x.placement === 'process'
-        ? '(computing in a card process of their own, one IPC round trip per APDU, as USB devices compute on their own), '
-        : '(computing in the server process: their crypto counts as server CPU), ') +
-      'each initialized ' +
-      `${x.shape.n}-of-${x.shape.m}, and ${x.shape.targets * x.shape.m} real custodian engines ` +
-      `(core/custodian/engine.ts, real WebSocket, one emulated card each) in ${x.processes} child ` +
-      'processes, so the server-side figures are the server process alone. One ceremony per ' +
-      'target; when every custodian holds its offer, all approve at once. Custodian keys: ' +
-      `${x.keys} generated on cards, each seat signing on its own copy of one; ` +
-      'custodian audit logs on a ' +
-      'memory file system (each real custodian has a disk of their own); the offer-chain cache is ' +
-      'shared per child process. Server: SQLite on disk, `synchronous=FULL`, group commit.',
-    '',
-    `- n-th approval → quorum: from the moment decision no. ${x.shape.n} of a ceremony left ` +
-      "its custodian's socket to the server's quorum record, per ceremony (p99 of " +
-      `${x.shape.targets} ceremonies is their maximum but one).`,
-    '- Event-loop delay: `perf_hooks.monitorEventLoopDelay` (10 ms resolution) in the server ' +
-      'process, from the go signal until every decision was answered.',
-    '- CPU: server process user + system over the same window, per decision received.',
-    '- Lost or double counted: per target, the card’s own count (`80 54`) must equal the ' +
-      'approvals stored, the `approval` audit entries and the `accepted` results the custodians ' +
-      'received, in the first epoch, with every decision sent.',
-    '',
-    `This run: enrollment of all seats ${fmtMs(x.enrollMs)}; decisions left the custodians over ` +
-      `${fmtMs(x.spreadMs)} (their card signatures); all ${x.decisions} answered ` +
-      `${fmtMs(x.settleMs)} after the go; ${x.commits} store commits; cards counted ${cardTotal} ` +
-      `approvals in total; custodian processes used ${fmtMs(x.engineCpuMs)} CPU. Stage ` +
-      `${x.totalS.toFixed(0)} s; ${x.notes}.`,
-  ].join('\n');
-}
-
-/** The table as markdown. */
-function table(rows: readonly ReportRow[]): string {
-  const lines = ['| measure | result | goal | status | notes |', '| --- | --- | --- | --- | --- |'];
-  for (const r of rows) {
-    lines.push(`| ${r.measure} | ${r.result} | ${r.goal} | ${r.status} | ${r.notes ?? ''} |`);
-  }
-  return lines.join('\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -342,5 +238,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     quick: process.argv.includes('--quick'),
     say: (t) => void process.stderr.write(`${t}\n`),
   });
-  process.stdout.write(`${table(r.rows)}\n\n${r.section}\n`);
+  process.stdout.write(`${markdownTable(r.rows)}\n\n${r.section}\n`);
 }
