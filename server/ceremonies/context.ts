@@ -200,17 +200,21 @@ export class CeremonyContext {
     };
   }
 
-  /** Progress of an open ceremony goes out once per turn; phase changes at once. */
+  /** Progress within an open ceremony's epoch goes out once per turn; phase changes at once. */
   private readonly coalescer = new ProgressCoalescer({
     send: (id, message) => this.broadcastNow(id, message),
-    urgent: (id) => this.store.ceremonies.get(id)?.state !== 'open',
+    phase: (id) => {
+      const c = this.store.ceremonies.get(id);
+      return c && { key: `${c.state}/${c.epoch}`, open: c.state === 'open' };
+    },
     failed: (id, e) => this.store.health.report(`broadcasting ceremony ${id}`, e),
   });
 
   /**
    * Tells every custodian of the target and every admin watcher about the ceremony's state:
-   * while it is open, once at the end of this event-loop turn with the state then (however many
-   * changes the turn made, progress-coalescer.ts); any other state at once.
+   * progress within an open ceremony's epoch once at the end of this event-loop turn, with the
+   * state then (however many changes the turn made, progress-coalescer.ts); an opening,
+   * re-opening, quorum or end at once.
    */
   broadcast(id: string, message?: string): void {
     this.coalescer.post(id, message);

@@ -5,9 +5,10 @@
  * reads). The update is built when it is sent, so it always carries the latest state: the last
  * change is never lost, only the intermediate ones are skipped.
  *
- * Updates that end or change the phase of a ceremony (quorum, completed, expired, cancelled,
- * failed) are not held back: they go out at once, together with (and superseding) whatever
- * progress was waiting for the same ceremony.
+ * Only progress within one phase is held back. An update in a new phase — the ceremony opened,
+ * was re-opened in a new epoch, reached quorum or ended (completed, expired, cancelled, failed)
+ * — and any update of a ceremony that is not open go out at once, together with (and
+ * superseding) whatever progress was waiting for the same ceremony.
  * @module
  */
 
@@ -15,8 +16,11 @@
 export type CoalescerPort = {
   /** Sends the ceremony's current state now, with the (joined) messages, to everyone. */
   send(ceremonyId: string, message: string | undefined): void;
-  /** Whether an update for this ceremony must go out at once (not `open` any more). */
-  urgent(ceremonyId: string): boolean;
+  /**
+   * The ceremony's phase now (e.g. state and epoch) and whether it is open; undefined when it
+   * is gone. A phase other than the last one sent, or a ceremony that is not open, is urgent.
+   */
+  phase(ceremonyId: string): { readonly key: string; readonly open: boolean } | undefined;
   /** A deferred send threw (it runs from a timer: reported here, never thrown). */
   failed(ceremonyId: string, e: unknown): void;
 };
@@ -29,6 +33,8 @@ export class ProgressCoalescer {
   /** ceremonyId → messages waiting, in order (undefined entries carry no text). */
   private readonly pending = new Map<string, (string | undefined)[]>();
   private scheduled = false;
+  /** ceremonyId → the phase of the last update sent, for open ceremonies. */
+  private readonly sentPhase = new Map<string, string>();
 
   constructor(
     private readonly port: CoalescerPort,
@@ -40,8 +46,11 @@ export class ProgressCoalescer {
   post(id: string, message?: string): void {
     const waiting = this.pending.get(id) ?? [];
     waiting.push(message);
-    if (this.port.urgent(id)) {
+    const phase = this.port.phase(id);
+    if (!phase || !phase.open || this.sentPhase.get(id) !== phase.key) {
       this.pending.delete(id);
+      if (phase?.open) this.sentPhase.set(id, phase.key);
+      else this.sentPhase.delete(id);
       this.port.send(id, joined(waiting));
       return;
     }

@@ -58,6 +58,11 @@ function world() {
   const snaps: CeremonySnapshot[] = [];
   ctx.watchers.add((s) => void snaps.push(s));
   const rt = ctx.runtimeOf('cer-1');
+  // As engine.request does: the opening goes out at once (a new phase).
+  ctx.broadcast('cer-1', 'ceremony opened');
+  if (sent.get('cus-0')?.length !== 1 || snaps.length !== 1) throw new Error('opening not sent');
+  sent.clear();
+  snaps.length = 0;
   /** Custodian i's approval as decisions.ts leaves it: stored, counted, broadcast. */
   const approve = (i: number) => {
     store.ceremonies.recordApproval({
@@ -136,23 +141,52 @@ describe('progress updates, coalesced per turn', () => {
     close(w.store);
   });
 
+  it('a re-opening in a new epoch goes out at once, superseding the waiting progress', async () => {
+    const w = world();
+    w.approve(0);
+    w.approve(1);
+    w.store.ceremonies.newEpoch('cer-1', '1112131415161718');
+    w.rt.authenticated = 0;
+    w.ctx.broadcast('cer-1', 'target reset; approvals must be given again');
+    const u = w.updates('cus-4');
+    expect(u).toHaveLength(1);
+    expect(u[0]!.state).toBe('open');
+    expect(u[0]!.progress.authenticated).toBe(0);
+    expect(u[0]!.message).toMatch(/approvals must be given again$/);
+    await nextTurn();
+    expect(w.updates('cus-4')).toHaveLength(1);
+    // Progress in the new epoch is coalesced again.
+    w.approve(2);
+    w.approve(3);
+    expect(w.updates('cus-4')).toHaveLength(1);
+    await nextTurn();
+    expect(w.updates('cus-4').map((x) => x.progress.authenticated)).toEqual([0, 2]);
+    close(w.store);
+  });
+
   it('keeps ceremonies apart and reports a failing deferred send without stopping the others', () => {
     let flush: (() => void) | undefined;
+    let broken = false;
     const sent: string[] = [];
     const failures: string[] = [];
     const c = new ProgressCoalescer(
       {
         send(id, message) {
-          if (id === 'bad') throw new Error('store read failed');
+          if (id === 'bad' && broken) throw new Error('store read failed');
           sent.push(`${id}:${message ?? ''}`);
         },
-        urgent: () => false,
+        phase: () => ({ key: 'open/1', open: true }),
         failed: (id, e) => void failures.push(`${id}: ${(e as Error).message}`),
       },
       (f) => {
         flush = f;
       },
     );
+    // The first update of a phase goes out at once.
+    for (const id of ['a', 'bad', 'b']) c.post(id, 'opened');
+    expect(sent).toEqual(['a:opened', 'bad:opened', 'b:opened']);
+    sent.length = 0;
+    broken = true;
     c.post('a', 'one');
     c.post('bad', 'x');
     c.post('b');
