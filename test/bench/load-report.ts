@@ -121,7 +121,8 @@ export function loadSection(x: {
       `Custodian keys: ${x.keys} generated on cards, each seat signing on its own copy of one; ` +
       'custodian audit logs on a memory file system (each real custodian has a disk of their ' +
       'own); the offer-chain cache is shared per custodian process. Server: SQLite on disk, ' +
-      '`synchronous=FULL`, group commit. One round per card model on the same enrolled world ' +
+      '`synchronous=FULL`, group commit (the enrollments before the rounds, not measured, run ' +
+      'with `synchronous=OFF`). One round per card model on the same enrolled world ' +
       '(the targets are locked between rounds).',
     '',
     `- n-th approval → quorum: from the moment decision no. ${shape.n} of a ceremony left its ` +

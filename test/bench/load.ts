@@ -209,6 +209,7 @@ export async function runLoadStage(opts: LoadStageOptions = {}): Promise<StageRe
       if (e.type === 'enrolled') enrollMs = Math.max(enrollMs, e.ms);
     }
     say(`load: ${seatsTotal} custodians enrolled and connected (${fmtMs(enrollMs)})`);
+    w.measured();
     const rounds: RoundFigures[] = [];
     for (const model of models) rounds.push(await round(w, children, shape, model, say));
     const rows: ReportRow[] = rounds.flatMap((r) => roundRows(shape, r));
