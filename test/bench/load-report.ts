@@ -102,6 +102,8 @@ export function loadSection(x: {
   readonly placement: TargetPlacement;
   readonly keys: number;
   readonly enrollMs: number;
+  /** Server process CPU during the enrollments (chain checks, registrations, sessions). */
+  readonly enrollServerCpuMs: number;
   readonly rounds: readonly RoundFigures[];
   readonly totalS: number;
 }): string {
@@ -135,7 +137,8 @@ export function loadSection(x: {
       'approvals stored, the `approval` audit entries and the `accepted` results the custodians ' +
       'received, in the first epoch, with every decision sent.',
     '',
-    `Enrollment of all seats took ${fmtMs(x.enrollMs)}; the stage ${x.totalS.toFixed(0)} s.`,
+    `Enrollment of all seats (setup) took ${fmtMs(x.enrollMs)}, of which the server process ` +
+      `used ${fmtMs(x.enrollServerCpuMs)} CPU; the stage ${x.totalS.toFixed(0)} s.`,
   ];
   for (const r of x.rounds) {
     const cards = r.counts.reduce((a, c) => a + c.card, 0);

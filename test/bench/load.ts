@@ -203,11 +203,14 @@ export async function runLoadStage(opts: LoadStageOptions = {}): Promise<StageRe
         concurrency: 32,
       } satisfies ToCustodians);
     }
+    const setupCpu0 = process.cpuUsage();
     let enrollMs = 0;
     for (const c of children) {
       const e = await c.next('enrolled');
       if (e.type === 'enrolled') enrollMs = Math.max(enrollMs, e.ms);
     }
+    const setupCpu = process.cpuUsage(setupCpu0);
+    const enrollServerCpuMs = (setupCpu.user + setupCpu.system) / 1000;
     say(`load: ${seatsTotal} custodians enrolled and connected (${fmtMs(enrollMs)})`);
     w.measured();
     const rounds: RoundFigures[] = [];
@@ -219,6 +222,7 @@ export async function runLoadStage(opts: LoadStageOptions = {}): Promise<StageRe
       placement,
       keys,
       enrollMs,
+      enrollServerCpuMs,
       rounds,
       totalS: (performance.now() - t0) / 1000,
     });
