@@ -21,6 +21,16 @@ const zones = RESTRICTED_LAYERS.map((target) => {
   };
 });
 
+// The operator's admin CLI is an HTTP client of the server, not server code (issue 10 §4): it
+// may use the admin API contract and nothing else of server/ (server/cli/ dispatches to it).
+zones.push({
+  target: './server/admin-cli',
+  from: './server',
+  except: ['./admin-cli', './api/admin-contract.ts'],
+  message:
+    'server/admin-cli/ is an HTTP client: of server/ it may import only api/admin-contract.ts.',
+});
+
 // `paths` match exact module names (a `patterns` entry 'crypto' would also hit '../crypto/x').
 const nodeBuiltins = [
   'fs',

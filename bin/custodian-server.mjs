@@ -1,20 +1,6 @@
 #!/usr/bin/env node
-// Launcher for `custodian-server`: registers tsx so the TypeScript sources run directly, then
-// acts as the composition root that adds the card emulator for targets configured with
-// `emulatorState` (server/ itself may not import emulator/).
-import { register } from 'tsx/esm/api';
+// Launcher of `custodian-server`: runs the prebuilt bundle dist/cli/custodian-server.mjs (`npm run build:cli`; the
+// composition root is bin/entries/custodian-server.mjs). See bin/launch.mjs.
+import { launch } from './launch.mjs';
 
-register();
-
-const { main } = await import('../server/cli/main.ts');
-
-/** Opens an emulator state file as an in-process card; changes are saved back to the file. */
-async function openEmulator(file) {
-  const { openEmulatorStateFile } = await import('../emulator/state-file-card.ts');
-  return openEmulatorStateFile(file);
-}
-
-process.exitCode = await main(process.argv.slice(2), { openEmulator });
-// main has finished (for `serve`: after its bounded shutdown). Whatever native handle might still
-// hold the event loop (a PC/SC watcher, a stuck socket), the process ends shortly after.
-setTimeout(() => process.exit(), 2000).unref();
+await launch('custodian-server');

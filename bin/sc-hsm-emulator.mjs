@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Launcher: registers tsx so the TypeScript sources run without a build step.
-import { register } from 'tsx/esm/api';
+// Launcher of `sc-hsm-emulator`: runs the prebuilt bundle dist/cli/sc-hsm-emulator.mjs (`npm run build:cli`; the
+// composition root is bin/entries/sc-hsm-emulator.mjs). See bin/launch.mjs.
+import { launch } from './launch.mjs';
 
-register();
-await import('../emulator/cli/main.ts');
+await launch('sc-hsm-emulator');

@@ -1,6 +1,6 @@
 /**
  * What the CLI needs from its surroundings, injected so tests run it in-process and the
- * composition root (bin/custodian.mjs) can add the emulator without cli/ importing it.
+ * composition root (bin/entries/custodian.mjs) can add the emulator without cli/ importing it.
  * @module
  */
 import { readFile } from 'node:fs/promises';

@@ -18,11 +18,10 @@ import {
   saveCustodianConfig,
   type CustodianConfig,
 } from '../../core/config/custodian-config';
-import { createServerClient } from '../../core/net/ws-client';
+import { auditEnrollment, enrollOnce, type EnrollFailure } from '../../core/custodian/enroll';
 import { createWsConnector } from '../../core/net/ws-transport';
 import { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
-import { PROTOCOL_VERSION, secretSchema } from '../../shared/protocol/index';
-import { toHex } from '../../shared/codec/bytes';
+import { secretSchema } from '../../shared/protocol/index';
 import { parsePkaFile } from '../../shared/pka/pka-file';
 import { UsageError } from '../errors';
 import { cardOpener, type CardChoice, type CustodianCommandDeps } from './deps';
@@ -68,6 +67,19 @@ function keyChrOf(pka: Uint8Array): string | undefined {
   return parsed.ok ? parsed.value.request.inner.body.chr : undefined;
 }
 
+/** The CLI's words for a failed enrollment. */
+function enrollFailureText(f: EnrollFailure, url: string, timeoutMs: number): string {
+  switch (f.kind) {
+    case 'timeout':
+      return `no answer from ${url} within ${timeoutMs / 1000} s`;
+    case 'no-credential':
+      return f.message;
+    case 'refused':
+    case 'disconnected':
+      return `enrollment failed: ${f.reason}`;
+  }
+}
+
 /** Runs `enroll`. */
 export async function enroll(opts: EnrollOptions, deps: CustodianCommandDeps): Promise<void> {
   if (!secretSchema.safeParse(opts.token).success) {
@@ -88,45 +100,20 @@ export async function enroll(opts: EnrollOptions, deps: CustodianCommandDeps): P
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
     throw new UsageError('--timeout must be a positive number of seconds');
 
-  const outcome = await new Promise<{ custodianId: string; credential: string }>(
-    (resolveP, reject) => {
-      const timer = setTimeout(() => {
-        client.stop('timeout');
-        reject(new Error(`no answer from ${url} within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      const client = createServerClient({
-        url,
-        connector: deps.connector ?? createWsConnector(pin ? { pin } : {}),
-        reconnect: false,
-        hello: () => ({
-          v: PROTOCOL_VERSION,
-          type: 'hello',
-          client: { name: 'custodian-cli', version: '0.1.0' },
-          auth: { kind: 'enroll', token: opts.token, pka: toHex(pka), keyId },
-        }),
-        onMessage: (m) => {
-          if (m.type === 'welcome') {
-            clearTimeout(timer);
-            client.stop('enrolled');
-            if (m.credential === undefined)
-              reject(new Error('the server did not issue a credential'));
-            else resolveP({ custodianId: m.custodianId, credential: m.credential });
-          } else if (m.type === 'error') {
-            deps.io.err(`custodian: server: ${m.code}: ${m.message}\n`);
-          }
-        },
-        onState: (s) => {
-          if (s.kind === 'stopped' && s.reason !== 'enrolled') {
-            clearTimeout(timer);
-            reject(new Error(`enrollment failed: ${s.reason}`));
-          }
-        },
-        onInvalidFrame: (f) =>
-          deps.io.err(`custodian: invalid frame from the server: ${f.error.message}\n`),
-      });
-      client.start();
-    },
-  );
+  const enrolled = await enrollOnce({
+    url,
+    connector: deps.connector ?? createWsConnector(pin ? { pin } : {}),
+    token: opts.token,
+    pka,
+    keyId,
+    timeoutMs,
+    client: { name: 'custodian-cli', version: '0.1.0' },
+    onServerError: (code, message) => deps.io.err(`custodian: server: ${code}: ${message}\n`),
+    onInvalidFrame: (message) =>
+      deps.io.err(`custodian: invalid frame from the server: ${message}\n`),
+  });
+  if (!enrolled.ok) throw new Error(enrollFailureText(enrolled.error, url, timeoutMs));
+  const outcome = enrolled.value;
 
   ensureHome(home);
   saveCredential(home, outcome.credential);
@@ -152,7 +139,7 @@ export async function enroll(opts: EnrollOptions, deps: CustodianCommandDeps): P
   const audit = openAuditLog(auditFilePath(home, config));
   if (audit.recovered) deps.io.err(`${describeAuditRecovery(audit.recovered)}\n`);
   try {
-    audit.append('enrollment', { server: url, custodianId: outcome.custodianId, keyId });
+    auditEnrollment(audit, { server: url, custodianId: outcome.custodianId, keyId });
   } finally {
     audit.close();
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describeAuditRecovery, openAuditLog } from '../../core/audit/audit-log';
 import { fileDecisionStore } from '../../core/custodian/decision-store';
 import { fileSigningJournal } from '../../core/custodian/signing-journal';
-import type { PinSource } from '../../core/custodian/card-session';
+import type { CardOpener, PinSource } from '../../core/custodian/card-session';
 import { createCustodianEngine, type CustodianEngine } from '../../core/custodian/engine';
 import { refOf, type OfferView } from '../../core/custodian/engine-types';
 import {
@@ -71,14 +71,13 @@ export async function watch(opts: WatchOptions, deps: CustodianCommandDeps): Pro
     auth: { kind: 'session', custodianId: c.custodianId, credential: credential.value },
     anchors,
     ownKey: c.keyChr !== undefined ? { keyId: c.keyId, chr: c.keyChr } : { keyId: c.keyId },
-    openCard,
     audit,
     decisions: fileDecisionStore(join(home, 'decisions.jsonl')),
     journal: fileSigningJournal(join(home, 'signing-journal.jsonl')),
     client: { name: 'custodian-cli', version: '0.1.0' },
   });
   try {
-    await runLoop(engine, opts, deps, lines);
+    await runLoop(engine, openCard, opts, deps, lines);
   } finally {
     engine.stop();
     lines.close();
@@ -88,6 +87,7 @@ export async function watch(opts: WatchOptions, deps: CustodianCommandDeps): Pro
 
 function runLoop(
   engine: CustodianEngine,
+  openCard: CardOpener,
   opts: WatchOptions,
   deps: CustodianCommandDeps,
   lines: LineReader,
@@ -143,6 +143,7 @@ function runLoop(
       // offer the server swapped in meanwhile is refused and shown again (issue 7 item 3).
       const shown = refOf(view);
       let result = await engine.approve(shown, pinSource(opts, lines), {
+        openCard,
         confirmLastTry: opts.yesLastTry === true,
       });
       if (
@@ -150,6 +151,7 @@ function runLoop(
         (await confirmLastTry(opts, lines, io))
       ) {
         result = await engine.approve(shown, pinSource(opts, lines), {
+          openCard,
           confirmLastTry: true,
         });
       }

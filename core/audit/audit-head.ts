@@ -16,7 +16,8 @@ import { encodeAuditHead, parseAuditHead, type AuditHead } from '../../shared/au
 import { toHex } from '../../shared/codec/bytes';
 import { err, ok, type Result } from '../../shared/result';
 import { messageOf } from '../../shared/error-message';
-import { writeAll, type AuditFs } from './audit-fs';
+import { writeAll, writeFileAtomic } from '../fs/atomic-write';
+import type { AuditFs } from './audit-fs';
 
 /** The head of an empty log. */
 export const EMPTY_HEAD: AuditHead = { entries: 0, head: GENESIS_HASH };
@@ -82,7 +83,7 @@ export function createAuditHead(fs: AuditFs, logPath: string, head: AuditHead): 
   const both = new Uint8Array(STRIDE + SLOT);
   both.set(slot, 0);
   both.set(slot, STRIDE);
-  fs.replace(headFilePath(logPath), both);
+  writeFileAtomic(headFilePath(logPath), both, 0o600, fs);
 }
 
 /** Advances a head file in place (see the module comment). */

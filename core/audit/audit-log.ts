@@ -17,7 +17,8 @@ import {
 } from '../../shared/audit/audit-chain';
 import type { AuditHead } from '../../shared/audit/audit-tail';
 import type { Result } from '../../shared/result';
-import { nodeAuditFs, writeAll, type AuditFs } from './audit-fs';
+import { writeAll } from '../fs/atomic-write';
+import { nodeAuditFs, type AuditFs } from './audit-fs';
 import { openAuditHeadWriter } from './audit-head';
 import { loadAuditLog, type AuditRecovery } from './audit-open';
 import { messageOf } from '../../shared/error-message';

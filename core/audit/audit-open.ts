@@ -18,7 +18,8 @@ import {
   type AuditTail,
 } from '../../shared/audit/audit-tail';
 import { err, ok, type Result } from '../../shared/result';
-import { nodeAuditFs, writeAll, type AuditFs } from './audit-fs';
+import { syncDirectory, writeAll, writeFileAtomic } from '../fs/atomic-write';
+import { nodeAuditFs, type AuditFs } from './audit-fs';
 import { createAuditHead, EMPTY_HEAD, headFilePath, readAuditHead } from './audit-head';
 
 /** What the recovery of an incomplete last line did (also recorded as a `log-recovered` entry). */
@@ -116,7 +117,7 @@ export function loadAuditLog(fs: AuditFs, path: string, now: Date): LoadedAuditL
     } finally {
       fs.close(out);
     }
-    fs.syncDir(dirname(path)); // the moved-aside copy is durable before the log is cut
+    syncDirectory(dirname(path), fs); // the moved-aside copy is durable before the log is cut
     const fd = fs.openAppend(path);
     try {
       fs.truncate(fd, tail.goodBytes);
@@ -201,8 +202,8 @@ export function adoptAuditHead(path: string, fs: AuditFs = nodeAuditFs): Adopted
     const canonical = lines.map((l) => `${encodeEntryLine(parseEntry(l)!)}\n`).join('');
     converted = `${path}.before-canonical`;
     if (fs.exists(converted)) throw new Error(`${converted} exists already; move it away first`);
-    fs.replace(converted, original);
-    fs.replace(path, new TextEncoder().encode(canonical));
+    writeFileAtomic(converted, original, 0o600, fs);
+    writeFileAtomic(path, canonical, 0o600, fs);
     v = verifyAuditLog(path, { withoutHeadFile: true }, fs);
   }
   if (!v.ok) throw new Error(`audit log ${path} failed verification: ${v.error.message}`);

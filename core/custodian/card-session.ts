@@ -11,7 +11,7 @@ import type { ApduFirewall } from '../../shared/policy/firewall';
 import type { ScriptResult } from '../../shared/protocol/index';
 import { validateUserPin, type PinStatus } from '../../shared/sc-hsm/pin';
 import { ApduChannel } from '../card/apdu-channel';
-import type { CardTransport } from '../card/transport';
+import { CardTransportError, type CardTransport } from '../card/transport';
 import { verifyPinOnPinpad, type PinpadReader } from '../pinpad/verify-pin-direct';
 import { keyChrOf } from '../sc-hsm/keys';
 import { SmartCardHsm } from '../sc-hsm/sc-hsm-session';
@@ -46,7 +46,27 @@ export type CardOutcome =
   | { readonly kind: 'needs-last-try-confirmation'; readonly retries: 1 }
   | { readonly kind: 'pin-cancelled'; readonly message: string }
   | { readonly kind: 'key-mismatch'; readonly message: string }
-  | { readonly kind: 'card-error'; readonly message: string };
+  | {
+      readonly kind: 'card-error';
+      readonly message: string;
+      /** The typed transport failure behind it (removed, busy, no reader …), when there was one. */
+      readonly cause?: CardTransportError;
+    };
+
+/** The transport failure in `e` or its `cause` chain, if any. */
+function transportCause(e: unknown): CardTransportError | undefined {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 8; depth += 1) {
+    if (c instanceof CardTransportError) return c;
+    c = c.cause;
+  }
+  return undefined;
+}
+
+/** A card-error outcome for `e`, carrying its transport failure as the cause. */
+function cardError(message: string, e: unknown): CardOutcome {
+  const cause = transportCause(e);
+  return cause ? { kind: 'card-error', message, cause } : { kind: 'card-error', message };
+}
 
 /** Inputs of {@link runCardApproval}. */
 export type CardApproval = {
@@ -110,10 +130,7 @@ export async function runCardApproval(a: CardApproval): Promise<CardOutcome> {
   try {
     transport = await a.openCard();
   } catch (e) {
-    const outcome: CardOutcome = {
-      kind: 'card-error',
-      message: `cannot open the custodian card: ${messageOf(e)}`,
-    };
+    const outcome = cardError(`cannot open the custodian card: ${messageOf(e)}`, e);
     await a.afterCard?.(outcome);
     return outcome;
   }
@@ -124,7 +141,7 @@ export async function runCardApproval(a: CardApproval): Promise<CardOutcome> {
     } catch (e) {
       const message =
         e instanceof CardStatusError ? `${e.operation}: ${describeSw(e.sw)}` : messageOf(e);
-      outcome = { kind: 'card-error', message };
+      outcome = cardError(message, e);
     }
     // The decision leaves before the reset (issue 12 §2): the reset costs card time the
     // server would otherwise wait for, and nothing of the decision depends on it.

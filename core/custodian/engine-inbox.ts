@@ -10,198 +10,179 @@ import {
   type OfferMessage,
   type ServerMessage,
 } from '../../shared/protocol/index';
-import { journaledSigning } from './engine-approve';
-import {
-  check,
-  MAX_CLOCK_OFFSET_MS,
-  move,
-  rejectOffer,
-  trustedNow,
-  viewOf,
-  type EngineContext,
-} from './engine-context';
-import type { OfferEntry } from './offer-book';
+import type { DecisionOutbox } from './decision-outbox';
+import type { Emit, EngineAudit } from './engine-ports';
+import type { OfferBook } from './offer-book';
+import type { OfferChecker } from './offer-checker';
+import type { OfferRefusals } from './offer-refusals';
+import type { OfferTracker } from './offer-tracker';
+import { viewOf } from './offer-view';
 import { displayText } from './rejections';
+import { journaledSigning } from './signing-guard';
+import type { SigningJournal } from './signing-journal';
 
 /** Server error codes after which a kept decision need not be resent. */
 const SETTLED = new Set(['already-decided', 'unknown-offer', 'offer-expired', 'unknown-ceremony']);
 
-/** Handles one validated server message. */
-export function handleServerMessage(ctx: EngineContext, m: ServerMessage): void {
-  switch (m.type) {
-    case 'welcome': {
-      const offset = Date.parse(m.serverTime) - ctx.timers.now();
-      ctx.clockOffsetMs = Number.isFinite(offset)
-        ? Math.max(-MAX_CLOCK_OFFSET_MS, Math.min(MAX_CLOCK_OFFSET_MS, offset))
-        : 0;
-      if (m.credential !== undefined) {
-        ctx.audit('enrollment', { custodianId: m.custodianId });
-        ctx.emit({ type: 'enrolled', custodianId: m.custodianId, credential: m.credential });
-      }
-      return;
-    }
-    case 'offer':
-      return onOffer(ctx, m);
-    case 'update': {
-      const entry = ctx.book.get(m.ceremonyId);
-      if (!entry) return;
-      entry.progress = m.progress;
-      if (m.state !== 'open' && move(ctx, entry, 'end')) {
-        entry.decision = undefined;
-        ctx.book.drop(m.ceremonyId);
-        const offerId = entry.verified.offer.offerId;
-        ctx.emit({ type: 'offer-removed', ceremonyId: m.ceremonyId, offerId, reason: m.state });
-      } else ctx.emit({ type: 'offer-updated', offer: viewOf(entry) });
-      return;
-    }
-    case 'result': {
-      const entry = ctx.book.get(m.ceremonyId);
-      if (entry && entry.verified.offer.offerId === m.offerId) {
-        entry.decision = undefined; // delivered
-        entry.progress = m.progress;
-      }
-      ctx.emit({ type: 'result', result: m });
-      return;
-    }
-    case 'error': {
-      const entry = m.ceremonyId === undefined ? undefined : ctx.book.get(m.ceremonyId);
-      if (entry && entry.verified.offer.offerId === m.offerId && SETTLED.has(m.code)) {
-        entry.decision = undefined;
-      }
-      ctx.audit('error', { what: 'server-error', code: m.code, message: m.message });
-      ctx.emit({
-        type: 'server-error',
-        code: m.code,
-        message: displayText(m.message),
-        ...(m.ceremonyId !== undefined ? { ceremonyId: m.ceremonyId } : {}),
-        ...(m.offerId !== undefined ? { offerId: m.offerId } : {}),
-      });
-      return;
-    }
-    case 'ping':
-      return;
-  }
-}
-
 /**
- * An offer the journal says went to the card before (a crash between the card and the decision
- * store, issue 11 item 8): its stored signature is resent unchanged; an interrupted one (intent
- * without outcome) or a new offer id for an input already signed is refused, never signed again.
- * Returns true when the offer was handled here.
+ * The engine's offer-handling parts, shared by the inbox and the approvals. Each part keeps
+ * its own state private; this is only the list of collaborators, never written to.
  */
-function resumeFromJournal(ctx: EngineContext, offer: OfferMessage): boolean {
-  const row = ctx.journal.byOffer(offer.offerId);
-  if (
-    row?.state === 'signed' &&
-    row.ceremonyId === offer.ceremonyId &&
-    row.deviceId === offer.target.deviceId &&
-    row.challenge.toLowerCase() === offer.challenge.toLowerCase() &&
-    row.results
-  ) {
-    const frame: DecisionMessage = {
-      v: PROTOCOL_VERSION,
-      type: 'decision',
-      ceremonyId: offer.ceremonyId,
-      offerId: offer.offerId,
-      decision: { kind: 'approve', results: [...row.results] },
-    };
-    ctx.book.remember(offer, undefined);
-    ctx.book.markSigned(offer);
-    ctx.audit('error', {
-      what: 'signature-resent',
-      ceremonyId: offer.ceremonyId,
-      offerId: offer.offerId,
-    });
-    try {
-      ctx.decisions.put(frame, new Date(row.expiresAt));
-    } catch {
-      ctx.audit('error', { what: 'decision-store', ...ids(offer) });
-    }
-    ctx.send(frame);
-    return true;
-  }
-  const why = journaledSigning(ctx, offer);
-  if (why === undefined) return false;
-  ctx.book.remember(offer, undefined);
-  ctx.book.markSigned(offer);
-  rejectOffer(ctx, offer, { code: 'replayed', message: why }, true);
-  return true;
-}
+export type OfferParts = {
+  readonly book: OfferBook;
+  readonly tracker: OfferTracker;
+  readonly checker: OfferChecker;
+  readonly refusals: OfferRefusals;
+  readonly outbox: DecisionOutbox;
+  readonly journal: SigningJournal;
+  readonly audit: EngineAudit;
+  readonly emit: Emit;
+};
 
 const ids = (o: OfferMessage) => ({ ceremonyId: o.ceremonyId, offerId: o.offerId });
 
-function onOffer(ctx: EngineContext, offer: OfferMessage): void {
-  const { book } = ctx;
-  const sighting = book.sight(offer);
-  const stored = sighting.kind === 'new' ? ctx.decisions.get(offer.offerId) : undefined;
-  if (stored && stored.ceremonyId === offer.ceremonyId) {
-    // Decided before a restart (docs/protocol.md §3.4): resend the stored frame unchanged.
-    book.remember(offer, undefined);
-    ctx.send(stored);
-    return;
-  }
-  if (sighting.kind === 'new' && resumeFromJournal(ctx, offer)) return;
-  if (sighting.kind === 'resend') {
-    // Sent again after a reconnect: nothing new; repeat our decision if we made one.
-    const decided = sighting.entry?.decision ?? ctx.decisions.get(offer.offerId);
-    if (decided) ctx.send(decided);
-    return;
-  }
-  if (sighting.kind === 'altered' || sighting.kind === 'input-reused') {
-    const message =
-      sighting.kind === 'altered'
-        ? `offer ${offer.offerId} was sent before with different content`
-        : `the challenge for ${offer.target.deviceId} was already signed (replay)`;
-    book.remember(offer, undefined);
-    // An altered resend is not answered: the original offer id may already carry our decision.
-    rejectOffer(ctx, offer, { code: 'replayed', message }, sighting.kind === 'input-reused');
-    return;
-  }
-  const current = book.get(offer.ceremonyId);
-  if (current && current.phase === 'approving') {
-    book.remember(offer, undefined);
-    rejectOffer(
-      ctx,
-      offer,
-      { code: 'busy', message: 'an approval of this ceremony is running' },
-      false,
-    );
-    return;
-  }
-  const tooMany = book.overBound(offer);
-  if (tooMany !== undefined) {
-    // Bounded before the (costly) check: never kept, never shown, declined (docs/protocol.md §8).
-    book.remember(offer, undefined);
-    rejectOffer(ctx, offer, { code: 'busy', message: tooMany }, true);
-    return;
-  }
-  const checked = check(ctx, offer);
-  if (!checked.ok) {
-    book.remember(offer, undefined);
-    rejectOffer(ctx, offer, checked.error, true);
-    return;
-  }
-  if (current && current.phase === 'pending' && move(ctx, current, 'end')) {
-    const offerId = current.verified.offer.offerId;
-    ctx.emit({
-      type: 'offer-removed',
-      ceremonyId: offer.ceremonyId,
-      offerId,
-      reason: 'replaced by a newer offer',
-    });
-  }
-  const entry: OfferEntry = { phase: 'pending', progress: offer.progress, verified: checked.value };
-  const delay = Math.max(0, checked.value.expiresAt.getTime() - trustedNow(ctx).getTime());
-  entry.expiry = ctx.timers.setTimeout(() => {
-    if (move(ctx, entry, 'expire')) {
-      ctx.emit({
-        type: 'offer-removed',
-        ceremonyId: offer.ceremonyId,
-        offerId: offer.offerId,
-        reason: 'expired',
-      });
+/** Creates the handler of validated server messages. */
+export function createInbox(d: OfferParts): (m: ServerMessage) => void {
+  const { book, tracker, refusals } = d;
+
+  /**
+   * An offer the journal says went to the card before (a crash between the card and the
+   * decision store, issue 11 item 8): its stored signature is resent unchanged; an interrupted
+   * one (intent without outcome) or a new offer id for an input already signed is refused,
+   * never signed again. Returns true when the offer was handled here.
+   */
+  const resumeFromJournal = (offer: OfferMessage): boolean => {
+    const row = d.journal.byOffer(offer.offerId);
+    if (
+      row?.state === 'signed' &&
+      row.ceremonyId === offer.ceremonyId &&
+      row.deviceId === offer.target.deviceId &&
+      row.challenge.toLowerCase() === offer.challenge.toLowerCase() &&
+      row.results
+    ) {
+      const frame: DecisionMessage = {
+        v: PROTOCOL_VERSION,
+        type: 'decision',
+        ...ids(offer),
+        decision: { kind: 'approve', results: [...row.results] },
+      };
+      book.remember(offer, undefined);
+      book.markSigned(offer);
+      d.audit.record('error', { what: 'signature-resent', ...ids(offer) });
+      d.outbox.keepAndSend(frame, new Date(row.expiresAt));
+      return true;
     }
-  }, delay);
-  book.remember(offer, entry);
-  ctx.emit({ type: 'offer-added', offer: viewOf(entry) });
+    const why = journaledSigning(d.journal, offer);
+    if (why === undefined) return false;
+    book.remember(offer, undefined);
+    book.markSigned(offer);
+    refusals.refuse(offer, { code: 'replayed', message: why }, true);
+    return true;
+  };
+
+  /** Refuses without keeping the offer (it is only remembered as seen). */
+  const refuse = (
+    offer: OfferMessage,
+    code: 'replayed' | 'busy',
+    message: string,
+    answer = true,
+  ) => {
+    book.remember(offer, undefined);
+    refusals.refuse(offer, { code, message }, answer);
+  };
+
+  const onOffer = (offer: OfferMessage): void => {
+    const sighting = book.sight(offer);
+    const stored = sighting.kind === 'new' ? d.outbox.kept(offer.offerId) : undefined;
+    if (stored && stored.ceremonyId === offer.ceremonyId) {
+      // Decided before a restart (docs/protocol.md §3.4): resend the stored frame unchanged.
+      book.remember(offer, undefined);
+      d.outbox.resend(stored);
+      return;
+    }
+    if (sighting.kind === 'new' && resumeFromJournal(offer)) return;
+    if (sighting.kind === 'resend') {
+      // Sent again after a reconnect: nothing new; repeat our decision if we made one.
+      const decided = sighting.entry?.decision ?? d.outbox.kept(offer.offerId);
+      if (decided) d.outbox.resend(decided);
+      return;
+    }
+    if (sighting.kind === 'altered')
+      // Not answered: the original offer id may already carry our decision.
+      return refuse(
+        offer,
+        'replayed',
+        `offer ${offer.offerId} was sent before with different content`,
+        false,
+      );
+    if (sighting.kind === 'input-reused')
+      return refuse(
+        offer,
+        'replayed',
+        `the challenge for ${offer.target.deviceId} was already signed (replay)`,
+      );
+    if (book.get(offer.ceremonyId)?.phase === 'approving')
+      return refuse(offer, 'busy', 'an approval of this ceremony is running', false);
+    const tooMany = book.overBound(offer);
+    // Bounded before the (costly) check: never kept, never shown, declined (docs/protocol.md §8).
+    if (tooMany !== undefined) return refuse(offer, 'busy', tooMany);
+    const checked = d.checker.check(offer);
+    if (!checked.ok) {
+      book.remember(offer, undefined);
+      refusals.refuse(offer, checked.error, true);
+      return;
+    }
+    tracker.add(checked.value, checked.value.expiresAt.getTime() - d.checker.now().getTime());
+  };
+
+  return (m) => {
+    switch (m.type) {
+      case 'welcome':
+        d.checker.syncClock(m.serverTime);
+        if (m.credential !== undefined) {
+          d.audit.record('enrollment', { custodianId: m.custodianId });
+          d.emit({ type: 'enrolled', custodianId: m.custodianId, credential: m.credential });
+        }
+        return;
+      case 'offer':
+        return onOffer(m);
+      case 'update': {
+        const entry = book.get(m.ceremonyId);
+        if (!entry) return;
+        entry.progress = m.progress;
+        if (m.state !== 'open' && tracker.move(entry, 'end')) {
+          entry.decision = undefined;
+          book.drop(m.ceremonyId);
+          const offerId = entry.verified.offer.offerId;
+          d.emit({ type: 'offer-removed', ceremonyId: m.ceremonyId, offerId, reason: m.state });
+        } else d.emit({ type: 'offer-updated', offer: viewOf(entry) });
+        return;
+      }
+      case 'result': {
+        const entry = book.get(m.ceremonyId);
+        if (entry && entry.verified.offer.offerId === m.offerId) {
+          entry.decision = undefined; // delivered
+          entry.progress = m.progress;
+        }
+        d.emit({ type: 'result', result: m });
+        return;
+      }
+      case 'error': {
+        const entry = m.ceremonyId === undefined ? undefined : book.get(m.ceremonyId);
+        if (entry && entry.verified.offer.offerId === m.offerId && SETTLED.has(m.code))
+          entry.decision = undefined;
+        d.audit.record('error', { what: 'server-error', code: m.code, message: m.message });
+        d.emit({
+          type: 'server-error',
+          code: m.code,
+          message: displayText(m.message),
+          ...(m.ceremonyId !== undefined ? { ceremonyId: m.ceremonyId } : {}),
+          ...(m.offerId !== undefined ? { offerId: m.offerId } : {}),
+        });
+        return;
+      }
+      case 'ping':
+        return;
+    }
+  };
 }

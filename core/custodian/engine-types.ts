@@ -120,7 +120,11 @@ export type EngineOptions = {
   readonly auth: EngineAuth;
   readonly anchors: readonly TrustAnchor[];
   readonly ownKey: OwnKey;
-  readonly openCard: CardOpener;
+  /**
+   * The card approvals use when `approve` names none (a front end with one configured card);
+   * a front end with several readers passes `openCard` per approval instead.
+   */
+  readonly openCard?: CardOpener;
   readonly audit: AuditAppender;
   /** Where decisions are remembered across restarts (default: memory only). */
   readonly decisions?: DecisionStore;

@@ -16,16 +16,20 @@ import {
 import { systemTimers } from '../net/timers';
 import { createServerClient, type ConnectionState } from '../net/ws-client';
 import type { PinSource } from './card-session';
-import { approveCeremony, type ApproveOptions, type ApproveResult } from './engine-approve';
 import { createChainCache } from './chain-cache';
-import { decide, move, viewOf, type EngineContext } from './engine-context';
-import { handleServerMessage } from './engine-inbox';
-import type { EngineEvent, EngineOptions, OfferRef, OfferView } from './engine-types';
+import { createDecisionOutbox } from './decision-outbox';
 import { memoryDecisionStore } from './decision-store';
-import { memorySigningJournal } from './signing-journal';
+import { createApprover, type ApproveOptions, type ApproveResult } from './engine-approve';
+import { createInbox } from './engine-inbox';
+import { createEmitter, engineAudit } from './engine-ports';
+import type { EngineEvent, EngineOptions, OfferRef, OfferView } from './engine-types';
 import { OfferBook } from './offer-book';
+import { createOfferChecker } from './offer-checker';
+import { createOfferRefusals } from './offer-refusals';
+import { createOfferTracker } from './offer-tracker';
+import { viewOf } from './offer-view';
 import { displayText } from './rejections';
-import { createFloodControl, flushRejectionSummary } from './engine-flood';
+import { memorySigningJournal } from './signing-journal';
 
 export type { ApproveOptions, ApproveResult };
 
@@ -38,8 +42,9 @@ export type CustodianEngine = {
   /** The offers that can still be acted on or are awaiting the server's answer. */
   offers(): OfferView[];
   /**
-   * Approves exactly the offer the custodian was shown (`refOf(view)`) with the custodian's
-   * card; refused (`offer-changed`) when it is no longer the ceremony's pending offer.
+   * Approves exactly the offer the custodian was shown (`refOf(view)`) with the card
+   * `options.openCard` opens (default: the engine's); refused (`offer-changed`) when it is no
+   * longer the ceremony's pending offer. A card failure's outcome carries its transport error.
    */
   approve(offer: OfferRef, pin: PinSource, options?: ApproveOptions): Promise<ApproveResult>;
   /** Declines one ceremony's pending offer; false when there is none. */
@@ -47,80 +52,70 @@ export type CustodianEngine = {
   readonly connection: ConnectionState;
 };
 
-/** Creates the engine (not started). */
+function helloOf(options: EngineOptions): HelloMessage {
+  const a = options.auth;
+  return {
+    v: PROTOCOL_VERSION,
+    type: 'hello',
+    client: options.client ?? { name: 'custodian', version: '0.1.0' },
+    auth:
+      a.kind === 'session'
+        ? { kind: 'session', custodianId: a.custodianId, credential: a.credential }
+        : { kind: 'enroll', token: a.token, pka: toHex(a.pka), keyId: a.keyId },
+  };
+}
+
+/**
+ * Creates the engine (not started): the parts, each given exactly what it uses — the offer
+ * book and its lifecycle, the checker, the decision outbox, the refusals behind the flood
+ * guard, the inbox of server messages and the approval use case.
+ */
 export function createCustodianEngine(options: EngineOptions): CustodianEngine {
   const timers = options.timers ?? systemTimers;
-  const listeners = new Set<(e: EngineEvent) => void>();
+  const { emit, on } = createEmitter();
+  const audit = engineAudit(options.audit);
   const book = new OfferBook();
-
-  const hello = (): HelloMessage => {
-    const a = options.auth;
-    return {
-      v: PROTOCOL_VERSION,
-      type: 'hello',
-      client: options.client ?? { name: 'custodian', version: '0.1.0' },
-      auth:
-        a.kind === 'session'
-          ? { kind: 'session', custodianId: a.custodianId, credential: a.credential }
-          : { kind: 'enroll', token: a.token, pka: toHex(a.pka), keyId: a.keyId },
-    };
-  };
-
-  const ctx: EngineContext = {
-    options,
-    timers,
-    book,
-    decisions: options.decisions ?? memoryDecisionStore(),
-    journal: options.journal ?? memorySigningJournal(),
+  const journal = options.journal ?? memorySigningJournal();
+  const tracker = createOfferTracker(book, timers, emit);
+  const checker = createOfferChecker({
+    anchors: options.anchors,
+    ownKey: options.ownKey,
     chainCache: options.chainCache ?? createChainCache(),
-    emit(event) {
-      for (const l of listeners) {
-        try {
-          l(event);
-        } catch {
-          // A broken listener must not stop the engine.
-        }
-      }
-    },
-    audit(kind, data, opts) {
-      try {
-        options.audit.append(kind, data, opts);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    auditSync() {
-      try {
-        options.audit.sync?.();
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    flood: createFloodControl(() => timers.now(), options.rejectionLimits),
+    timers,
+  });
+  const outbox = createDecisionOutbox({
+    store: options.decisions ?? memoryDecisionStore(),
+    send: (m) => client.send(m),
+    audit,
+  });
+  const refusals = createOfferRefusals({
+    audit,
+    emit,
+    outbox,
+    timers,
     disconnect: (reason) => client.stop(reason),
-    send: (message) => client.send(message),
-    clockOffsetMs: 0,
-  };
+    limits: options.rejectionLimits,
+  });
+  const parts = { book, tracker, checker, refusals, outbox, journal, audit, emit };
+  const approve = createApprover({ ...parts, ownKey: options.ownKey, openCard: options.openCard });
 
   const client = createServerClient({
     url: options.url,
     connector: options.connector,
-    hello,
+    hello: () => helloOf(options),
     reconnect: options.reconnect ?? true,
     timers,
     ...(options.random ? { random: options.random } : {}),
     ...(options.backoff ? { backoff: options.backoff } : {}),
     onState: (state) => {
       if (state.kind === 'authenticated') {
-        ctx.audit('connection', { state: state.kind, custodianId: state.custodianId });
+        audit.record('connection', { state: state.kind, custodianId: state.custodianId });
       } else if (state.kind === 'waiting' || state.kind === 'stopped') {
-        ctx.audit('connection', { state: state.kind, reason: state.reason });
+        audit.record('connection', { state: state.kind, reason: state.reason });
       }
-      ctx.emit({ type: 'connection', state });
+      emit({ type: 'connection', state });
       if (state.kind === 'waiting' && state.code === CLOSE_CODES.AUTH_FAILED) {
-        ctx.emit({
+        emit({
           type: 'auth-refused',
           reason: state.reason,
           attempt: state.attempt,
@@ -129,14 +124,14 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
       }
       // Resume: decisions the server may not have received are sent again (it de-duplicates).
       if (state.kind === 'authenticated') {
-        for (const e of book.entries()) if (e.decision) client.send(e.decision);
+        for (const e of book.entries()) if (e.decision) outbox.resend(e.decision);
       }
     },
     onInvalidFrame: (f) => {
-      ctx.audit('error', { what: 'invalid-frame', code: f.error.code, count: f.count });
-      ctx.emit({ type: 'invalid-frame', message: f.error.message, count: f.count });
+      audit.record('error', { what: 'invalid-frame', code: f.error.code, count: f.count });
+      emit({ type: 'invalid-frame', message: f.error.message, count: f.count });
     },
-    onMessage: (m) => handleServerMessage(ctx, m),
+    onMessage: createInbox(parts),
   });
 
   return {
@@ -145,34 +140,30 @@ export function createCustodianEngine(options: EngineOptions): CustodianEngine {
     },
     start: () => client.start(),
     stop() {
-      for (const e of book.entries()) if (e.expiry !== undefined) timers.clearTimeout(e.expiry);
-      flushRejectionSummary(ctx);
+      tracker.stop();
+      refusals.flush();
       client.stop();
     },
-    on(listener) {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
+    on,
     offers: () =>
       book
         .entries()
         .filter((e) => e.phase === 'pending' || e.phase === 'approving' || e.decision !== undefined)
         .map(viewOf),
-    approve: (ref, pin, opts) => approveCeremony(ctx, ref, pin, opts),
+    approve,
     decline(ceremonyId, reason = 'user-declined', detail) {
       const entry = book.get(ceremonyId);
       if (!entry || entry.phase !== 'pending') return false;
       const offerId = entry.verified.offer.offerId;
-      ctx.audit('decline', { ceremonyId, offerId, reason, ...(detail ? { detail } : {}) });
-      move(ctx, entry, 'decline');
-      decide(
-        ctx,
+      audit.record('decline', { ceremonyId, offerId, reason, ...(detail ? { detail } : {}) });
+      tracker.move(entry, 'decline');
+      outbox.decide(
         entry,
         detail
           ? { kind: 'decline', reason, detail: displayText(detail) }
           : { kind: 'decline', reason },
       );
-      ctx.emit({ type: 'offer-updated', offer: viewOf(entry) });
+      emit({ type: 'offer-updated', offer: viewOf(entry) });
       return true;
     },
   };

@@ -9,8 +9,7 @@ import { ipcError, type IpcError } from '../../shared/ipc/errors';
 import type { CeremonyResult } from '../../shared/ipc/model';
 import type { ResultMessage } from '../../shared/protocol/index';
 import type { Result } from '../../shared/result';
-import type { CardTransportError } from '../card/transport';
-import type { PinSource } from '../custodian/card-session';
+import type { CardOpener, PinSource } from '../custodian/card-session';
 import type { CustodianEngine } from '../custodian/engine';
 import type { OfferRef, OfferView } from '../custodian/engine-types';
 import type { CeremonyBook } from './ceremony-book';
@@ -22,11 +21,9 @@ export type ApprovalDeps = {
   readonly engineOf: (serverId: string) => CustodianEngine | undefined;
   /** Runs card work one at a time. */
   readonly serial: <T>(fn: () => Promise<T>) => Promise<T>;
-  /** Points the engines' card opener at the reader the custodian chose. */
-  readonly useReader: (reader: string) => void;
+  /** The card in the reader the custodian chose, for one approval. */
+  readonly openCard: (reader: string) => CardOpener;
   readonly timeoutMs: number;
-  /** The last transport failure since the previous call (cleared on read). */
-  readonly takeTransportError: () => CardTransportError | undefined;
 };
 
 /** The approval service. */
@@ -130,10 +127,6 @@ export function createApprovals(d: ApprovalDeps): Approvals {
           ? { kind: 'pinpad' }
           : // A fresh copy for the engine, which wipes it after VERIFY (card-session.ts).
             { kind: 'typed', read: async () => r.pin!.slice() };
-      let removedReason: string | undefined;
-      const stop = engine.on((e) => {
-        if (e.type === 'offer-removed' && e.ceremonyId === r.ceremonyId) removedReason = e.reason;
-      });
       let settle: (m: ResultMessage | undefined) => void = () => {};
       const answer = new Promise<ResultMessage | undefined>((resolve) => {
         const timer = setTimeout(() => settle(undefined), d.timeoutMs);
@@ -144,25 +137,17 @@ export function createApprovals(d: ApprovalDeps): Approvals {
         };
         waiting.set(offerId, settle);
       });
-      let outcome;
-      try {
-        outcome = await d.serial(async () => {
-          d.takeTransportError();
-          // Checked again on the engine's current offer, right before the card is used: a
-          // replacement offer that arrived meanwhile must match the acknowledgement as well.
-          const current = engine.offers().find((o) => o.ceremonyId === r.ceremonyId);
-          const late = current && testAnchorRefusal(current, r.acknowledgeTestAnchor);
-          if (late) return { kind: 'refused-ack' as const, error: late };
-          d.useReader(r.reader);
-          return engine.approve(
-            shown,
-            pin,
-            r.confirmLastTry === true ? { confirmLastTry: true } : {},
-          );
+      const outcome = await d.serial(async () => {
+        // Checked again on the engine's current offer, right before the card is used: a
+        // replacement offer that arrived meanwhile must match the acknowledgement as well.
+        const current = engine.offers().find((o) => o.ceremonyId === r.ceremonyId);
+        const late = current && testAnchorRefusal(current, r.acknowledgeTestAnchor);
+        if (late) return { kind: 'refused-ack' as const, error: late };
+        return engine.approve(shown, pin, {
+          openCard: d.openCard(r.reader),
+          ...(r.confirmLastTry === true ? { confirmLastTry: true } : {}),
         });
-      } finally {
-        stop();
-      }
+      });
       if (outcome.kind === 'refused-ack') {
         settle(undefined);
         return fail(outcome.error);
@@ -170,13 +155,7 @@ export function createApprovals(d: ApprovalDeps): Approvals {
       changed();
       if (outcome.kind !== 'approved') {
         settle(undefined);
-        const transport = d.takeTransportError();
-        return fail(
-          approvalFailure(outcome, {
-            ...(transport ? { lastTransport: transport } : {}),
-            ...(removedReason !== undefined ? { removedReason } : {}),
-          }),
-        );
+        return fail(approvalFailure(outcome));
       }
       const result = await answer;
       changed();

@@ -5,7 +5,7 @@
  * it has.
  * @module
  */
-import { CardTransportError, type CardTransport } from '../card/transport';
+import type { CardTransport } from '../card/transport';
 import { FEATURE } from '../pcsc/features';
 import type { Pcsc, PcscCard } from '../pcsc/pcsc-adapter';
 
@@ -129,42 +129,4 @@ export function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
     tail = run.catch(() => undefined);
     return run;
   };
-}
-
-/**
- * An opener per reader that reports every transport failure (open, transmit, control) to
- * `record` before passing it on: the engine keeps only the message of a card error, the
- * backend needs its code to tell "card removed" from "card busy".
- */
-export function recordingOpener(
-  cards: CardAccess,
-  record: (e: CardTransportError) => void,
-): (reader: string) => () => Promise<OpenedCard> {
-  const watch =
-    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
-    async (...a: A): Promise<R> => {
-      try {
-        return await f(...a);
-      } catch (e) {
-        if (e instanceof CardTransportError) record(e);
-        throw e;
-      }
-    };
-  return (reader) =>
-    watch(async (): Promise<OpenedCard> => {
-      const card = await cards.open(reader);
-      return {
-        get atr() {
-          return card.atr;
-        },
-        transmit: watch((apdu: Uint8Array) => card.transmit(apdu)),
-        transaction: (fn) => card.transaction(fn),
-        reset: watch(() => card.reset()),
-        close: (d) => card.close(d),
-        ...(card.control
-          ? { control: watch((code: number, data: Uint8Array) => card.control!(code, data)) }
-          : {}),
-        ...(card.features ? { features: () => card.features!() } : {}),
-      };
-    });
 }

@@ -6,39 +6,26 @@
  * Every failure is answered with an IPC error code in words (errors.ts); nothing rejects.
  * @module
  */
-import { join } from 'node:path';
-import { describeAuditRecovery, openAuditLog, type AuditLog } from '../audit/audit-log';
-import { auditFilePath, ensureHome, loadCustodianConfig } from '../config/custodian-config';
-import { createCustodianEngine, type CustodianEngine } from '../custodian/engine';
-import { fileDecisionStore } from '../custodian/decision-store';
-import { fileSigningJournal } from '../custodian/signing-journal';
 import type { Timers } from '../net/timers';
 import { createWsConnector, type WsConnector } from '../net/ws-transport';
 import type { ServerPin } from '../net/url-policy';
-import type { CardTransportError } from '../card/transport';
-import { bytesEqual } from '../../shared/codec/bytes';
-import { productionAnchor, type TrustAnchor } from '../../shared/cvc/chain';
 import type { BackendEvent, CustodianBackend } from '../../shared/ipc/backend';
 import { ipcError } from '../../shared/ipc/errors';
 import type { ServerView } from '../../shared/ipc/model';
-import { loadAnchorFiles } from './anchors';
 import { createApprovals } from './approvals';
-import { recordingOpener, serialQueue, type CardAccess } from './card-access';
+import { openBackendHome } from './backend-home';
+import { serialQueue, type CardAccess } from './card-access';
 import { createKey, exportPka, inspectCard } from './card-views';
 import { CeremonyBook } from './ceremony-book';
 import { cardFailure } from './errors';
 import { listAudit, verifyAudit } from './audit-views';
 import { createServerSetup } from './server-add';
-import {
-  listServerHomes,
-  loadServerCredential,
-  type CredentialPort,
-  type ServerHome,
-} from './server-homes';
-import { serverPinOf, type FingerprintReader } from './server-setup';
+import { openServerEngine, routeEngineEvent, type RunningServer } from './server-engines';
+import { listServerHomes, type CredentialPort, type ServerHome } from './server-homes';
+import type { FingerprintReader } from './server-setup';
 import { createTraceLog } from './trace-log';
 import { createTrust } from './trust';
-import { serverStateOf, serverViewOf } from './views';
+import { serverViewOf } from './views';
 import { messageOf } from '../../shared/error-message';
 
 /** Options of {@link createEngineBackend}. */
@@ -71,44 +58,8 @@ export type EngineBackend = CustodianBackend & {
   stop(): Promise<void>;
 };
 
-/** A configured server and its running engine. */
-export type RunningServer = {
-  readonly home: ServerHome;
-  engine: CustodianEngine | undefined;
-  state: ServerView['state'];
-  /** Why it is not connected (configuration or credential problems). */
-  problem?: string;
-};
-
-/**
- * Creates the backend. Throws (with the reason in words) when the custodian home cannot be
- * used: an invalid config, unreadable trust anchors or an audit log that fails verification —
- * main then runs the stand-in backend that shows the reason.
- */
-export async function createEngineBackend(options: EngineBackendOptions): Promise<EngineBackend> {
-  const now = options.now ?? (() => new Date());
-  const log = options.log ?? (() => {});
-  const root = options.home;
-  const rootConfig = loadCustodianConfig(root);
-  if (!rootConfig.ok && rootConfig.error.code !== 'not-found')
-    throw new Error(rootConfig.error.message);
-  // Trust anchors are explicit: the production root is the only one built in (docs/card-reference.md
-  // Appendix A); a test root comes only from the custodian config and is then always flagged
-  // TEST (loadAnchorFiles marks it `configured`). There is deliberately no option to build in
-  // another root.
-  const anchors: TrustAnchor[] = [
-    productionAnchor(),
-    // The production root configured as a file as well stays the built-in one, never a TEST root.
-    ...(await loadAnchorFiles(rootConfig.ok ? rootConfig.value.trustAnchors : [], root)).filter(
-      (a) => !bytesEqual(a.cvc.encoded, productionAnchor().cvc.encoded),
-    ),
-  ];
-  ensureHome(root);
-  const audit: AuditLog = openAuditLog(
-    auditFilePath(root, rootConfig.ok ? rootConfig.value : undefined),
-    now,
-  );
-  if (audit.recovered) log(describeAuditRecovery(audit.recovered));
+/** Calls every listener; a failing one is logged, never passed on. */
+function broadcaster(log: (line: string) => void) {
   const listeners = new Set<(e: BackendEvent) => void>();
   const emit = (e: BackendEvent) => {
     for (const l of listeners) {
@@ -119,7 +70,41 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
       }
     }
   };
+  const subscribe = (listener: (e: BackendEvent) => void) => {
+    listeners.add(listener);
+    return () => void listeners.delete(listener);
+  };
+  return { emit, subscribe };
+}
+
+/** The APDU trace of the approvals (its script lookups go to the ceremony book). */
+function traceOf(book: CeremonyBook, now: () => Date, emit: (e: BackendEvent) => void) {
+  const trace = createTraceLog(
+    (ceremonyId, offerId, index) => {
+      const o = book.get(ceremonyId)?.offer;
+      return o && o.offerId === offerId ? o.verified.script[index] : undefined;
+    },
+    { now },
+  );
+  trace.on((entry) => emit({ type: 'trace', entry }));
+  return trace;
+}
+
+const ok = <T>(value: T) => ({ ok: true as const, value });
+
+/**
+ * Creates the backend. Throws (with the reason in words) when the custodian home cannot be
+ * used: an invalid config, unreadable trust anchors or an audit log that fails verification —
+ * main then runs the stand-in backend that shows the reason.
+ */
+export async function createEngineBackend(options: EngineBackendOptions): Promise<EngineBackend> {
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? (() => {});
+  const root = options.home;
+  const { config: rootConfig, anchors, audit } = await openBackendHome(root, now, log);
+  const { emit, subscribe } = broadcaster(log);
   const servers = new Map<string, RunningServer>();
+  const serverView = (s: RunningServer): ServerView => serverViewOf(s.home, s.state, anchors);
   // Trust cues (docs/desktop-app.md "Trust cues"): remembered devices and security alerts.
   const trust = createTrust({
     now,
@@ -133,123 +118,41 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
     emitAlerts: (alerts) => emit({ type: 'alerts', alerts: [...alerts] }),
   });
   const book = new CeremonyBook(now, trust.history);
-  const trace = createTraceLog(
-    (ceremonyId, offerId, index) => {
-      const o = book.get(ceremonyId)?.offer;
-      return o && o.offerId === offerId ? o.verified.script[index] : undefined;
-    },
-    { now },
-  );
-  trace.on((entry) => emit({ type: 'trace', entry }));
+  const trace = traceOf(book, now, emit);
   const auditSink = trace.tee(audit);
   const connectorFor = options.connector ?? ((pin) => createWsConnector(pin ? { pin } : {}));
   const client = options.client ?? { name: 'custodian-desktop', version: '0.1.0' };
-  const keyIdOf = () =>
-    [...servers.values()][0]?.home.config.keyId ??
-    (rootConfig.ok ? rootConfig.value.keyId : undefined);
-
   // One card action at a time: approvals, inspections and key creation never interleave.
   const serial = serialQueue();
-  // The transport failure seen last (the engine keeps only its message).
-  let lastTransport: CardTransportError | undefined;
-  const openReader = recordingOpener(options.cards, (e) => {
-    lastTransport = e;
-  });
-
-  const serverView = (s: RunningServer): ServerView => serverViewOf(s.home, s.state, anchors);
+  const openReader = (reader: string) => () => options.cards.open(reader);
   const emitServers = () =>
     emit({ type: 'servers', servers: [...servers.values()].map(serverView) });
   const emitCeremonies = () => {
     emit({ type: 'ceremonies', ceremonies: book.summaries() });
     trust.ceremoniesChanged();
   };
-
-  // The reader the engines' card opener uses; set inside the card queue by each approval.
-  let approvalReader = '';
   const approvals = createApprovals({
     book,
     engineOf: (serverId) => servers.get(serverId)?.engine,
     serial,
-    useReader: (reader) => {
-      approvalReader = reader;
-    },
+    openCard: openReader,
     timeoutMs: options.resultTimeoutMs ?? 20_000,
-    takeTransportError: () => {
-      const e = lastTransport;
-      lastTransport = undefined;
-      return e;
-    },
   });
-  async function startServer(home: ServerHome): Promise<void> {
-    const s: RunningServer = { home, engine: undefined, state: 'connecting' };
-    servers.set(home.id, s);
-    const credential = await loadServerCredential(home, options.credentials);
-    const c = home.config;
-    if (!credential.ok) {
-      s.state = 'error';
-      s.problem = credential.reason;
-      log(`server ${home.id}: ${credential.reason}`);
-      return;
-    }
-    const pin = serverPinOf(c.server, home.home);
-    if (!pin.ok) {
-      s.state = 'error';
-      s.problem = pin.error;
-      log(`server ${home.id}: ${pin.error}`);
-      return;
-    }
-    const engine = createCustodianEngine({
-      url: c.server.url,
-      connector: connectorFor(pin.value),
-      auth: { kind: 'session', custodianId: c.custodianId!, credential: credential.value },
+  const targets = { book, trust, approvals, emitServers, emitCeremonies };
+  const startServer = async (home: ServerHome): Promise<RunningServer> => {
+    const s = await openServerEngine(home, {
       anchors,
-      ownKey: c.keyChr !== undefined ? { keyId: c.keyId!, chr: c.keyChr } : { keyId: c.keyId! },
-      openCard: () => openReader(approvalReader)(),
       audit: auditSink,
-      decisions: fileDecisionStore(join(home.home, 'decisions.jsonl')),
-      journal: fileSigningJournal(join(home.home, 'signing-journal.jsonl')),
+      connectorFor,
       client,
-      ...(options.timers ? { timers: options.timers } : {}),
+      credentials: options.credentials,
+      timers: options.timers,
+      log,
+      onEvent: (server, e) => routeEngineEvent(targets, server, e),
     });
-    s.engine = engine;
-    engine.on((e) => {
-      switch (e.type) {
-        case 'connection':
-          s.state = serverStateOf(e.state);
-          return emitServers();
-        case 'offer-added':
-        case 'offer-updated':
-          book.offer(home.id, e.offer);
-          return emitCeremonies();
-        case 'offer-removed':
-          if (book.removed(e.ceremonyId, e.reason)) emitCeremonies();
-          return;
-        case 'offer-rejected':
-          return trust.offerRejected(home.id, e.offer, e.rejection);
-        case 'server-suspicious':
-          // The engine disconnected for good (docs/protocol.md §8); reconnecting is the user's call.
-          return trust.serverSuspicious(
-            home.id,
-            `${e.reason} (${String(e.refusedCount)} refused offers). Contact your security officer out of band: the server operator may be the attacker.`,
-          );
-        case 'result':
-          approvals.onResult(e.result);
-          if (
-            book.ownResult(
-              e.result.ceremonyId,
-              e.result.offerId,
-              e.result.progress,
-              e.result.outcome === 'accepted',
-            )
-          )
-            emitCeremonies();
-          return;
-        default:
-          return;
-      }
-    });
-  }
-
+    servers.set(home.id, s);
+    return s;
+  };
   const setup = createServerSetup({
     root,
     anchors,
@@ -274,6 +177,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
       () => undefined,
     );
   });
+  const keyIdOf = () => [...servers.values()][0]?.home.config.keyId ?? rootConfig?.keyId;
   const cardContext = (reader: string) => ({
     reader,
     open: openReader(reader),
@@ -281,8 +185,6 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
     keyId: keyIdOf(),
     now: now(),
   });
-  const ok = <T>(value: T) => ({ ok: true as const, value });
-
   return {
     start() {
       for (const s of servers.values()) s.engine?.start();
@@ -298,8 +200,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
     async addServer(r) {
       const added = await setup.add(r);
       if (!added.ok) return added;
-      await startServer(added.value);
-      const s = servers.get(added.value.id)!;
+      const s = await startServer(added.value);
       s.engine?.start();
       emitServers();
       return ok(serverView(s));
@@ -357,9 +258,6 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
     verifyAudit: async () => ok(verifyAudit(audit.path)),
     listAlerts: async () => ok(trust.list()),
     reportAlert: async ({ alertId }) => trust.report(alertId),
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
+    subscribe,
   };
 }

@@ -43,19 +43,8 @@ export function cardFailure(e: unknown, what: string): IpcError {
   return ipcError('internal', `${what}: ${messageOf(e)}`);
 }
 
-/** What the adapter saw during an approval besides the engine's answer. */
-export type ApprovalContext = {
-  /** The last transport failure on the card (the engine keeps only its message). */
-  readonly lastTransport?: CardTransportError;
-  /** Why the engine dropped the offer during the call (`offer-removed` reason), if it did. */
-  readonly removedReason?: string;
-};
-
 /** Maps the engine's approval outcome (other than `approved`) to an IPC error. */
-export function approvalFailure(
-  result: Exclude<ApproveResult, { kind: 'approved' }>,
-  seen: ApprovalContext = {},
-): IpcError {
+export function approvalFailure(result: Exclude<ApproveResult, { kind: 'approved' }>): IpcError {
   switch (result.kind) {
     case 'pin-wrong':
       return ipcError('pin-wrong', 'the card did not accept the PIN', result.retries);
@@ -73,17 +62,15 @@ export function approvalFailure(
     case 'key-mismatch':
       return ipcError('no-key', result.message);
     case 'card-error':
-      return ipcError(
-        seen.lastTransport ? transportCode(seen.lastTransport.code) : 'internal',
-        result.message,
-      );
+      // The outcome carries its own transport failure (card removed, busy …) as the cause.
+      return ipcError(result.cause ? transportCode(result.cause.code) : 'internal', result.message);
     case 'offer-changed':
       return ipcError('offer-changed', result.message);
     case 'refused':
       // The engine had no pending offer (decided or ended meanwhile).
       if (result.message.startsWith('no pending offer'))
         return ipcError('ceremony-closed', result.message);
-      return ipcError(refusedCode(seen.removedReason), result.message);
+      return ipcError(refusedCode(result.reason), result.message);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   saveCustodianConfig,
   type CustodianConfig,
 } from '../config/custodian-config';
+import { auditEnrollment, enrollOnce } from '../custodian/enroll';
 import type { AuditAppender } from '../custodian/engine-types';
 import type { ServerPin } from '../net/url-policy';
 import type { WsConnector } from '../net/ws-transport';
@@ -33,7 +34,7 @@ import {
 import {
   NO_TLS_FINGERPRINT,
   checkInvite,
-  enrollOnce,
+  enrollmentError,
   pinOf,
   readTlsFingerprint,
   wsUrlOf,
@@ -148,7 +149,7 @@ export function createServerSetup(d: ServerSetupDeps): ServerSetup {
       const card = await findCard();
       if (!card.ok) return card;
       const enrolled = await enrollOnce({
-        url: url.value,
+        url: url.value.toString(),
         connector: d.connectorFor(pinOf(url.value, fp.value)),
         token: token.value,
         pka: card.value.pka,
@@ -156,7 +157,7 @@ export function createServerSetup(d: ServerSetupDeps): ServerSetup {
         timeoutMs: d.timeoutMs,
         client: d.client,
       });
-      if (!enrolled.ok) return enrolled;
+      if (!enrolled.ok) return err(enrollmentError(enrolled.error));
       const root = loadCustodianConfig(d.root);
       const rootHasServer = root.ok && root.value.server !== undefined;
       const target = rootHasServer
@@ -182,7 +183,7 @@ export function createServerSetup(d: ServerSetupDeps): ServerSetup {
       if (!saved.ok) return err(ipcError('internal', saved.error.message));
       shown.delete(url.value.toString());
       try {
-        d.audit.append('enrollment', {
+        auditEnrollment(d.audit, {
           server: url.value.toString(),
           custodianId: enrolled.value.custodianId,
           keyId: card.value.key.keyId,

@@ -1,22 +1,20 @@
 /**
  * Adding a management server from the desktop app: the address the custodian typed turned into
  * the custodian WebSocket URL, the server certificate fingerprint shown for comparison with the
- * invitation letter (and then pinned, docs/card-reference.md §14.2 item 4), and the one-time
- * enrollment that exchanges the invitation token and the card's `.pka` for a session
- * credential (docs/protocol.md "Authentication"; the PKA key never authenticates the transport).
+ * invitation letter (and then pinned, docs/card-reference.md §14.2 item 4), and the desktop's
+ * words for a failed enrollment (the enrollment itself is core/custodian/enroll.ts, shared with
+ * the CLI).
  * @module
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
-import { toHex } from '../../shared/codec/bytes';
 import { ipcError, type IpcError } from '../../shared/ipc/errors';
-import { PROTOCOL_VERSION, secretSchema } from '../../shared/protocol/index';
+import { secretSchema } from '../../shared/protocol/index';
 import { err, ok, type Result } from '../../shared/result';
 import { resolveInHome } from '../config/custodian-config';
-import { createServerClient } from '../net/ws-client';
+import type { EnrollFailure } from '../custodian/enroll';
 import { checkServerUrl, type ServerPin } from '../net/url-policy';
-import type { WsConnector } from '../net/ws-transport';
 import { messageOf } from '../../shared/error-message';
 
 /** The all-zero fingerprint shown for a plain loopback server (there is no certificate). */
@@ -133,17 +131,6 @@ export function checkInvite(invite: string): Result<string, IpcError> {
       );
 }
 
-/** What enrollment needs. */
-export type EnrollRequest = {
-  readonly url: URL;
-  readonly connector: WsConnector;
-  readonly token: string;
-  readonly pka: Uint8Array;
-  readonly keyId: number;
-  readonly timeoutMs: number;
-  readonly client: { readonly name: string; readonly version: string };
-};
-
 /** Maps the server's refusal of an enrollment to words. */
 function refusal(message: string): IpcError {
   if (/expired/i.test(message)) return ipcError('invite-expired', message);
@@ -152,53 +139,18 @@ function refusal(message: string): IpcError {
   return ipcError('invite-invalid', message);
 }
 
-/** Enrolls once (no reconnect); resolves with the custodian id and the session credential. */
-export function enrollOnce(
-  r: EnrollRequest,
-): Promise<Result<{ custodianId: string; credential: string }, IpcError>> {
-  return new Promise((resolve) => {
-    let serverSaid: string | undefined;
-    let done = false;
-    const finish = (v: Result<{ custodianId: string; credential: string }, IpcError>) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      client.stop('enrollment finished');
-      resolve(v);
-    };
-    const timer = setTimeout(
-      () => finish(err(ipcError('server-unreachable', `no answer within ${r.timeoutMs / 1000} s`))),
-      r.timeoutMs,
-    );
-    const client = createServerClient({
-      url: r.url.toString(),
-      connector: r.connector,
-      reconnect: false,
-      hello: () => ({
-        v: PROTOCOL_VERSION,
-        type: 'hello',
-        client: r.client,
-        auth: { kind: 'enroll', token: r.token, pka: toHex(r.pka), keyId: r.keyId },
-      }),
-      onMessage: (m) => {
-        if (m.type === 'welcome') {
-          finish(
-            m.credential === undefined
-              ? err(ipcError('invite-invalid', 'the server did not issue a credential'))
-              : ok({ custodianId: m.custodianId, credential: m.credential }),
-          );
-        } else if (m.type === 'error') serverSaid = m.message;
-      },
-      onState: (s) => {
-        if (s.kind !== 'stopped' || done) return;
-        if (serverSaid !== undefined) return finish(err(refusal(serverSaid)));
-        const identity = /certificate|fingerprint|self.signed|pin/i.test(s.reason);
-        finish(err(ipcError(identity ? 'server-identity' : 'server-unreachable', s.reason)));
-      },
-      onInvalidFrame: (f) => {
-        serverSaid ??= `invalid frame: ${f.error.message}`;
-      },
-    });
-    client.start();
-  });
+/** The desktop app's error code and words for a failed enrollment (core/custodian/enroll.ts). */
+export function enrollmentError(f: EnrollFailure): IpcError {
+  switch (f.kind) {
+    case 'timeout':
+      return ipcError('server-unreachable', f.message);
+    case 'no-credential':
+      return ipcError('invite-invalid', f.message);
+    case 'refused':
+      return refusal(f.message);
+    case 'disconnected': {
+      const identity = /certificate|fingerprint|self.signed|pin/i.test(f.reason);
+      return ipcError(identity ? 'server-identity' : 'server-unreachable', f.reason);
+    }
+  }
 }

@@ -1,28 +1,33 @@
 /**
  * The custodian's connection to the management server: one WebSocket at a time, `hello` first
- * on every connection, reconnect with exponential back-off and full jitter, a watchdog that
- * declares the server dead after missed heartbeats, and validation of every received frame
- * with the protocol parser (docs/protocol.md). Invalid frames are reported and counted; past a
- * limit the connection is closed as a protocol violation. Nothing here throws at the network.
+ * on every connection, reconnect with exponential back-off and full jitter
+ * (core/net/reconnect-policy.ts), a watchdog that declares the server dead after missed
+ * heartbeats (core/net/heartbeat-watchdog.ts), and validation of every received frame with the
+ * protocol parser (docs/protocol.md). Invalid frames are reported and counted; past a limit the
+ * connection is closed as a protocol violation. Nothing here throws at the network.
  * @module
  */
 import {
   CLOSE_CODES,
-  describeCloseCode,
   encodeClientMessage,
   HEARTBEAT,
   parseServerMessage,
   PROTOCOL_VERSION,
-  shouldReconnect,
   type ClientMessage,
   type HelloMessage,
   type ProtocolError,
   type ServerMessage,
 } from '../../shared/protocol/index';
-import { singleLineSafe } from '../../shared/text/terminal-safe';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
-import { systemTimers, type TimerHandle, type Timers } from './timers';
-import type { WsConnection, WsConnector } from './ws-transport';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
+import { createHeartbeatWatchdog, type HeartbeatWatchdog } from './heartbeat-watchdog';
+import {
+  closeOutcome,
+  createRetrySchedule,
+  type LocalClose,
+  type RetrySchedule,
+} from './reconnect-policy';
+import { systemTimers, type Timers } from './timers';
+import type { WsConnection, WsConnector, WsEvents } from './ws-transport';
 
 /** Connection state as the UI shows it. */
 export type ConnectionState =
@@ -73,183 +78,183 @@ export type ServerClient = {
   readonly state: ConnectionState;
 };
 
-/**
- * Close codes after which reconnecting with the same secret is pointless or unwanted. 4001
- * (credential refused) is not among them (issue 11 item 10): a refusal may be transient (a
- * server restoring its store, a lockout caused by others' guesses), so a session retries it
- * with back-off and the custodian is told each time; a revoked enrollment is 4007 (final).
- */
-const FINAL_CODES: ReadonlySet<number> = new Set([
-  CLOSE_CODES.SUPERSEDED,
-  CLOSE_CODES.UNSUPPORTED_VERSION,
-  CLOSE_CODES.REVOKED,
-]);
-
 /** Creates the connection manager (not started). */
 export function createServerClient(options: ServerClientOptions): ServerClient {
-  const timers = options.timers ?? systemTimers;
-  const random = options.random ?? Math.random;
-  const policy = options.backoff ?? DEFAULT_BACKOFF;
-  const limit = options.invalidFrameLimit ?? 3;
-  const reconnect = options.reconnect ?? true;
+  return new ServerConnection(options);
+}
 
-  let state: ConnectionState = { kind: 'stopped', reason: 'not started' };
-  let started = false;
-  let stopped = false;
-  let attempt = 0;
-  let conn: WsConnection | undefined;
-  let generation = 0;
-  let retryTimer: TimerHandle | undefined;
-  let watchdog: TimerHandle | undefined;
-  let heartbeatMs = HEARTBEAT.defaultSeconds * 1000;
-  let invalid = 0;
+/** The connection manager: one connection at a time, each a numbered generation. */
+class ServerConnection implements ServerClient {
+  private current: ConnectionState = { kind: 'stopped', reason: 'not started' };
+  private started = false;
+  private stopped = false;
+  private conn: WsConnection | undefined;
+  /** Counts connections; events of an older one are ignored. */
+  private generation = 0;
+  private heartbeatMs = HEARTBEAT.defaultSeconds * 1000;
+  /** Invalid frames received on the current connection. */
+  private invalid = 0;
   /** Why we closed the current connection ourselves (then we decide about reconnecting). */
-  let localClose: { code: number; reason: string; retry: boolean } | undefined;
+  private localClose: LocalClose | undefined;
+  private readonly retries: RetrySchedule;
+  private readonly watchdog: HeartbeatWatchdog;
 
-  const setState = (s: ConnectionState): void => {
-    state = s;
-    options.onState(s);
-  };
+  constructor(private readonly options: ServerClientOptions) {
+    const timers = options.timers ?? systemTimers;
+    const random = options.random ?? Math.random;
+    this.retries = createRetrySchedule(timers, random, options.backoff ?? DEFAULT_BACKOFF);
+    this.watchdog = createHeartbeatWatchdog(timers);
+  }
 
-  const clearWatchdog = (): void => {
-    if (watchdog !== undefined) timers.clearTimeout(watchdog);
-    watchdog = undefined;
-  };
+  get state(): ConnectionState {
+    return this.current;
+  }
 
-  /** The server is dead after missing `missedLimit` heartbeats (docs/protocol.md "Heartbeat"). */
-  const armWatchdog = (): void => {
-    clearWatchdog();
-    const gen = generation;
-    watchdog = timers.setTimeout(() => {
-      if (gen !== generation || !conn) return;
-      closeLocally(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'heartbeat timeout', true);
-      conn.terminate();
-    }, heartbeatMs * HEARTBEAT.missedLimit);
-  };
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.connect();
+  }
 
-  const closeLocally = (code: number, reason: string, retry: boolean): void => {
-    localClose ??= { code, reason, retry };
-  };
+  stop(reason = 'stopped by the user'): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.retries.cancel();
+    this.watchdog.clear();
+    if (this.conn) {
+      this.closeLocally(CLOSE_CODES.NORMAL, reason, false);
+      this.conn.close(CLOSE_CODES.NORMAL, 'bye');
+    } else this.setState({ kind: 'stopped', reason });
+  }
 
-  const connect = (): void => {
-    if (stopped) return;
-    retryTimer = undefined;
-    const gen = ++generation;
-    invalid = 0;
-    localClose = undefined;
-    heartbeatMs = HEARTBEAT.defaultSeconds * 1000;
-    setState({ kind: 'connecting', attempt });
-    conn = options.connector(options.url, {
+  send(message: ClientMessage): boolean {
+    if (!this.conn || (this.current.kind !== 'authenticated' && message.type !== 'hello')) {
+      return false;
+    }
+    const text = encodeClientMessage(message);
+    if (!text.ok) {
+      throw new Error(`refusing to send an invalid ${message.type}: ${text.error.message}`);
+    }
+    this.conn.send(text.value);
+    return true;
+  }
+
+  private setState(s: ConnectionState): void {
+    this.current = s;
+    this.options.onState(s);
+  }
+
+  private closeLocally(code: number, reason: string, retry: boolean): void {
+    this.localClose ??= { code, reason, retry };
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const gen = ++this.generation;
+    this.invalid = 0;
+    this.localClose = undefined;
+    this.heartbeatMs = HEARTBEAT.defaultSeconds * 1000;
+    this.setState({ kind: 'connecting', attempt: this.retries.attempt });
+    this.conn = this.options.connector(this.options.url, this.eventsOf(gen));
+  }
+
+  /** The transport's events for connection number `gen`; those of older connections are dropped. */
+  private eventsOf(gen: number): WsEvents {
+    const live = (): boolean => gen === this.generation;
+    return {
       onOpen: () => {
-        if (gen !== generation) return;
-        setState({ kind: 'open' });
-        const text = encodeClientMessage(options.hello());
-        if (!text.ok) {
-          closeLocally(CLOSE_CODES.NORMAL, `cannot build hello: ${text.error.message}`, false);
-          conn?.close(CLOSE_CODES.NORMAL, 'client error');
-          return;
-        }
-        conn?.send(text.value);
-        armWatchdog();
+        if (live()) this.sendHello();
       },
       onText: (text) => {
-        if (gen !== generation) return;
-        handleFrame(parseServerMessage(text));
+        if (live()) this.handleFrame(parseServerMessage(text));
       },
       onBadFrame: (reason) => {
-        if (gen !== generation) return;
-        handleFrame({ ok: false, error: { code: 'not-text', message: reason } });
+        if (live()) this.handleFrame({ ok: false, error: { code: 'not-text', message: reason } });
       },
       onError: (error) => {
-        if (gen === generation) options.onTransportError?.(error);
+        if (live()) this.options.onTransportError?.(error);
       },
       onClose: (code, reason) => {
-        if (gen !== generation) return;
-        conn = undefined;
-        clearWatchdog();
-        afterClose(code, reason);
+        if (!live()) return;
+        this.conn = undefined;
+        this.watchdog.clear();
+        this.afterClose(code, reason);
       },
-    });
-  };
+    };
+  }
 
-  const handleFrame = (parsed: ReturnType<typeof parseServerMessage>): void => {
-    if (!parsed.ok) {
-      invalid += 1;
-      options.onInvalidFrame({ error: parsed.error, count: invalid });
-      if (invalid >= limit && conn) {
-        // docs/protocol.md §10: a protocol violation is a bug or an attack; no automatic reconnect.
-        closeLocally(CLOSE_CODES.PROTOCOL_VIOLATION, 'too many invalid frames', false);
-        conn.close(CLOSE_CODES.PROTOCOL_VIOLATION, 'protocol violation');
-      }
+  /** `hello` first on every connection; a hello that cannot be encoded closes it for good. */
+  private sendHello(): void {
+    this.setState({ kind: 'open' });
+    const text = encodeClientMessage(this.options.hello());
+    if (!text.ok) {
+      this.closeLocally(CLOSE_CODES.NORMAL, `cannot build hello: ${text.error.message}`, false);
+      this.conn?.close(CLOSE_CODES.NORMAL, 'client error');
       return;
     }
-    const msg = parsed.value;
-    armWatchdog();
+    this.conn?.send(text.value);
+    this.armWatchdog();
+  }
+
+  /** The server is dead after missing `missedLimit` heartbeats (docs/protocol.md "Heartbeat"). */
+  private armWatchdog(): void {
+    const gen = this.generation;
+    this.watchdog.arm(this.heartbeatMs * HEARTBEAT.missedLimit, () => {
+      if (gen !== this.generation || !this.conn) return;
+      this.closeLocally(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'heartbeat timeout', true);
+      this.conn.terminate();
+    });
+  }
+
+  private handleFrame(parsed: ReturnType<typeof parseServerMessage>): void {
+    if (parsed.ok) this.acceptMessage(parsed.value);
+    else this.rejectFrame(parsed.error);
+  }
+
+  /** Counts a refused frame; past the limit the connection is closed as a protocol violation. */
+  private rejectFrame(error: ProtocolError): void {
+    this.invalid += 1;
+    this.options.onInvalidFrame({ error, count: this.invalid });
+    if (this.invalid >= (this.options.invalidFrameLimit ?? 3) && this.conn) {
+      // docs/protocol.md §10: a protocol violation is a bug or an attack; no automatic reconnect.
+      this.closeLocally(CLOSE_CODES.PROTOCOL_VIOLATION, 'too many invalid frames', false);
+      this.conn.close(CLOSE_CODES.PROTOCOL_VIOLATION, 'protocol violation');
+    }
+  }
+
+  /** A valid frame: a sign of life; pings are answered here, `welcome` authenticates. */
+  private acceptMessage(msg: ServerMessage): void {
+    this.armWatchdog();
     if (msg.type === 'ping') {
       const pong = encodeClientMessage({ v: PROTOCOL_VERSION, type: 'pong', nonce: msg.nonce });
-      if (pong.ok) conn?.send(pong.value);
+      if (pong.ok) this.conn?.send(pong.value);
       return;
     }
     if (msg.type === 'welcome') {
-      attempt = 0;
-      heartbeatMs = msg.heartbeatSeconds * 1000;
-      armWatchdog();
-      setState({ kind: 'authenticated', custodianId: msg.custodianId });
+      this.retries.reset();
+      this.heartbeatMs = msg.heartbeatSeconds * 1000;
+      this.armWatchdog();
+      this.setState({ kind: 'authenticated', custodianId: msg.custodianId });
     }
-    options.onMessage(msg);
-  };
+    this.options.onMessage(msg);
+  }
 
-  const afterClose = (code: number, reason: string): void => {
-    const local = localClose;
-    localClose = undefined;
-    if (stopped) {
-      setState({ kind: 'stopped', reason: local?.reason ?? 'stopped', code });
+  /** After a close: stop for good, or wait a jittered delay and connect again. */
+  private afterClose(code: number, reason: string): void {
+    const local = this.localClose;
+    this.localClose = undefined;
+    if (this.stopped) {
+      this.setState({ kind: 'stopped', reason: local?.reason ?? 'stopped', code });
       return;
     }
-    // The close reason is server text: kept on one line with control/format characters escaped.
-    const why = local
-      ? local.reason
-      : `${describeCloseCode(code)}${reason ? `: ${singleLineSafe(reason)}` : ''}`;
-    const retry = local
-      ? local.retry
-      : code === CLOSE_CODES.AUTH_FAILED || (!FINAL_CODES.has(code) && shouldReconnect(code));
-    if (!reconnect || !retry) {
-      stopped = true;
-      setState({ kind: 'stopped', reason: why, code });
+    const { why, retry } = closeOutcome(code, reason, local);
+    if (!(this.options.reconnect ?? true) || !retry) {
+      this.stopped = true;
+      this.setState({ kind: 'stopped', reason: why, code });
       return;
     }
-    const delayMs = backoffDelay(attempt, random, policy);
-    attempt += 1;
-    setState({ kind: 'waiting', attempt, delayMs, reason: why, ...(local ? {} : { code }) });
-    retryTimer = timers.setTimeout(connect, delayMs);
-  };
-
-  return {
-    get state() {
-      return state;
-    },
-    start() {
-      if (started || stopped) return;
-      started = true;
-      connect();
-    },
-    stop(reason = 'stopped by the user') {
-      if (stopped) return;
-      stopped = true;
-      if (retryTimer !== undefined) timers.clearTimeout(retryTimer);
-      clearWatchdog();
-      if (conn) {
-        closeLocally(CLOSE_CODES.NORMAL, reason, false);
-        conn.close(CLOSE_CODES.NORMAL, 'bye');
-      } else setState({ kind: 'stopped', reason });
-    },
-    send(message) {
-      if (!conn || (state.kind !== 'authenticated' && message.type !== 'hello')) return false;
-      const text = encodeClientMessage(message);
-      if (!text.ok)
-        throw new Error(`refusing to send an invalid ${message.type}: ${text.error.message}`);
-      conn.send(text.value);
-      return true;
-    },
-  };
+    const { attempt, delayMs } = this.retries.next();
+    this.setState({ kind: 'waiting', attempt, delayMs, reason: why, ...(local ? {} : { code }) });
+    this.retries.wait(delayMs, () => this.connect());
+  }
 }

@@ -5,6 +5,8 @@
  * @module
  */
 import { err, ok, type Result } from '../../shared/result';
+import { CardTransportError } from '../card/transport';
+import { pcscReturnCode, SCARD } from './pcsc-errors';
 
 /** Control code number of GET_FEATURE_REQUEST, to be wrapped by SCARD_CTL_CODE (part 10 §2.2). */
 export const GET_FEATURE_REQUEST_CODE = 3400;
@@ -64,4 +66,40 @@ export function scardCtlCode(code: number, platform: string): number {
     throw new RangeError(`control code function ${code} is out of range`);
   }
   return platform === 'win32' ? ((0x31 << 16) | (code << 2)) >>> 0 : 0x42000000 + code;
+}
+
+/** Return codes with which readers refuse an unknown control code (pcsc-lite maps IFD errors). */
+const UNSUPPORTED_CONTROL: ReadonlySet<number> = new Set([
+  SCARD.E_UNSUPPORTED_FEATURE,
+  SCARD.E_UNSUPPORTED_FEATURE_2,
+  SCARD.E_NOT_TRANSACTED,
+]);
+
+/**
+ * Asks the reader in `reader` for its features with GET_FEATURE_REQUEST (control code `code`,
+ * sent through `control`): feature tag → control code. A reader without part 10 support refuses
+ * the control code: it simply has no features (an empty map).
+ * @throws CardTransportError for any other failure, or a malformed answer ('protocol')
+ */
+export async function readFeatures(
+  control: (code: number, data: Uint8Array) => Promise<Uint8Array>,
+  code: number,
+  reader: string,
+): Promise<ReadonlyMap<number, number>> {
+  let answer: Uint8Array;
+  try {
+    answer = await control(code, new Uint8Array(0));
+  } catch (e) {
+    const rc = e instanceof CardTransportError ? pcscReturnCode(e.cause) : undefined;
+    if (rc !== undefined && UNSUPPORTED_CONTROL.has(rc)) return new Map();
+    throw e;
+  }
+  const parsed = parseFeatureList(answer);
+  if (!parsed.ok) {
+    throw new CardTransportError(
+      'protocol',
+      `GET_FEATURE_REQUEST on "${reader}": ${parsed.error.message}`,
+    );
+  }
+  return parsed.value;
 }

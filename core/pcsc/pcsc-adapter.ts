@@ -6,13 +6,8 @@
  */
 import { CardTransportError } from '../card/transport';
 import { mapPcscError, NO_NATIVE_MODULE_MESSAGE } from './pcsc-errors';
-import {
-  connectReader,
-  PcscCardImpl,
-  type CardHost,
-  type PcscCard,
-  type ShareMode,
-} from './pcsc-card';
+import { PcscCardImpl, type CardHost, type PcscCard } from './pcsc-card';
+import { connectReader, type ShareMode } from './reader-calls';
 import type {
   PcscliteContext,
   PcscliteFactory,
@@ -22,7 +17,8 @@ import type {
 import { withTimeout } from './timeout';
 import { ReaderTracker, type PcscEvent } from './reader-tracker';
 
-export type { PcscCard, ShareMode } from './pcsc-card';
+export type { PcscCard } from './pcsc-card';
+export type { ShareMode } from './reader-calls';
 export type { PcscEvent } from './reader-tracker';
 
 /** Options of {@link openPcsc}. */

@@ -9,10 +9,17 @@
  * @module
  */
 import { CardTransportError, type CardTransport, type Disposition } from '../card/transport';
-import { mapPcscError, pcscReturnCode, SCARD } from './pcsc-errors';
-import { GET_FEATURE_REQUEST_CODE, parseFeatureList, scardCtlCode } from './features';
+import { mapPcscError } from './pcsc-errors';
+import { GET_FEATURE_REQUEST_CODE, readFeatures, scardCtlCode } from './features';
 import type { PcscliteReader } from './pcsclite-types';
-import { fromCallback, withTimeout } from './timeout';
+import {
+  connectReader,
+  controlReader,
+  disconnectReader,
+  dispositionCode,
+  transmitRaw,
+  type ShareMode,
+} from './reader-calls';
 
 /** A card connected through PC/SC. */
 export type PcscCard = CardTransport & {
@@ -21,9 +28,6 @@ export type PcscCard = CardTransport & {
   /** PC/SC part 10 features of the reader: feature tag → control code (empty when none). */
   features(): Promise<ReadonlyMap<number, number>>;
 };
-
-/** How the card may be shared with other applications. */
-export type ShareMode = 'shared' | 'exclusive';
 
 /** Deadlines for calls on a card, in milliseconds. */
 export type CardTimeouts = {
@@ -44,38 +48,8 @@ export type CardHost = {
   readonly platform: string;
 };
 
-/** Largest R-APDU: 65536 data bytes + SW (ISO/IEC 7816-3 §12.1.3). */
-const MAX_RESPONSE = 65538;
-/** Largest reader control answer accepted. */
-const MAX_CONTROL_RESPONSE = 65536;
-/** Return codes with which readers refuse an unknown control code (pcsc-lite maps IFD errors). */
-const UNSUPPORTED_CONTROL: ReadonlySet<number> = new Set([
-  SCARD.E_UNSUPPORTED_FEATURE,
-  SCARD.E_UNSUPPORTED_FEATURE_2,
-  SCARD.E_NOT_TRANSACTED,
-]);
 /** How long to wait for pcscd to notice a removal after a failed exchange. */
 const REMOVAL_GRACE_MS = 2000;
-
-/** Connects to `r`; resolves with the negotiated protocol. */
-export async function connectReader(
-  r: PcscliteReader,
-  share: ShareMode,
-  timeoutMs: number,
-): Promise<number> {
-  const share_mode = share === 'exclusive' ? r.SCARD_SHARE_EXCLUSIVE : r.SCARD_SHARE_SHARED;
-  const protocol = r.SCARD_PROTOCOL_T0 | r.SCARD_PROTOCOL_T1;
-  const what = `connect to "${r.name}"`;
-  try {
-    return await withTimeout(
-      fromCallback<number>((cb) => r.connect({ share_mode, protocol }, cb)),
-      timeoutMs,
-      what,
-    );
-  } catch (e) {
-    throw mapPcscError(e, what);
-  }
-}
 
 /** The CardTransport implementation over pcsclite. */
 export class PcscCardImpl implements PcscCard {
@@ -137,15 +111,9 @@ export class PcscCardImpl implements PcscCard {
     await this.switching;
     this.usable('transmit');
     const what = `transmit to "${this.reader}"`;
-    // Our copies may hold PINs or keys: wiped once the native call has taken them.
-    const out = Buffer.from(apdu);
     let raw: Buffer;
     try {
-      raw = await withTimeout(
-        fromCallback<Buffer>((cb) => this.r.transmit(out, MAX_RESPONSE, this.protocol, cb)),
-        this.timeouts.transmitMs,
-        what,
-      );
+      raw = await transmitRaw(this.r, apdu, this.protocol, this.timeouts.transmitMs, what);
     } catch (e) {
       const mapped = mapPcscError(e, what);
       if (mapped.code === 'io' && (await this.host.waitForRemoval(this.reader, REMOVAL_GRACE_MS))) {
@@ -158,8 +126,6 @@ export class PcscCardImpl implements PcscCard {
         );
       }
       throw this.breakWith(mapped);
-    } finally {
-      out.fill(0);
     }
     if (raw.length < 2) {
       // vpcd (and some drivers) report a card that vanished mid-command as an empty answer.
@@ -183,14 +149,7 @@ export class PcscCardImpl implements PcscCard {
     await this.switching;
     const what = `control 0x${code.toString(16)} on "${this.reader}"`;
     try {
-      const out = await withTimeout(
-        fromCallback<Buffer>((cb) =>
-          this.r.control(Buffer.from(data), code, MAX_CONTROL_RESPONSE, cb),
-        ),
-        this.timeouts.controlMs,
-        what,
-      );
-      return new Uint8Array(out);
+      return await controlReader(this.r, code, data, this.timeouts.controlMs, what);
     } catch (e) {
       throw this.breakWith(mapPcscError(e, what));
     }
@@ -200,34 +159,11 @@ export class PcscCardImpl implements PcscCard {
     const code =
       this.r.SCARD_CTL_CODE?.(GET_FEATURE_REQUEST_CODE) ??
       scardCtlCode(GET_FEATURE_REQUEST_CODE, this.host.platform);
-    let answer: Uint8Array;
-    try {
-      answer = await this.control(code, new Uint8Array(0));
-    } catch (e) {
-      // A reader without part 10 support refuses the control code: it simply has no features.
-      const rc = e instanceof CardTransportError ? pcscReturnCode(e.cause) : undefined;
-      if (rc !== undefined && UNSUPPORTED_CONTROL.has(rc)) return new Map();
-      throw e;
-    }
-    const parsed = parseFeatureList(answer);
-    if (!parsed.ok)
-      throw new CardTransportError(
-        'protocol',
-        `GET_FEATURE_REQUEST on "${this.reader}": ${parsed.error.message}`,
-      );
-    return parsed.value;
+    return readFeatures((c, data) => this.control(c, data), code, this.reader);
   }
 
-  private async disconnect(disposition: number, what: string): Promise<void> {
-    try {
-      await withTimeout(
-        fromCallback<void>((cb) => this.r.disconnect(disposition, cb)),
-        this.timeouts.disconnectMs,
-        what,
-      );
-    } catch (e) {
-      throw mapPcscError(e, what);
-    }
+  private disconnect(disposition: number, what: string): Promise<void> {
+    return disconnectReader(this.r, disposition, this.timeouts.disconnectMs, what);
   }
 
   /** Disconnects with `disposition` and connects again in `share` mode. */
@@ -292,14 +228,11 @@ export class PcscCardImpl implements PcscCard {
     this.state = 'closed';
     this.host.released(this);
     await this.switching;
-    const code =
-      disposition === 'leave'
-        ? this.r.SCARD_LEAVE_CARD
-        : disposition === 'unpower'
-          ? this.r.SCARD_UNPOWER_CARD
-          : this.r.SCARD_RESET_CARD;
     try {
-      await this.disconnect(code, `disconnect from "${this.reader}"`);
+      await this.disconnect(
+        dispositionCode(this.r, disposition),
+        `disconnect from "${this.reader}"`,
+      );
     } catch (e) {
       // A card that is gone keeps no state; anything else is reported (state may remain).
       const gone =

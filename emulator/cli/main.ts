@@ -1,5 +1,6 @@
 /**
- * Entry point of `sc-hsm-emulator` (started by bin/sc-hsm-emulator.mjs through tsx).
+ * Entry point of `sc-hsm-emulator` (bundled from bin/entries/sc-hsm-emulator.mjs into
+ * dist/cli/, run by bin/sc-hsm-emulator.mjs).
  * @module
  */
 import { runCli } from './program';

@@ -170,7 +170,7 @@ export const ADMIN_API = {
     response: z.looseObject({
       keyId: z.number().optional(),
       // Each signature's form (hex, at most one per digest) depends on the request: the client
-      // checks it against its batch (server/cli/sign-batch.ts).
+      // checks it against its batch (server/admin-cli/sign-batch.ts).
       signatures: z.array(z.unknown()),
       unlocked: unlockedSchema,
     }),

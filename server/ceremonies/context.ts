@@ -1,25 +1,21 @@
 /**
  * Shared state of the ceremony engine: the store, the targets, the link to connected
- * custodians, per-ceremony runtime (offers, the card's authenticated count) and the helpers
- * that keep custodians and admins informed.
+ * custodians, and the helpers that keep custodians and admins informed, on top of the
+ * per-ceremony runtime (runtime-state.ts).
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import type { VerificationKey } from '../../shared/cvc/verify';
-import {
-  PROTOCOL_VERSION,
-  type Progress,
-  type ResultMessage,
-  type ServerMessage,
-} from '../../shared/protocol';
+import { PROTOCOL_VERSION, type Progress, type ServerMessage } from '../../shared/protocol';
 import type { AuditData } from '../../shared/audit/audit-chain';
 import type { ApprovalOutcome, CeremonyRecord, CeremonyState } from '../store/ceremonies';
 import type { Custodian } from '../store/custodians';
 import type { Store } from '../store/store';
 import type { ServerAuditEvent } from '../store/audit';
-import type { TargetService, UnlockWindow } from '../targets/target-service';
+import type { TargetService } from '../targets/target-service';
+import type { UnlockWindow } from '../targets/unlock-window';
 import { buildOffer } from './offers';
 import { ProgressCoalescer } from './progress-coalescer';
+import { CeremonyRuntime } from './runtime-state';
 
 /** How the engine reaches connected custodians (implemented by the WebSocket hub). */
 export type CustodianLink = {
@@ -65,36 +61,13 @@ export type CeremonySnapshot = {
   readonly unlocked: UnlockWindow | undefined;
 };
 
-/** In-memory runtime of an active ceremony. */
-export type Runtime = {
-  /** The card's authenticated count as last read (`80 54`, docs/card-reference.md §6.4). */
-  authenticated: number;
-  /** offerId → custodianId for the current epoch. */
-  readonly offers: Map<string, string>;
-  /** custodianId → offerId for the current epoch. */
-  readonly byCustodian: Map<string, string>;
-  timer: NodeJS.Timeout | undefined;
-  /**
-   * When the ceremony expires on the monotonic clock: the ONE time source for expiry decisions
-   * (the timer and the decision check agree; a wall-clock jump moves neither).
-   */
-  deadline: number | undefined;
-  /**
-   * Set while the ceremony waits to be re-opened (the card forgot its state): no offers are
-   * sent and no decisions are taken in the old epoch.
-   */
-  suspended: string | undefined;
-  /** offerId → the decision processed (canonical JSON) and the result sent, for idempotent resends. */
-  readonly decided: Map<
-    string,
-    { readonly decision: string; readonly result: ResultMessage | undefined }
-  >;
-};
-
-/** Shared engine state and helpers. */
-export class CeremonyContext {
-  readonly runtime = new Map<string, Runtime>();
-  readonly watchers = new Set<(s: CeremonySnapshot) => void>();
+/**
+ * Engine state and helpers shared by the engine, the decision handler and the lifecycle steps.
+ * The per-ceremony runtime state is private to {@link CeremonyRuntime}: it changes only
+ * through its methods.
+ */
+export class CeremonyContext extends CeremonyRuntime {
+  private readonly watchers = new Set<(s: CeremonySnapshot) => void>();
 
   constructor(
     readonly store: Store,
@@ -104,15 +77,17 @@ export class CeremonyContext {
     readonly keyOf: (c: Custodian) => VerificationKey | undefined,
     readonly clock: () => Date,
     /** Monotonic milliseconds (expiry decisions). */
-    readonly monotonic: () => number = () => performance.now(),
-  ) {}
+    monotonic: () => number = () => performance.now(),
+  ) {
+    super(monotonic);
+  }
 
   /**
    * Whether the ceremony's time is up, decided on the monotonic clock from the deadline its
    * expiry timer was armed with (falls back to the recorded wall-clock expiry before that).
    */
   pastDeadline(c: CeremonyRecord): boolean {
-    const deadline = this.runtime.get(c.id)?.deadline;
+    const deadline = this.deadlineOf(c.id);
     if (deadline !== undefined) return this.monotonic() >= deadline;
     return Date.parse(c.expiresAt) <= this.clock().getTime();
   }
@@ -131,21 +106,38 @@ export class CeremonyContext {
     return t;
   }
 
-  runtimeOf(id: string): Runtime {
-    let rt = this.runtime.get(id);
-    if (!rt) {
-      rt = {
-        authenticated: 0,
-        offers: new Map(),
-        byCustodian: new Map(),
-        timer: undefined,
-        deadline: undefined,
-        suspended: undefined,
-        decided: new Map(),
-      };
-      this.runtime.set(id, rt);
+  /** Subscribes to snapshots of every ceremony change; returns the unsubscribe. */
+  watch(listener: (s: CeremonySnapshot) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  /** Whether the custodian answered (or is answering) in the ceremony's current epoch. */
+  hasAnswered(c: CeremonyRecord, custodianId: string): boolean {
+    return this.store.ceremonies
+      .approvals(c.id, c.epoch)
+      .some((a) => a.custodianId === custodianId);
+  }
+
+  /**
+   * Fails the ceremony when the custodians who have not answered in this epoch can no longer
+   * bring the card's count to n (only enrolled custodians receive offers).
+   */
+  failIfHopeless(c: CeremonyRecord): void {
+    const answered = new Set(
+      this.store.ceremonies.approvals(c.id, c.epoch).map((a) => a.custodianId),
+    );
+    const open = this.store.custodians
+      .forTarget(c.target)
+      .filter((x) => !answered.has(x.id)).length;
+    if (this.authenticated(c.id) + open < c.n) {
+      try {
+        this.finish(c.id, 'failed', 'quorum can no longer be reached', 'ceremony-failed');
+      } catch (e) {
+        // Not stored: the ceremony stays open until it expires; nothing the card holds changed.
+        this.store.health.failed(`recording ceremony ${c.id} as failed`, e);
+      }
     }
-    return rt;
   }
 
   /** The active ceremony of a target (at most one: the card has one challenge, docs/card-reference.md §6.6). */
@@ -154,12 +146,11 @@ export class CeremonyContext {
   }
 
   progress(c: CeremonyRecord): Progress {
-    const rt = this.runtime.get(c.id);
     const approvedBy = this.store.ceremonies
       .approvals(c.id, c.epoch)
       .filter((a) => a.outcome === 'approved')
       .map((a) => this.store.custodians.get(a.custodianId)?.name ?? a.custodianId);
-    return { authenticated: rt?.authenticated ?? 0, approvedBy };
+    return { authenticated: this.authenticated(c.id), approvedBy };
   }
 
   snapshot(c: CeremonyRecord): CeremonySnapshot {
@@ -214,7 +205,7 @@ export class CeremonyContext {
    * Tells every custodian of the target and every admin watcher about the ceremony's state:
    * progress within an open ceremony's epoch once at the end of this event-loop turn, with the
    * state then (however many changes the turn made, progress-coalescer.ts); an opening,
-   * re-opening, quorum or end at once.
+   * re-opening, quorum or end at once. The ONE place progress is broadcast.
    */
   broadcast(id: string, message?: string): void {
     this.coalescer.post(id, message);
@@ -239,7 +230,7 @@ export class CeremonyContext {
   offerTo(c: CeremonyRecord, custodian: Custodian): boolean {
     if (c.state !== 'open' || c.challenge === undefined || custodian.keyId === undefined)
       return false;
-    if (this.runtime.get(c.id)?.suspended !== undefined) return false;
+    if (this.isSuspended(c.id)) return false;
     if (!this.link.isConnected(custodian.id)) return false;
     const answered = this.store.ceremonies
       .approvals(c.id, c.epoch)
@@ -248,13 +239,7 @@ export class CeremonyContext {
     const t = this.target(c.target);
     const chain = t.chain;
     if (!chain) return false;
-    const rt = this.runtimeOf(c.id);
-    let offerId = rt.byCustodian.get(custodian.id);
-    if (offerId === undefined) {
-      offerId = `o-${randomBytes(12).toString('hex')}`;
-      rt.byCustodian.set(custodian.id, offerId);
-      rt.offers.set(offerId, custodian.id);
-    }
+    const offerId = this.offerIdFor(c.id, custodian.id);
     const offer = buildOffer({
       ceremony: c,
       offerId,
@@ -284,12 +269,10 @@ export class CeremonyContext {
       this.store.ceremonies.setState(id, state, this.now(), reason);
       this.audit(event, { ceremonyId: id, target: c.target, reason });
     });
-    const rt = this.runtime.get(id);
-    if (rt?.timer) clearTimeout(rt.timer);
-    this.runtime.delete(id);
+    const authenticated = this.forget(id);
     this.broadcast(id, reason);
     const t = this.targets.get(c.target);
-    const cardHoldsAuth = (rt?.authenticated ?? 0) > 0 || c.state === 'quorum';
+    const cardHoldsAuth = authenticated > 0 || c.state === 'quorum';
     if (t && cardHoldsAuth && state !== 'completed') void t.lock('admin').catch(() => undefined);
   }
 }

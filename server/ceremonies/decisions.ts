@@ -1,76 +1,96 @@
 /**
  * A custodian's decision on an offer. Approval: the signature comes from the custodian card's
- * R-APDU (DER), is converted to plain r‖s (docs/card-reference.md §6.6 step 5), checked against the
- * registered key, then presented to the target with MSE SET AT + EXTERNAL AUTHENTICATE
- * (steps 1 and 6); the card's own status (`80 54`, docs/card-reference.md §6.4) is the count. Everything
- * that touches the card runs in the target's queue, and a custodian answers once per epoch.
+ * R-APDU (DER), is converted to plain r‖s (docs/card-reference.md §6.6 step 5) and checked
+ * against the registered key, then presented to the target with MSE SET AT + EXTERNAL
+ * AUTHENTICATE (steps 1 and 6). A custodian answers once per epoch.
+ *
+ * The target's queue is the critical path of a ceremony (issue 12 §2): everything that needs
+ * no card runs before it — the signature check, and the durable approval intent (intent, card,
+ * outcome: server/README.md "Intent before every card step") — so nothing is written between
+ * entering the queue and the card command. The count follows the card: a 9000 counts one, and
+ * the card's own status (`80 54`, docs/card-reference.md §6.4) is read where it decides
+ * something: when quorum is expected, and whenever the answer is ambiguous (any other status
+ * word, an unreadable answer), so an approval is recorded as counted exactly when the card
+ * counted it.
  * @module
  */
 import type { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
 import { canonicalJson } from '../../shared/audit/audit-chain';
-import { asciiBytes, fromHex, toHex } from '../../shared/codec/bytes';
-import { derToPlain, verifyPlain } from '../../shared/crypto/ecdsa';
-import { CardStatusError, swHex, SW } from '../../shared/card/status-words';
-import {
-  PROTOCOL_VERSION,
-  type DecisionMessage,
-  type ErrorCode,
-  type ResultMessage,
-  type ScriptResult,
-} from '../../shared/protocol';
+import { asciiBytes, fromHex } from '../../shared/codec/bytes';
+import { derToPlain } from '../../shared/crypto/ecdsa';
+import { swHex, SW } from '../../shared/card/status-words';
+import { PROTOCOL_VERSION, type DecisionMessage, type ScriptResult } from '../../shared/protocol';
+import { messageOf } from '../../shared/error-message';
 import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
+import { verifyPlainNode } from '../crypto/verify-ecdsa';
 import type { CeremonyRecord } from '../store/ceremonies';
-import type { Custodian } from '../store/custodians';
-import type { CeremonyContext, Runtime } from './context';
-
-type Refusal = { sw: number; reason: string };
-
-const NOT_RECORDED = 'the server could not record your answer (store failure).';
-const REOPENED = 'The target was reset and the ceremony re-opened: approve the new offer.';
+import { presentAndCount } from './approval-count';
+import type { CeremonyContext } from './context';
+import {
+  dropIntent,
+  NOT_RECORDED,
+  recordDecline,
+  recordIntent,
+  recordOutcome,
+  recordRefusal,
+  REOPENED,
+  sendError,
+  sendResult,
+  type Decision,
+  type Refusal,
+} from './decision-records';
 
 /**
- * MSE SET AT `A4 <key CHR>` then EXTERNAL AUTHENTICATE with plain r‖s, adjacent in the target's
- * queue (docs/card-reference.md §6.6 steps 1 and 6). Resolves with the SW of the step the card refused, or
- * `9000`: a refusal is the custodian's result, not a server failure.
+ * Idempotent per offerId (docs/protocol.md §3.4): the same decision again re-sends the
+ * result, a different one is refused. True when the decision was answered here.
  */
-async function presentSignature(
-  card: SmartCardHsm,
-  keyChr: string,
-  plain: Uint8Array,
-): Promise<number> {
-  try {
-    await card.selectPkaKey(asciiBytes(keyChr));
-    await card.externalAuthenticate(plain);
-    return SW.OK;
-  } catch (e) {
-    if (e instanceof CardStatusError) return e.sw;
-    throw e;
+function replayed(d: Decision): boolean {
+  const earlier = d.ctx.decided(d.msg.ceremonyId, d.msg.offerId);
+  if (!earlier) return false;
+  if (earlier.decision === d.key) {
+    if (earlier.result) d.ctx.link.send(d.cu.id, earlier.result);
+  } else {
+    sendError(d, 'already-decided', 'you already answered this offer');
   }
+  return true;
 }
 
-function sendError(
-  ctx: CeremonyContext,
-  to: string,
-  code: ErrorCode,
-  message: string,
-  msg: DecisionMessage,
-) {
-  ctx.link.send(to, {
-    v: PROTOCOL_VERSION,
-    type: 'error',
-    code,
-    message,
-    ceremonyId: msg.ceremonyId,
-    offerId: msg.offerId,
-  });
+/**
+ * The ceremony as it is now, when the decision can still be taken in `epoch`; otherwise the
+ * custodian is told why and undefined returned. `ownIntent`: the custodian's pending intent
+ * of this epoch is this decision's own, not an earlier answer.
+ */
+function stillOpen(d: Decision, epoch: number, ownIntent: boolean): CeremonyRecord | undefined {
+  const { ctx, msg, cu } = d;
+  const c = ctx.store.ceremonies.get(msg.ceremonyId);
+  if (
+    !c ||
+    c.state !== 'open' ||
+    c.epoch !== epoch ||
+    ctx.isSuspended(c.id) ||
+    !ctx.offerIsCurrent(c.id, msg.offerId, cu.id)
+  ) {
+    sendError(d, 'offer-expired', 'the ceremony is no longer open');
+    return undefined;
+  }
+  if (replayed(d)) return undefined;
+  // One time source for expiry (issue 11 item 4): the monotonic deadline the timer uses.
+  if (ctx.pastDeadline(c)) {
+    sendError(d, 'offer-expired', 'the ceremony has expired');
+    return undefined;
+  }
+  if (!ownIntent && ctx.hasAnswered(c, cu.id)) {
+    sendError(d, 'already-decided', 'you already answered this offer');
+    return undefined;
+  }
+  return c;
 }
 
 /** Extracts and checks the plain signature from the script results; a refusal names why. */
 function signatureFrom(
-  ctx: CeremonyContext,
+  d: Decision,
   results: readonly ScriptResult[],
   c: CeremonyRecord,
-  cu: Custodian,
   deviceChr: Uint8Array,
 ): { plain: Uint8Array } | Refusal {
   const last = results[0]!;
@@ -83,14 +103,14 @@ function signatureFrom(
   const rapdu = fromHex(last.rapdu);
   const sw = (rapdu[rapdu.length - 2]! << 8) | rapdu[rapdu.length - 1]!;
   if (sw !== SW.OK) return { sw, reason: `custodian card answered ${swHex(sw)}` };
-  const key = ctx.keyOf(cu);
+  const key = d.ctx.keyOf(d.cu);
   if (!key) return { sw: SW.REFERENCED_DATA_NOT_FOUND, reason: 'registered key unreadable' };
   const plain = derToPlain(rapdu.subarray(0, rapdu.length - 2), key.curve.orderBytes);
   if (!plain.ok) return { sw: SW.WRONG_DATA, reason: `signature: ${plain.error.message}` };
-  // Checked here first so a wrong signature never reaches the target (Pico clears the key's
-  // status on a failed attempt, docs/card-reference.md §6.7).
+  // Checked here, before the queue, so a wrong signature never reaches the target (Pico clears
+  // the key's status on a failed attempt, docs/card-reference.md §6.7).
   const input = buildPkaSignatureInput(deviceChr, fromHex(c.challenge!));
-  if (!verifyPlain(key.curve, key.point, input, plain.value, 'sha256')) {
+  if (!verifyPlainNode(key.curve, key.point, input, plain.value, 'sha256')) {
     return {
       sw: SW.WRONG_DATA,
       reason: 'signature does not verify for this target and challenge with the registered key',
@@ -100,20 +120,98 @@ function signatureFrom(
 }
 
 /**
- * Fails the ceremony when the custodians who have not answered in this epoch can no longer
- * bring the card's count to n (only enrolled custodians receive offers).
+ * Inside the target's queue: re-check, present, count, record the outcome, answer. Returns the
+ * progress message to broadcast after the queue, if any is left to send.
  */
-function failIfHopeless(ctx: CeremonyContext, c: CeremonyRecord, authenticated: number): void {
-  const answered = new Set(ctx.store.ceremonies.approvals(c.id, c.epoch).map((a) => a.custodianId));
-  const open = ctx.store.custodians.forTarget(c.target).filter((x) => !answered.has(x.id)).length;
-  if (authenticated + open < c.n) {
-    try {
-      ctx.finish(c.id, 'failed', 'quorum can no longer be reached', 'ceremony-failed');
-    } catch (e) {
-      // Not stored: the ceremony stays open until it expires; nothing the card holds changed.
-      ctx.store.health.failed(`recording ceremony ${c.id} as failed`, e);
-    }
+async function atTarget(
+  d: Decision,
+  epoch: number,
+  plain: Uint8Array,
+  card: SmartCardHsm,
+  onQuorum: (ceremonyId: string) => Promise<void>,
+): Promise<string | undefined> {
+  const { ctx, cu } = d;
+  // Only reads here: nothing is written between entering the queue and the card command.
+  const c = stillOpen(d, epoch, true);
+  if (!c) {
+    const now = ctx.store.ceremonies.get(d.msg.ceremonyId);
+    if (now) await dropIntent(d, { ...now, epoch }, plain, 'the ceremony changed first');
+    return undefined;
   }
+  const target = ctx.target(c.target);
+  const count = await presentAndCount(card, cu.keyChr, plain, ctx.authenticated(c.id), c.n);
+  if (count === undefined) {
+    // The card's count is unknown: it must forget everything of this epoch; the reset
+    // re-opens the ceremony and resolves the intent as forgotten (engine.onTargetReset).
+    await target.resetHeld('admin');
+    sendError(d, 'internal-error', `the target's answer could not be read. ${REOPENED}`);
+    return undefined;
+  }
+  ctx.setAuthenticated(c.id, count.authenticated);
+  if (!(await recordOutcome(d, c, plain, count))) {
+    if (count.counted) {
+      // The card counted an approval the record lacks: the card must forget everything of
+      // this epoch, so its count and the record can never diverge; the reset re-opens the
+      // ceremony with a new challenge (engine.onTargetReset).
+      await target.resetHeld('admin');
+      sendError(d, 'internal-error', `${NOT_RECORDED} ${REOPENED}`);
+    }
+    // A refusal the card did not count: the intent stays pending and is resolved later.
+    return undefined;
+  }
+  sendResult(d, c, count.counted, count.sw, count.reason);
+  // Closed (expiry, cancel) while the card was answering: the approval is recorded, never
+  // thrown away, and the card must not keep an authentication for a closed ceremony.
+  if (count.counted && ctx.store.ceremonies.get(c.id)?.state !== 'open') {
+    await target.resetHeld('admin');
+    return undefined;
+  }
+  const message = count.counted
+    ? `${cu.name} approved`
+    : `${cu.name}: ${count.reason ?? 'refused'}`;
+  if (count.authenticated >= c.n) {
+    ctx.broadcast(c.id, message);
+    await onQuorum(c.id);
+    return undefined;
+  }
+  if (!count.counted) {
+    ctx.broadcast(c.id, message);
+    ctx.failIfHopeless(c);
+    return undefined;
+  }
+  return message;
+}
+
+/** An approval: checked and its intent recorded before the queue, then the card step. */
+async function approve(
+  d: Decision,
+  c: CeremonyRecord,
+  results: readonly ScriptResult[],
+  onQuorum: (ceremonyId: string) => Promise<void>,
+): Promise<void> {
+  // The script has one APDU; a client stops after a blocked step, so never fewer than one.
+  if (results.length !== 1) {
+    return sendError(d, 'results-mismatch', 'expected one result for the one script APDU');
+  }
+  const target = d.ctx.target(c.target);
+  // The ceremony's device (its CHR); the queue refuses a card that is another device.
+  const deviceChr = target.chain?.device.body.chrBytes ?? asciiBytes(c.deviceId);
+  const sig = signatureFrom(d, results, c, deviceChr);
+  if (!('plain' in sig)) return recordRefusal(d, c, sig);
+  if (!(await recordIntent(d, c, sig.plain))) return;
+  let entered = false;
+  let progress: string | undefined;
+  try {
+    progress = await target.run((card) => {
+      entered = true;
+      return atTarget(d, c.epoch, sig.plain, card, onQuorum);
+    });
+  } catch (e) {
+    // The target could not be reached: the signature never got to the card.
+    if (!entered) await dropIntent(d, c, sig.plain, `the target is unavailable (${messageOf(e)})`);
+    throw e;
+  }
+  if (progress !== undefined) d.ctx.broadcast(c.id, progress);
 }
 
 /**
@@ -129,156 +227,35 @@ export async function handleDecision(
   const c0 = ctx.store.ceremonies.get(msg.ceremonyId);
   const cu = ctx.store.custodians.get(custodianId);
   if (!c0 || !cu || c0.target !== cu.target) {
-    return sendError(ctx, custodianId, 'unknown-ceremony', 'no such ceremony for you', msg);
-  }
-  const rt0 = ctx.runtime.get(c0.id);
-  if (!rt0 || rt0.offers.get(msg.offerId) !== custodianId) {
-    const code = c0.state === 'open' ? 'unknown-offer' : 'offer-expired';
-    return sendError(ctx, custodianId, code, 'this offer is not (or no longer) valid', msg);
-  }
-  // Idempotent per offerId (docs/protocol.md §3.4): the same decision again re-sends the
-  // result, a different one is refused. Checked again inside the queue, since a duplicate may
-  // arrive while the first is still at the card.
-  const key = canonicalJson(msg.decision);
-  const replayed = (rt: Runtime): boolean => {
-    const earlier = rt.decided.get(msg.offerId);
-    if (!earlier) return false;
-    if (earlier.decision === key) {
-      if (earlier.result) ctx.link.send(custodianId, earlier.result);
-    } else {
-      sendError(ctx, custodianId, 'already-decided', 'you already answered this offer', msg);
-    }
-    return true;
-  };
-  if (replayed(rt0)) return;
-  const target = ctx.target(c0.target);
-  await target.run(async (card, chain) => {
-    // Re-read: the ceremony may have changed while this decision waited for the card.
-    const c = ctx.store.ceremonies.get(c0.id);
-    const rt = ctx.runtime.get(c0.id);
-    if (
-      !c ||
-      c.state !== 'open' ||
-      !rt ||
-      rt.suspended !== undefined ||
-      rt.offers.get(msg.offerId) !== custodianId
-    ) {
-      return sendError(ctx, custodianId, 'offer-expired', 'the ceremony is no longer open', msg);
-    }
-    if (replayed(rt)) return;
-    // One time source for expiry (issue 11 item 4): the monotonic deadline the timer uses.
-    if (ctx.pastDeadline(c)) {
-      return sendError(ctx, custodianId, 'offer-expired', 'the ceremony has expired', msg);
-    }
-    if (ctx.store.ceremonies.approvals(c.id, c.epoch).some((a) => a.custodianId === custodianId)) {
-      return sendError(ctx, custodianId, 'already-decided', 'you already answered this offer', msg);
-    }
-    const base = { ceremonyId: c.id, custodianId, epoch: c.epoch, time: ctx.now() };
-    const d = msg.decision;
-    if (d.kind === 'decline') {
-      try {
-        await ctx.store.durably(() => {
-          ctx.store.ceremonies.recordApproval({ ...base, outcome: 'declined', sw: undefined });
-          ctx.audit('decline', { ceremonyId: c.id, custodian: cu.name, reason: d.reason });
-        });
-      } catch (e) {
-        ctx.store.health.failed(`recording ${cu.name}'s decline`, e);
-        return sendError(ctx, custodianId, 'internal-error', NOT_RECORDED, msg);
-      }
-      rt.decided.set(msg.offerId, { decision: key, result: undefined });
-      ctx.broadcast(c.id, `${cu.name} declined`);
-      failIfHopeless(ctx, c, rt.authenticated);
-      return;
-    }
-    // The script has one APDU; a client stops after a blocked step, so never fewer than one.
-    if (d.results.length !== 1) {
-      return sendError(
-        ctx,
-        custodianId,
-        'results-mismatch',
-        'expected one result for the one script APDU',
-        msg,
-      );
-    }
-    const sig = signatureFrom(ctx, d.results, c, cu, chain.device.body.chrBytes);
-    const auditBase = {
-      ceremonyId: c.id,
-      custodian: cu.name,
-      keyChr: cu.keyChr,
-      epoch: c.epoch,
-      challenge: c.challenge ?? '',
-      ...('plain' in sig ? { signature: toHex(sig.plain) } : {}),
-    };
-    let sw: number;
-    let reason: string | undefined;
-    if ('plain' in sig) {
-      // 1. Intent, durably, before the irreversible card step (issue 11 item 2).
-      try {
-        await ctx.store.durably(() => {
-          if (!ctx.store.ceremonies.recordIntent(base)) throw new Error('already answered');
-          ctx.audit('approval-intent', auditBase);
-        });
-      } catch (e) {
-        ctx.store.health.report(`recording ${cu.name}'s approval intent`, e);
-        return sendError(ctx, custodianId, 'internal-error', NOT_RECORDED, msg);
-      }
-      // 2. The card step. A lost card throws out of the queue: the target service drops the
-      //    connection, the ceremony is re-opened and the pending intent resolved as forgotten.
-      sw = await presentSignature(card, cu.keyChr, sig.plain);
-      if (sw !== SW.OK) reason = `target refused the authentication (${swHex(sw)})`;
-      const status = await card.pkaStatus();
-      if (status) rt.authenticated = status.authenticated;
-    } else {
-      sw = sig.sw;
-      reason = sig.reason;
-    }
-    const accepted = sw === SW.OK;
-    // 3. The outcome and its audit entry, one transaction (issue 11 item 3). Every store write
-    //    here is grouped with the other decisions of this event-loop turn (one fsync,
-    //    group-commit.ts) and awaited: the answer leaves only once its record is durable.
-    const outcome = { ...base, outcome: accepted ? 'approved' : 'failed', sw: swHex(sw) } as const;
-    try {
-      await ctx.store.durably(() => {
-        if ('plain' in sig) ctx.store.ceremonies.resolveIntent(outcome);
-        else ctx.store.ceremonies.recordApproval(outcome);
-        ctx.audit(accepted ? 'approval' : 'approval-failed', {
-          ...auditBase,
-          sw: swHex(sw),
-          authenticated: rt.authenticated,
-          ...(reason === undefined ? {} : { reason }),
-        });
-      });
-    } catch (e) {
-      ctx.store.health.failed(`recording ${cu.name}'s approval outcome`, e);
-      if (accepted) {
-        // The card counted an approval the record lacks: the card must forget everything of
-        // this epoch, so its count and the record can never diverge; the reset re-opens the
-        // ceremony with a new challenge (engine.onTargetReset).
-        await ctx.target(c.target).resetHeld('admin');
-        return sendError(ctx, custodianId, 'internal-error', `${NOT_RECORDED} ${REOPENED}`, msg);
-      }
-      // A refusal the card did not count: the intent stays pending and is resolved later.
-    }
-    const result: ResultMessage = {
+    ctx.link.send(custodianId, {
       v: PROTOCOL_VERSION,
-      type: 'result',
-      ceremonyId: c.id,
+      type: 'error',
+      code: 'unknown-ceremony',
+      message: 'no such ceremony for you',
+      ceremonyId: msg.ceremonyId,
       offerId: msg.offerId,
-      outcome: accepted ? 'accepted' : 'refused',
-      sw,
-      progress: ctx.progress(c),
-      ...(reason === undefined ? {} : { reason: reason.slice(0, 500) }),
-    };
-    rt.decided.set(msg.offerId, { decision: key, result });
-    ctx.link.send(custodianId, result);
-    // Closed (expiry, cancel) while the card was answering: the approval is recorded, never
-    // thrown away, and the card must not keep an authentication for a closed ceremony.
-    if (accepted && ctx.store.ceremonies.get(c.id)?.state !== 'open') {
-      await target.resetHeld('admin');
-      return;
+    });
+    return;
+  }
+  const d: Decision = { ctx, cu, msg, key: canonicalJson(msg.decision) };
+  if (!ctx.offerIsCurrent(c0.id, msg.offerId, custodianId)) {
+    const code = c0.state === 'open' ? 'unknown-offer' : 'offer-expired';
+    return sendError(d, code, 'this offer is not (or no longer) valid');
+  }
+  if (replayed(d)) return;
+  // One decision per offer at a time: a duplicate waits for the first and is then answered
+  // from it (re-sent result, or already-decided).
+  await ctx.oneAtATime(msg.offerId, async () => {
+    const c = stillOpen(d, c0.epoch, false);
+    if (!c) return;
+    const decision = msg.decision;
+    if (decision.kind === 'decline') {
+      // In the queue: a decline is ordered with the approvals the card is counting.
+      return ctx.target(c.target).run(async () => {
+        const now = stillOpen(d, c.epoch, false);
+        if (now) await recordDecline(d, now, decision.reason);
+      });
     }
-    ctx.broadcast(c.id, accepted ? `${cu.name} approved` : `${cu.name}: ${reason ?? 'refused'}`);
-    if (rt.authenticated >= c.n) await onQuorum(c.id);
-    else if (!accepted) failIfHopeless(ctx, c, rt.authenticated);
+    return approve(d, c, decision.results, onQuorum);
   });
 }

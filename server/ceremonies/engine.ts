@@ -97,14 +97,12 @@ export class CeremonyEngine {
 
   /** Stops all timers (the store stays open). */
   stop(): void {
-    for (const rt of this.ctx.runtime.values()) if (rt.timer) clearTimeout(rt.timer);
-    this.ctx.runtime.clear();
+    this.ctx.stopAll();
   }
 
   /** Subscribes to snapshots of every ceremony change; returns the unsubscribe. */
   watch(listener: (s: CeremonySnapshot) => void): () => void {
-    this.ctx.watchers.add(listener);
-    return () => this.ctx.watchers.delete(listener);
+    return this.ctx.watch(listener);
   }
 
   /** The snapshot of one ceremony. */
@@ -173,7 +171,7 @@ export class CeremonyEngine {
           m: status.m,
         });
       });
-      ctx.runtimeOf(cid).authenticated = status.authenticated;
+      ctx.setAuthenticated(cid, status.authenticated);
       return cid;
     });
     const c = ctx.store.ceremonies.get(id)!;
@@ -190,12 +188,8 @@ export class CeremonyEngine {
   private armExpiry(id: string): void {
     const c = this.ctx.store.ceremonies.get(id);
     if (!c) return;
-    const rt = this.ctx.runtimeOf(id);
-    if (rt.timer) clearTimeout(rt.timer);
     const ms = Math.max(0, Date.parse(c.expiresAt) - this.ctx.clock().getTime());
-    rt.deadline = this.ctx.monotonic() + ms;
-    rt.timer = setTimeout(() => expire(this.ctx, id), ms);
-    rt.timer.unref();
+    this.ctx.armDeadline(id, ms, () => expire(this.ctx, id));
   }
 
   /** Cancels an active ceremony (admin); a target unlocked by it is reset. */
@@ -222,10 +216,7 @@ export class CeremonyEngine {
     if (!c) return;
     ctx.link.send(custodianId, ctx.updateMessage(c));
     ctx.offerTo(c, cu);
-    const rt = ctx.runtime.get(c.id);
-    for (const [offerId, d] of rt?.decided ?? []) {
-      if (rt?.offers.get(offerId) === custodianId && d.result) ctx.link.send(custodianId, d.result);
-    }
+    for (const result of ctx.resultsFor(c.id, custodianId)) ctx.link.send(custodianId, result);
   }
 
   /** Handles a `decision` frame of an authenticated custodian. */
@@ -243,7 +234,6 @@ export class CeremonyEngine {
     const ctx = this.ctx;
     const c = ctx.store.ceremonies.get(id);
     if (!c || c.state !== 'open') return;
-    const rt = ctx.runtimeOf(id);
     const target = ctx.target(c.target);
     const window = target.plannedWindow(id);
     try {
@@ -252,7 +242,7 @@ export class CeremonyEngine {
         ctx.audit('quorum', {
           ceremonyId: id,
           target: c.target,
-          authenticated: rt.authenticated,
+          authenticated: ctx.authenticated(id),
           until: window.until,
           maxSignatures: window.signaturesLeft,
         });
@@ -262,8 +252,7 @@ export class CeremonyEngine {
       await target.resetHeld('admin');
       return;
     }
-    if (rt.timer) clearTimeout(rt.timer);
-    rt.timer = undefined;
+    ctx.clearTimer(id);
     const opened = target.markUnlocked(id);
     ctx.broadcast(id, `quorum reached; target unlocked until ${opened.until}`);
   }
@@ -281,11 +270,7 @@ export class CeremonyEngine {
     } else {
       // The card forgot the challenge now: nothing more is offered or decided in this epoch
       // while the re-opening waits for the card's queue.
-      const rt = this.ctx.runtimeOf(c.id);
-      rt.suspended = RESET_TEXT[reason];
-      rt.authenticated = 0;
-      rt.offers.clear();
-      rt.byCustodian.clear();
+      this.ctx.suspend(c.id, RESET_TEXT[reason]);
       void reopen(this.ctx, c.id, RESET_TEXT[reason], (id) => this.armExpiry(id));
     }
   }

@@ -30,16 +30,17 @@ export function finishOrRetry(
     return true;
   });
   if (done) return;
-  const rt = ctx.runtimeOf(id);
-  if (rt.timer) clearTimeout(rt.timer);
-  rt.timer = setTimeout(() => {
-    const c = contained(ctx.store.health, `reading ceremony ${id}`, () =>
-      ctx.store.ceremonies.get(id),
-    );
-    if (c === undefined || c.state === 'open' || c.state === 'quorum')
-      finishOrRetry(ctx, id, state, reason, event);
-  }, FINISH_RETRY_MS);
-  rt.timer.unref();
+  ctx.setTimer(
+    id,
+    () => {
+      const c = contained(ctx.store.health, `reading ceremony ${id}`, () =>
+        ctx.store.ceremonies.get(id),
+      );
+      if (c === undefined || c.state === 'open' || c.state === 'quorum')
+        finishOrRetry(ctx, id, state, reason, event);
+    },
+    FINISH_RETRY_MS,
+  );
 }
 
 /** The expiry timer's callback: never throws (a store that cannot be read is retried). */
@@ -96,11 +97,7 @@ export async function reopen(
         });
         return next;
       });
-      const rt = ctx.runtimeOf(id);
-      rt.offers.clear();
-      rt.byCustodian.clear();
-      rt.suspended = undefined;
-      rt.authenticated = status.authenticated;
+      ctx.startEpoch(id, status.authenticated);
       return e;
     });
     if (epoch === undefined) return;

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../config';
 import { backupDatabase, restoreDatabase, type BackupSummary } from '../store/backup';
 import { runningServerPid, pidFile } from '../store/pid-file';
-import { UsageError, type CliIo } from './errors';
+import { UsageError, type CliIo } from '../admin-cli/errors';
 
 /** Where the database is. */
 export type DataDirOptions = { readonly config?: string; readonly dataDir?: string };

@@ -1,11 +1,14 @@
 /**
  * The `custodian-server` command line. `main` never throws and never exits the process: it
- * returns the exit code (0 ok, 1 failure, 2 user error) after printing one clear line.
+ * returns the exit code (0 ok, 1 failure, 2 user error) after printing one clear line. One bin,
+ * two homes: `serve`, `init-config`, `backup` and `restore` run server code (server/cli/); the
+ * operator's commands are HTTP clients of the admin API (server/admin-cli/), given the server
+ * this dispatcher resolved (./connection.ts).
  * @module
  */
 import { Command, CommanderError, Option } from 'commander';
 import { SIGNING_KEY_CURVES, SIGNING_KEY_TYPES } from '../../core/sc-hsm/signing-keys';
-import { ApiError } from './admin-client';
+import { ApiError } from '../admin-cli/admin-client';
 import {
   auditShow,
   ceremonyCancel,
@@ -17,14 +20,18 @@ import {
   targetKeygen,
   targetLock,
   targetStatus,
-} from './admin-commands';
+} from '../admin-cli/admin-commands';
 import { backupCommand, restoreCommand } from './backup-commands';
-import { targetReconcile } from './consistency-commands';
-import { EXIT, processIo, UsageError, type CliIo } from './errors';
+import { targetReconcile } from '../admin-cli/consistency-commands';
+import { EXIT, processIo, UsageError, type CliIo } from '../admin-cli/errors';
 import { initConfig, serve, type EmulatorOpener } from './serve';
-import { resolveServer } from './admin-client';
-import { signFiles } from './sign-files';
-import { pkcs11ClientCreate, pkcs11ClientList, pkcs11ClientRevoke } from './pkcs11-commands';
+import { signFiles } from '../admin-cli/sign-files';
+import {
+  pkcs11ClientCreate,
+  pkcs11ClientList,
+  pkcs11ClientRevoke,
+} from '../admin-cli/pkcs11-commands';
+import { connect, resolveServer } from './connection';
 import { messageOf } from '../../shared/error-message';
 
 /** What the launcher provides. */
@@ -80,11 +87,11 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
     .requiredOption('--n <required>', 'keys required to unlock')
     .option('--so-pin <hex16>', 'SO-PIN, 16 hex digits (default: generated and printed once)')
     .option('--replaceable-keys', 'allow replacing registered keys later')
-    .action((o) => targetInit(o, io));
+    .action((o) => targetInit(connect(o), io));
   connection(target.command('status').description('PKA status, unlock state and custodians'))
     .requiredOption('--target <name>')
     .option('--json')
-    .action((o) => targetStatus(o, io));
+    .action((o) => targetStatus(connect(o), io));
   connection(
     target
       .command('keygen')
@@ -103,10 +110,10 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
       ]),
     )
     .option('--json')
-    .action((o) => targetKeygen(o, io));
+    .action((o) => targetKeygen(connect(o), io));
   connection(target.command('lock').description('reset the target now (ends any unlock)'))
     .requiredOption('--target <name>')
-    .action((o) => targetLock(o, io));
+    .action((o) => targetLock(connect(o), io));
   connection(
     target
       .command('reconcile')
@@ -114,21 +121,21 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
   )
     .requiredOption('--target <name>')
     .option('--acknowledge', 'accept the card as it is now (audited; shown by target status)')
-    .action((o) => targetReconcile(o, io));
+    .action((o) => targetReconcile(connect(o), io));
 
   const enroll = program.command('enroll').description('enroll custodians');
   connection(enroll.command('create').description('create a single-use invite for a custodian'))
     .requiredOption('--target <name>')
     .requiredOption('--name <custodian>')
     .option('--expires <seconds>', 'token lifetime (default 7 days)')
-    .action((o) => enrollCreate(o, io));
+    .action((o) => enrollCreate(connect(o), io));
   connection(
     enroll.command('pka').description("check and register a custodian's .pka file at the target"),
   )
     .requiredOption('--target <name>')
     .requiredOption('--name <custodian>')
     .requiredOption('--pka <file>')
-    .action((o) => enrollPka(o, io));
+    .action((o) => enrollPka(connect(o), io));
 
   const ceremony = program.command('ceremony').description('PKA ceremonies');
   connection(ceremony.command('request').description('request a ceremony'))
@@ -137,15 +144,15 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
     .requiredOption('--requester <who>')
     .option('--expires <seconds>', 'seconds until it expires (max 3600)')
     .option('--json')
-    .action((o) => ceremonyRequest(o, io));
+    .action((o) => ceremonyRequest(connect(o), io));
   connection(
     ceremony.command('status').description('show (or --watch) a ceremony').argument('<id>'),
   )
     .option('--watch', 'follow progress until the ceremony ends')
     .option('--json')
-    .action((id: string, o) => ceremonyStatus({ ...o, id }, io));
+    .action((id: string, o) => ceremonyStatus({ ...connect(o), id }, io));
   connection(ceremony.command('cancel').description('cancel a ceremony').argument('<id>')).action(
-    (id: string, o) => ceremonyCancel({ ...o, id }, io),
+    (id: string, o) => ceremonyCancel({ ...connect(o), id }, io),
   );
 
   connection(
@@ -167,13 +174,13 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
   connection(p11.command('create').description('issue a credential (printed once)'))
     .requiredOption('--name <client>', 'e.g. the build machine, build01')
     .option('--json')
-    .action((o) => pkcs11ClientCreate(o, io));
+    .action((o) => pkcs11ClientCreate(connect(o), io));
   connection(p11.command('list').description('list PKCS#11 clients'))
     .option('--json')
-    .action((o) => pkcs11ClientList(o, io));
+    .action((o) => pkcs11ClientList(connect(o), io));
   connection(p11.command('revoke').description("revoke a client's credential"))
     .requiredOption('--name <client>')
-    .action((o) => pkcs11ClientRevoke(o, io));
+    .action((o) => pkcs11ClientRevoke(connect(o), io));
 
   program
     .command('backup')
@@ -193,7 +200,7 @@ export function buildProgram(deps: ServerCliDeps, io: CliIo): Command {
   connection(program.command('audit').description('show and verify the audit chain'))
     .option('--limit <n>')
     .option('--json')
-    .action((o) => auditShow(o, io));
+    .action((o) => auditShow(connect(o), io));
   return program;
 }
 

@@ -7,7 +7,7 @@ import { startServer, type AppDeps } from '../app';
 import { defaultConfig, loadConfig, type TargetConfig } from '../config';
 import type { TransportOpener } from '../targets/target-service';
 import { closeDefaultPcsc, defaultOpener } from '../targets/open-target';
-import { UsageError, type CliIo } from './errors';
+import { UsageError, type CliIo } from '../admin-cli/errors';
 import type { CardTransport } from '../../core/card/transport';
 import { messageOf } from '../../shared/error-message';
 

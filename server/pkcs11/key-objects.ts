@@ -6,6 +6,7 @@
  * @module
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { ecPublicParts } from '../../shared/codec/spki';
 import { decodeTlv, decodeTlvList, type Tlv } from '../../shared/codec/tlv';
 import type { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
 import { parseAuthenticatedRequest, parseCvc } from '../../shared/cvc/cvc';
@@ -29,18 +30,6 @@ function der(input: Uint8Array): Tlv[] {
   const r = decodeTlvList(input, DER);
   if (!r.ok) throw new Error(r.error.message);
   return r.value;
-}
-
-/** EC SPKI → named-curve OID TLV (CKA_EC_PARAMS) and uncompressed point (RFC 5480 §2). */
-export function ecPublicParts(spki: Uint8Array): { params: Uint8Array; point: Uint8Array } {
-  const top = decodeTlv(spki, DER);
-  if (!top.ok) throw new Error(top.error.message);
-  const [alg, bits] = der(top.value.value);
-  if (!alg || !bits || bits.tag !== 0x03 || bits.value[0] !== 0) throw new Error('bad EC SPKI');
-  const algParts = der(alg.value);
-  const curve = algParts[1];
-  if (!curve || curve.tag !== 0x06) throw new Error('EC key without a named curve');
-  return { params: curve.raw, point: bits.value.subarray(1) };
 }
 
 /** DER OCTET STRING around an EC point (CKA_EC_POINT, PKCS#11 v2.40 §2.3.3 of the mechanisms). */

@@ -1,31 +1,23 @@
 /**
  * Signing for PKCS#11 clients: resolves the key, computes what the card signs for the
  * mechanism, signs inside the target's unlock window (each signature counts against it: the
- * same `signWithinUnlock` as `custodian-server sign`), checks the card's signature against the
+ * same `signDigest` as `custodian-server sign`, server/sign/sign-digests.ts), checks the card's signature against the
  * key's public key, and audits it with the client's identity and the digest.
  * @module
  */
 import { toHex } from '../../shared/codec/bytes';
-import { curveByName, type CurveName } from '../../shared/crypto/curves';
+import { ecPublicParts, OPENSSL_CURVES } from '../../shared/codec/spki';
+import { curveByName } from '../../shared/crypto/curves';
 import { derToPlain, verifyDigestPlain } from '../../shared/crypto/ecdsa';
+import { signDigest } from '../sign/sign-digests';
 import type { Store } from '../store/store';
 import type { TargetService } from '../targets/target-service';
 import type { Pkcs11Client } from './client-store';
 import { CKR, Pkcs11Refusal } from './ckr';
-import { ecPublicParts, readKeyObjects, type KeyObjectInfo } from './key-objects';
+import { readKeyObjects, type KeyObjectInfo } from './key-objects';
 import { hash, mechanismOf, type Mechanism } from './mechanisms';
 import type { SignRequest } from './requests';
 import { rsaSign } from './rsa-sign';
-
-/** OpenSSL curve names → ours. */
-const CURVES: Record<string, CurveName> = {
-  prime256v1: 'secp256r1',
-  secp384r1: 'secp384r1',
-  secp521r1: 'secp521r1',
-  brainpoolP256r1: 'brainpoolP256r1',
-  brainpoolP384r1: 'brainpoolP384r1',
-  brainpoolP512r1: 'brainpoolP512r1',
-};
 
 /** Per-target cache of key objects (dropped on every reset of the target). */
 export class KeyCache {
@@ -65,10 +57,10 @@ async function ecSign(
   if (digest.length < 1 || digest.length > 64) {
     throw new Pkcs11Refusal(CKR.DATA_LEN_RANGE, 'CKM_ECDSA takes a digest of 1–64 bytes');
   }
-  const curveName = CURVES[key.publicKey.asymmetricKeyDetails?.namedCurve ?? ''];
+  const curveName = OPENSSL_CURVES[key.publicKey.asymmetricKeyDetails?.namedCurve ?? ''];
   if (!curveName) throw new Pkcs11Refusal(CKR.KEY_TYPE_INCONSISTENT, 'unsupported curve');
   const curve = curveByName(curveName);
-  const der = await t.signWithinUnlock(key.ref, digest);
+  const der = await signDigest(t, key.ref, digest);
   const plain = derToPlain(der, curve.orderBytes);
   const point = ecPublicParts(key.publicKey.export({ type: 'spki', format: 'der' })).point;
   if (!plain.ok || !verifyDigestPlain(curve, point, digest, plain.value)) {

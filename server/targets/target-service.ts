@@ -7,8 +7,6 @@
  * the authentication (docs/card-reference.md §6.7, "reset / deselect").
  * @module
  */
-import type { HashName } from '../../shared/crypto/ecdsa';
-import type { RsaScheme } from '../../shared/sc-hsm/rsa';
 import { CardTransportError, type CardTransport } from '../../core/card/transport';
 import { ApduChannel } from '../../core/card/apdu-channel';
 import { DeviceChainError, type DeviceCertificates } from '../../core/sc-hsm/device-chain';
@@ -16,29 +14,17 @@ import { SmartCardHsm } from '../../core/sc-hsm/sc-hsm-session';
 import type { PkaStatus } from '../../shared/sc-hsm/pka';
 import { Mutex } from './mutex';
 import { TargetError } from './target-error';
+import { UnlockState, type UnlockLimits, type UnlockWindow } from './unlock-window';
 import { messageOf } from '../../shared/error-message';
 
 /** Opens a fresh connection to the target's card. */
-/** How an RSA key signs a supplied hash: scheme and the hash it is (its length must match). */
-export type RsaSignOptions = { readonly scheme: RsaScheme; readonly hash: HashName };
-
 export type TransportOpener = () => Promise<CardTransport>;
 
 /** The target's EF 2F02 (docs/card-reference.md §5.2) with its device id: the device CHR (§6.6 step 3). */
 export type DeviceChain = DeviceCertificates & { readonly deviceId: string };
 
-/** Unlock limits after quorum. */
-export type UnlockLimits = { readonly maxSeconds: number; readonly maxSignatures: number };
-
 /** Why the card's volatile state (PKA authentications, challenge) was lost. */
 export type ResetReason = 'time-limit' | 'signature-limit' | 'connection-lost' | 'admin' | 'closed';
-
-/** The unlock window after quorum. */
-export type UnlockWindow = {
-  readonly ceremonyId: string;
-  readonly until: string;
-  readonly signaturesLeft: number;
-};
 
 /** Target status as reported to admins. */
 export type TargetStatus = {
@@ -50,33 +36,26 @@ export type TargetStatus = {
   readonly unlocked: UnlockWindow | undefined;
 };
 
-/** `until` (wall clock) is shown; `deadline` (monotonic) decides, like the timer. */
-type Unlock = {
-  ceremonyId: string;
-  until: number;
-  deadline: number;
-  left: number;
-  timer: NodeJS.Timeout;
-};
-
 /** The single owner of one target HSM. */
 export class TargetService {
   private readonly mutex = new Mutex();
   private transport: CardTransport | undefined;
   private card: SmartCardHsm | undefined;
   private cachedChain: DeviceChain | undefined;
-  private unlock: Unlock | undefined;
+  private readonly window: UnlockState;
   private readonly listeners: Array<(reason: ResetReason) => void> = [];
 
   constructor(
     readonly name: string,
     readonly label: string,
     private readonly opener: TransportOpener,
-    private readonly limits: UnlockLimits,
-    private readonly clock: () => number = Date.now,
+    limits: UnlockLimits,
+    clock: () => number = Date.now,
     /** Monotonic milliseconds: the one time source for ending the window (issue 11 item 4). */
-    private readonly monotonic: () => number = () => performance.now(),
-  ) {}
+    monotonic: () => number = () => performance.now(),
+  ) {
+    this.window = new UnlockState(limits, clock, monotonic);
+  }
 
   /** Registers a callback for every loss of the card's volatile state. */
   onReset(listener: (reason: ResetReason) => void): void {
@@ -95,14 +74,7 @@ export class TargetService {
 
   /** The unlock window, if the target is unlocked. */
   get unlocked(): UnlockWindow | undefined {
-    const u = this.unlock;
-    return (
-      u && {
-        ceremonyId: u.ceremonyId,
-        until: new Date(u.until).toISOString(),
-        signaturesLeft: u.left,
-      }
-    );
+    return this.window.view;
   }
 
   /**
@@ -179,8 +151,7 @@ export class TargetService {
   }
 
   private endUnlock(reason: ResetReason): void {
-    if (this.unlock) clearTimeout(this.unlock.timer);
-    this.unlock = undefined;
+    this.window.end();
     for (const l of this.listeners) l(reason);
   }
 
@@ -209,31 +180,14 @@ export class TargetService {
 
   /** The window `markUnlocked` would open now (recorded with the quorum before it opens). */
   plannedWindow(ceremonyId: string): UnlockWindow {
-    return {
-      ceremonyId,
-      until: new Date(this.clock() + this.limits.maxSeconds * 1000).toISOString(),
-      signaturesLeft: this.limits.maxSignatures,
-    };
+    return this.window.planned(ceremonyId);
   }
 
   /**
    * Opens the unlock window after quorum of `ceremonyId`. Ends at `maxSeconds` with a card reset.
    */
   markUnlocked(ceremonyId: string): UnlockWindow {
-    if (this.unlock) clearTimeout(this.unlock.timer);
-    const timer = setTimeout(
-      () => void this.lock('time-limit').catch(() => undefined),
-      this.limits.maxSeconds * 1000,
-    );
-    timer.unref();
-    this.unlock = {
-      ceremonyId,
-      until: this.clock() + this.limits.maxSeconds * 1000,
-      deadline: this.monotonic() + this.limits.maxSeconds * 1000,
-      left: this.limits.maxSignatures,
-      timer,
-    };
-    return this.unlocked!;
+    return this.window.start(ceremonyId, () => void this.lock('time-limit').catch(() => undefined));
   }
 
   /**
@@ -265,39 +219,17 @@ export class TargetService {
     this.endUnlock(reason);
   }
 
-  /** The open unlock window, or a `locked` refusal (checked inside the queue, before any APDU). */
-  private openWindow(): Unlock {
-    const u = this.unlock;
-    if (!u || this.monotonic() >= u.deadline || u.left <= 0) {
-      throw new TargetError('locked', `target ${this.name} is locked: request a ceremony first`);
-    }
-    return u;
-  }
-
   /**
-   * Signs `hash` with key `keyId` inside the unlock window, counting the signature; the last
-   * allowed signature ends the window. Refused (without touching the card) when locked. EC keys
-   * answer DER ECDSA; with `rsa` the key is an RSA key and the answer is the RSA signature
-   * (PKCS#1 v1.5 over the hash's DigestInfo, or PSS; docs/card-reference.md §15.6).
-   */
-  signWithinUnlock(keyId: number, hash: Uint8Array, rsa?: RsaSignOptions): Promise<Uint8Array> {
-    return this.spendSignature((card) =>
-      rsa ? card.signRsaDigest(keyId, rsa.scheme, rsa.hash, hash) : card.signHash(keyId, hash),
-    );
-  }
-
-  /**
-   * Runs one signing operation `sign` inside the unlock window, counting it as one signature
-   * (as {@link signWithinUnlock}, for any SIGN the card offers, e.g. CKM_RSA_PKCS for PKCS#11
-   * clients, server/pkcs11/rsa-sign.ts).
+   * Runs one signing operation `sign` inside the unlock window, counting it as one signature;
+   * the last allowed signature ends the window. Refused (without touching the card) when
+   * locked. Signing itself lives in server/sign/sign-digests.ts (and, for the PKCS#11 RSA
+   * mechanisms, server/pkcs11/rsa-sign.ts).
    */
   spendSignature<T>(sign: (card: SmartCardHsm) => Promise<T>): Promise<T> {
     return this.run(async (card) => {
-      const u = this.openWindow();
-      u.left--;
+      const last = this.window.spend(this.name);
       const out = await sign(card);
-      if (u.left === 0)
-        queueMicrotask(() => void this.lock('signature-limit').catch(() => undefined));
+      if (last) queueMicrotask(() => void this.lock('signature-limit').catch(() => undefined));
       return out;
     });
   }
@@ -309,7 +241,7 @@ export class TargetService {
    */
   withinUnlock<T>(fn: (card: SmartCardHsm, window: UnlockWindow) => Promise<T>): Promise<T> {
     return this.run(async (card) => {
-      this.openWindow();
+      this.window.check(this.name);
       return fn(card, this.unlocked!);
     });
   }

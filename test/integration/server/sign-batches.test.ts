@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../server/app';
-import { SIGN_BATCH_SIZE } from '../../../server/cli/sign-batch';
+import { SIGN_BATCH_SIZE } from '../../../server/admin-cli/sign-batch';
 import type { ServerMessage, UpdateMessage } from '../../../shared/protocol';
 import {
   adminApi,

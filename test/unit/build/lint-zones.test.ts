@@ -37,6 +37,22 @@ describe('layer import zones', () => {
       "export { openAuditLog } from '../core/audit/audit-log.ts';",
       'import-x/no-restricted-paths',
     ],
+    // The operator's admin CLI is an HTTP client: no server internals (issue 10 §4).
+    [
+      'server/admin-cli/probe.ts',
+      "export { loadConfig } from '../config';",
+      'import-x/no-restricted-paths',
+    ],
+    [
+      'server/admin-cli/probe.ts',
+      "export { signDigests } from '../sign/sign-digests';",
+      'import-x/no-restricted-paths',
+    ],
+    [
+      'server/admin-cli/probe.ts',
+      "export type { Store } from '../store/store';",
+      'import-x/no-restricted-paths',
+    ],
   ])('%s: %s is refused', async (file, code, rule) => {
     const found = await messages(file, code);
     expect(found.some((m) => m.startsWith(rule))).toBe(true);
@@ -49,6 +65,10 @@ describe('layer import zones', () => {
     ['shared/cvc/probe.ts', "export { curveByName } from '../crypto/curves';"],
     ['test/ui/probe.ts', "export * from '../../electron/main/security';"],
     ['build/probe.mjs', "export { RENDERER_CSP } from '../shared/renderer-csp.ts';"],
+    ['server/admin-cli/probe.ts', "export { ADMIN_API } from '../api/admin-contract';"],
+    ['server/admin-cli/probe.ts', "export { hashFile } from './file-digest';"],
+    ['server/admin-cli/probe.ts', "export { curveByName } from '../../shared/crypto/curves';"],
+    ['server/cli/probe.ts', "export { signFiles } from '../admin-cli/sign-files';"],
   ])('%s: %s is allowed', async (file, code) => {
     const found = await messages(file, code);
     expect(found.filter((m) => /restricted/i.test(m))).toEqual([]);

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_API } from '../../../server/api/admin-contract';
-import { api, ApiContractError, ApiError, events } from '../../../server/cli/admin-client';
+import { api, ApiContractError, ApiError, events } from '../../../server/admin-cli/admin-client';
 
 let http: Server | undefined;
 afterEach(() => new Promise<void>((r) => (http ? http.close(() => r()) : r())));

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openManifestWriter, type ManifestEntry } from '../../../server/cli/manifest-writer';
+import { openManifestWriter, type ManifestEntry } from '../../../server/admin-cli/manifest-writer';
 
 const entry = (i: number): ManifestEntry => ({
   file: `file-${i}.bin`,

@@ -56,8 +56,16 @@ function world() {
     () => new Date('2026-01-01T00:10:00.000Z'),
   );
   const snaps: CeremonySnapshot[] = [];
-  ctx.watchers.add((s) => void snaps.push(s));
-  const rt = ctx.runtimeOf('cer-1');
+  ctx.watch((s) => void snaps.push(s));
+  /** The card's count as the decision handler records it (runtime-state.ts). */
+  const count = {
+    get authenticated() {
+      return ctx.authenticated('cer-1');
+    },
+    set authenticated(n: number) {
+      ctx.setAuthenticated('cer-1', n);
+    },
+  };
   // As engine.request does: the opening goes out at once (a new phase).
   ctx.broadcast('cer-1', 'ceremony opened');
   if (sent.get('cus-0')?.length !== 1 || snaps.length !== 1) throw new Error('opening not sent');
@@ -73,14 +81,14 @@ function world() {
       sw: '9000',
       time: 't',
     });
-    rt.authenticated++;
+    count.authenticated++;
     ctx.broadcast('cer-1', `custodian-${i} approved`);
   };
   const updates = (id: string) =>
     (sent.get(id) ?? []).filter(
       (m): m is Extract<ServerMessage, { type: 'update' }> => m.type === 'update',
     );
-  return { store, ctx, rt, approve, updates, snaps };
+  return { store, ctx, count, approve, updates, snaps };
 }
 
 function close(store: Store) {
@@ -112,7 +120,7 @@ describe('progress updates, coalesced per turn', () => {
     w.approve(0);
     w.approve(1);
     // A change after the last post of the turn is still in the update (read at send time).
-    w.rt.authenticated = 5;
+    w.count.authenticated = 5;
     await nextTurn();
     expect(w.updates('cus-7').map((u) => u.progress.authenticated)).toEqual([5]);
     w.approve(2);
@@ -146,7 +154,7 @@ describe('progress updates, coalesced per turn', () => {
     w.approve(0);
     w.approve(1);
     w.store.ceremonies.newEpoch('cer-1', '1112131415161718');
-    w.rt.authenticated = 0;
+    w.count.authenticated = 0;
     w.ctx.broadcast('cer-1', 'target reset; approvals must be given again');
     const u = w.updates('cus-4');
     expect(u).toHaveLength(1);

@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../../server/cli/admin-client';
-import { hashFile, READ_CHUNK_BYTES, verifyFileSignature } from '../../../server/cli/file-digest';
-import { SIGN_BATCH_SIZE, signBatch } from '../../../server/cli/sign-batch';
+import { ApiError } from '../../../server/admin-cli/admin-client';
+import { digestVerifier } from '../../../server/admin-cli/digest-verifier';
+import { hashFile, READ_CHUNK_BYTES } from '../../../server/admin-cli/file-digest';
+import { SIGN_BATCH_SIZE, signBatch } from '../../../server/admin-cli/sign-batch';
 
 const dir = mkdtempSync(join(tmpdir(), 'sign-client-'));
 let n = 0;
@@ -44,24 +45,47 @@ describe('hashFile', () => {
   });
 });
 
-describe('verifyFileSignature', () => {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+describe('digestVerifier (signatures checked over the digest the CLI computed)', () => {
   const content = new TextEncoder().encode('release artefact\n'.repeat(5000));
-  const path = file(content);
-  const der = new Uint8Array(nodeSign('sha256', content, privateKey));
+  const digest = createHash('sha256').update(content).digest('hex');
+  const other = createHash('sha256').update(content.subarray(1)).digest('hex');
+  const keys = [
+    ['ec', 'prime256v1', generateKeyPairSync('ec', { namedCurve: 'prime256v1' })],
+    ['ec', 'brainpoolP256r1', generateKeyPairSync('ec', { namedCurve: 'brainpoolP256r1' })],
+    ['rsa', '2048', generateKeyPairSync('rsa', { modulusLength: 2048 })],
+  ] as const;
 
-  it('accepts the right signature, refuses one of other content', async () => {
-    expect(await verifyFileSignature(path, publicKey, der)).toBe(true);
-    expect(await verifyFileSignature(file(content.subarray(1)), publicKey, der)).toBe(false);
-  });
+  it.each(keys)(
+    '%s %s: accepts the right signature, refuses one of other content',
+    (type, _curve, { privateKey, publicKey }) => {
+      const der = new Uint8Array(nodeSign('sha256', content, privateKey));
+      const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+      const verify = digestVerifier({ id: 1, type, publicKeyPem: pem });
+      expect(verify(digest, der)).toBe(true);
+      expect(verify(other, der)).toBe(false);
+    },
+  );
 
-  it('arbitrary bytes as a signature are refused, never thrown', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 80 }), async (junk) => {
-        expect(await verifyFileSignature(path, publicKey, junk)).toBe(false);
-      }),
-      { numRuns: 50 },
-    );
+  it.each(keys)(
+    '%s %s: arbitrary bytes as a signature are refused, never thrown',
+    async (type, _curve, { publicKey }) => {
+      const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+      const verify = digestVerifier({ id: 1, type, publicKeyPem: pem });
+      await fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 300 }), (junk) => {
+          expect(verify(digest, junk)).toBe(false);
+        }),
+        { numRuns: 50 },
+      );
+    },
+  );
+
+  it('a key that is not what the server says it is, or unreadable, is refused before signing', () => {
+    const ec = keys[0][2].publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    const rsa = keys[2][2].publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    expect(() => digestVerifier({ id: 3, type: 'rsa', publicKeyPem: ec })).toThrow(/key 3/);
+    expect(() => digestVerifier({ id: 3, publicKeyPem: rsa })).toThrow(/key 3/);
+    expect(() => digestVerifier({ id: 3, publicKeyPem: 'nope' })).toThrow(/unreadable/);
   });
 });
 

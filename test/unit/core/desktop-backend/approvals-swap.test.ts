@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createApprovals } from '../../../../core/desktop-backend/approvals';
 import { CeremonyBook } from '../../../../core/desktop-backend/ceremony-book';
 import type { CustodianEngine } from '../../../../core/custodian/engine';
-import { displayDigestOf } from '../../../../core/custodian/engine-context';
+import { displayDigestOf } from '../../../../core/custodian/offer-view';
 import type { OfferRef, OfferView } from '../../../../core/custodian/engine-types';
 import { verifyOffer } from '../../../../core/custodian/offer-verify';
 import { INVOKE_CONTRACT } from '../../../../shared/ipc/contract';
@@ -54,9 +54,8 @@ function service(book: CeremonyBook, engine: CustodianEngine) {
     book,
     engineOf: () => engine,
     serial: (fn) => fn(),
-    useReader: () => undefined,
+    openCard: () => () => Promise.reject(new Error('no card in this test')),
     timeoutMs: 50,
-    takeTransportError: () => undefined,
   });
 }
 

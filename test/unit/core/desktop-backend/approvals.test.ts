@@ -6,7 +6,7 @@ import { verifyOffer } from '../../../../core/custodian/offer-verify';
 import { PRODUCTION_ROOT_CHR, productionAnchor } from '../../../../shared/cvc/chain';
 import { unwrap } from '../../../../shared/result';
 import { anchorOf, makeOffer, targetDevice } from '../../../integration/custodian/harness';
-import { displayDigestOf } from '../../../../core/custodian/engine-context';
+import { displayDigestOf } from '../../../../core/custodian/offer-view';
 
 const KEY = { keyId: 1, chr: 'UTCUSTOD00001' };
 const target = targetDevice(778);

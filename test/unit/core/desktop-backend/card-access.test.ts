@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   hasPinPad,
   pcscCardAccess,
-  recordingOpener,
   serialQueue,
-  type CardAccess,
 } from '../../../../core/desktop-backend/card-access';
 import { CardTransportError } from '../../../../core/card/transport';
 import type { Pcsc, PcscCard, PcscEvent } from '../../../../core/pcsc/pcsc-adapter';
@@ -99,34 +97,5 @@ describe('card work helpers', () => {
     const results = await Promise.allSettled([slow('a', true), slow('b'), slow('c')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
     expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
-  });
-
-  it('the recording opener reports transport failures of open and transmit, and passes them on', async () => {
-    const seen: string[] = [];
-    let broken = false;
-    const cards: CardAccess = {
-      listReaders: async () => [],
-      async open(reader) {
-        if (reader === 'gone') throw new CardTransportError('no-reader', 'no such reader');
-        return {
-          atr: Uint8Array.of(0x3b),
-          transmit: async () => {
-            if (broken) throw new CardTransportError('card-removed', 'removed');
-            return Uint8Array.of(0x90, 0x00);
-          },
-          reset: async () => Uint8Array.of(0x3b),
-          close: async () => undefined,
-          transaction: (fn) => fn(),
-        };
-      },
-    };
-    const open = recordingOpener(cards, (e) => void seen.push(e.code));
-    await expect(open('gone')()).rejects.toThrow('no such reader');
-    const card = await open('R')();
-    expect(await card.transmit(Uint8Array.of(0, 0xa4, 4, 0))).toEqual(Uint8Array.of(0x90, 0x00));
-    broken = true;
-    await expect(card.transmit(Uint8Array.of(0, 0xa4, 4, 0))).rejects.toThrow('removed');
-    expect(seen).toEqual(['no-reader', 'card-removed']);
-    expect(card.control).toBeUndefined();
   });
 });

@@ -11,7 +11,7 @@ import { productionAnchor } from '../../../../shared/cvc/chain';
 import { ceremonyDetailSchema, ceremonySummarySchema } from '../../../../shared/ipc/model';
 import { unwrap } from '../../../../shared/result';
 import { anchorOf, makeOffer, targetDevice } from '../../../integration/custodian/harness';
-import { displayDigestOf } from '../../../../core/custodian/engine-context';
+import { displayDigestOf } from '../../../../core/custodian/offer-view';
 
 const KEY = { keyId: 1, chr: 'UTCUSTOD00001' };
 const target = targetDevice(777);

@@ -33,11 +33,10 @@ describe('engine outcomes in words', () => {
     const r = { kind: 'card-error', message: 'gone' } as const;
     expect(approvalFailure(r).code).toBe('internal');
     expect(
-      approvalFailure(r, { lastTransport: new CardTransportError('card-removed', 'removed') }).code,
+      approvalFailure({ ...r, cause: new CardTransportError('card-removed', 'removed') }).code,
     ).toBe('card-removed');
     expect(
-      approvalFailure(r, { lastTransport: new CardTransportError('sharing-violation', 'busy') })
-        .code,
+      approvalFailure({ ...r, cause: new CardTransportError('sharing-violation', 'busy') }).code,
     ).toBe('card-busy');
   });
 
@@ -45,10 +44,11 @@ describe('engine outcomes in words', () => {
     for (const code of ['closed', 'protocol', 'io'] as const) {
       expect(cardFailure(new CardTransportError(code, 'x'), 'inspect').code).toBe('card-no-answer');
       expect(
-        approvalFailure(
-          { kind: 'card-error', message: 'x' },
-          { lastTransport: new CardTransportError(code, 'x') },
-        ).code,
+        approvalFailure({
+          kind: 'card-error',
+          message: 'x',
+          cause: new CardTransportError(code, 'x'),
+        }).code,
       ).toBe('card-no-answer');
     }
     expect(cardFailure(new CardTransportError('card-removed', 'x'), 'inspect').code).toBe(
@@ -58,9 +58,9 @@ describe('engine outcomes in words', () => {
 
   it('a refusal before the card takes its code from why the engine dropped the offer', () => {
     const r = { kind: 'refused', message: 'x' } as const;
-    expect(approvalFailure(r, { removedReason: 'expired' }).code).toBe('ceremony-expired');
-    expect(approvalFailure(r, { removedReason: 'untrusted-anchor' }).code).toBe('chain-invalid');
-    expect(approvalFailure(r, { removedReason: 'quorum-met' }).code).toBe('ceremony-closed');
+    expect(approvalFailure({ ...r, reason: 'expired' }).code).toBe('ceremony-expired');
+    expect(approvalFailure({ ...r, reason: 'untrusted-anchor' }).code).toBe('chain-invalid');
+    expect(approvalFailure({ ...r, reason: 'quorum-met' }).code).toBe('ceremony-closed');
     expect(
       approvalFailure({ kind: 'refused', message: 'no pending offer for ceremony c1' }).code,
     ).toBe('ceremony-closed');
@@ -87,7 +87,7 @@ describe('engine outcomes in words', () => {
     for (const e of [
       cardFailure(new Error(long), 'op'),
       approvalFailure({ kind: 'card-error', message: long }),
-      approvalFailure({ kind: 'refused', message: long }, { removedReason: 'expired' }),
+      approvalFailure({ kind: 'refused', message: long, reason: 'expired' }),
     ]) {
       expect(ipcErrorSchema.safeParse(e).success).toBe(true);
     }

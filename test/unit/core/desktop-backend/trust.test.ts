@@ -1,4 +1,4 @@
-import { displayDigestOf } from '../../../../core/custodian/engine-context';
+import { displayDigestOf } from '../../../../core/custodian/offer-view';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

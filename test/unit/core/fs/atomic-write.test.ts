@@ -32,7 +32,8 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
-const { writeFileAtomic } = await import('../../../../core/fs/atomic-write');
+const { nodeAtomicWriteFs, writeFileAtomic } = await import('../../../../core/fs/atomic-write');
+type AtomicWriteFs = typeof nodeAtomicWriteFs;
 
 let dir: string;
 beforeEach(() => {
@@ -82,12 +83,69 @@ describe('writeFileAtomic', () => {
   });
 });
 
+describe('writeFileAtomic through an injected file port', () => {
+  const injected = (code: string) => Object.assign(new Error(`${code}: injected`), { code });
+  /** node:fs, with `step` failing for the temporary file (or its directory for 'dir-fsync'). */
+  function failing(step: 'chmod' | 'write' | 'zero-write' | 'fsync' | 'rename' | 'dir-fsync') {
+    const dirFds = new Set<number>();
+    const port: AtomicWriteFs = {
+      ...nodeAtomicWriteFs,
+      openDirectory(d) {
+        const fd = nodeAtomicWriteFs.openDirectory(d);
+        if (fd !== undefined) dirFds.add(fd);
+        return fd;
+      },
+      chmod(fd, mode) {
+        if (step === 'chmod') throw injected('EPERM');
+        nodeAtomicWriteFs.chmod(fd, mode);
+      },
+      write(fd, data, position) {
+        if (step === 'write') throw injected('ENOSPC');
+        if (step === 'zero-write') return 0;
+        // Short writes: one byte at a time, which the helper must loop over.
+        return nodeAtomicWriteFs.write(fd, data.subarray(0, 1), position);
+      },
+      fsync(fd) {
+        if (dirFds.has(fd) ? step === 'dir-fsync' : step === 'fsync') throw injected('EIO');
+        nodeAtomicWriteFs.fsync(fd);
+      },
+      rename(from, to) {
+        if (step === 'rename') throw injected('EXDEV');
+        nodeAtomicWriteFs.rename(from, to);
+      },
+    };
+    return port;
+  }
+
+  it('loops over short writes', () => {
+    const file = join(dir, 'head');
+    writeFileAtomic(file, 'four', 0o600, { ...failing('fsync'), fsync: nodeAtomicWriteFs.fsync });
+    expect(readFileSync(file, 'utf8')).toBe('four');
+  });
+
+  it.each(['chmod', 'write', 'zero-write', 'fsync', 'rename'] as const)(
+    'a failing %s leaves the old content and no temporary file',
+    (step) => {
+      const file = join(dir, 'head');
+      writeFileSync(file, 'old');
+      expect(() => writeFileAtomic(file, 'new content', 0o600, failing(step))).toThrow(
+        step === 'zero-write' ? /no progress/ : /injected/,
+      );
+      expect(readFileSync(file, 'utf8')).toBe('old');
+      expect(readdirSync(dir)).toEqual(['head']);
+    },
+  );
+
+  it('a failing directory fsync is reported (the rename may not be durable)', () => {
+    const file = join(dir, 'head');
+    writeFileSync(file, 'old');
+    expect(() => writeFileAtomic(file, 'new', 0o600, failing('dir-fsync'))).toThrow(/EIO/);
+  });
+});
+
 /** Modules that may rename files themselves, each with why. */
 const ALLOWED = [
-  'core/fs/atomic-write.ts', // the helper
-  // The audit log's file port: every step injectable for fault tests; its own atomic replace
-  // fsyncs the file and the directory the same way.
-  'core/audit/audit-fs.ts',
+  'core/fs/atomic-write.ts', // the helper (the audit log's fault tests reach it through its port)
   // Moves whole SQLite databases (written and fsync'd by SQLite's backup), then syncs the dir.
   'server/store/backup.ts',
 ];

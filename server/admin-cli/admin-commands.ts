@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { ADMIN_API, type snapshotSchema } from '../api/admin-contract';
-import { api, events, resolveServer, type ConnectionOptions } from './admin-client';
+import { api, events, type Connected } from './admin-client';
 import { consistencyLines } from './consistency-commands';
 import { UsageError, type CliIo } from './errors';
 import { messageOf } from '../../shared/error-message';
@@ -40,7 +40,7 @@ function line(s: Snapshot): string {
 
 /** `target init`. */
 export async function targetInit(
-  o: ConnectionOptions & {
+  o: Connected & {
     target: string;
     m: string;
     n: string;
@@ -53,7 +53,7 @@ export async function targetInit(
   const n = intOption(o.n, 'n', 1, 90)!;
   if (n > m) throw new UsageError('--n (required) must not exceed --m (keys)');
   const r = await api(
-    resolveServer(o),
+    o.conn,
     ADMIN_API.initialize,
     `/api/targets/${encodeURIComponent(o.target)}/initialize`,
     {
@@ -70,12 +70,9 @@ export async function targetInit(
 }
 
 /** `target status`. */
-export async function targetStatus(
-  o: ConnectionOptions & { target: string; json?: boolean },
-  io: CliIo,
-) {
+export async function targetStatus(o: Connected & { target: string; json?: boolean }, io: CliIo) {
   const s = await api(
-    resolveServer(o),
+    o.conn,
     ADMIN_API.targetStatus,
     `/api/targets/${encodeURIComponent(o.target)}`,
   );
@@ -98,7 +95,7 @@ export async function targetStatus(
 
 /** `target keygen`: a signing key generated on the target inside its unlock window (the server checks label and type). */
 export async function targetKeygen(
-  o: ConnectionOptions & {
+  o: Connected & {
     target: string;
     label: string;
     curve?: string;
@@ -108,7 +105,7 @@ export async function targetKeygen(
   io: CliIo,
 ) {
   const k = await api(
-    resolveServer(o),
+    o.conn,
     ADMIN_API.keygen,
     `/api/targets/${encodeURIComponent(o.target)}/keys`,
     {
@@ -125,8 +122,8 @@ export async function targetKeygen(
 }
 
 /** `target lock`. */
-export async function targetLock(o: ConnectionOptions & { target: string }, io: CliIo) {
-  await api(resolveServer(o), ADMIN_API.lock, `/api/targets/${encodeURIComponent(o.target)}/lock`);
+export async function targetLock(o: Connected & { target: string }, io: CliIo) {
+  await api(o.conn, ADMIN_API.lock, `/api/targets/${encodeURIComponent(o.target)}/lock`);
   io.out(`target ${o.target} reset; every authentication is gone\n`);
 }
 
@@ -142,11 +139,11 @@ function printInvite(
 
 /** `enroll create`. */
 export async function enrollCreate(
-  o: ConnectionOptions & { target: string; name: string; expires?: string },
+  o: Connected & { target: string; name: string; expires?: string },
   io: CliIo,
 ) {
   const expiresInSeconds = intOption(o.expires, 'expires', 60, 30 * 86_400);
-  const r = await api(resolveServer(o), ADMIN_API.enroll, '/api/enrollments', {
+  const r = await api(o.conn, ADMIN_API.enroll, '/api/enrollments', {
     target: o.target,
     name: o.name,
     ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
@@ -157,7 +154,7 @@ export async function enrollCreate(
 
 /** `enroll pka`. */
 export async function enrollPka(
-  o: ConnectionOptions & { target: string; name: string; pka: string },
+  o: Connected & { target: string; name: string; pka: string },
   io: CliIo,
 ) {
   let bytes: Buffer;
@@ -167,7 +164,7 @@ export async function enrollPka(
     throw new UsageError(`cannot read ${o.pka}: ${messageOf(e)}`);
   }
   const r = await api(
-    resolveServer(o),
+    o.conn,
     ADMIN_API.registerPka,
     `/api/targets/${encodeURIComponent(o.target)}/custodians`,
     {
@@ -182,7 +179,7 @@ export async function enrollPka(
 
 /** `ceremony request`. */
 export async function ceremonyRequest(
-  o: ConnectionOptions & {
+  o: Connected & {
     target: string;
     purpose: string;
     requester: string;
@@ -192,7 +189,7 @@ export async function ceremonyRequest(
   io: CliIo,
 ) {
   const expiresInSeconds = intOption(o.expires, 'expires', 10, 3600);
-  const s = await api(resolveServer(o), ADMIN_API.requestCeremony, '/api/ceremonies', {
+  const s = await api(o.conn, ADMIN_API.requestCeremony, '/api/ceremonies', {
     target: o.target,
     purpose: o.purpose,
     requester: o.requester,
@@ -206,10 +203,10 @@ export async function ceremonyRequest(
 
 /** `ceremony status`. */
 export async function ceremonyStatus(
-  o: ConnectionOptions & { id: string; watch?: boolean; json?: boolean },
+  o: Connected & { id: string; watch?: boolean; json?: boolean },
   io: CliIo,
 ) {
-  const server = resolveServer(o);
+  const server = o.conn;
   const path = `/api/ceremonies/${encodeURIComponent(o.id)}`;
   const show = (s: Snapshot) => io.out(o.json ? `${JSON.stringify(s)}\n` : line(s));
   if (!o.watch) return show(await api(server, ADMIN_API.ceremony, path));
@@ -222,9 +219,9 @@ export async function ceremonyStatus(
 }
 
 /** `ceremony cancel`. */
-export async function ceremonyCancel(o: ConnectionOptions & { id: string }, io: CliIo) {
+export async function ceremonyCancel(o: Connected & { id: string }, io: CliIo) {
   const s = await api(
-    resolveServer(o),
+    o.conn,
     ADMIN_API.cancelCeremony,
     `/api/ceremonies/${encodeURIComponent(o.id)}/cancel`,
   );
@@ -232,12 +229,9 @@ export async function ceremonyCancel(o: ConnectionOptions & { id: string }, io: 
 }
 
 /** `audit`. */
-export async function auditShow(
-  o: ConnectionOptions & { limit?: string; json?: boolean },
-  io: CliIo,
-) {
+export async function auditShow(o: Connected & { limit?: string; json?: boolean }, io: CliIo) {
   const limit = intOption(o.limit, 'limit', 1, 1000) ?? 50;
-  const r = await api(resolveServer(o), ADMIN_API.audit, `/api/audit?limit=${limit}`);
+  const r = await api(o.conn, ADMIN_API.audit, `/api/audit?limit=${limit}`);
   if (o.json) return io.out(`${JSON.stringify(r, null, 2)}\n`);
   for (const e of r.entries) io.out(`${e.seq} ${e.time} ${e.event} ${JSON.stringify(e.data)}\n`);
   io.out(

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { ADMIN_API, type consistencySchema } from '../api/admin-contract';
-import { api, resolveServer, type ConnectionOptions } from './admin-client';
+import { api, type Connected } from './admin-client';
 import type { CliIo } from './errors';
 
 /** The `consistency` member of `GET /api/targets/:name` (null when card and store agree). */
@@ -32,11 +32,11 @@ export function consistencyLines(target: string, c: ConsistencyView | undefined)
 
 /** `target reconcile [--acknowledge]`. */
 export async function targetReconcile(
-  o: ConnectionOptions & { target: string; acknowledge?: boolean },
+  o: Connected & { target: string; acknowledge?: boolean },
   io: CliIo,
 ) {
   const r = await api(
-    resolveServer(o),
+    o.conn,
     ADMIN_API.reconcile,
     `/api/targets/${encodeURIComponent(o.target)}/reconcile`,
     { acknowledge: o.acknowledge === true },

@@ -1,20 +1,14 @@
 /**
- * The admin CLI's HTTP client for the server's `/api/…`. It finds the server from the config
- * file (listen address, data dir with admin token and self-signed certificate) or from explicit
- * options, and trusts exactly the server's certificate (the self-signed one from the data dir,
- * or `--ca`), never the system CAs blindly for an admin token.
+ * The admin CLI's HTTP client for the server's `/api/…`, typed by the admin contract
+ * (server/api/admin-contract.ts). It trusts exactly the server's certificate it is given (the
+ * self-signed one from the data dir, or `--ca`: server/cli/connection.ts finds them), never the
+ * system CAs blindly for an admin token.
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { join } from 'node:path';
 import type { z } from 'zod';
 import { pathPattern } from '../api/admin-contract';
-import { readAdminToken } from '../api/admin-token';
-import { loadConfig } from '../config';
-import { UsageError } from './errors';
-import { messageOf } from '../../shared/error-message';
 
 /** Where and how to reach the server. */
 export type ServerTarget = {
@@ -23,50 +17,8 @@ export type ServerTarget = {
   readonly ca: string | undefined;
 };
 
-/** Common connection options of admin commands. */
-export type ConnectionOptions = {
-  readonly config?: string;
-  readonly server?: string;
-  readonly dataDir?: string;
-  readonly adminToken?: string;
-  readonly ca?: string;
-};
-
-/** Resolves the connection options into URL, token and CA. */
-export function resolveServer(o: ConnectionOptions): ServerTarget {
-  let url = o.server;
-  let dataDir = o.dataDir;
-  let ca = o.ca === undefined ? undefined : readFileSync(o.ca, 'utf8');
-  if (o.config !== undefined) {
-    const c = loadConfig(o.config);
-    if (!c.ok) throw new UsageError(c.error.message);
-    dataDir ??= c.value.dataDir;
-    const host = ['0.0.0.0', '::'].includes(c.value.listen.host)
-      ? '127.0.0.1'
-      : c.value.listen.host;
-    url ??= `${c.value.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${c.value.listen.port}`;
-    const tls = c.value.tls;
-    if (ca === undefined && tls !== undefined) {
-      const cert = tls === 'self-signed' ? join(c.value.dataDir, 'tls-cert.pem') : tls.cert;
-      if (existsSync(cert)) ca = readFileSync(cert, 'utf8');
-    }
-  }
-  if (url === undefined)
-    throw new UsageError('say where the server is: --config FILE or --server URL');
-  if (!/^https?:\/\/[^\s/]+\/?$/.test(url))
-    throw new UsageError(`server URL ${url} must look like https://host:port`);
-  let token = o.adminToken;
-  if (token === undefined) {
-    if (dataDir === undefined)
-      throw new UsageError('no admin token: give --admin-token, --data-dir or --config');
-    try {
-      token = readAdminToken(dataDir);
-    } catch (e) {
-      throw new UsageError(messageOf(e));
-    }
-  }
-  return { url: url.replace(/\/$/, ''), token, ca };
-}
+/** What every admin command receives: the server, resolved by the dispatcher (server/cli). */
+export type Connected = { readonly conn: ServerTarget };
 
 /** An HTTP error answer of the server. */
 export class ApiError extends Error {

@@ -4,15 +4,15 @@
  * @module
  */
 import { ADMIN_API } from '../api/admin-contract';
-import { api, resolveServer, type ConnectionOptions } from './admin-client';
+import { api, type Connected } from './admin-client';
 import type { CliIo } from './errors';
 
 /** `pkcs11-client create --name N`: prints the credential once. */
 export async function pkcs11ClientCreate(
-  o: ConnectionOptions & { name: string; json?: boolean },
+  o: Connected & { name: string; json?: boolean },
   io: CliIo,
 ) {
-  const r = await api(resolveServer(o), ADMIN_API.createPkcs11Client, '/api/pkcs11-clients', {
+  const r = await api(o.conn, ADMIN_API.createPkcs11Client, '/api/pkcs11-clients', {
     name: o.name,
   });
   if (o.json) return io.out(`${JSON.stringify(r)}\n`);
@@ -21,8 +21,8 @@ export async function pkcs11ClientCreate(
 }
 
 /** `pkcs11-client list`. */
-export async function pkcs11ClientList(o: ConnectionOptions & { json?: boolean }, io: CliIo) {
-  const r = await api(resolveServer(o), ADMIN_API.listPkcs11Clients, '/api/pkcs11-clients');
+export async function pkcs11ClientList(o: Connected & { json?: boolean }, io: CliIo) {
+  const r = await api(o.conn, ADMIN_API.listPkcs11Clients, '/api/pkcs11-clients');
   if (o.json) return io.out(`${JSON.stringify(r.clients)}\n`);
   for (const c of r.clients) {
     io.out(`${c.name}\t${c.createdAt}\t${c.revokedAt ? `revoked ${c.revokedAt}` : 'active'}\n`);
@@ -30,9 +30,9 @@ export async function pkcs11ClientList(o: ConnectionOptions & { json?: boolean }
 }
 
 /** `pkcs11-client revoke --name N`. */
-export async function pkcs11ClientRevoke(o: ConnectionOptions & { name: string }, io: CliIo) {
+export async function pkcs11ClientRevoke(o: Connected & { name: string }, io: CliIo) {
   const r = await api(
-    resolveServer(o),
+    o.conn,
     ADMIN_API.revokePkcs11Client,
     `/api/pkcs11-clients/${encodeURIComponent(o.name)}/revoke`,
   );
