@@ -19,7 +19,12 @@ import { canonicalJson } from '../../shared/audit/audit-chain';
 import { asciiBytes, fromHex } from '../../shared/codec/bytes';
 import { derToPlain } from '../../shared/crypto/ecdsa';
 import { swHex, SW } from '../../shared/card/status-words';
-import { PROTOCOL_VERSION, type DecisionMessage, type ScriptResult } from '../../shared/protocol';
+import {
+  PROTOCOL_VERSION,
+  type DecisionMessage,
+  type ErrorCode,
+  type ScriptResult,
+} from '../../shared/protocol';
 import { messageOf } from '../../shared/error-message';
 import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
 import { verifyPlainNode } from '../crypto/verify-ecdsa';
@@ -60,7 +65,13 @@ function replayed(d: Decision): boolean {
  * custodian is told why and undefined returned. `ownIntent`: the custodian's pending intent
  * of this epoch is this decision's own, not an earlier answer.
  */
-function stillOpen(d: Decision, epoch: number, ownIntent: boolean): CeremonyRecord | undefined {
+function stillOpen(
+  d: Decision,
+  epoch: number,
+  ownIntent: boolean,
+  refuse: (code: ErrorCode, message: string) => void = (code, message) =>
+    sendError(d, code, message),
+): CeremonyRecord | undefined {
   const { ctx, msg, cu } = d;
   const c = ctx.store.ceremonies.get(msg.ceremonyId);
   if (
@@ -70,17 +81,17 @@ function stillOpen(d: Decision, epoch: number, ownIntent: boolean): CeremonyReco
     ctx.isSuspended(c.id) ||
     !ctx.offerIsCurrent(c.id, msg.offerId, cu.id)
   ) {
-    sendError(d, 'offer-expired', 'the ceremony is no longer open');
+    refuse('offer-expired', 'the ceremony is no longer open');
     return undefined;
   }
   if (replayed(d)) return undefined;
   // One time source for expiry (issue 11 item 4): the monotonic deadline the timer uses.
   if (ctx.pastDeadline(c)) {
-    sendError(d, 'offer-expired', 'the ceremony has expired');
+    refuse('offer-expired', 'the ceremony has expired');
     return undefined;
   }
   if (!ownIntent && ctx.hasAnswered(c, cu.id)) {
-    sendError(d, 'already-decided', 'you already answered this offer');
+    refuse('already-decided', 'you already answered this offer');
     return undefined;
   }
   return c;
@@ -132,10 +143,15 @@ async function atTarget(
 ): Promise<string | undefined> {
   const { ctx, cu } = d;
   // Only reads here: nothing is written between entering the queue and the card command.
-  const c = stillOpen(d, epoch, true);
+  let refusal: [ErrorCode, string] | undefined;
+  const c = stillOpen(d, epoch, true, (code, message) => {
+    refusal = [code, message];
+  });
   if (!c) {
     const now = ctx.store.ceremonies.get(d.msg.ceremonyId);
     if (now) await dropIntent(d, { ...now, epoch }, plain, 'the ceremony changed first');
+    // The answer leaves once the intent's resolution is stored (group commit).
+    if (refusal) sendError(d, ...refusal);
     return undefined;
   }
   const target = ctx.target(c.target);
