@@ -25,7 +25,12 @@ async function renderer(entry, dir) {
   await build({
     ...common,
     entryPoints: [entry],
-    outfile: join(dir, 'app.js'),
+    // A small entry (app.js) paints the static shell of index.html first and then imports the
+    // React app as a chunk (renderer/main.tsx), so the bundle never delays the first paint.
+    outdir: dir,
+    entryNames: 'app',
+    chunkNames: 'chunk-[hash]',
+    splitting: true,
     platform: 'browser',
     format: 'esm',
     target: 'chrome120',

@@ -200,6 +200,7 @@ function FirstRun(props: { stores: Stores }) {
       busy={s.busy}
       preview={s.preview}
       error={s.error}
+      added={s.added}
       onReview={(url, invite) => void s.review(url, invite)}
       onBack={s.back}
       onConfirm={(url, invite, startAtLogin) =>
@@ -207,10 +208,16 @@ function FirstRun(props: { stores: Stores }) {
           if (server === undefined) return;
           // Offered in first run (docs/desktop-app.md "Tray"): saved only once connected.
           if (startAtLogin) await props.stores.settings.getState().save({ startAtLogin: true });
-          props.stores.app.getState().setServers([server]);
-          props.stores.app.getState().navigate({ view: 'card' });
         })
       }
+      onFinish={() => {
+        const app = props.stores.app.getState();
+        // Server events may have updated it while the steps were shown: never go back to the
+        // state it had when it was added (it would say "connecting" while it is connected).
+        if (s.added !== null && !app.servers.some((x) => x.id === s.added?.id))
+          app.setServers([...app.servers, s.added]);
+        app.navigate({ view: 'card' });
+      }}
     />
   );
 }

@@ -104,6 +104,7 @@ export function CurrentView(props: { stores: Stores; route: Route }) {
               busy={cer.busy}
               error={cer.dialogError}
               onCancel={cer.closeDialog}
+              onCancelPinPad={() => void cer.cancelPinPad()}
               onSubmit={(pin, confirmLastTry) =>
                 void cer.approve(c.reader, pin, confirmLastTry).then((ok) => {
                   // Wrong PIN (dialog) or blocked (closed the dialog): the card view follows.
@@ -161,6 +162,7 @@ export function CurrentView(props: { stores: Stores; route: Route }) {
           settings={app.settings}
           servers={app.servers}
           version={app.version}
+          trayAvailable={app.trayAvailable}
           saving={settings.saving}
           error={settings.error}
           onChange={(patch) =>

@@ -115,6 +115,7 @@ const AUDIT_KINDS: Readonly<Record<string, string>> = {
   'apdu-blocked': 'APDU blocked',
   'pin-verified': 'PIN verified',
   'pin-failed': 'Wrong PIN',
+  'pin-cancelled': 'PIN entry cancelled',
   'offer-rejected': 'Request refused',
   'offers-rejected-summary': 'Requests refused (summary)',
   'server-suspicious': 'Server suspicious',

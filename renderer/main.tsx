@@ -4,7 +4,7 @@
  */
 import { BRIDGE_GLOBAL } from '../shared/ipc/channels';
 import type { CustodianApi } from '../shared/ipc/contract';
-import { mountApp } from './boot';
+import { afterFirstPaint } from './first-paint';
 
 const bridge = (window as unknown as Record<string, CustodianApi | undefined>)[BRIDGE_GLOBAL];
 const root = document.getElementById('root');
@@ -12,6 +12,6 @@ if (root !== null) {
   if (bridge === undefined) {
     root.textContent = 'Custodian must be started as the desktop app (the bridge is missing).';
   } else {
-    mountApp(root, bridge);
+    afterFirstPaint(() => import('./boot').then(({ mountApp }) => void mountApp(root, bridge)));
   }
 }

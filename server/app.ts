@@ -120,6 +120,7 @@ export async function startServer(
     ...(config.connections === undefined ? {} : { limits: config.connections }),
     ...(deps.throttle === undefined ? {} : { throttle: deps.throttle }),
     clock: () => clock().getTime(),
+    ...(config.name === undefined ? {} : { serverName: config.name }),
     ...(deps.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: deps.heartbeatSeconds }),
     ...(deps.helloTimeoutSeconds === undefined
       ? {}
@@ -138,7 +139,11 @@ export async function startServer(
   const pkcs11Clients = new Pkcs11ClientStore(store.db, clock);
 
   let wsUrl = '';
-  const invite = () => ({ url: config.publicUrl ?? wsUrl, fingerprint: tls?.fingerprint });
+  const invite = () => ({
+    url: config.publicUrl ?? wsUrl,
+    fingerprint: tls?.fingerprint,
+    ...(config.name === undefined ? {} : { serverName: config.name }),
+  });
   const api: ApiDeps = { store, targets, engine, enrollment, invite };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { displayTextSchema } from '../shared/protocol';
+import { LIMITS, displayTextSchema } from '../shared/protocol';
 import { err, ok, type Result } from '../shared/result';
 import { messageOf } from '../shared/error-message';
 import { trustedProxyList } from './net/admission';
@@ -43,6 +43,11 @@ const configSchema = z
     tls: z
       .union([z.literal('self-signed'), z.object({ cert: z.string(), key: z.string() }).strict()])
       .optional(),
+    /**
+     * The server's display name (e.g. "Acme PKI"), printed in invites and sent in `welcome`
+     * (docs/protocol.md §5.1); the desktop app shows it next to the address and pinned certificate.
+     */
+    name: displayTextSchema(LIMITS.serverNameChars).optional(),
     /** URL custodians use to reach the server (printed in invites); derived from listen if absent. */
     publicUrl: z.string().url().optional(),
     dataDir: z.string().min(1),

@@ -25,6 +25,13 @@ export type CardTransport = {
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** Sends a reader control code (PC/SC part 10); absent where the transport has no reader. */
   control?(code: number, data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Asks the reader to abort a pending control (a PIN-pad entry), like PC/SC SCardCancel.
+   * Absent where the stack cannot: pcsc-lite's SCardCancel does not abort SCardControl, so a
+   * PC/SC PIN-pad entry ends at the reader's own Cancel key or its timeout; the custodian's
+   * cancel then only makes sure its result is never used (core/custodian/card-session.ts).
+   */
+  cancelControl?(): void;
 };
 
 /** Why a transport operation failed. */

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { LIMITS, displayTextSchema } from '../../shared/protocol/index';
 import { err, ok, type Result } from '../../shared/result';
 import { messageOf } from '../../shared/error-message';
 import { writeFileAtomic } from '../fs/atomic-write';
@@ -32,6 +33,8 @@ export const custodianConfigSchema = z.strictObject({
       fingerprint: sha256Fingerprint.optional(),
       /** PEM file of the CA that must have issued the server certificate, when pinned by CA. */
       caFile: z.string().min(1).max(4096).optional(),
+      /** The server's display name, as the invitation (or else its `welcome`) named it. */
+      name: displayTextSchema(LIMITS.serverNameChars).optional(),
     })
     .optional(),
   custodianId: z.string().min(1).max(64).optional(),

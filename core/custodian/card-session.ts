@@ -27,7 +27,15 @@ export type PinPrompt = { readonly retries?: number; readonly lastTry: boolean }
  */
 export type PinSource =
   | { readonly kind: 'typed'; read(prompt: PinPrompt): Promise<Uint8Array | undefined> }
-  | { readonly kind: 'pinpad'; readonly timeoutSeconds?: number };
+  | {
+      readonly kind: 'pinpad';
+      readonly timeoutSeconds?: number;
+      /**
+       * The custodian's Cancel: aborts the pending PIN-pad entry where the transport can
+       * (`cancelControl`); either way its result is never used and nothing is signed.
+       */
+      readonly signal?: AbortSignal;
+    };
 
 /** Opens the custodian card (PC/SC reader or emulator). */
 export type CardOpener = () => Promise<CardTransport>;
@@ -210,6 +218,14 @@ async function verifyAndRun(
     result = await hsm.verifyPin(typed!.slice());
   } else {
     if (!transport.control) return { kind: 'pin-cancelled', message: 'this reader has no PIN pad' };
+    const signal = a.pin.signal;
+    const cancelled = (): CardOutcome => {
+      a.audit('pin-cancelled', { ...a.ids, by: 'custodian', via: 'pinpad' });
+      return { kind: 'pin-cancelled', message: 'PIN pad: cancelled by the custodian' };
+    };
+    if (signal?.aborted) return cancelled();
+    const abort = () => transport.cancelControl?.();
+    signal?.addEventListener('abort', abort, { once: true });
     const withFeatures = transport as CardTransport & { features?: PinpadReader['features'] };
     const reader: PinpadReader = {
       control: (code, data) => transport.control!(code, data),
@@ -218,7 +234,13 @@ async function verifyAndRun(
     const pad = await verifyPinOnPinpad(
       reader,
       a.pin.timeoutSeconds === undefined ? {} : { timeoutSeconds: a.pin.timeoutSeconds },
-    );
+    ).finally(() => signal?.removeEventListener('abort', abort));
+    if (signal?.aborted) {
+      // Cancelled while the reader waited: whatever it answered is not used. A PIN verified
+      // meanwhile is dropped by re-selecting (docs/card-reference.md §1.3): nothing signs.
+      if (pad.ok && pad.value.kind === 'verified') await hsm.select();
+      return cancelled();
+    }
     if (!pad.ok) return { kind: 'pin-cancelled', message: pad.error.message };
     const o = pad.value;
     if (o.kind === 'timeout' || o.kind === 'cancelled' || o.kind === 'bad-length') {

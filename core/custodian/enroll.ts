@@ -33,8 +33,12 @@ export type EnrollRequest = {
   readonly onInvalidFrame?: (message: string) => void;
 };
 
-/** The session the server issued. */
-export type Enrolled = { readonly custodianId: string; readonly credential: string };
+/** The session the server issued, and the server's own display name (`welcome.serverName`). */
+export type Enrolled = {
+  readonly custodianId: string;
+  readonly credential: string;
+  readonly serverName?: string;
+};
 
 /**
  * Why enrollment failed. `refused`: the server said why (an `error` frame, else an invalid
@@ -78,7 +82,11 @@ export function enrollOnce(r: EnrollRequest): Promise<Result<Enrolled, EnrollFai
           finish(
             m.credential === undefined
               ? err({ kind: 'no-credential', message: 'the server did not issue a credential' })
-              : ok({ custodianId: m.custodianId, credential: m.credential }),
+              : ok({
+                  custodianId: m.custodianId,
+                  credential: m.credential,
+                  ...(m.serverName === undefined ? {} : { serverName: m.serverName }),
+                }),
           );
         } else if (m.type === 'error') {
           serverSaid = m.message;

@@ -45,6 +45,8 @@ export type Approvals = {
     r: { ceremonyId: string; reason?: string },
     changed: () => void,
   ): Result<CeremonyResult, IpcError>;
+  /** The PIN-pad dialog's Cancel: aborts the ceremony's pending PIN-pad entry. */
+  cancelPinPad(ceremonyId: string): boolean;
   /** Feeds the server's `result` messages. */
   onResult(result: ResultMessage): void;
 };
@@ -92,6 +94,8 @@ function offerChanged(shown: OfferRef, pending: OfferView): IpcError {
 /** Creates the approval service. */
 export function createApprovals(d: ApprovalDeps): Approvals {
   const waiting = new Map<string, (r: ResultMessage) => void>();
+  // The pending PIN-pad entry of each ceremony being approved, for the dialog's Cancel.
+  const pinPads = new Map<string, AbortController>();
 
   const open = (ceremonyId: string) => {
     const rec = d.book.get(ceremonyId);
@@ -122,9 +126,10 @@ export function createApprovals(d: ApprovalDeps): Approvals {
       const refused = testAnchorRefusal(rec.offer, r.acknowledgeTestAnchor);
       if (refused) return fail(refused);
       const offerId = rec.offer.offerId;
+      const pinPadCancel = new AbortController();
       const pin: PinSource =
         r.pin === undefined
-          ? { kind: 'pinpad' }
+          ? { kind: 'pinpad', signal: pinPadCancel.signal }
           : // A fresh copy for the engine, which wipes it after VERIFY (card-session.ts).
             { kind: 'typed', read: async () => r.pin!.slice() };
       let settle: (m: ResultMessage | undefined) => void = () => {};
@@ -137,17 +142,23 @@ export function createApprovals(d: ApprovalDeps): Approvals {
         };
         waiting.set(offerId, settle);
       });
-      const outcome = await d.serial(async () => {
-        // Checked again on the engine's current offer, right before the card is used: a
-        // replacement offer that arrived meanwhile must match the acknowledgement as well.
-        const current = engine.offers().find((o) => o.ceremonyId === r.ceremonyId);
-        const late = current && testAnchorRefusal(current, r.acknowledgeTestAnchor);
-        if (late) return { kind: 'refused-ack' as const, error: late };
-        return engine.approve(shown, pin, {
-          openCard: d.openCard(r.reader),
-          ...(r.confirmLastTry === true ? { confirmLastTry: true } : {}),
+      if (r.pin === undefined) pinPads.set(r.ceremonyId, pinPadCancel);
+      let outcome;
+      try {
+        outcome = await d.serial(async () => {
+          // Checked again on the engine's current offer, right before the card is used: a
+          // replacement offer that arrived meanwhile must match the acknowledgement as well.
+          const current = engine.offers().find((o) => o.ceremonyId === r.ceremonyId);
+          const late = current && testAnchorRefusal(current, r.acknowledgeTestAnchor);
+          if (late) return { kind: 'refused-ack' as const, error: late };
+          return engine.approve(shown, pin, {
+            openCard: d.openCard(r.reader),
+            ...(r.confirmLastTry === true ? { confirmLastTry: true } : {}),
+          });
         });
-      });
+      } finally {
+        if (pinPads.get(r.ceremonyId) === pinPadCancel) pinPads.delete(r.ceremonyId);
+      }
       if (outcome.kind === 'refused-ack') {
         settle(undefined);
         return fail(outcome.error);
@@ -203,6 +214,12 @@ export function createApprovals(d: ApprovalDeps): Approvals {
           blocked: 0,
         },
       };
+    },
+    cancelPinPad(ceremonyId) {
+      const pending = pinPads.get(ceremonyId);
+      if (pending === undefined || pending.signal.aborted) return false;
+      pending.abort();
+      return true;
     },
     onResult(result) {
       waiting.get(result.offerId)?.(result);

@@ -30,6 +30,8 @@ export function auditSummary(e: AuditEntry): string {
       return `PIN verified on the card${cer}`;
     case 'pin-failed':
       return `Wrong PIN, ${s(d['retriesLeft'])} tries left${cer}`;
+    case 'pin-cancelled':
+      return `PIN entry cancelled by you${cer}`;
     case 'offer-rejected':
       return `Offer refused: ${s(d['code'] ?? d['reason'])}${cer}`;
     case 'offers-rejected-summary':

@@ -28,7 +28,7 @@ type Entry = {
   offer: OfferView;
   status: CeremonyStatus;
   progress: Progress;
-  /** When this app first saw the ceremony (the protocol has no creation time). */
+  /** When this app first saw the ceremony (by this computer's clock). */
   readonly seenAt: string;
   /** This custodian's answer, once given here, and when. */
   mine?: { readonly answer: 'approved' | 'declined'; readonly at: string };
@@ -220,7 +220,7 @@ function summaryOf(e: Entry): CeremonySummary {
     total: o.quorum.m,
     approvals: Math.min(e.progress.authenticated, o.quorum.m),
     status: e.status,
-    createdAt: e.seenAt,
+    ...requestedAtOf(e),
     expiresAt: new Date(o.expiresAt).toISOString(),
     // In the list too, so a TEST target is flagged before anyone opens it.
     targetChain: targetChainOf(e.offer),
@@ -228,10 +228,50 @@ function summaryOf(e: Entry): CeremonySummary {
 }
 
 /**
- * Who has answered: the server names those who approved; this custodian's own answer is known
- * here; the protocol does not name the others, so they are listed as unnamed pending rows.
+ * When the ceremony was requested: the server's `requestedAt` (docs/protocol.md §5.2), but
+ * never later than this app first saw it — a server clock ahead of ours would otherwise show a
+ * request made "in the future". Without it (older servers), the time this app first saw it.
+ */
+function requestedAtOf(e: Entry): Pick<CeremonySummary, 'createdAt' | 'createdAtSource'> {
+  const stated = e.offer.verified.offer.requestedAt;
+  if (stated === undefined) return { createdAt: e.seenAt, createdAtSource: 'seen' };
+  const ms = Math.min(Date.parse(stated), Date.parse(e.seenAt));
+  return { createdAt: new Date(ms).toISOString(), createdAtSource: 'server' };
+}
+
+/**
+ * Who has answered: the offer names every custodian of the target and marks this one
+ * (docs/protocol.md §5.2); the server's `approvedBy` says who approved; this custodian's own
+ * answer is known here.
  */
 function custodiansOf(e: Entry): CustodianState[] {
+  const named = e.offer.verified.offer.custodians;
+  return named === undefined ? unnamedCustodiansOf(e) : namedCustodiansOf(e, named);
+}
+
+function namedCustodiansOf(
+  e: Entry,
+  named: readonly { readonly name: string; readonly you: boolean }[],
+): CustodianState[] {
+  const approved = new Set(e.progress.approvedBy);
+  const rows: CustodianState[] = named.map(({ name, you }) => {
+    const mine = you ? e.mine : undefined;
+    if (mine) return { name: name.slice(0, 500), state: mine.answer, me: true, at: mine.at };
+    return {
+      name: name.slice(0, 500),
+      state: approved.has(name) ? 'approved' : 'pending',
+      me: you,
+    };
+  });
+  // An approver the list does not name (custodians changed since): still shown, never lost.
+  for (const name of e.progress.approvedBy)
+    if (!named.some((c) => c.name === name))
+      rows.push({ name: name.slice(0, 500), state: 'approved', me: false });
+  return rows.slice(0, 255);
+}
+
+/** Older servers name only approvers: the others are listed as unnamed pending rows. */
+function unnamedCustodiansOf(e: Entry): CustodianState[] {
   const m = e.offer.verified.offer.quorum.m;
   const rows: CustodianState[] = e.progress.approvedBy.slice(0, m).map((name) => ({
     name: name.slice(0, 500),

@@ -253,6 +253,7 @@ export async function createEngineBackend(options: EngineBackendOptions): Promis
       return done;
     },
     declineCeremony: async (r) => approvals.decline(r, emitCeremonies),
+    cancelPinPad: async ({ ceremonyId }) => ok(approvals.cancelPinPad(ceremonyId)),
     listTrace: async ({ limit }) => ok(trace.list(limit)),
     listAudit: async ({ limit }) => ok(listAudit(audit.path, limit)),
     verifyAudit: async () => ok(verifyAudit(audit.path)),

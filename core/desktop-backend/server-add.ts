@@ -33,7 +33,7 @@ import {
 } from './server-homes';
 import {
   NO_TLS_FINGERPRINT,
-  checkInvite,
+  readInvitation,
   enrollmentError,
   pinOf,
   readTlsFingerprint,
@@ -118,27 +118,41 @@ export function createServerSetup(d: ServerSetupDeps): ServerSetup {
     async preview({ url: address, invite }) {
       const url = wsUrlOf(address);
       if (!url.ok) return url;
-      const token = checkInvite(invite);
-      if (!token.ok) return token;
+      const invitation = readInvitation(invite, url.value);
+      if (!invitation.ok) return invitation;
       const fp = await fingerprintOf(url.value);
       if (!fp.ok) return fp;
       shown.set(url.value.toString(), fp.value);
+      const { serverName } = invitation.value;
       return ok({
         url: address,
-        name: url.value.host,
-        // The invitation is a bare token: the server names the custodian only to the admin.
+        // As the invitation names it; the address and the certificate are shown beside it.
+        name: serverName ?? url.value.host,
+        nameSource: serverName === undefined ? 'address' : 'invitation',
+        // The server names the custodian only to the admin.
         custodianName: 'as named in your invitation letter',
         tlsFingerprint: fp.value,
+        ...(invitation.value.fingerprint === undefined
+          ? {}
+          : { invitationFingerprint: invitation.value.fingerprint }),
         anchors: anchorViews(d.anchors),
       });
     },
     async add({ url: address, invite }) {
       const url = wsUrlOf(address);
       if (!url.ok) return url;
-      const token = checkInvite(invite);
-      if (!token.ok) return token;
+      const invitation = readInvitation(invite, url.value);
+      if (!invitation.ok) return invitation;
       const fp = await fingerprintOf(url.value);
       if (!fp.ok) return fp;
+      if (
+        invitation.value.fingerprint !== undefined &&
+        invitation.value.fingerprint !== fp.value &&
+        url.value.protocol === 'wss:'
+      )
+        return err(
+          ipcError('server-identity', 'the server certificate is not the one the invitation names'),
+        );
       const previewed = shown.get(url.value.toString());
       if (previewed === undefined)
         return err(ipcError('invalid-request', 'check the invitation before connecting'));
@@ -151,7 +165,7 @@ export function createServerSetup(d: ServerSetupDeps): ServerSetup {
       const enrolled = await enrollOnce({
         url: url.value.toString(),
         connector: d.connectorFor(pinOf(url.value, fp.value)),
-        token: token.value,
+        token: invitation.value.token,
         pka: card.value.pka,
         keyId: card.value.key.keyId,
         timeoutMs: d.timeoutMs,
@@ -165,12 +179,15 @@ export function createServerSetup(d: ServerSetupDeps): ServerSetup {
         : { id: DEFAULT_SERVER_ID, home: d.root };
       const base: CustodianConfig =
         target.id === DEFAULT_SERVER_ID && root.ok ? root.value : { version: 1, trustAnchors: [] };
+      // The name the custodian was shown (the invitation's), else the server's own (`welcome`).
+      const name = invitation.value.serverName ?? enrolled.value.serverName;
       const config = {
         ...base,
-        server:
-          url.value.protocol === 'wss:'
-            ? { url: url.value.toString(), fingerprint: fp.value.toLowerCase() }
-            : { url: url.value.toString() },
+        server: {
+          url: url.value.toString(),
+          ...(url.value.protocol === 'wss:' ? { fingerprint: fp.value.toLowerCase() } : {}),
+          ...(name === undefined ? {} : { name }),
+        },
         custodianId: enrolled.value.custodianId,
         keyId: card.value.key.keyId,
         keyChr: card.value.key.chr,

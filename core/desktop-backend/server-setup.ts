@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import { ipcError, type IpcError } from '../../shared/ipc/errors';
-import { secretSchema } from '../../shared/protocol/index';
+import { parseInvitation, type Invitation } from '../../shared/ipc/invitation';
 import { err, ok, type Result } from '../../shared/result';
 import { resolveInHome } from '../config/custodian-config';
 import type { EnrollFailure } from '../custodian/enroll';
@@ -121,14 +121,28 @@ export function pinOf(url: URL, fingerprint: string): ServerPin | undefined {
     : undefined;
 }
 
-/** Checks an invitation token's form (the server checks everything else). */
+/** The enrollment token of a pasted invitation (bare token or letter; the server checks it). */
 export function checkInvite(invite: string): Result<string, IpcError> {
-  const token = invite.trim();
-  return secretSchema.safeParse(token).success
-    ? ok(token)
-    : err(
-        ipcError('invite-invalid', 'the invitation must be 22–256 characters of A–Z a–z 0–9 _ -'),
-      );
+  const parsed = parseInvitation(invite);
+  return parsed.ok ? ok(parsed.value.token) : err(ipcError('invite-invalid', parsed.error));
+}
+
+/**
+ * Checks the pasted invitation — the bare token or the whole letter (shared/ipc/invitation.ts)
+ * — and that a letter's server URL is the address being added (the server checks the token).
+ */
+export function readInvitation(invite: string, url: URL): Result<Invitation, IpcError> {
+  const parsed = parseInvitation(invite);
+  if (!parsed.ok) return err(ipcError('invite-invalid', parsed.error));
+  const named = parsed.value.url === undefined ? undefined : wsUrlOf(parsed.value.url);
+  if (named !== undefined && (!named.ok || named.value.toString() !== url.toString()))
+    return err(
+      ipcError(
+        'invite-invalid',
+        `the invitation is for ${parsed.value.url}, not ${displayUrlOf(url.toString())}`,
+      ),
+    );
+  return parsed;
 }
 
 /** Maps the server's refusal of an enrollment to words. */

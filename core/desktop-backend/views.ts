@@ -21,11 +21,14 @@ export function serverViewOf(
   return {
     id: home.id,
     url: displayUrlOf(url),
-    name: hostOf(url),
+    name: home.config.server.name ?? hostOf(url),
+    nameSource: home.config.server.name === undefined ? 'address' : 'invitation',
     custodianName: home.config.custodianId ?? '',
     // Pinned fingerprint; a plain loopback server (tests) has no certificate.
     tlsFingerprint: (home.config.server.fingerprint ?? NO_TLS_FINGERPRINT).toUpperCase(),
     anchors: anchorViews(anchors),
+    ...(home.config.keyChr === undefined ? {} : { keyChr: home.config.keyChr }),
+    ...(home.config.reader === undefined ? {} : { reader: home.config.reader }),
     state,
   };
 }

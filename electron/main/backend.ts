@@ -29,6 +29,7 @@ export function createUnavailableBackend(reason: string): CustodianBackend {
     getCeremony: no,
     approveCeremony: no,
     declineCeremony: no,
+    cancelPinPad: no,
     listTrace: no,
     listAudit: no,
     verifyAudit: no,

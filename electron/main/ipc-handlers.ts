@@ -48,6 +48,8 @@ export type HandlerDeps = {
   readonly backend: CustodianBackend;
   readonly settings: SettingsStore;
   readonly version: string;
+  /** Whether main could create a system tray (absent: not known yet). */
+  readonly trayAvailable?: () => boolean | undefined;
   readonly openExternal: (url: string) => Promise<void>;
   /** Shows a save dialog and writes the file; resolves with the chosen name or undefined. */
   readonly saveFile: (suggestedName: string, bytes: Uint8Array) => Promise<string | undefined>;
@@ -62,10 +64,12 @@ export function createIpcHandlers(deps: HandlerDeps): InvokeHandlers {
     async getOverview() {
       const servers = await backend.listServers();
       if (!servers.ok) return servers;
+      const tray = deps.trayAvailable?.();
       return okValue({
         servers: servers.value,
         settings: settings.current(),
         version: deps.version,
+        ...(tray === undefined ? {} : { trayAvailable: tray }),
       });
     },
     previewServer: (r) => backend.previewServer(r),
@@ -107,6 +111,7 @@ export function createIpcHandlers(deps: HandlerDeps): InvokeHandlers {
           ...(acknowledgeTestAnchor === undefined ? {} : { acknowledgeTestAnchor }),
         }),
       ),
+    cancelPinPad: (r) => backend.cancelPinPad(r),
     declineCeremony: ({ ceremonyId, reason }) =>
       backend.declineCeremony(reason === undefined ? { ceremonyId } : { ceremonyId, reason }),
     listTrace: ({ limit }) => backend.listTrace(limit === undefined ? {} : { limit }),

@@ -137,7 +137,7 @@ async function start(): Promise<void> {
   );
   const backend = await createBackend(credentials);
 
-  // Set once the tray was tried below; until then closing behaves as with a tray.
+  // Set once the tray was tried below (before any window opens); until then as with a tray.
   let trayAvailable = true;
   const windows = createWindowService({
     entryUrl: APP_ENTRY_URL,
@@ -195,11 +195,15 @@ async function start(): Promise<void> {
     });
   };
 
+  // Tried before the renderer can ask: the overview tells Settings when there is no tray.
+  const trayPort = openTray(() => new Tray(nativeImage.createEmpty()), log);
+  trayAvailable = trayPort !== undefined;
   bindInvokeHandlers(
     createIpcHandlers({
       backend,
       settings,
       version: app.getVersion(),
+      trayAvailable: () => trayAvailable,
       openExternal: openLink,
       async saveFile(name, bytes) {
         const choice = await dialog.showSaveDialog({
@@ -215,8 +219,6 @@ async function start(): Promise<void> {
     log,
   );
 
-  const trayPort = openTray(() => new Tray(nativeImage.createEmpty()), log);
-  trayAvailable = trayPort !== undefined;
   const tray = createTrayService({
     tray: trayPort ?? absentTray(),
     image: (b) => nativeImage.createFromBuffer(Buffer.from(encodePng(b.width, b.height, b.rgba))),

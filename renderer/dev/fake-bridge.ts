@@ -9,7 +9,8 @@ import type { CustodianApi, IpcResult, PayloadOf } from '../../shared/ipc/contra
 import type { EventMethod } from '../../shared/ipc/channels';
 import { ipcError, type IpcError, type IpcErrorCode } from '../../shared/ipc/errors';
 import { DEFAULT_SETTINGS } from '../../shared/ipc/defaults';
-import type { ServerView, Settings, TraceEntry } from '../../shared/ipc/model';
+import type { ServerPreview, ServerView, Settings, TraceEntry } from '../../shared/ipc/model';
+import { parseInvitation } from '../../shared/ipc/invitation';
 import { createEventHub } from './fake-events';
 import { createFakeCeremonies, type FakeReplaceOffer } from './fake-ceremonies';
 import {
@@ -33,6 +34,7 @@ export const SCENARIOS = [
   'errors',
   'empty',
   'suspicious',
+  'no-tray',
 ] as const;
 /** A scenario name. */
 export type Scenario = (typeof SCENARIOS)[number];
@@ -56,6 +58,8 @@ export type FakeBridge = CustodianApi & {
   readonly calls: readonly { method: string; request: unknown }[];
   /** The server replaces a ceremony's offer (new offer id and digest, new purpose). */
   replaceOffer: FakeReplaceOffer;
+  /** From now on a PIN-pad approval waits for the keypad until the dialog's Cancel. */
+  holdKeypad(): void;
 };
 
 /** Creates the fake bridge. */
@@ -145,20 +149,27 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
   const api: CustodianApi = {
     async getOverview() {
       log('getOverview');
-      return reply({ servers, settings, version: '0.1.0-fake' });
+      return reply({
+        servers,
+        settings,
+        version: '0.1.0-fake',
+        ...(scenario === 'no-tray' ? { trayAvailable: false } : { trayAvailable: true }),
+      });
     },
     async previewServer(r) {
       log('previewServer', r);
       if (r.invite.startsWith('expired')) return fail('invite-expired', 'invite expired');
       if (r.url.includes('unreachable')) return fail('server-unreachable', 'connect ECONNREFUSED');
       if (r.url.includes('mitm')) return fail('server-identity', 'TLS fingerprint mismatch');
-      return reply(samplePreview(r.url, true));
+      return reply(previewOf(r));
     },
     async addServer(r) {
       log('addServer', r);
       const server: ServerView = {
-        ...samplePreview(r.url, true),
+        ...previewOf(r),
         id: 'srv-new',
+        keyChr: 'ACMEALICE00001',
+        reader: 'Nitrokey Nitrokey HSM (DENK01023650000) 00 00',
         state: 'connected',
       };
       servers = [server];
@@ -233,5 +244,25 @@ export function createFakeBridge(options: FakeOptions = {}): FakeBridge {
     },
     ...hub.subscriptions,
   };
-  return Object.assign(api, { emit, calls, replaceOffer: ceremoniesApi.replaceOffer });
+  return Object.assign(api, {
+    emit,
+    calls,
+    replaceOffer: ceremoniesApi.replaceOffer,
+    holdKeypad: ceremoniesApi.holdKeypad,
+  });
+}
+
+/** Like the engine backend: the name as a pasted letter names it, else the host. */
+function previewOf(r: { url: string; invite: string }): ServerPreview {
+  const letter = parseInvitation(r.invite);
+  const base = samplePreview(r.url, true);
+  const named = letter.ok ? letter.value.serverName : undefined;
+  if (named !== undefined) return { ...base, name: named, nameSource: 'invitation' };
+  let host = r.url;
+  try {
+    host = new URL(r.url).host;
+  } catch {
+    // shown as typed
+  }
+  return { ...base, name: host, nameSource: 'address' };
 }

@@ -43,6 +43,7 @@ type CeremonyMethods =
   | 'getCeremony'
   | 'approveCeremony'
   | 'declineCeremony'
+  | 'cancelPinPad'
   | 'listAlerts'
   | 'reportAlert';
 
@@ -58,9 +59,10 @@ const summaryOf = (c: CeremonyDetail): CeremonySummary => {
 export type FakeReplaceOffer = (ceremonyId: string, purpose: string, quiet?: boolean) => void;
 
 /** Creates the ceremonies part of the fake. */
-export function createFakeCeremonies(
-  ctx: FakeContext,
-): Pick<CustodianApi, CeremonyMethods> & { replaceOffer: FakeReplaceOffer } {
+export function createFakeCeremonies(ctx: FakeContext): Pick<CustodianApi, CeremonyMethods> & {
+  replaceOffer: FakeReplaceOffer;
+  holdKeypad: () => void;
+} {
   const { scenario, now, emit, log, reply, fail, checkPin, addTrace, audit } = ctx;
   let ceremonies =
     scenario === 'empty'
@@ -97,8 +99,19 @@ export function createFakeCeremonies(
     );
     if (quiet !== true) emit('onCeremonies', ceremonies.map(summaryOf));
   };
+  // Test hook: PIN-pad approvals wait for the keypad until the dialog's Cancel ends them.
+  let keypadHeld = false;
+  let keypad: ((typed: boolean) => void) | undefined;
   return {
     replaceOffer,
+    holdKeypad: () => void (keypadHeld = true),
+    async cancelPinPad(r) {
+      log('cancelPinPad', r);
+      const pending = keypad;
+      keypad = undefined;
+      pending?.(false);
+      return reply(pending !== undefined);
+    },
     async listCeremonies() {
       log('listCeremonies');
       if (scenario === 'errors') return fail('server-unreachable', 'connect ETIMEDOUT');
@@ -127,6 +140,20 @@ export function createFakeCeremonies(
         return fail('test-anchor-unacknowledged', `TEST root ${chain.anchor ?? '?'}`);
       if (chain.status === 'genuine' && r.acknowledgeTestAnchor !== undefined)
         return fail('invalid-request', 'acknowledged a TEST root for a genuine target');
+      if (r.pin === undefined && keypadHeld) {
+        const typed = await new Promise<boolean>((resolve) => (keypad = resolve));
+        if (!typed) {
+          // Like core/custodian/card-session.ts: audited as the custodian's cancel.
+          audit.push({
+            seq: audit.length + 1,
+            time: new Date(now()).toISOString(),
+            kind: 'pin-cancelled',
+            summary: 'PIN entry cancelled by you',
+            hash: fakeHash(audit.length + 1),
+          });
+          return fail('pin-cancelled', 'PIN pad: cancelled by the custodian');
+        }
+      }
       const bad = checkPin(r.pin, r.reader, r.confirmLastTry === true);
       if (bad !== undefined) return bad;
       const lines = approvalTrace(c.id, scenario === 'hostile');

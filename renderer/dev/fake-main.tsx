@@ -5,7 +5,7 @@
  * @module
  */
 import { BRIDGE_GLOBAL } from '../../shared/ipc/channels';
-import { mountApp } from '../boot';
+import { afterFirstPaint } from '../first-paint';
 import { createFakeBridge, SCENARIOS, type Scenario } from './fake-bridge';
 
 const params = new URLSearchParams(window.location.search);
@@ -17,4 +17,5 @@ const delayMs = Math.min(Math.max(Number(params.get('delay') ?? '120') || 0, 0),
 const fake = createFakeBridge({ scenario, delayMs });
 Object.defineProperty(window, BRIDGE_GLOBAL, { value: fake, configurable: false, writable: false });
 const root = document.getElementById('root');
-if (root !== null) mountApp(root, fake);
+if (root !== null)
+  afterFirstPaint(() => import('../boot').then(({ mountApp }) => void mountApp(root, fake)));

@@ -19,6 +19,8 @@ export type AppState = {
   readonly servers: readonly ServerView[];
   readonly settings: Settings;
   readonly version: string;
+  /** False when main has no system tray (Settings says so); undefined: not known. */
+  readonly trayAvailable: boolean | undefined;
   readonly error: IpcError | null;
   /**
    * Since when each server that is not connected has been so (ISO time, by this computer's
@@ -52,6 +54,7 @@ export function createAppStore(
     servers: [],
     settings: DEFAULT_SETTINGS,
     version: '',
+    trayAvailable: undefined,
     error: null,
     async load() {
       set({ status: 'loading', error: null });
@@ -60,8 +63,9 @@ export function createAppStore(
         set({ status: 'failed', error: overview.error });
         return;
       }
-      const { servers, settings, version } = overview.value;
+      const { servers, settings, version, trayAvailable } = overview.value;
       set({
+        trayAvailable,
         status: 'ready',
         disconnectedSince: sinceOf(servers, get().disconnectedSince),
         servers,

@@ -40,6 +40,8 @@ export type CeremoniesState = {
   /** Ticks or unticks "I know this target chains to the TEST root …" for the open ceremony. */
   acknowledgeTest(checked: boolean): void;
   closeDialog(): void;
+  /** The PIN-pad dialog's Cancel while the reader waits for the keypad (main aborts it). */
+  cancelPinPad(): Promise<void>;
   /**
    * Approves with the PIN (omit it for a PIN-pad reader); `confirmLastTry` when the custodian
    * confirmed using the last try. Resolves true on success.
@@ -201,6 +203,12 @@ export function createCeremoniesStore(
       },
       closeDialog() {
         if (!get().busy) set({ dialog: null, dialogError: null });
+      },
+      async cancelPinPad() {
+        const dialog = get().dialog;
+        if (dialog === null || dialog.kind !== 'approve' || !get().busy) return;
+        // The pending approve() then ends with "PIN entry cancelled" and closes the dialog.
+        await api.cancelPinPad({ ceremonyId: dialog.ceremonyId });
       },
       async approve(reader, pin, confirmLastTry) {
         const dialog = get().dialog;

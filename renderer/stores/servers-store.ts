@@ -15,6 +15,8 @@ export type ServersState = {
   readonly busy: boolean;
   readonly preview: ServerPreview | null;
   readonly error: IpcError | null;
+  /** The server just added (step `done`: the enrollment sequence is shown). */
+  readonly added: ServerView | null;
   /** Step 1: ask main what the invitation says. */
   review(url: string, invite: string): Promise<void>;
   /** Step 2: confirm; resolves with the added server. */
@@ -29,6 +31,7 @@ export function createServersStore(api: CustodianApi): StoreApi<ServersState> {
     busy: false,
     preview: null,
     error: null,
+    added: null,
     async review(url, invite) {
       set({ busy: true, error: null });
       const r = await api.previewServer({ url: url.trim(), invite: invite.trim() });
@@ -42,11 +45,11 @@ export function createServersStore(api: CustodianApi): StoreApi<ServersState> {
         set({ busy: false, error: r.error });
         return undefined;
       }
-      set({ busy: false, step: 'done' });
+      set({ busy: false, step: 'done', added: r.value });
       return r.value;
     },
     back() {
-      set({ step: 'enter', preview: null, error: null });
+      set({ step: 'enter', preview: null, error: null, added: null });
     },
   }));
 }

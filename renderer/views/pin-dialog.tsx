@@ -35,7 +35,7 @@ export function PinField(props: {
       {props.pinPad ? (
         <p className={props.waiting === true ? 'pinpad pinpad-waiting' : 'pinpad'} role="status">
           {props.waiting === true
-            ? "Type your PIN on the reader's keypad now and confirm it there. To stop, press the reader's cancel key."
+            ? "Type your PIN on the reader's keypad now and confirm it there. To stop, press Cancel here or the reader's cancel key."
             : `Press ${props.action ?? 'Approve'}, then enter the PIN on your reader's keypad when it asks for it.`}
         </p>
       ) : (
@@ -85,6 +85,8 @@ export type ApproveDialogProps = {
   readonly error: IpcError | null;
   readonly onSubmit: (pin: string | undefined, confirmLastTry: boolean) => void;
   readonly onCancel: () => void;
+  /** Cancels the PIN-pad entry the reader is waiting for (enabled only then). */
+  readonly onCancelPinPad?: () => void;
 };
 
 /**
@@ -186,9 +188,16 @@ export function ApproveDialog(props: ApproveDialogProps) {
           <ErrorNotice error={props.error} />
         )}
         <div className="actions">
-          <button type="button" className="button" onClick={props.onCancel} disabled={props.busy}>
-            Cancel
-          </button>
+          {props.busy && props.pinPad && props.onCancelPinPad !== undefined ? (
+            // While the reader waits for the keypad, Cancel aborts that entry (nothing signs).
+            <button type="button" className="button" onClick={props.onCancelPinPad}>
+              Cancel
+            </button>
+          ) : (
+            <button type="button" className="button" onClick={props.onCancel} disabled={props.busy}>
+              Cancel
+            </button>
+          )}
           <button
             type="submit"
             className="button button-primary"

@@ -12,6 +12,8 @@ export type SettingsViewProps = {
   readonly settings: Settings;
   readonly servers: readonly ServerView[];
   readonly version: string;
+  /** False: main could not create a system tray on this desktop. */
+  readonly trayAvailable?: boolean | undefined;
   readonly saving: boolean;
   readonly error: IpcError | null;
   readonly onChange: (patch: Partial<Settings>) => void;
@@ -113,6 +115,16 @@ export function SettingsView(props: SettingsViewProps) {
           'Keep running in the tray',
           'Closing the window keeps Custodian listening.',
         )}
+        {props.trayAvailable === false ? (
+          <div className="notice notice-attention" id="no-tray-note">
+            <p className="notice-title">No system tray on this desktop</p>
+            <p>
+              Custodian cannot show a tray icon here (on GNOME, the AppIndicator extension adds
+              one). Closing the window minimizes it instead, so requests still reach you; quit from
+              the menu.
+            </p>
+          </div>
+        ) : null}
       </Panel>
       <Panel title="Management server">
         {props.servers.map((srv) => (

@@ -87,7 +87,11 @@ export function StatedPanel(props: { ceremony: CeremonySummary; open: boolean })
         <Fact term="Label">{c.targetLabel}</Fact>
         <Fact term="Purpose">{c.purpose}</Fact>
         <Fact term="Requested by">{c.requester}</Fact>
-        <Fact term="Requested at">{formatTime(c.createdAt)}</Fact>
+        {c.createdAtSource === 'seen' ? (
+          <Fact term="First seen here">{formatTime(c.createdAt)}</Fact>
+        ) : (
+          <Fact term="Requested at">{formatTime(c.createdAt)}</Fact>
+        )}
         <Fact term="Expires">
           {formatTime(c.expiresAt)}
           {props.open ? (

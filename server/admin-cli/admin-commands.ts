@@ -9,6 +9,7 @@ import { api, events, type Connected } from './admin-client';
 import { consistencyLines } from './consistency-commands';
 import { UsageError, type CliIo } from './errors';
 import { messageOf } from '../../shared/error-message';
+import { singleLineSafe } from '../../shared/text/terminal-safe';
 
 /** A ceremony snapshot as the contract defines it. */
 type Snapshot = z.output<typeof snapshotSchema>;
@@ -127,14 +128,34 @@ export async function targetLock(o: Connected & { target: string }, io: CliIo) {
   io.out(`target ${o.target} reset; every authentication is gone\n`);
 }
 
-function printInvite(
-  io: CliIo,
-  inv: { url: string; fingerprint?: string | null | undefined; token: string; expiresAt: string },
-) {
-  io.out(`server URL:       ${inv.url}\n`);
-  io.out(`TLS fingerprint:  ${inv.fingerprint ?? '(none: plain ws on loopback)'}\n`);
-  io.out(`enrollment token: ${inv.token}\n`);
-  io.out(`valid until:      ${inv.expiresAt} (single use)\n`);
+/** An invite as the admin API returns it. */
+type InviteReply = {
+  url: string;
+  fingerprint?: string | null | undefined;
+  serverName?: string | undefined;
+  token: string;
+  expiresAt: string;
+};
+
+/**
+ * The invitation letter lines: the desktop app reads this very text when the custodian pastes
+ * it (shared/ipc/invitation.ts), so the labels are part of that contract.
+ */
+export function inviteLetter(inv: InviteReply): string {
+  // The name comes from the server: never let it move the cursor or colour the admin's terminal.
+  const name =
+    inv.serverName === undefined ? '' : `server name:      ${singleLineSafe(inv.serverName)}\n`;
+  return (
+    name +
+    `server URL:       ${inv.url}\n` +
+    `TLS fingerprint:  ${inv.fingerprint ?? '(none: plain ws on loopback)'}\n` +
+    `enrollment token: ${inv.token}\n` +
+    `valid until:      ${inv.expiresAt} (single use)\n`
+  );
+}
+
+function printInvite(io: CliIo, inv: InviteReply) {
+  io.out(inviteLetter(inv));
 }
 
 /** `enroll create`. */

@@ -75,6 +75,8 @@ export const snapshotSchema = z.looseObject({
 const inviteSchema = z.looseObject({
   url: z.string(),
   fingerprint: z.string().nullish(),
+  /** The server's display name (server config `name`), when set. */
+  serverName: z.string().optional(),
   token: z.string(),
   expiresAt: z.string(),
 });

@@ -30,7 +30,7 @@ export type ApiDeps = {
   readonly engine: CeremonyEngine;
   readonly enrollment: Enrollment;
   /** Server URL and TLS fingerprint for invites. */
-  readonly invite: () => { url: string; fingerprint: string | undefined };
+  readonly invite: () => { url: string; fingerprint: string | undefined; serverName?: string };
 };
 
 function target(deps: ApiDeps, name: string): TargetService {

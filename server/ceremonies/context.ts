@@ -247,6 +247,7 @@ export class CeremonyContext extends CeremonyRuntime {
       chain,
       targetLabel: t.label,
       progress: this.progress(c),
+      custodians: this.store.custodians.forTarget(c.target),
     });
     return this.link.send(custodian.id, offer);
   }

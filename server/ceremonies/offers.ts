@@ -39,6 +39,8 @@ export function buildOffer(args: {
   chain: DeviceChain;
   targetLabel: string;
   progress: Progress;
+  /** Every custodian of the target: their display names go to the client (docs/protocol.md §5.2). */
+  custodians: readonly Pick<Custodian, 'id' | 'name'>[];
 }): OfferMessage {
   const { ceremony, custodian, chain } = args;
   if (ceremony.challenge === undefined) throw new Error('ceremony has no challenge');
@@ -54,6 +56,8 @@ export function buildOffer(args: {
     quorum: { n: ceremony.n, m: ceremony.m },
     progress: args.progress,
     expiresAt: ceremony.expiresAt,
+    requestedAt: ceremony.createdAt,
+    custodians: args.custodians.map((c) => ({ name: c.name, you: c.id === custodian.id })),
     challenge: ceremony.challenge,
     key: { chr: custodian.keyChr, keyId: custodian.keyId },
     script: { apdus: approvalScript(custodian.keyId, chain.device.body.chrBytes, challenge) },

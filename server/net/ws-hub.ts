@@ -55,6 +55,8 @@ export type HubOptions = {
   readonly throttle?: FailureThrottle;
   /** Milliseconds clock for the failure window (tests). */
   readonly clock?: () => number;
+  /** The server's display name, sent in `welcome` (docs/protocol.md §5.1). */
+  readonly serverName?: string;
 };
 
 /** The WebSocket hub; also the engine's link to connected custodians. */
@@ -252,6 +254,7 @@ export class CustodianHub implements CustodianLink {
       ...(credential === undefined ? {} : { credential }),
       serverTime: new Date().toISOString(),
       heartbeatSeconds: this.heartbeatSeconds,
+      ...(this.options.serverName === undefined ? {} : { serverName: this.options.serverName }),
     });
     scheduleHeartbeat(s, this.heartbeatSeconds);
     this.engine?.custodianConnected(custodianId);

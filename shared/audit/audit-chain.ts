@@ -18,6 +18,8 @@ export type AuditKind =
   | 'apdu-blocked'
   | 'pin-verified'
   | 'pin-failed'
+  /** The custodian cancelled a PIN entry (the PIN-pad dialog's Cancel). */
+  | 'pin-cancelled'
   | 'offer-rejected'
   /** Refused offers counted rather than audited one by one (flood guard, docs/protocol.md §8). */
   | 'offers-rejected-summary'
@@ -56,6 +58,7 @@ const KINDS: ReadonlySet<string> = new Set<AuditKind>([
   'apdu-blocked',
   'pin-verified',
   'pin-failed',
+  'pin-cancelled',
   'offer-rejected',
   'offers-rejected-summary',
   'server-suspicious',

@@ -61,6 +61,8 @@ export type CustodianBackend = {
     acknowledgeTestAnchor?: string;
   }): Reply<CeremonyResult>;
   declineCeremony(request: { ceremonyId: string; reason?: string }): Reply<CeremonyResult>;
+  /** Cancels the ceremony's pending PIN-pad entry; true when one was pending. */
+  cancelPinPad(request: { ceremonyId: string }): Reply<boolean>;
   listTrace(request: { limit?: number }): Reply<TraceEntry[]>;
   listAudit(request: { limit?: number }): Reply<AuditEntryView[]>;
   verifyAudit(): Reply<AuditVerifyView>;

@@ -19,6 +19,7 @@ export const INVOKE_CHANNELS = {
   getCeremony: 'custodian:ceremonies:get',
   approveCeremony: 'custodian:ceremonies:approve',
   declineCeremony: 'custodian:ceremonies:decline',
+  cancelPinPad: 'custodian:ceremonies:cancel-pin-pad',
   listTrace: 'custodian:trace:list',
   listAudit: 'custodian:audit:list',
   verifyAudit: 'custodian:audit:verify',

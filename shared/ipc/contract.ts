@@ -12,6 +12,7 @@ import { USER_PIN_LENGTH } from '../sc-hsm/pin';
 import type { EVENT_CHANNELS, INVOKE_CHANNELS } from './channels';
 import { type EventMethod, type InvokeMethod } from './channels';
 import { IPC_ERROR_CODES, type IpcError } from './errors';
+import { MAX_INVITATION_CHARS, isInvitationLetter, parseInvitation } from './invitation';
 import {
   MAX_ID,
   MAX_LIST,
@@ -54,13 +55,16 @@ export const serverUrlSchema = z
     'use an https:// address',
   );
 
-/** Invitation token as pasted (base64url-like, generous length). */
+/** The invitation as pasted: the bare token or the whole letter (shared/ipc/invitation.ts). */
 export const inviteSchema = z
   .string()
-  .trim()
   .min(16)
-  .max(4096)
-  .regex(/^[A-Za-z0-9._~+/=-]+$/);
+  .max(MAX_INVITATION_CHARS)
+  // A bare token's form is the backend's to judge (it names the problem); a letter must parse.
+  .refine(
+    (s) => (isInvitationLetter(s) ? parseInvitation(s).ok : /^[A-Za-z0-9._~+/=-]+$/.test(s.trim())),
+    'not an invitation token or letter',
+  );
 
 const id = z.string().min(1).max(MAX_ID);
 const reader = z.string().min(1).max(MAX_TEXT);
@@ -81,6 +85,11 @@ export const overviewSchema = z.strictObject({
   servers: z.array(serverSchema).max(32),
   settings: settingsSchema,
   version: z.string().max(64),
+  /**
+   * False when main could not create a system tray (e.g. GNOME without the AppIndicator
+   * extension): closing keeps a window instead, and Settings says so. Absent: not known.
+   */
+  trayAvailable: z.boolean().optional(),
 });
 
 /** Request and response schemas of every invoke method. */
@@ -138,6 +147,11 @@ export const INVOKE_CONTRACT = {
     request: z.strictObject({ ceremonyId: id, reason: z.string().max(MAX_TEXT).optional() }),
     response: ceremonyResultSchema,
   },
+  /**
+   * The PIN-pad dialog's Cancel: aborts the ceremony's pending PIN-pad entry (audited as the
+   * custodian's cancel); its result is never used. True when an entry was pending.
+   */
+  cancelPinPad: { request: z.strictObject({ ceremonyId: id }), response: z.boolean() },
   listTrace: { request: limit, response: z.array(traceEntrySchema).max(MAX_LIST) },
   listAudit: { request: limit, response: z.array(auditEntrySchema).max(MAX_LIST) },
   verifyAudit: { request: none, response: auditVerifySchema },

@@ -46,11 +46,19 @@ export type TrustAnchor = z.infer<typeof trustAnchorSchema>;
 /** What a server's invite says before the custodian confirms it (first-run step 1). */
 export const serverPreviewSchema = z.strictObject({
   url: z.string().max(2048),
+  /** The server's name: as the invitation names it, else its host (`nameSource`). */
   name: text,
+  /** Where `name` comes from; absent from older producers (the host). */
+  nameSource: z.enum(['invitation', 'address']).optional(),
   /** The custodian identity the invite was issued for. */
   custodianName: text,
   /** SHA-256 of the server's TLS certificate the app will pin (upper-case hex). */
   tlsFingerprint: z.string().regex(/^[0-9A-F]{64}$/),
+  /** The fingerprint the pasted invitation letter states, to compare with `tlsFingerprint`. */
+  invitationFingerprint: z
+    .string()
+    .regex(/^[0-9A-F]{64}$/)
+    .optional(),
   anchors: z.array(trustAnchorSchema).max(32),
 });
 /** Invite preview. */
@@ -59,6 +67,9 @@ export type ServerPreview = z.infer<typeof serverPreviewSchema>;
 /** A configured management server. */
 export const serverSchema = serverPreviewSchema.extend({
   id,
+  /** CHR of the custodian key registered at this server, and the reader of its card. */
+  keyChr: id.optional(),
+  reader: text.optional(),
   state: z.enum(['connected', 'connecting', 'offline', 'error']),
 });
 /** A configured management server. */
@@ -153,7 +164,13 @@ export const ceremonySummarySchema = z.strictObject({
   total: z.number().int().min(1).max(255),
   approvals: z.number().int().min(0).max(255),
   status: ceremonyStatusSchema,
+  /** When it was requested (see `createdAtSource`). */
   createdAt: isoTime,
+  /**
+   * `server`: the server's time of request (never later than this app first saw it);
+   * `seen`: the server did not say, so when this app first saw it. Absent: older producers.
+   */
+  createdAtSource: z.enum(['server', 'seen']).optional(),
   expiresAt: isoTime,
   /**
    * The target's device chain as this app checked it, so the list can flag TEST targets

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { LIMITS } from './limits';
+import { hasForbiddenDisplayCharacter } from '../text/display-text';
 
 /** Opaque identifier (ceremonyId, offerId, custodianId, nonce): `[A-Za-z0-9_-]{1,64}`. */
 export const idSchema = z
@@ -56,18 +57,8 @@ export const timestampSchema = z
   .regex(ISO_UTC, 'must be an ISO-8601 UTC timestamp like 2026-01-31T12:00:00Z')
   .refine(isRealInstant, 'is not a real date and time');
 
-/**
- * Characters never allowed in display text: controls (Cc, including CR/LF/TAB), format
- * characters (Cf: bidi overrides and isolates, zero-width characters, BOM), lone surrogates
- * (Cs), private use (Co), line and paragraph separators. Untrusted display text must not be
- * able to reorder, hide or fake what the custodian reads (docs/card-reference.md §14.2 item 7).
- */
-const FORBIDDEN_DISPLAY = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\u2028\u2029]/u;
-
-/** True when `text` contains a character forbidden in display text. */
-export function hasForbiddenDisplayCharacter(text: string): boolean {
-  return FORBIDDEN_DISPLAY.test(text);
-}
+// The character rule lives in a zod-free module the renderer can use too.
+export { hasForbiddenDisplayCharacter };
 
 /** Untrusted display text of 1..`max` UTF-16 code units, not blank, no control/format characters. */
 export function displayTextSchema(max: number) {

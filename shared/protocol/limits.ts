@@ -42,6 +42,8 @@ export const LIMITS = {
   /** Display texts (UTF-16 code units). */
   labelChars: 100,
   nameChars: 100,
+  /** A server's display name (`welcome.serverName`, invitations). */
+  serverNameChars: 64,
   requesterChars: 200,
   purposeChars: 500,
   reasonChars: 500,

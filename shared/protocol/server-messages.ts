@@ -30,6 +30,8 @@ export const welcomeSchema = z.strictObject({
   /** Server clock, so the client can correct its own for expiry checks. */
   serverTime: timestampSchema,
   heartbeatSeconds: z.int().min(HEARTBEAT.minSeconds).max(HEARTBEAT.maxSeconds),
+  /** The server's display name as its invitations print it (untrusted display text). */
+  serverName: displayTextSchema(LIMITS.serverNameChars).optional(),
 });
 
 /** The ceremony target as the server describes it. */
@@ -54,6 +56,16 @@ export const offerSchema = z
     quorum: quorumSchema,
     progress: progressSchema,
     expiresAt: timestampSchema,
+    /** When the ceremony was requested, by the server's clock. */
+    requestedAt: timestampSchema.optional(),
+    /**
+     * Display names of every custodian of the target; `you` marks the one this offer is for
+     * (docs/protocol.md §5.2). Names only: no ids, no keys.
+     */
+    custodians: z
+      .array(z.strictObject({ name: displayTextSchema(LIMITS.nameChars), you: z.boolean() }))
+      .max(LIMITS.quorumMax)
+      .optional(),
     /** The target's challenge (GET CHALLENGE answer) the custodian key signs. */
     challenge: hexSchema(LIMITS.challengeMinBytes, LIMITS.challengeMaxBytes),
     /** The custodian key the server expects to sign. */
@@ -73,7 +85,25 @@ export const offerSchema = z
   .refine((o) => o.progress.approvedBy.length <= o.quorum.m, {
     message: 'more approvers than custodians',
     path: ['progress', 'approvedBy'],
-  });
+  })
+  .refine((o) => (o.custodians ?? []).filter((c) => c.you).length <= 1, {
+    message: 'more than one custodian marked "you"',
+    path: ['custodians'],
+  })
+  .refine(
+    (o) => new Set((o.custodians ?? []).map((c) => c.name)).size === (o.custodians ?? []).length,
+    {
+      message: 'custodian names repeat',
+      path: ['custodians'],
+    },
+  )
+  .refine(
+    (o) => o.requestedAt === undefined || Date.parse(o.requestedAt) <= Date.parse(o.expiresAt),
+    {
+      message: 'requested after it expires',
+      path: ['requestedAt'],
+    },
+  );
 
 /** Ceremony states (see docs/protocol.md "Ceremony state machine"). */
 export const CEREMONY_STATES = [

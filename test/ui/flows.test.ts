@@ -26,8 +26,60 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     expect(color).toBe('rgb(180, 35, 24)');
     expect(await page.getByRole('alert').innerText()).toContain('This server trusts a test root');
     await page.getByRole('button', { name: 'Connect to this server' }).click();
+    await page.getByRole('list', { name: 'Setup steps' }).waitFor();
+    await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Card and reader' }).waitFor();
     expect(problems).toEqual([]);
+  });
+
+  it('first run: a pasted letter names the server, fills the address, compares the fingerprint', async () => {
+    const { page, problems } = await ui.open('first-run');
+    const letter = [
+      'invite for alice at target t1:',
+      'server name:      Acme PKI Operations',
+      'server URL:       wss://custody.acme.example:8443/ws',
+      'TLS fingerprint:  B1:94:6A:C9:24:92:D2:34:7C:62:35:B4:D2:61:11:84:B1:94:6A:C9:24:92:D2:34:7C:62:35:B4:D2:61:11:84',
+      'enrollment token: inv_4f7Qk2mZ9xT1cV8bN3xx',
+      'valid until:      2026-12-09T10:00:00.000Z (single use)',
+    ].join('\n');
+    await page.getByLabel('Invitation').fill(letter);
+    expect(await page.getByLabel('Server address').inputValue()).toBe(
+      'https://custody.acme.example:8443',
+    );
+    await page.getByRole('button', { name: 'Check invitation' }).click();
+    const server = page.locator('.fact', { hasText: 'Server' }).first();
+    await server.waitFor();
+    // The name as the invitation gives it, and always the host beside it.
+    const text = await server.innerText();
+    expect(text).toContain('Acme PKI Operations');
+    expect(text).toContain('as your invitation names it');
+    expect(text).toContain('https://custody.acme.example:8443');
+    expect(await page.locator('#fingerprint-result').innerText()).toMatch(/^✓ Matches/);
+    await page.getByRole('button', { name: 'Connect to this server' }).click();
+    const steps = page.getByRole('list', { name: 'Setup steps' });
+    await steps.waitFor();
+    expect((await steps.locator('li').allInnerTexts()).map((t) => t.split('\n')[0])).toEqual([
+      '✓',
+      '✓',
+      '✓',
+      '✓',
+    ]);
+    const all = await steps.innerText();
+    expect(all).toMatch(
+      /Server connected: Acme PKI Operations[\s\S]*Card found[\s\S]*Key registered[\s\S]*Done/,
+    );
+    expect(await page.locator('.enrolled').innerText()).toMatch(/what happens next/i);
+    expect(problems).toEqual([]);
+  });
+
+  it('first run: a bare token shows the host, not a name the app was never given', async () => {
+    const { page } = await ui.open('first-run');
+    await page.getByLabel('Server address').fill('https://custody.acme.example');
+    await page.getByLabel('Invitation').fill('inv_4f7Qk2mZ9xT1cV8bN3');
+    await page.getByRole('button', { name: 'Check invitation' }).click();
+    const text = await page.locator('.fact', { hasText: 'Server' }).first().innerText();
+    expect(text).toContain('custody.acme.example');
+    expect(text).not.toContain('as your invitation names it');
   });
 
   it('first run offers "start at login" and saves it only when ticked', async () => {
@@ -40,6 +92,7 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
       expect(await box.isChecked()).toBe(false);
       if (tick) await box.check();
       await page.getByRole('button', { name: 'Connect to this server' }).click();
+      await page.getByRole('button', { name: 'Continue' }).click();
       await page.getByRole('heading', { name: 'Card and reader' }).waitFor();
       const saved = await page.evaluate(() =>
         (globalThis as unknown as PageWindow).custodian.calls
@@ -203,6 +256,32 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian journeys in Chromium', () => {
     expect(await dialog.locator('input[type=password]').count()).toBe(0);
     await dialog.getByRole('button', { name: 'Approve' }).click();
     await page.getByRole('heading', { name: 'Your approval was accepted' }).waitFor();
+  });
+
+  it('PIN pad: Cancel in the dialog ends the keypad entry, nothing is approved, it is audited', async () => {
+    const { page, problems } = await ui.open('pinpad');
+    await page.evaluate(() => (globalThis as unknown as PageWindow).custodian.holdKeypad());
+    await page.getByRole('button', { name: /Sign the quarterly CRL/ }).click();
+    await page.getByRole('button', { name: 'Approve…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Approve' }).click();
+    // The visible waiting state, and a Cancel that works while the reader waits.
+    await dialog.getByRole('button', { name: 'Waiting for the keypad…' }).waitFor();
+    expect(await dialog.getByRole('status').innerText()).toContain('press Cancel here');
+    const cancel = dialog.getByRole('button', { name: 'Cancel' });
+    expect(await cancel.isEnabled()).toBe(true);
+    await cancel.click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByText('PIN entry cancelled').first().waitFor();
+    const calls = await page.evaluate(() =>
+      (globalThis as unknown as PageWindow).custodian.calls.map((c) => c.method),
+    );
+    expect(calls).toContain('cancelPinPad');
+    // Still waiting for this custodian: nothing was approved.
+    expect(await page.locator('.detail-title').innerText()).toMatch(/Waiting for you/i);
+    await page.getByRole('button', { name: 'Audit log' }).click();
+    await page.getByText('PIN entry cancelled by you').waitFor();
+    expect(problems).toEqual([]);
   });
 
   it('a hostile server: the result says what was blocked, the trace shows it', async () => {

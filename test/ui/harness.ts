@@ -124,6 +124,7 @@ export type PageWindow = {
   readonly custodian: {
     readonly calls: readonly { method: string; request: unknown }[];
     emit(method: string, payload: unknown): void;
+    holdKeypad(): void;
   };
   readonly [key: string]: unknown;
 };

@@ -24,6 +24,16 @@ type Shot = {
   steps: (page: Page) => Promise<void>;
 };
 
+/** The invitation letter as `custodian-server enroll create` prints it. */
+const LETTER = [
+  'invite for alice at target issuing-ca:',
+  'server name:      Acme PKI Operations',
+  'server URL:       wss://custody.acme.example/ws',
+  'TLS fingerprint:  B1:94:6A:C9:24:92:D2:34:7C:62:35:B4:D2:61:11:84:B1:94:6A:C9:24:92:D2:34:7C:62:35:B4:D2:61:11:84',
+  'enrollment token: inv_4f7Qk2mZ9xT1cV8bN3xx',
+  'valid until:      2026-12-09T10:00:00.000Z (single use)',
+].join('\n');
+
 const openCrl = async (page: Page) => {
   await page.getByRole('button', { name: /Sign the quarterly CRL/ }).click();
   await page.getByRole('heading', { name: 'Checked by this app' }).waitFor();
@@ -40,10 +50,20 @@ const SHOTS: Shot[] = [
     scenario: 'first-run',
     fullPage: true,
     steps: async (page) => {
-      await page.getByLabel('Server address').fill('https://custody.acme.example');
-      await page.getByLabel('Invitation').fill('inv_4f7Qk2mZ9xT1cV8bN3');
+      await page.getByLabel('Invitation').fill(LETTER);
       await page.getByRole('button', { name: 'Check invitation' }).click();
       await page.getByRole('list', { name: 'Trust anchors' }).waitFor();
+    },
+  },
+  {
+    name: 'first-run-done',
+    scenario: 'first-run',
+    fullPage: true,
+    steps: async (page) => {
+      await page.getByLabel('Invitation').fill(LETTER);
+      await page.getByRole('button', { name: 'Check invitation' }).click();
+      await page.getByRole('button', { name: 'Connect to this server' }).click();
+      await page.getByRole('list', { name: 'Setup steps' }).waitFor();
     },
   },
   {
@@ -100,6 +120,25 @@ const SHOTS: Shot[] = [
     steps: async (page) => {
       await openApprove(page);
       await page.getByText("Enter the PIN on your reader's keypad").waitFor();
+    },
+  },
+  {
+    name: 'pin-pad-waiting',
+    scenario: 'pinpad',
+    steps: async (page) => {
+      await page.evaluate(() => (globalThis as unknown as PageWindow).custodian.holdKeypad());
+      await openApprove(page);
+      await page.getByRole('dialog').getByRole('button', { name: 'Approve' }).click();
+      await page.getByRole('button', { name: 'Waiting for the keypad…' }).waitFor();
+    },
+  },
+  {
+    name: 'settings-no-tray',
+    scenario: 'no-tray',
+    height: 1000,
+    steps: async (page) => {
+      await page.getByRole('button', { name: 'Settings' }).click();
+      await page.locator('#no-tray-note').waitFor();
     },
   },
   {

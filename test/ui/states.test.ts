@@ -104,6 +104,24 @@ describe.skipIf(!HAVE_CHROMIUM)('custodian UI states in Chromium', () => {
     expect(await page.locator('.nav-count').count()).toBe(0);
   });
 
+  it('settings say so when the desktop has no system tray, and only then', async () => {
+    for (const [scenario, expected] of [
+      ['no-tray', 1],
+      ['normal', 0],
+    ] as const) {
+      const { page } = await ui.open(scenario);
+      await page.getByRole('button', { name: 'Settings' }).click();
+      await page.getByLabel('Keep running in the tray').waitFor();
+      const note = page.locator('#no-tray-note');
+      expect(await note.count(), scenario).toBe(expected);
+      if (expected === 1) {
+        const text = await note.innerText();
+        expect(text).toContain('No system tray on this desktop');
+        expect(text).toContain('Closing the window minimizes it instead');
+      }
+    }
+  });
+
   it('settings switch the theme to dark and back', async () => {
     const { page } = await ui.open('normal');
     await page.getByRole('button', { name: 'Settings' }).click();

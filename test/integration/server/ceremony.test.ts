@@ -28,6 +28,7 @@ type Snap = {
   id: string;
   state: string;
   epoch: number;
+  createdAt: string;
   progress: { authenticated: number; approvedBy: string[] };
   reason?: string;
   unlocked?: unknown;
@@ -103,6 +104,15 @@ describe('ceremony', () => {
     const offers = await Promise.all(cs.map((x) => x.offer(c.id)));
     // One challenge for the ceremony, offered to all.
     expect(new Set(offers.map((o) => o.challenge)).size).toBe(1);
+    // Each offer names every custodian of the target and marks its recipient (§5.2), and
+    // carries the server's time of request.
+    for (const [i, o] of offers.entries()) {
+      expect(o.custodians?.map((x) => x.name).sort()).toEqual(['alice', 'bob', 'carol']);
+      expect(o.custodians?.filter((x) => x.you).map((x) => x.name)).toEqual([
+        ['alice', 'bob', 'carol'][i],
+      ]);
+      expect(o.requestedAt).toBe(c.createdAt);
+    }
     await cs[0]!.approve(offers[0]!);
     const r0 = await cs[0]!.waitFor(isResult);
     expect(r0).toMatchObject({

@@ -43,6 +43,7 @@ beforeAll(async () => {
   writeFileSync(
     config,
     JSON.stringify({
+      name: 'Acme PKI',
       listen: { host: '127.0.0.1', port: await freePort() },
       tls: 'self-signed',
       dataDir: './data',
@@ -142,6 +143,8 @@ describe('custodian-server CLI', () => {
     );
     expect(inv.out).toMatch(/enrollment token: [A-Za-z0-9_-]{43}/);
     expect(inv.out).toMatch(/wss:\/\/127\.0\.0\.1:\d+\/ws/);
+    // The invitation names the server as its config does (the desktop app shows that name).
+    expect(inv.out).toContain('server name:      Acme PKI\n');
 
     // Initializing again would wipe alice's registered key: refused.
     const again = await cli(

@@ -50,9 +50,17 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
   it('first run: checks the invitation, enrolls the card with the server, shows the card', async () => {
     const page = alice.page;
     await page.getByLabel('Server address').fill(world.server.url);
-    await page.getByLabel('Invitation').fill(await world.invite('Alice'));
+    // The whole letter as the admin's CLI printed it: the server's name, address, fingerprint.
+    await page.getByLabel('Invitation').fill(await world.letter('Alice'));
     await page.getByRole('button', { name: 'Check invitation' }).click();
     await page.getByRole('list', { name: 'Trust anchors' }).waitFor();
+    // Named as the invitation names it, never only by 127.0.0.1:port, and the host beside it.
+    const server = await page.locator('.fact', { hasText: 'Server' }).first().innerText();
+    expect(server).toContain('Acme PKI (test)');
+    expect(server).toContain('as your invitation names it');
+    expect(server).toContain(world.server.url);
+    // The letter's fingerprint is compared by the app, not by eye.
+    expect(await page.locator('#fingerprint-result').innerText()).toMatch(/^✓ Matches/);
     // The certificate fingerprint the app read over TLS, for comparison with the letter.
     const certificate = page
       .locator('.fact', { hasText: 'Server certificate' })
@@ -61,6 +69,17 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
     expect(shown).toBe(world.fingerprint);
     await shot(page, 'first-run');
     await page.getByRole('button', { name: 'Connect to this server' }).click();
+    // What enrolling did, step by step, and what happens next.
+    const steps = page.getByRole('list', { name: 'Setup steps' });
+    await steps.waitFor();
+    const stepText = await steps.innerText();
+    expect(stepText).toMatch(
+      /Server connected: Acme PKI \(test\)[\s\S]*Card found[\s\S]*Key registered[\s\S]*Done/,
+    );
+    expect(stepText).toContain(world.cards.a.chr);
+    expect(stepText).toContain('certificate pinned');
+    await shot(page, 'first-run-done');
+    await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Card and reader' }).waitFor();
     await page.getByText(world.cards.a.chr).first().waitFor();
     const text = await page.locator('.content').innerText();
@@ -99,9 +118,33 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
     expect(text).toContain(deviceId);
     expect(text).toContain('Olga Petrova (release manager)');
     expect(text).toContain('Quorum: 0 of 2 approvals (3 custodians)');
+    // The server names every custodian; the app marks its own (docs/protocol.md §5.2).
+    const people = await page.locator('.custodians li').allInnerTexts();
+    expect(people.map((p) => p.split('\n')[0]).sort()).toEqual(['Alice (you)', 'Bob', 'Carol']);
+    expect(text).not.toContain('not named');
+    // "Requested at" is the server's time of request, not when this app happened to see it.
+    expect(text).toMatch(/Requested at\s+\S/);
+    expect(text).not.toContain('First seen here');
     expect(text).toMatch(/left/); // the countdown
     expect(text).toContain(`Test device, chains to test root ${world.testRootChr}`);
     expect(await page.locator('.detail-title .flag-test').innerText()).toBe('TEST');
+    // Trust cues from the real engine: what the app checked apart from what the server says.
+    const checked = await page.getByRole('region', { name: 'Checked by this app' }).innerText();
+    const stated = await page
+      .getByRole('region', { name: 'Stated by the requester (not verified)' })
+      .innerText();
+    expect(checked).toContain(deviceId);
+    expect(checked).toContain(`Test device, chains to test root ${world.testRootChr}`);
+    expect(checked).toContain('cannot unlock any other device');
+    for (const claim of ['Release signing HSM', 'Olga Petrova', 'Unlock the release signing key']) {
+      expect(checked).not.toContain(claim);
+      expect(stated).toContain(claim);
+    }
+    // This computer never approved the device: warned, naming the server as invited.
+    const first = page.locator('.first-time');
+    expect(await first.innerText()).toContain(
+      `You have never approved ${deviceId} on Acme PKI (test) before`,
+    );
     await shot(page, 'ceremony-detail');
   });
 
@@ -175,6 +218,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop UI against the real engine', () => 
     expect(await dialog.innerText()).toContain('3 tries left');
     expect(await dialog.locator('.flag-test').innerText()).toBe('TEST');
     expect(await dialog.innerText()).toContain(world.testRootChr);
+    // The device id the engine checked comes first, above the server's label; the first-time
+    // warning follows into the dialog.
+    const dialogText = await dialog.innerText();
+    expect(dialogText.indexOf(deviceId)).toBeGreaterThanOrEqual(0);
+    expect(dialogText.indexOf(deviceId)).toBeLessThan(dialogText.indexOf('Release signing HSM'));
+    expect(dialogText).toContain('First request for this device');
     await page.getByLabel('Card PIN').fill('000000');
     await page.keyboard.press('Enter');
     await dialog.getByText('Wrong PIN').waitFor({ timeout: 10_000 });

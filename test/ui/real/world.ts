@@ -21,6 +21,7 @@ import { anchorFromCvc, productionAnchor } from '../../../shared/cvc/chain';
 import { unwrap } from '../../../shared/result';
 import { startServer, type RunningServer } from '../../../server/app';
 import { parseConfig } from '../../../server/config';
+import { inviteLetter } from '../../../server/admin-cli/admin-commands';
 import {
   PIN,
   custodianCard,
@@ -60,6 +61,8 @@ export type World = {
   /** Custodian B: the engine alone, approving in-process. */
   readonly bob: { engine: CustodianEngine; events: EngineEvent[]; audit: AuditLog };
   invite(name: string): Promise<string>;
+  /** The whole invitation letter `custodian-server enroll create` prints for `name`. */
+  letter(name: string): Promise<string>;
   close(): Promise<void>;
 };
 
@@ -72,6 +75,7 @@ export async function buildWorld(): Promise<World> {
   const config = unwrap(
     parseConfig(
       {
+        name: 'Acme PKI (test)',
         listen: { host: '127.0.0.1', port: 0 },
         tls: 'self-signed',
         dataDir: join(dir.dir, 'data'),
@@ -125,6 +129,14 @@ export async function buildWorld(): Promise<World> {
     });
     if (r.status !== 201) throw new Error(JSON.stringify(r.body));
     return r.body.token;
+  };
+  const letter = async (name: string) => {
+    const r = await admin<Parameters<typeof inviteLetter>[0]>('POST', '/api/enrollments', {
+      target: 't1',
+      name,
+    });
+    if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+    return `invite for ${name} at target t1:\n${inviteLetter(r.body)}`;
   };
   const testRoot = unwrap(anchorFromCvc(ca.root.cvc, 'test root'));
   // Both UI custodians configure the test root like any installation would (config.json
@@ -195,6 +207,7 @@ export async function buildWorld(): Promise<World> {
     aliceReader,
     bob: { engine: bobEngine, events: bobEvents, audit: bobAudit },
     invite,
+    letter,
     async close() {
       bobEngine.stop();
       bobAudit.close();

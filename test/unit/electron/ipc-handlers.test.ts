@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ipcError } from '../../../shared/ipc/errors';
 import { DEFAULT_SETTINGS, type Settings } from '../../../shared/ipc/model';
+import { overviewSchema } from '../../../shared/ipc/contract';
 import { createUnavailableBackend, type CustodianBackend } from '../../../electron/main/backend';
 import { createIpcHandlers, pinBytes, withPin } from '../../../electron/main/ipc-handlers';
 import type { SettingsStore } from '../../../electron/main/settings-store';
@@ -179,6 +180,27 @@ describe('createIpcHandlers', () => {
       ok: true,
       value: { servers: [], settings: DEFAULT_SETTINGS, version: '9.9.9' },
     });
+  });
+
+  it('tells the renderer whether main could create a system tray', async () => {
+    const backend: CustodianBackend = {
+      ...createUnavailableBackend('x'),
+      listServers: async () => ({ ok: true, value: [] }),
+    };
+    for (const tray of [false, true]) {
+      const handlers = createIpcHandlers({
+        backend,
+        settings: settingsStub(),
+        version: '9.9.9',
+        trayAvailable: () => tray,
+        openExternal: async () => {},
+        saveFile: async () => undefined,
+      });
+      const r = await handlers.getOverview(undefined);
+      expect(r.ok && r.value.trayAvailable).toBe(tray);
+      // The overview crosses the typed contract: main validates what it sends.
+      expect(overviewSchema.safeParse(r.ok && r.value).success).toBe(true);
+    }
   });
 
   it('saves the exported .pka through the dialog and reports a cancel', async () => {

@@ -53,7 +53,13 @@ describe('server config', () => {
       { ...base, unlock: { maxSeconds: 0, maxSignatures: 1 } },
       { ...base, ceremonyDefaults: { expiresInSeconds: 7200 } },
       { ...base, trustAnchors: [] },
+      // The display name is terminal-safe and bounded (docs/protocol.md §5.1).
+      { ...base, name: 'Acme\u001b[31m PKI' },
+      { ...base, name: 'Acme \u202eIKP' },
+      { ...base, name: 'A'.repeat(65) },
+      { ...base, name: '  ' },
     ];
+    expect(parseConfig({ ...base, name: 'Acme PKI — Zürich' }, '/x').ok).toBe(true);
     for (const c of bad) expect(parseConfig(c, '/x').ok).toBe(false);
   });
 

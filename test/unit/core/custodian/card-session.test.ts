@@ -4,6 +4,7 @@ import { CardTransportError, type CardTransport } from '../../../../core/card/tr
 import { createApduFirewall } from '../../../../shared/policy/firewall';
 import { asciiBytes, concatBytes, fromHex, toHex } from '../../../../shared/codec/bytes';
 import { custodianCard, PIN, pkaSign, targetDevice } from '../../../integration/custodian/harness';
+import { createInProcessTransport } from '../../../../emulator/transport/in-process';
 
 async function approvalWith(
   openCard: (() => Promise<CardTransport>) | undefined,
@@ -93,6 +94,97 @@ describe('card part of an approval', () => {
     expect(controls).toEqual([0x42330006]);
     expect(audit).toContain('pin-verified');
     expect(closedWith).toBe('reset');
+  });
+
+  describe("the custodian's Cancel during a PIN-pad entry", () => {
+    /** An approval on an emulated PIN-pad reader; `typing` is the person at the keypad. */
+    async function onPinPad(typing: () => Promise<Uint8Array | undefined>, signal: AbortSignal) {
+      const card = await custodianCard(781);
+      const target = targetDevice(891);
+      const challenge = fromHex('1122334455667711');
+      const sent: Uint8Array[] = [];
+      let cancels = 0;
+      const openCard = async (): Promise<CardTransport> => {
+        const inner = createInProcessTransport(card.card, { pinPad: { enter: typing } });
+        return {
+          ...inner,
+          get atr() {
+            return inner.atr;
+          },
+          transmit: (a) => (sent.push(a.slice()), inner.transmit(a)),
+          cancelControl: () => (cancels++, inner.cancelControl!()),
+        } as CardTransport;
+      };
+      const audit: string[] = [];
+      const outcome = runCardApproval({
+        openCard,
+        pin: { kind: 'pinpad', signal },
+        confirmLastTry: false,
+        keyId: card.key.keyId,
+        keyChr: card.key.chr,
+        script: [fromHex(pkaSign(card.key.keyId, target.chr, challenge))],
+        firewall: createApduFirewall({
+          ceremonyId: 'c',
+          targetDeviceChr: target.chr,
+          challenge,
+          keyId: card.key.keyId,
+        }),
+        audit: (k) => void audit.push(k),
+        ids: { ceremonyId: 'c', offerId: 'o' },
+      });
+      return { outcome, audit, card, sent, cancels: () => cancels };
+    }
+
+    it('aborts the pending entry on the reader: cancelled, audited, nothing signed', async () => {
+      const ctl = new AbortController();
+      let typingStarted!: () => void;
+      const started = new Promise<void>((r) => (typingStarted = r));
+      // The person never finishes typing: only the app's Cancel can end the entry.
+      const r = await onPinPad(() => (typingStarted(), new Promise(() => undefined)), ctl.signal);
+      await started;
+      ctl.abort();
+      const outcome = await r.outcome;
+      expect(outcome).toMatchObject({
+        kind: 'pin-cancelled',
+        message: /cancelled by the custodian/,
+      });
+      expect(r.cancels()).toBe(1);
+      expect(r.audit).toContain('pin-cancelled');
+      expect(r.audit).not.toContain('pin-verified');
+      expect(r.sent.some((a) => a[1] === 0x68)).toBe(false);
+      expect(r.card.card.state.userPin?.retries).toBe(3);
+    });
+
+    it('a PIN the reader verified after the Cancel is dropped: nothing signed', async () => {
+      const ctl = new AbortController();
+      // A reader that cannot abort (pcsc-lite): the person types the PIN after the Cancel.
+      const r = await onPinPad(async () => {
+        ctl.abort();
+        return asciiBytes(PIN);
+      }, ctl.signal);
+      const outcome = await r.outcome;
+      expect(outcome.kind).toBe('pin-cancelled');
+      expect(r.audit).toContain('pin-cancelled');
+      expect(r.sent.some((a) => a[1] === 0x68)).toBe(false);
+    });
+
+    it('a Cancel before the entry starts never reaches the reader', async () => {
+      const ctl = new AbortController();
+      ctl.abort();
+      let asked = 0;
+      const r = await onPinPad(async () => (asked++, asciiBytes(PIN)), ctl.signal);
+      expect((await r.outcome).kind).toBe('pin-cancelled');
+      expect(asked).toBe(0);
+    });
+
+    it("the reader's own Cancel key still cancels, without the app's signal", async () => {
+      const r = await onPinPad(async () => undefined, new AbortController().signal);
+      expect(await r.outcome).toMatchObject({
+        kind: 'pin-cancelled',
+        message: 'PIN pad: cancelled',
+      });
+      expect(r.card.card.state.userPin?.retries).toBe(3);
+    });
   });
 
   it('refuses when the card holds another key under the id', async () => {

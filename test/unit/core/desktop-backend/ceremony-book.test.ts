@@ -6,6 +6,7 @@ import {
   targetChainOf,
 } from '../../../../core/desktop-backend/ceremony-book';
 import type { OfferView } from '../../../../core/custodian/engine-types';
+import type { OfferMessage } from '../../../../shared/protocol/index';
 import { verifyOffer } from '../../../../core/custodian/offer-verify';
 import { productionAnchor } from '../../../../shared/cvc/chain';
 import { ceremonyDetailSchema, ceremonySummarySchema } from '../../../../shared/ipc/model';
@@ -16,9 +17,13 @@ import { displayDigestOf } from '../../../../core/custodian/offer-view';
 const KEY = { keyId: 1, chr: 'UTCUSTOD00001' };
 const target = targetDevice(777);
 
-function view(anchorBuiltIn: boolean, over: Partial<OfferView> = {}): OfferView {
+function view(
+  anchorBuiltIn: boolean,
+  over: Partial<OfferView> = {},
+  offerOver: Partial<OfferMessage> = {},
+): OfferView {
   const anchor = anchorOf();
-  const offer = makeOffer(target, KEY, { quorum: { n: 2, m: 3 } });
+  const offer = makeOffer(target, KEY, { quorum: { n: 2, m: 3 }, ...offerOver });
   const verified = unwrap(
     verifyOffer(offer, {
       anchors: [productionAnchor(), anchorBuiltIn ? { ...anchor, source: 'built-in' } : anchor],
@@ -113,6 +118,64 @@ describe('ceremonies as the app lists them', () => {
       book.ownResult(v.ceremonyId, 'other', { authenticated: 2, approvedBy: ['X'] }, true),
     ).toBe(false);
     expect(book.removed('unknown', 'quorum')).toBe(false);
+  });
+
+  it('lists every custodian the offer names, marks "(you)" and never "not named"', () => {
+    const custodians = [
+      { name: 'Bob Müller', you: false },
+      { name: 'Alice Martin', you: true },
+      { name: 'Chen Wei', you: false },
+    ];
+    const book = new CeremonyBook();
+    const v = view(true, {}, { custodians });
+    book.offer('srv', v);
+    book.progress(v.ceremonyId, { authenticated: 1, approvedBy: ['Bob Müller'] });
+    let d = ceremonyDetailSchema.parse(book.detail(v.ceremonyId));
+    expect(d.custodians.map((c) => [c.name, c.state, c.me])).toEqual([
+      ['Bob Müller', 'approved', false],
+      ['Alice Martin', 'pending', true],
+      ['Chen Wei', 'pending', false],
+    ]);
+    // Our own answer is known here before the server lists it.
+    book.offer('srv', { ...v, phase: 'declined' });
+    d = book.detail(v.ceremonyId)!;
+    expect(d.custodians[1]).toMatchObject({ name: 'Alice Martin', state: 'declined', me: true });
+    // An approver the list does not name is still shown.
+    book.progress(v.ceremonyId, { authenticated: 2, approvedBy: ['Bob Müller', 'Dana New'] });
+    d = book.detail(v.ceremonyId)!;
+    expect(d.custodians.map((c) => c.name)).toEqual([
+      'Bob Müller',
+      'Alice Martin',
+      'Chen Wei',
+      'Dana New',
+    ]);
+    expect(d.custodians.some((c) => /not named/.test(c.name))).toBe(false);
+    expect(d.custodians.filter((c) => c.me)).toHaveLength(1);
+  });
+
+  it('"Requested at" is the server time, never later than the app first saw it', () => {
+    const seen = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const at = (minutes: number) => new Date(seen.getTime() + minutes * 60_000).toISOString();
+    const book = new CeremonyBook(() => seen);
+    const expiresAt = at(8);
+    const early = view(true, {}, { requestedAt: at(-2), expiresAt });
+    book.offer('srv', early);
+    expect(book.summary(early.ceremonyId)).toMatchObject({
+      createdAt: at(-2),
+      createdAtSource: 'server',
+    });
+    // The server's clock runs 3 minutes ahead of ours: not "requested in the future".
+    const ahead = view(true, {}, { requestedAt: at(3), expiresAt });
+    book.offer('srv', ahead);
+    expect(book.summary(ahead.ceremonyId)).toMatchObject({
+      createdAt: seen.toISOString(),
+      createdAtSource: 'server',
+    });
+    // An older server that does not say: the time this app first saw it, labelled so.
+    const bare = view(true, {}, { expiresAt });
+    book.offer('srv', bare);
+    const s = ceremonySummarySchema.parse(book.summary(bare.ceremonyId));
+    expect(s).toMatchObject({ createdAt: seen.toISOString(), createdAtSource: 'seen' });
   });
 
   it('keeps at most 200 ended ceremonies, never dropping waiting ones', () => {

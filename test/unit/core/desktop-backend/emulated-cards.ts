@@ -10,10 +10,18 @@ import type {
 } from '../../../../core/desktop-backend/card-access';
 import { CardTransportError } from '../../../../core/card/transport';
 import type { VirtualCard } from '../../../../emulator/virtual-card';
-import { createInProcessTransport } from '../../../../emulator/transport/in-process';
+import {
+  createInProcessTransport,
+  type EmulatedPinPad,
+} from '../../../../emulator/transport/in-process';
 
-/** A reader slot: a card can be inserted and removed at run time. */
-export type EmulatedReader = { name: string; card: VirtualCard | undefined; opens: number };
+/** A reader slot: a card can be inserted and removed at run time; optionally a PIN pad. */
+export type EmulatedReader = {
+  name: string;
+  card: VirtualCard | undefined;
+  opens: number;
+  pinPad?: EmulatedPinPad;
+};
 
 /** Card access over emulated readers; `changed()` tells watchers about an insert/remove. */
 export function emulatedCardAccess(readers: EmulatedReader[]): CardAccess & { changed(): void } {
@@ -23,7 +31,7 @@ export function emulatedCardAccess(readers: EmulatedReader[]): CardAccess & { ch
       return readers.map((r) => ({
         name: r.name,
         cardPresent: r.card !== undefined,
-        pinPad: false,
+        pinPad: r.pinPad !== undefined,
       }));
     },
     async open(name): Promise<OpenedCard> {
@@ -31,7 +39,7 @@ export function emulatedCardAccess(readers: EmulatedReader[]): CardAccess & { ch
       if (!r) throw new CardTransportError('no-reader', `no reader named "${name}"`);
       if (!r.card) throw new CardTransportError('no-card', `no card in "${name}"`);
       r.opens += 1;
-      return createInProcessTransport(r.card);
+      return createInProcessTransport(r.card, r.pinPad ? { pinPad: r.pinPad } : {});
     },
     watch(onChange) {
       watchers.add(onChange);

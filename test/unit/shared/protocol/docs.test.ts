@@ -40,6 +40,19 @@ describe('docs/protocol.md stays in sync with the code', () => {
     for (const s of CEREMONY_STATES) expect(DOC).toContain(`\`${s}\``);
     for (const r of DECLINE_REASONS) expect(DOC).toContain(`\`${r}\``);
   });
+  it('documents every field of every server message in its table', () => {
+    for (const [type, schema] of Object.entries(SERVER_MESSAGE_SCHEMAS)) {
+      const head = new RegExp(`### 5\\.\\d \`${type}\``).exec(DOC);
+      expect(head, type).not.toBeNull();
+      const rest = DOC.slice(head!.index + head![0].length);
+      const section = rest.slice(0, rest.search(/\n##/));
+      if (!section.includes('| field |')) continue; // described in prose (ping)
+      for (const field of Object.keys(schema.shape)) {
+        if (field === 'v' || field === 'type') continue;
+        expect(section, `${type}.${field}`).toMatch(new RegExp(`\\| [^\\n]*\`${field}[\`.]`));
+      }
+    }
+  });
   it('states the limits the code enforces', () => {
     expect(DOC).toContain('65 536 bytes');
     expect(LIMITS.frameBytes).toBe(65_536);
