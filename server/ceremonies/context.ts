@@ -196,7 +196,14 @@ export class CeremonyContext extends CeremonyRuntime {
     send: (id, message) => this.broadcastNow(id, message),
     phase: (id) => {
       const c = this.store.ceremonies.get(id);
-      return c && { key: `${c.state}/${c.epoch}`, open: c.state === 'open' };
+      // The approval that completes the quorum goes out at once, before the quorum update, as
+      // the last progress of the open ceremony (clients show approvals from it).
+      return (
+        c && {
+          key: `${c.state}/${c.epoch}`,
+          open: c.state === 'open' && this.authenticated(id) < c.n,
+        }
+      );
     },
     failed: (id, e) => this.store.health.report(`broadcasting ceremony ${id}`, e),
   });

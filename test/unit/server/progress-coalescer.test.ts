@@ -131,21 +131,26 @@ describe('progress updates, coalesced per turn', () => {
     close(w.store);
   });
 
-  it('a phase change goes out at once and supersedes the progress waiting in the turn', async () => {
+  it('the approval that completes the quorum, then the quorum, go out at once', async () => {
     const w = world();
-    for (let i = 0; i < K; i++) w.approve(i);
+    for (let i = 0; i < K - 1; i++) w.approve(i);
+    expect(w.updates('cus-0')).toHaveLength(0);
+    // The n-th approval supersedes the waiting progress and is sent at once, still open, with
+    // every approval in it (clients show approvals from the last open update).
+    w.approve(K - 1);
     // Quorum (engine.onQuorum): stored, then broadcast; no turn passes in between.
     w.store.ceremonies.setState('cer-1', 'quorum', 't', 'quorum');
     w.ctx.broadcast('cer-1', 'quorum reached');
     for (let c = 0; c < M; c++) {
       const u = w.updates(`cus-${c}`);
-      expect(u).toHaveLength(1);
-      expect(u[0]!.state).toBe('quorum');
+      expect(u.map((x) => x.state)).toEqual(['open', 'quorum']);
       expect(u[0]!.progress.authenticated).toBe(K);
-      expect(u[0]!.message).toMatch(/custodian-10 approved; quorum reached$/);
+      expect(u[0]!.progress.approvedBy).toHaveLength(K);
+      expect(u[0]!.message).toMatch(/^custodian-0 approved; .*custodian-10 approved$/);
+      expect(u[1]!.message).toBe('quorum reached');
     }
     await nextTurn();
-    expect(w.updates('cus-3')).toHaveLength(1); // the superseded progress is not sent late
+    expect(w.updates('cus-3')).toHaveLength(2); // the superseded progress is not sent late
     close(w.store);
   });
 
