@@ -1,8 +1,15 @@
 /**
  * A {@link CardTransport} over an in-process {@link VirtualCard}: the card logic runs in the
  * same process, so tests and demos need no pcscd. Transactions are serialised with a mutex.
+ *
+ * Like real card I/O (PC/SC, vpcd), every APDU and reset completes in a later turn of the event
+ * loop (`setImmediate`), so a long APDU sequence lets timers, sockets and other cards run in
+ * between instead of holding the loop for the whole sequence (issue 12 §3: a thousand custodians
+ * and fifty emulated targets in one server process). `{ yieldPerApdu: false }` keeps the old
+ * microtask-only behaviour for the few callers that need it.
  * @module
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   CardTransportError,
   type CardTransport,
@@ -24,11 +31,24 @@ const PINPAD_CONTROL = 0x42330006;
 /** PIN_VERIFY_STRUCTURE header bytes before the APDU (PC/SC part 10 §2.5.2). */
 const VERIFY_STRUCTURE_HEADER = 19;
 
+/** How the in-process transport behaves. */
+export type InProcessOptions = {
+  /** A PIN pad on the emulated reader. */
+  readonly pinPad?: EmulatedPinPad;
+  /**
+   * Whether each APDU and reset waits for the next event-loop turn first, as real I/O does
+   * (default true). False answers within the caller's microtasks: never yields to timers or
+   * sockets during an APDU sequence.
+   */
+  readonly yieldPerApdu?: boolean;
+};
+
 /** Connects to `card` (powers it on) and returns a transport, optionally with a PIN pad. */
 export function createInProcessTransport(
   card: VirtualCard,
-  options: { readonly pinPad?: EmulatedPinPad } = {},
+  options: InProcessOptions = {},
 ): CardTransport {
+  const yieldPerApdu = options.yieldPerApdu ?? true;
   let closed = false;
   // The pending PIN-pad entry's cancel (SCardCancel's counterpart), if one is pending.
   let cancelEntry: (() => void) | undefined;
@@ -36,6 +56,13 @@ export function createInProcessTransport(
   card.powerOn();
   const live = (): void => {
     if (closed) throw new CardTransportError('closed', 'the card connection is closed');
+  };
+  /** The I/O turn: later, and the connection must still be open when it comes. */
+  const io = async (): Promise<void> => {
+    live();
+    if (!yieldPerApdu) return;
+    await nextTurn();
+    live();
   };
   const pinPadPort = (pad: EmulatedPinPad) => ({
     features: async () => new Map([[FEATURE_VERIFY_PIN_DIRECT, PINPAD_CONTROL]]),
@@ -72,10 +99,12 @@ export function createInProcessTransport(
       if (!(apdu instanceof Uint8Array) || apdu.length < 4) {
         throw new CardTransportError('protocol', 'a command APDU has at least 4 bytes');
       }
-      return card.process(apdu.slice());
+      const command = apdu.slice();
+      await io();
+      return card.process(command);
     },
     async reset(): Promise<Uint8Array> {
-      live();
+      await io();
       card.reset();
       return card.atr();
     },

@@ -14,6 +14,7 @@ import type { ServerAuditEvent } from '../store/audit';
 import type { TargetService } from '../targets/target-service';
 import type { UnlockWindow } from '../targets/unlock-window';
 import { buildOffer } from './offers';
+import { ProgressCoalescer } from './progress-coalescer';
 import { CeremonyRuntime } from './runtime-state';
 
 /** How the engine reaches connected custodians (implemented by the WebSocket hub). */
@@ -190,11 +191,34 @@ export class CeremonyContext extends CeremonyRuntime {
     };
   }
 
+  /** Progress within an open ceremony's epoch goes out once per turn; phase changes at once. */
+  private readonly coalescer = new ProgressCoalescer({
+    send: (id, message) => this.broadcastNow(id, message),
+    phase: (id) => {
+      const c = this.store.ceremonies.get(id);
+      // The approval that completes the quorum goes out at once, before the quorum update, as
+      // the last progress of the open ceremony (clients show approvals from it).
+      return (
+        c && {
+          key: `${c.state}/${c.epoch}`,
+          open: c.state === 'open' && this.authenticated(id) < c.n,
+        }
+      );
+    },
+    failed: (id, e) => this.store.health.report(`broadcasting ceremony ${id}`, e),
+  });
+
   /**
-   * Tells every custodian of the target and every admin watcher about the ceremony's state: the
-   * ONE place progress is broadcast (a coalescer hooks here).
+   * Tells every custodian of the target and every admin watcher about the ceremony's state:
+   * progress within an open ceremony's epoch once at the end of this event-loop turn, with the
+   * state then (however many changes the turn made, progress-coalescer.ts); an opening,
+   * re-opening, quorum or end at once. The ONE place progress is broadcast.
    */
   broadcast(id: string, message?: string): void {
+    this.coalescer.post(id, message);
+  }
+
+  private broadcastNow(id: string, message: string | undefined): void {
     const c = this.store.ceremonies.get(id);
     if (!c) return;
     const update = this.updateMessage(c, message);

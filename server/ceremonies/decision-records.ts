@@ -1,6 +1,8 @@
 /**
  * What a decision writes, each state change with its audit entry in one transaction (issue 11
- * item 3), and the answers sent to the custodian: declines, refusals before the card, the
+ * item 3), grouped with the other decisions of the same event-loop turn into one commit and
+ * awaited before anything is answered (Store.durably, group-commit.ts), and the answers sent
+ * to the custodian: declines, refusals before the card, the
  * approval intent before the card step, its outcome after it (server/README.md "Intent before
  * every card step").
  * @module
@@ -60,10 +62,10 @@ function answerOf(d: Decision, c: CeremonyRecord) {
 }
 
 /** A decline: recorded with its audit entry in one transaction; never touches the card. */
-export function recordDecline(d: Decision, c: CeremonyRecord, reason: string): void {
+export async function recordDecline(d: Decision, c: CeremonyRecord, reason: string): Promise<void> {
   const { ctx, cu } = d;
   try {
-    ctx.store.atomically(() => {
+    await ctx.store.durably(() => {
       ctx.store.ceremonies.recordApproval({
         ...answerOf(d, c),
         outcome: 'declined',
@@ -84,10 +86,14 @@ export function recordDecline(d: Decision, c: CeremonyRecord, reason: string): v
  * An approval refused before any card step (blocked script, bad signature): recorded as
  * failed with its audit entry; the card is not involved, so no queue.
  */
-export function recordRefusal(d: Decision, c: CeremonyRecord, refusal: Refusal): void {
+export async function recordRefusal(
+  d: Decision,
+  c: CeremonyRecord,
+  refusal: Refusal,
+): Promise<void> {
   const { ctx, cu } = d;
   try {
-    ctx.store.atomically(() => {
+    await ctx.store.durably(() => {
       ctx.store.ceremonies.recordApproval({
         ...answerOf(d, c),
         outcome: 'failed',
@@ -110,10 +116,14 @@ export function recordRefusal(d: Decision, c: CeremonyRecord, refusal: Refusal):
 }
 
 /** 1. The intent, durably, before the irreversible card step (issue 11 item 2). */
-export function recordIntent(d: Decision, c: CeremonyRecord, plain: Uint8Array): boolean {
+export async function recordIntent(
+  d: Decision,
+  c: CeremonyRecord,
+  plain: Uint8Array,
+): Promise<boolean> {
   const { ctx, cu } = d;
   try {
-    ctx.store.atomically(() => {
+    await ctx.store.durably(() => {
       if (!ctx.store.ceremonies.recordIntent(answerOf(d, c))) throw new Error('already answered');
       ctx.audit('approval-intent', auditBaseOf(d, c, plain));
     });
@@ -129,10 +139,15 @@ export function recordIntent(d: Decision, c: CeremonyRecord, plain: Uint8Array):
  * The intent of a signature that never reached the card (the ceremony changed while the
  * decision waited for the queue): resolved as failed, so the record says what happened.
  */
-export function dropIntent(d: Decision, c: CeremonyRecord, plain: Uint8Array, why: string): void {
+export async function dropIntent(
+  d: Decision,
+  c: CeremonyRecord,
+  plain: Uint8Array,
+  why: string,
+): Promise<void> {
   const { ctx, cu } = d;
   try {
-    ctx.store.atomically(() => {
+    await ctx.store.durably(() => {
       const outcome = { ...answerOf(d, c), outcome: 'failed', sw: undefined } as const;
       if (ctx.store.ceremonies.resolveIntent(outcome)) {
         ctx.audit('approval-failed', {
@@ -149,12 +164,12 @@ export function dropIntent(d: Decision, c: CeremonyRecord, plain: Uint8Array, wh
 }
 
 /** 3. The outcome and its audit entry, one transaction (issue 11 item 3). */
-export function recordOutcome(
+export async function recordOutcome(
   d: Decision,
   c: CeremonyRecord,
   plain: Uint8Array,
   count: Count,
-): boolean {
+): Promise<boolean> {
   const { ctx, cu } = d;
   const outcome = {
     ...answerOf(d, c),
@@ -162,7 +177,7 @@ export function recordOutcome(
     sw: swHex(count.sw),
   } as const;
   try {
-    ctx.store.atomically(() => {
+    await ctx.store.durably(() => {
       ctx.store.ceremonies.resolveIntent(outcome);
       ctx.audit(count.counted ? 'approval' : 'approval-failed', {
         ...auditBaseOf(d, c, plain),

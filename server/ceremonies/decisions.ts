@@ -19,7 +19,12 @@ import { canonicalJson } from '../../shared/audit/audit-chain';
 import { asciiBytes, fromHex } from '../../shared/codec/bytes';
 import { derToPlain } from '../../shared/crypto/ecdsa';
 import { swHex, SW } from '../../shared/card/status-words';
-import { PROTOCOL_VERSION, type DecisionMessage, type ScriptResult } from '../../shared/protocol';
+import {
+  PROTOCOL_VERSION,
+  type DecisionMessage,
+  type ErrorCode,
+  type ScriptResult,
+} from '../../shared/protocol';
 import { messageOf } from '../../shared/error-message';
 import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
 import { verifyPlainNode } from '../crypto/verify-ecdsa';
@@ -60,7 +65,13 @@ function replayed(d: Decision): boolean {
  * custodian is told why and undefined returned. `ownIntent`: the custodian's pending intent
  * of this epoch is this decision's own, not an earlier answer.
  */
-function stillOpen(d: Decision, epoch: number, ownIntent: boolean): CeremonyRecord | undefined {
+function stillOpen(
+  d: Decision,
+  epoch: number,
+  ownIntent: boolean,
+  refuse: (code: ErrorCode, message: string) => void = (code, message) =>
+    sendError(d, code, message),
+): CeremonyRecord | undefined {
   const { ctx, msg, cu } = d;
   const c = ctx.store.ceremonies.get(msg.ceremonyId);
   if (
@@ -70,17 +81,17 @@ function stillOpen(d: Decision, epoch: number, ownIntent: boolean): CeremonyReco
     ctx.isSuspended(c.id) ||
     !ctx.offerIsCurrent(c.id, msg.offerId, cu.id)
   ) {
-    sendError(d, 'offer-expired', 'the ceremony is no longer open');
+    refuse('offer-expired', 'the ceremony is no longer open');
     return undefined;
   }
   if (replayed(d)) return undefined;
   // One time source for expiry (issue 11 item 4): the monotonic deadline the timer uses.
   if (ctx.pastDeadline(c)) {
-    sendError(d, 'offer-expired', 'the ceremony has expired');
+    refuse('offer-expired', 'the ceremony has expired');
     return undefined;
   }
   if (!ownIntent && ctx.hasAnswered(c, cu.id)) {
-    sendError(d, 'already-decided', 'you already answered this offer');
+    refuse('already-decided', 'you already answered this offer');
     return undefined;
   }
   return c;
@@ -132,10 +143,15 @@ async function atTarget(
 ): Promise<string | undefined> {
   const { ctx, cu } = d;
   // Only reads here: nothing is written between entering the queue and the card command.
-  const c = stillOpen(d, epoch, true);
+  let refusal: [ErrorCode, string] | undefined;
+  const c = stillOpen(d, epoch, true, (code, message) => {
+    refusal = [code, message];
+  });
   if (!c) {
     const now = ctx.store.ceremonies.get(d.msg.ceremonyId);
-    if (now) dropIntent(d, { ...now, epoch }, plain, 'the ceremony changed first');
+    if (now) await dropIntent(d, { ...now, epoch }, plain, 'the ceremony changed first');
+    // The answer leaves once the intent's resolution is stored (group commit).
+    if (refusal) sendError(d, ...refusal);
     return undefined;
   }
   const target = ctx.target(c.target);
@@ -148,7 +164,7 @@ async function atTarget(
     return undefined;
   }
   ctx.setAuthenticated(c.id, count.authenticated);
-  if (!recordOutcome(d, c, plain, count)) {
+  if (!(await recordOutcome(d, c, plain, count))) {
     if (count.counted) {
       // The card counted an approval the record lacks: the card must forget everything of
       // this epoch, so its count and the record can never diverge; the reset re-opens the
@@ -198,7 +214,7 @@ async function approve(
   const deviceChr = target.chain?.device.body.chrBytes ?? asciiBytes(c.deviceId);
   const sig = signatureFrom(d, results, c, deviceChr);
   if (!('plain' in sig)) return recordRefusal(d, c, sig);
-  if (!recordIntent(d, c, sig.plain)) return;
+  if (!(await recordIntent(d, c, sig.plain))) return;
   let entered = false;
   let progress: string | undefined;
   try {
@@ -208,7 +224,7 @@ async function approve(
     });
   } catch (e) {
     // The target could not be reached: the signature never got to the card.
-    if (!entered) dropIntent(d, c, sig.plain, `the target is unavailable (${messageOf(e)})`);
+    if (!entered) await dropIntent(d, c, sig.plain, `the target is unavailable (${messageOf(e)})`);
     throw e;
   }
   if (progress !== undefined) d.ctx.broadcast(c.id, progress);
@@ -253,7 +269,7 @@ export async function handleDecision(
       // In the queue: a decline is ordered with the approvals the card is counting.
       return ctx.target(c.target).run(async () => {
         const now = stillOpen(d, c.epoch, false);
-        if (now) recordDecline(d, now, decision.reason);
+        if (now) await recordDecline(d, now, decision.reason);
       });
     }
     return approve(d, c, decision.results, onQuorum);

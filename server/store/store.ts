@@ -8,6 +8,7 @@ import { CeremonyStore } from './ceremonies';
 import { CustodianStore } from './custodians';
 import { openDb, type Db } from './db';
 import { EnrollmentStore } from './enrollments';
+import { GroupCommitter, sqliteCommitPort } from './group-commit';
 import { StoreHealth } from './store-health';
 import { ConsistencyStore } from './target-consistency';
 
@@ -27,6 +28,13 @@ export type Store = {
    * store healthy again.
    */
   atomically<T>(fn: () => T): T;
+  /**
+   * Runs `fn` as its own savepoint in the write transaction shared by every `durably` call of
+   * this event-loop turn, and resolves once that transaction is committed (one fsync for the
+   * group, group-commit.ts). Rejects when `fn` throws (its writes undone) or when the group
+   * cannot be stored (nothing of it stored). Answer only after it resolves.
+   */
+  durably<T>(fn: () => T): Promise<T>;
   readonly consistency: ConsistencyStore;
   close(): void;
 };
@@ -35,6 +43,7 @@ export type Store = {
 export function openStore(path: string, clock: () => Date = () => new Date()): Store {
   const db = openDb(path);
   const health = new StoreHealth(clock);
+  const group = new GroupCommitter(sqliteCommitPort(db), undefined, () => health.succeeded());
   return {
     db,
     custodians: new CustodianStore(db),
@@ -47,6 +56,7 @@ export function openStore(path: string, clock: () => Date = () => new Date()): S
       health.succeeded();
       return result;
     },
+    durably: (fn) => group.durably(fn),
     consistency: new ConsistencyStore(db),
     close: () => db.close(),
   };

@@ -44,3 +44,65 @@ describe('in-process transport', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
   });
 });
+
+describe('in-process transport: scheduling like real I/O (issue 12 §3)', () => {
+  /** Counts how many event-loop turns (setImmediate callbacks) ran during `work`. */
+  async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+    let turns = 0;
+    let running = true;
+    const tick = (): void => {
+      if (!running) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    await work();
+    running = false;
+    return turns;
+  }
+
+  it('lets the event loop run between APDUs by default', async () => {
+    const h = newCard({ select: false });
+    const t = createInProcessTransport(h.card);
+    const turns = await turnsDuring(async () => {
+      for (let i = 0; i < 20; i++) expect(sw(await t.transmit(SELECT))).toBe(0x9000);
+    });
+    // One turn per APDU at least (a busy loop of microtasks would give 0).
+    expect(turns).toBeGreaterThanOrEqual(19);
+  });
+
+  it('a timer due during a long APDU sequence fires before the sequence ends', async () => {
+    const h = newCard({ select: false });
+    const t = createInProcessTransport(h.card);
+    let fired = false;
+    let firedAt = -1;
+    setTimeout(() => {
+      fired = true;
+    }, 0);
+    for (let i = 0; i < 200 && !fired; i++) {
+      await t.transmit(SELECT);
+      if (fired) firedAt = i;
+    }
+    expect(fired).toBe(true);
+    expect(firedAt).toBeLessThan(199);
+  });
+
+  it('yieldPerApdu: false answers within microtasks (no turn passes)', async () => {
+    const h = newCard({ select: false });
+    const t = createInProcessTransport(h.card, { yieldPerApdu: false });
+    const turns = await turnsDuring(async () => {
+      for (let i = 0; i < 20; i++) expect(sw(await t.transmit(SELECT))).toBe(0x9000);
+      await t.reset();
+    });
+    expect(turns).toBe(0);
+  });
+
+  it('a close while an APDU waits for its turn fails it as closed', async () => {
+    const h = newCard({ select: false });
+    const t = createInProcessTransport(h.card);
+    const pending = t.transmit(SELECT);
+    await t.close('leave');
+    await expect(pending).rejects.toMatchObject({ code: 'closed' });
+    await expect(t.reset()).rejects.toMatchObject({ code: 'closed' });
+  });
+});
