@@ -1,8 +1,8 @@
 /**
  * A card-latency model for benchmarks: wraps any {@link CardTransport} (normally the in-process
  * emulator, which answers in microseconds) and makes each command take as long as it takes on a
- * SmartCard-HSM over USB. The delay depends on the instruction byte: VERIFY (INS 20) checks a
- * PIN, SIGN (INS 68, docs/card-reference.md §8.1) computes an ECDSA signature, EXTERNAL
+ * SmartCard-HSM over USB. The delay depends on the instruction byte: VERIFY (INS 20) with data
+ * checks a PIN (without data it only reports the PIN's status, a simple command), SIGN (INS 68, docs/card-reference.md §8.1) computes an ECDSA signature, EXTERNAL
  * AUTHENTICATE (INS 82, §6.6) verifies one; everything else (SELECT, GET CHALLENGE, MSE, READ
  * BINARY, …) is a simple command. A reset or a release with reset costs {@link CardLatency}.resetMs.
  *
@@ -25,7 +25,7 @@ import type { CardTransport, Disposition } from '../core/card/transport';
 export type CardLatency = {
   /** Any command without a class of its own. */
   readonly simpleMs: number;
-  /** VERIFY (INS 20). */
+  /** VERIFY (INS 20) with a PIN; VERIFY without data (PIN status) is a simple command. */
   readonly verifyPinMs: number;
   /** SIGN (INS 68). */
   readonly signMs: number;
@@ -57,7 +57,9 @@ export const NO_LATENCY: CardLatency = {
 export function commandDelayMs(apdu: Uint8Array, l: CardLatency): number {
   switch (apdu[1]) {
     case 0x20:
-      return l.verifyPinMs;
+      // Only a VERIFY that carries a PIN compares one; VERIFY without data asks for the PIN's
+      // status (tries left, docs/card-reference.md §3.1), a simple command.
+      return apdu.length > 5 ? l.verifyPinMs : l.simpleMs;
     case 0x68:
       return l.signMs;
     case 0x82:

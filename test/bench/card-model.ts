@@ -39,13 +39,22 @@ export function physicalBound(l: CardLatency, n: number, rttMs: number): number 
   );
 }
 
-/** `hw` with every card opened through the model `use` last chose (default: none). */
-export function switchableHardware(hw: Hardware): {
+/** One card command as `switchableHardware` saw it: which card, INS, start and end (ms). */
+export type CardCommand = { card: string; ins: number; start: number; end: number };
+
+/**
+ * `hw` with every card opened through the model `use` last chose (default: none); `onCommand`,
+ * if given, sees every command that completes (ceremony-timeline.ts).
+ */
+export function switchableHardware(
+  hw: Hardware,
+  onCommand?: (c: CardCommand) => void,
+): {
   hw: Hardware;
   use(latency: CardLatency): void;
 } {
   let current: CardLatency = NO_LATENCY;
-  const modelled = (inner: CardTransport): CardTransport => {
+  const modelled = (inner: CardTransport, card: string): CardTransport => {
     // One wrapper per model over the same connection; phases switch only while cards are idle.
     const wrapped = new Map<CardLatency, CardTransport>();
     const now = () => {
@@ -58,7 +67,12 @@ export function switchableHardware(hw: Hardware): {
       get atr() {
         return inner.atr;
       },
-      transmit: (apdu) => now().transmit(apdu),
+      transmit: async (apdu) => {
+        const start = performance.now();
+        const answer = await now().transmit(apdu);
+        onCommand?.({ card, ins: apdu[1] ?? 0, start, end: performance.now() });
+        return answer;
+      },
       reset: () => now().reset(),
       close: (d) => now().close(d),
       transaction: (fn) => inner.transaction(fn),
@@ -67,10 +81,10 @@ export function switchableHardware(hw: Hardware): {
   return {
     hw: {
       ...hw,
-      openTarget: async () => modelled(await hw.openTarget()),
+      openTarget: async () => modelled(await hw.openTarget(), 'target'),
       custodians: hw.custodians.map((c) => ({
         ...c,
-        openCard: async () => modelled(await c.openCard()),
+        openCard: async () => modelled(await c.openCard(), c.name),
       })),
     },
     use: (latency) => void (current = latency),

@@ -95,8 +95,9 @@ by RTT/2 in each direction; at RTT 0 no proxy). Per RTT and model: one warm-up e
 ${c.runs} ceremonies of each side, alternating which goes first.
 
 Card models (emulator/latency-transport.ts): **0 ms cards** is the in-process emulator as fast
-as it runs; **card model** adds per command${l ? ` ${l.simpleMs} ms for a simple APDU, ${l.verifyPinMs} ms VERIFY PIN, ${l.signMs} ms SIGN, ${l.externalAuthenticateMs} ms EXTERNAL AUTHENTICATE and ${l.resetMs} ms per reset` : ''}
-(a SmartCard-HSM over USB), with real timers, one command at a time per card.
+as it runs; with the **card model** each command takes${l ? ` ${l.simpleMs} ms for a simple APDU (a VERIFY without data, the PIN-status query, included), ${l.verifyPinMs} ms VERIFY PIN, ${l.signMs} ms SIGN, ${l.externalAuthenticateMs} ms EXTERNAL AUTHENTICATE and ${l.resetMs} ms per reset` : ''}
+(a SmartCard-HSM over USB), or the emulator's own time if that is longer (the model is the whole
+card time, not added to it), with real timers, one command at a time per card.
 
 **Physical bound** (test/bench/card-model.ts): the card time that cannot be avoided on the
 critical path plus the one network round trip (offer out, decision back):
@@ -108,5 +109,21 @@ bound is the RTT alone (no goal: computation is all that is left).
 
 | RTT (ms) | cards | Custodian p50 / p99 | anchor p50 / p99 | bound | Custodian / bound | Custodian / anchor |
 | --- | --- | --- | --- | --- | --- | --- |
-${table}`;
+${table}
+
+**Where the time above the bound goes.** \`npx tsx test/bench/ceremony-timeline.ts\` prints, for
+the same world at RTT 0 with the card model, when each custodian sees its offer, finishes its
+approval and gets its result, and when the server reaches quorum, then every card command of
+the last ceremony with its start and end, which accounts for the gap. Read that way (on this machine, load
+about 2): the target's card work matches the model (each approval's MSE SET AT + EXTERNAL
+AUTHENTICATE follows the previous one within about 2 ms; the PKA status is read once, at
+quorum). Above the bound are (1) the request path: the server reads the PKA status and takes
+the GET CHALLENGE, stores the ceremony and pushes the offers, so the first offer is shown about
+15 ms after the request where the bound counts one simple command; (2) three card commands of
+the custodian's approval that the bound does not count — SELECT, the READ BINARY of the offered
+key's certificate and the PIN-status query (about 12 ms with the model), checks the approval
+relies on (the key is the one offered; the tries left are known before one is spent); (3) a few milliseconds
+of host work per step (audit and signing-journal fsyncs, the server's signature check and
+intent record), and all engines, cards and the server sharing one Node process here, so the
+offers reach the three custodians a few milliseconds apart.`;
 }

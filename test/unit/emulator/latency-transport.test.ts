@@ -30,7 +30,11 @@ function recordingCard(fail?: (apdu: Uint8Array) => boolean) {
   return { inner, seen };
 }
 
-const apdu = (ins: number) => Uint8Array.of(0x00, ins, 0x00, 0x00);
+/** A command with instruction `ins`; a VERIFY carries a (one-digit) PIN, as one that checks it. */
+const apdu = (ins: number) =>
+  ins === 0x20
+    ? Uint8Array.of(0x00, ins, 0x00, 0x81, 0x01, 0x31)
+    : Uint8Array.of(0x00, ins, 0x00, 0x00);
 
 /** When (fake clock) and how a promise settled; `at` stays undefined until it does. */
 function settledAt(p: Promise<unknown>): { at?: number; value?: unknown; error?: unknown } {
@@ -82,6 +86,14 @@ describe('card latency model', () => {
       expect(done.value).toEqual(Uint8Array.of(ins, 0x90, 0x00));
     },
   );
+
+  it('VERIFY with a PIN takes the VERIFY time; VERIFY without data (PIN status) is simple', () => {
+    const l = { ...SC_HSM_USB_LATENCY, verifyPinMs: 33 };
+    const withPin = Uint8Array.of(0x00, 0x20, 0x00, 0x81, 0x06, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36);
+    expect(commandDelayMs(withPin, l)).toBe(33);
+    expect(commandDelayMs(Uint8Array.of(0x00, 0x20, 0x00, 0x81), l)).toBe(l.simpleMs);
+    expect(commandDelayMs(Uint8Array.of(0x00, 0x20, 0x00, 0x81, 0x00), l)).toBe(l.simpleMs);
+  });
 
   it('runs commands one after another in the order they were sent', async () => {
     vi.useFakeTimers({ now: 0 });
