@@ -7,7 +7,7 @@
  * numbered migration, so the module socket stays an add-on of the store.
  * @module
  */
-import type { Db } from '../store/db';
+import { stmt, type Db } from '../store/db';
 import { hashSecret, isWellFormedSecret, newId, newSecret } from '../store/secrets';
 
 /** A registered PKCS#11 client. */
@@ -61,7 +61,7 @@ export class Pkcs11ClientStore {
     if (!CLIENT_NAME.test(name)) {
       throw new Pkcs11ClientError('invalid', 'client name: 1–64 letters, digits, ".", "_" or "-"');
     }
-    if (this.db.prepare('SELECT 1 FROM pkcs11_clients WHERE name = ?').get(name)) {
+    if (stmt(this.db, 'SELECT 1 FROM pkcs11_clients WHERE name = ?').get(name)) {
       throw new Pkcs11ClientError('duplicate', `a PKCS#11 client "${name}" exists`);
     }
     const credential = newSecret();
@@ -71,32 +71,29 @@ export class Pkcs11ClientStore {
       created_at: this.clock().toISOString(),
       revoked_at: null,
     };
-    this.db
-      .prepare(
-        'INSERT INTO pkcs11_clients (id, name, credential_hash, created_at) VALUES (?, ?, ?, ?)',
-      )
-      .run(row.id, name, hashSecret(credential), row.created_at);
+    stmt(
+      this.db,
+      'INSERT INTO pkcs11_clients (id, name, credential_hash, created_at) VALUES (?, ?, ?, ?)',
+    ).run(row.id, name, hashSecret(credential), row.created_at);
     return { client: fromRow(row), credential };
   }
 
   /** The active client holding `credential`, or undefined (malformed, unknown or revoked). */
   authenticate(credential: unknown): Pkcs11Client | undefined {
     if (!isWellFormedSecret(credential)) return undefined;
-    const r = this.db
-      .prepare(
-        'SELECT id, name, created_at, revoked_at FROM pkcs11_clients WHERE credential_hash = ? AND revoked_at IS NULL',
-      )
-      .get(hashSecret(credential)) as Row | undefined;
+    const r = stmt(
+      this.db,
+      'SELECT id, name, created_at, revoked_at FROM pkcs11_clients WHERE credential_hash = ? AND revoked_at IS NULL',
+    ).get(hashSecret(credential)) as Row | undefined;
     return r && fromRow(r);
   }
 
   /** Revokes a client by name: its credential stops working at once. */
   revoke(name: string): Pkcs11Client {
-    const r = this.db
-      .prepare(
-        'UPDATE pkcs11_clients SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL RETURNING id, name, created_at, revoked_at',
-      )
-      .get(this.clock().toISOString(), name) as Row | undefined;
+    const r = stmt(
+      this.db,
+      'UPDATE pkcs11_clients SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL RETURNING id, name, created_at, revoked_at',
+    ).get(this.clock().toISOString(), name) as Row | undefined;
     if (!r) throw new Pkcs11ClientError('not-found', `no active PKCS#11 client "${name}"`);
     return fromRow(r);
   }
@@ -104,9 +101,10 @@ export class Pkcs11ClientStore {
   /** All clients, oldest first. */
   list(): Pkcs11Client[] {
     return (
-      this.db
-        .prepare('SELECT id, name, created_at, revoked_at FROM pkcs11_clients ORDER BY created_at')
-        .all() as Row[]
+      stmt(
+        this.db,
+        'SELECT id, name, created_at, revoked_at FROM pkcs11_clients ORDER BY created_at',
+      ).all() as Row[]
     ).map(fromRow);
   }
 }

@@ -8,7 +8,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { canonicalJson, GENESIS_HASH, type AuditData } from '../../shared/audit/audit-chain';
 import { toHex } from '../../shared/codec/bytes';
 import { err, ok, type Result } from '../../shared/result';
-import type { Db } from './db';
+import { stmt, type Db } from './db';
 import type { StoreHealth } from './store-health';
 
 /** Server audit events. */
@@ -95,7 +95,7 @@ export class AuditStore {
    */
   append(event: ServerAuditEvent, data: AuditData): ServerAuditEntry {
     const run = this.db.transaction(() => {
-      const head = this.db.prepare('SELECT * FROM audit ORDER BY seq DESC LIMIT 1').get() as
+      const head = stmt(this.db, 'SELECT * FROM audit ORDER BY seq DESC LIMIT 1').get() as
         Row | undefined;
       const body = {
         seq: head ? head.seq + 1 : 1,
@@ -105,9 +105,10 @@ export class AuditStore {
         prev: head ? head.hash : GENESIS_HASH,
       };
       const entry = { ...body, hash: serverEntryHash(body) };
-      this.db
-        .prepare('INSERT INTO audit (seq, time, event, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(entry.seq, entry.time, entry.event, canonicalJson(entry.data), entry.prev, entry.hash);
+      stmt(
+        this.db,
+        'INSERT INTO audit (seq, time, event, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(entry.seq, entry.time, entry.event, canonicalJson(entry.data), entry.prev, entry.hash);
       return entry;
     });
     const entry = run.immediate();
@@ -125,22 +126,22 @@ export class AuditStore {
     idField: string,
   ): ServerAuditEntry[] {
     const path = `$.${idField}`;
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM audit WHERE event = ? AND json_extract(data, ?) NOT IN (
+    const rows = stmt(
+      this.db,
+      `SELECT * FROM audit WHERE event = ? AND json_extract(data, ?) NOT IN (
            SELECT json_extract(data, ?) FROM audit
            WHERE event IN (SELECT value FROM json_each(?)) AND json_extract(data, ?) IS NOT NULL)
          ORDER BY seq`,
-      )
-      .all(intent, path, path, JSON.stringify(outcomes), path) as Row[];
+    ).all(intent, path, path, JSON.stringify(outcomes), path) as Row[];
     return rows.map(fromRow);
   }
 
   /** The last `limit` entries, oldest first. */
   tail(limit: number): ServerAuditEntry[] {
-    const rows = this.db
-      .prepare('SELECT * FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT ?) ORDER BY seq')
-      .all(limit) as Row[];
+    const rows = stmt(
+      this.db,
+      'SELECT * FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+    ).all(limit) as Row[];
     return rows.map(fromRow);
   }
 

@@ -4,7 +4,7 @@
  * §6.7); approvals are recorded per epoch so nothing from an old epoch is counted again.
  * @module
  */
-import type { Db } from './db';
+import { stmt, type Db } from './db';
 
 /** Lifecycle of a ceremony. */
 export type CeremonyState = 'open' | 'quorum' | 'completed' | 'expired' | 'cancelled' | 'failed';
@@ -107,65 +107,63 @@ export class CeremonyStore {
   insert(
     c: Omit<CeremonyRecord, 'closedAt' | 'reason' | 'epoch' | 'challenge'> & { challenge: string },
   ): void {
-    this.db
-      .prepare(
-        `INSERT INTO ceremonies (id, target, purpose, requester, state, created_at, expires_at, n, m, device_id, challenge, epoch)
+    stmt(
+      this.db,
+      `INSERT INTO ceremonies (id, target, purpose, requester, state, created_at, expires_at, n, m, device_id, challenge, epoch)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-      )
-      .run(
-        c.id,
-        c.target,
-        c.purpose,
-        c.requester,
-        c.state,
-        c.createdAt,
-        c.expiresAt,
-        c.n,
-        c.m,
-        c.deviceId,
-        c.challenge,
-      );
+    ).run(
+      c.id,
+      c.target,
+      c.purpose,
+      c.requester,
+      c.state,
+      c.createdAt,
+      c.expiresAt,
+      c.n,
+      c.m,
+      c.deviceId,
+      c.challenge,
+    );
   }
 
   get(id: string): CeremonyRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM ceremonies WHERE id = ?').get(id) as Row | undefined;
+    const r = stmt(this.db, 'SELECT * FROM ceremonies WHERE id = ?').get(id) as Row | undefined;
     return r && fromRow(r);
   }
 
   /** Ceremonies still open or at quorum (reloaded at start). */
   active(): CeremonyRecord[] {
-    const rows = this.db
-      .prepare("SELECT * FROM ceremonies WHERE state IN ('open', 'quorum') ORDER BY created_at")
-      .all() as Row[];
+    const rows = stmt(
+      this.db,
+      "SELECT * FROM ceremonies WHERE state IN ('open', 'quorum') ORDER BY created_at",
+    ).all() as Row[];
     return rows.map(fromRow);
   }
 
   /** Most recent ceremonies, newest first. */
   recent(limit: number): CeremonyRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM ceremonies ORDER BY created_at DESC, id LIMIT ?')
-      .all(limit) as Row[];
+    const rows = stmt(this.db, 'SELECT * FROM ceremonies ORDER BY created_at DESC, id LIMIT ?').all(
+      limit,
+    ) as Row[];
     return rows.map(fromRow);
   }
 
   /** Moves to a new state; a final state clears the challenge and records why. */
   setState(id: string, state: CeremonyState, at: string, reason?: string): void {
     const final = state !== 'open' && state !== 'quorum';
-    this.db
-      .prepare(
-        `UPDATE ceremonies SET state = ?, closed_at = ?, reason = ?,
+    stmt(
+      this.db,
+      `UPDATE ceremonies SET state = ?, closed_at = ?, reason = ?,
            challenge = CASE WHEN ? THEN NULL ELSE challenge END WHERE id = ?`,
-      )
-      .run(state, final ? at : null, reason ?? null, final ? 1 : 0, id);
+    ).run(state, final ? at : null, reason ?? null, final ? 1 : 0, id);
   }
 
   /** Starts a new epoch with a fresh challenge (the card forgot the old one); state back to open. */
   newEpoch(id: string, challenge: string): number {
-    this.db
-      .prepare(
-        "UPDATE ceremonies SET epoch = epoch + 1, challenge = ?, state = 'open' WHERE id = ?",
-      )
-      .run(challenge, id);
+    stmt(
+      this.db,
+      "UPDATE ceremonies SET epoch = epoch + 1, challenge = ?, state = 'open' WHERE id = ?",
+    ).run(challenge, id);
     return this.get(id)!.epoch;
   }
 
@@ -174,12 +172,11 @@ export class CeremonyStore {
    * when the custodian already answered in that epoch: a custodian counts once.
    */
   recordApproval(a: ApprovalRecord): boolean {
-    const info = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO approvals (ceremony_id, custodian_id, epoch, outcome, sw, time)
+    const info = stmt(
+      this.db,
+      `INSERT OR IGNORE INTO approvals (ceremony_id, custodian_id, epoch, outcome, sw, time)
          VALUES (?, ?, ?, ?, ?, ?)`,
-      )
-      .run(a.ceremonyId, a.custodianId, a.epoch, a.outcome, a.sw ?? null, a.time);
+    ).run(a.ceremonyId, a.custodianId, a.epoch, a.outcome, a.sw ?? null, a.time);
     return info.changes === 1;
   }
 
@@ -188,12 +185,11 @@ export class CeremonyStore {
    * Returns false when the custodian already answered in this epoch.
    */
   recordIntent(a: Omit<ApprovalRecord, 'outcome' | 'sw'>): boolean {
-    const info = this.db
-      .prepare(
-        `INSERT INTO approvals (ceremony_id, custodian_id, epoch, outcome, sw, time)
+    const info = stmt(
+      this.db,
+      `INSERT INTO approvals (ceremony_id, custodian_id, epoch, outcome, sw, time)
          VALUES (?, ?, ?, 'pending', NULL, ?) ON CONFLICT DO NOTHING`,
-      )
-      .run(a.ceremonyId, a.custodianId, a.epoch, a.time);
+    ).run(a.ceremonyId, a.custodianId, a.epoch, a.time);
     return info.changes === 1;
   }
 
@@ -203,20 +199,20 @@ export class CeremonyStore {
       outcome: 'approved' | 'failed';
     },
   ): boolean {
-    const info = this.db
-      .prepare(
-        `UPDATE approvals SET outcome = ?, sw = ?, time = ?
+    const info = stmt(
+      this.db,
+      `UPDATE approvals SET outcome = ?, sw = ?, time = ?
          WHERE ceremony_id = ? AND custodian_id = ? AND epoch = ? AND outcome = 'pending'`,
-      )
-      .run(a.outcome, a.sw ?? null, a.time, a.ceremonyId, a.custodianId, a.epoch);
+    ).run(a.outcome, a.sw ?? null, a.time, a.ceremonyId, a.custodianId, a.epoch);
     return info.changes === 1;
   }
 
   /** Every intent still pending (reconciled at start). */
   pendingIntents(): ApprovalRecord[] {
-    const rows = this.db
-      .prepare("SELECT * FROM approvals WHERE outcome = 'pending' ORDER BY time")
-      .all() as ApprovalRow[];
+    const rows = stmt(
+      this.db,
+      "SELECT * FROM approvals WHERE outcome = 'pending' ORDER BY time",
+    ).all() as ApprovalRow[];
     return rows.map(approvalFromRow);
   }
 
@@ -224,12 +220,13 @@ export class CeremonyStore {
   approvals(ceremonyId: string, epoch?: number): ApprovalRecord[] {
     const rows = (
       epoch === undefined
-        ? this.db
-            .prepare('SELECT * FROM approvals WHERE ceremony_id = ? ORDER BY time')
-            .all(ceremonyId)
-        : this.db
-            .prepare('SELECT * FROM approvals WHERE ceremony_id = ? AND epoch = ? ORDER BY time')
-            .all(ceremonyId, epoch)
+        ? stmt(this.db, 'SELECT * FROM approvals WHERE ceremony_id = ? ORDER BY time').all(
+            ceremonyId,
+          )
+        : stmt(
+            this.db,
+            'SELECT * FROM approvals WHERE ceremony_id = ? AND epoch = ? ORDER BY time',
+          ).all(ceremonyId, epoch)
     ) as ApprovalRow[];
     return rows.map(approvalFromRow);
   }

@@ -2,7 +2,7 @@
  * Custodians: one row per registered custodian key at one target.
  * @module
  */
-import type { Db } from './db';
+import { stmt, type Db } from './db';
 
 /** A registered custodian. */
 export type Custodian = {
@@ -57,62 +57,66 @@ export class CustodianStore {
     credentialHash?: string;
     enrolledAt: string;
   }): void {
-    this.db
-      .prepare(
-        `INSERT INTO custodians (id, name, target, key_chr, key_id, pka, credential_hash, enrolled_at)
+    stmt(
+      this.db,
+      `INSERT INTO custodians (id, name, target, key_chr, key_id, pka, credential_hash, enrolled_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        c.id,
-        c.name,
-        c.target,
-        c.keyChr,
-        c.keyId ?? null,
-        Buffer.from(c.pka),
-        c.credentialHash ?? null,
-        c.enrolledAt,
-      );
+    ).run(
+      c.id,
+      c.name,
+      c.target,
+      c.keyChr,
+      c.keyId ?? null,
+      Buffer.from(c.pka),
+      c.credentialHash ?? null,
+      c.enrolledAt,
+    );
   }
 
   /** Sets the credential hash and key id of a custodian (first connection after admin registration). */
   setCredential(id: string, credentialHash: string, keyId: number): void {
-    this.db
-      .prepare('UPDATE custodians SET credential_hash = ?, key_id = ? WHERE id = ?')
-      .run(credentialHash, keyId, id);
+    stmt(this.db, 'UPDATE custodians SET credential_hash = ?, key_id = ? WHERE id = ?').run(
+      credentialHash,
+      keyId,
+      id,
+    );
   }
 
   get(id: string): Custodian | undefined {
-    const r = this.db.prepare('SELECT * FROM custodians WHERE id = ?').get(id) as Row | undefined;
+    const r = stmt(this.db, 'SELECT * FROM custodians WHERE id = ?').get(id) as Row | undefined;
     return r && fromRow(r);
   }
 
   /** The custodian whose credential hashes to `credentialHash`. */
   byCredentialHash(credentialHash: string): Custodian | undefined {
-    const r = this.db
-      .prepare('SELECT * FROM custodians WHERE credential_hash = ?')
-      .get(credentialHash) as Row | undefined;
+    const r = stmt(this.db, 'SELECT * FROM custodians WHERE credential_hash = ?').get(
+      credentialHash,
+    ) as Row | undefined;
     return r && fromRow(r);
   }
 
   byName(target: string, name: string): Custodian | undefined {
-    const r = this.db
-      .prepare('SELECT * FROM custodians WHERE target = ? AND name = ?')
-      .get(target, name) as Row | undefined;
+    const r = stmt(this.db, 'SELECT * FROM custodians WHERE target = ? AND name = ?').get(
+      target,
+      name,
+    ) as Row | undefined;
     return r && fromRow(r);
   }
 
   byKeyChr(target: string, keyChr: string): Custodian | undefined {
-    const r = this.db
-      .prepare('SELECT * FROM custodians WHERE target = ? AND key_chr = ?')
-      .get(target, keyChr) as Row | undefined;
+    const r = stmt(this.db, 'SELECT * FROM custodians WHERE target = ? AND key_chr = ?').get(
+      target,
+      keyChr,
+    ) as Row | undefined;
     return r && fromRow(r);
   }
 
   /** All custodians of a target, oldest first. */
   forTarget(target: string): Custodian[] {
-    const rows = this.db
-      .prepare('SELECT * FROM custodians WHERE target = ? ORDER BY enrolled_at, id')
-      .all(target) as Row[];
+    const rows = stmt(
+      this.db,
+      'SELECT * FROM custodians WHERE target = ? ORDER BY enrolled_at, id',
+    ).all(target) as Row[];
     return rows.map(fromRow);
   }
 }

@@ -8,6 +8,28 @@ import Database from 'better-sqlite3';
 /** An open database handle. */
 export type Db = Database.Database;
 
+type StatementCache = { prepare: Db['prepare']; bySql: Map<string, Database.Statement> };
+const statements = new WeakMap<Db, StatementCache>();
+
+/**
+ * `db.prepare(sql)`, compiled once per database and reused: preparing is most of the cost of a
+ * point query, and the decision path runs a handful per approval (docs/benchmarks.md, load
+ * stage). Only for statements run to completion (`get`/`all`/`run`); one that is iterated
+ * stays a fresh `db.prepare`, since a cached statement cannot be used while an iteration of it
+ * is open. If `db.prepare` is replaced later (a wrapper that injects faults, in tests), the
+ * cache starts again, so every statement goes through the wrapper.
+ */
+export function stmt(db: Db, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (cache?.prepare !== db.prepare) {
+    cache = { prepare: db.prepare, bySql: new Map() };
+    statements.set(db, cache);
+  }
+  let s = cache.bySql.get(sql);
+  if (!s) cache.bySql.set(sql, (s = db.prepare(sql)));
+  return s;
+}
+
 /**
  * Schema migrations, applied in order; index + 1 is the schema version. Never edit a shipped
  * migration: append a new one.

@@ -2,7 +2,7 @@
  * Enrollment tokens: single-use, expiring invitations for one custodian name at one target.
  * @module
  */
-import type { Db } from './db';
+import { stmt, type Db } from './db';
 
 /** An enrollment token as stored (the token itself is never stored, only its hash). */
 export type EnrollmentToken = {
@@ -48,18 +48,17 @@ export class EnrollmentStore {
     createdAt: string;
     expiresAt: string;
   }): void {
-    this.db
-      .prepare(
-        `INSERT INTO enrollment_tokens (token_hash, target, name, custodian_id, created_at, expires_at)
+    stmt(
+      this.db,
+      `INSERT INTO enrollment_tokens (token_hash, target, name, custodian_id, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?)`,
-      )
-      .run(t.tokenHash, t.target, t.name, t.custodianId ?? null, t.createdAt, t.expiresAt);
+    ).run(t.tokenHash, t.target, t.name, t.custodianId ?? null, t.createdAt, t.expiresAt);
   }
 
   get(tokenHash: string): EnrollmentToken | undefined {
-    const r = this.db
-      .prepare('SELECT * FROM enrollment_tokens WHERE token_hash = ?')
-      .get(tokenHash) as Row | undefined;
+    const r = stmt(this.db, 'SELECT * FROM enrollment_tokens WHERE token_hash = ?').get(
+      tokenHash,
+    ) as Row | undefined;
     return r && fromRow(r);
   }
 
@@ -68,9 +67,10 @@ export class EnrollmentStore {
    * the same token loses).
    */
   markUsed(tokenHash: string, at: string): boolean {
-    const info = this.db
-      .prepare('UPDATE enrollment_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL')
-      .run(at, tokenHash);
+    const info = stmt(
+      this.db,
+      'UPDATE enrollment_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL',
+    ).run(at, tokenHash);
     return info.changes === 1;
   }
 
@@ -81,12 +81,11 @@ export class EnrollmentStore {
    * left the card untouched gives the token back with {@link release}.
    */
   reserve(tokenHash: string, at: string): 'reserved' | 'used' | 'expired' | 'unknown' {
-    const row = this.db
-      .prepare(
-        `UPDATE enrollment_tokens SET used_at = ?
+    const row = stmt(
+      this.db,
+      `UPDATE enrollment_tokens SET used_at = ?
          WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING token_hash`,
-      )
-      .get(at, tokenHash, at);
+    ).get(at, tokenHash, at);
     if (row !== undefined) return 'reserved';
     const t = this.get(tokenHash);
     if (!t) return 'unknown';
@@ -95,18 +94,18 @@ export class EnrollmentStore {
 
   /** Gives back a token consumed by {@link reserve} at `at` (nothing reached the card). */
   release(tokenHash: string, at: string): void {
-    this.db
-      .prepare('UPDATE enrollment_tokens SET used_at = NULL WHERE token_hash = ? AND used_at = ?')
-      .run(tokenHash, at);
+    stmt(
+      this.db,
+      'UPDATE enrollment_tokens SET used_at = NULL WHERE token_hash = ? AND used_at = ?',
+    ).run(tokenHash, at);
   }
 
   /** Open (unused, unexpired) tokens of a target. */
   open(target: string, now: string): EnrollmentToken[] {
-    const rows = this.db
-      .prepare(
-        'SELECT * FROM enrollment_tokens WHERE target = ? AND used_at IS NULL AND expires_at > ? ORDER BY created_at',
-      )
-      .all(target, now) as Row[];
+    const rows = stmt(
+      this.db,
+      'SELECT * FROM enrollment_tokens WHERE target = ? AND used_at IS NULL AND expires_at > ? ORDER BY created_at',
+    ).all(target, now) as Row[];
     return rows.map(fromRow);
   }
 }

@@ -5,7 +5,7 @@
  * until an operator reconciles it (`custodian-server target reconcile`).
  * @module
  */
-import type { Db } from './db';
+import { stmt, type Db } from './db';
 
 /** What the card and the store said when they disagreed. */
 export type Inconsistency = {
@@ -48,32 +48,31 @@ export class ConsistencyStore {
 
   /** The recorded disagreement at `target`, if any. */
   get(target: string): Inconsistency | undefined {
-    const r = this.db.prepare('SELECT * FROM target_consistency WHERE target = ?').get(target) as
+    const r = stmt(this.db, 'SELECT * FROM target_consistency WHERE target = ?').get(target) as
       Row | undefined;
     return r && fromRow(r);
   }
 
   /** Records (or replaces) a disagreement in the given state. */
   set(i: Inconsistency): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO target_consistency
+    stmt(
+      this.db,
+      `INSERT OR REPLACE INTO target_consistency
          (target, state, detail, since, registered_on_card, known_to_server, unknown_keys)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        i.target,
-        i.state,
-        i.detail,
-        i.since,
-        i.registeredOnCard ?? null,
-        i.knownToServer,
-        i.unknownKeys === undefined ? null : JSON.stringify(i.unknownKeys),
-      );
+    ).run(
+      i.target,
+      i.state,
+      i.detail,
+      i.since,
+      i.registeredOnCard ?? null,
+      i.knownToServer,
+      i.unknownKeys === undefined ? null : JSON.stringify(i.unknownKeys),
+    );
   }
 
   /** Forgets the record: card and store agree again. */
   clear(target: string): void {
-    this.db.prepare('DELETE FROM target_consistency WHERE target = ?').run(target);
+    stmt(this.db, 'DELETE FROM target_consistency WHERE target = ?').run(target);
   }
 }
