@@ -21,6 +21,8 @@ import { CeremonyRuntime } from './runtime-state';
 export type CustodianLink = {
   /** Sends a message; false when the custodian is not connected. */
   send(custodianId: string, message: ServerMessage): boolean;
+  /** Sends one message to each connected custodian of `custodianIds` (encoded once); optional. */
+  sendToAll?(custodianIds: Iterable<string>, message: ServerMessage): void;
   isConnected(custodianId: string): boolean;
 };
 
@@ -222,7 +224,11 @@ export class CeremonyContext extends CeremonyRuntime {
     const c = this.store.ceremonies.get(id);
     if (!c) return;
     const update = this.updateMessage(c, message);
-    for (const cu of this.store.custodians.forTarget(c.target)) this.link.send(cu.id, update);
+    const ids = this.store.custodians.forTarget(c.target).map((cu) => cu.id);
+    // One encoding for all recipients: under load this is the server's busiest path.
+    if (this.link.sendToAll) this.link.sendToAll(ids, update);
+    else for (const id of ids) this.link.send(id, update);
+    if (this.watchers.size === 0) return;
     const snap = this.snapshot(c);
     for (const w of this.watchers) {
       try {

@@ -51,15 +51,27 @@ export function newSession(ws: WebSocket, ip: string): Session {
  * half-valid) and must not break the caller's state change.
  */
 export function writeFrame(s: Session, message: ServerMessage): boolean {
+  const text = encodeFrame(message);
+  return text !== undefined && writeText(s, text);
+}
+
+/**
+ * The wire text of `message`, validated against the protocol schema; undefined (and one line on
+ * stderr) when the server built an invalid message, which is then never sent.
+ */
+export function encodeFrame(message: ServerMessage): string | undefined {
   const text = encodeServerMessage(message);
-  if (!text.ok) {
-    process.stderr.write(
-      `custodian-server: dropped an invalid ${message.type}: ${text.error.message}\n`,
-    );
-    return false;
-  }
+  if (text.ok) return text.value;
+  process.stderr.write(
+    `custodian-server: dropped an invalid ${message.type}: ${text.error.message}\n`,
+  );
+  return undefined;
+}
+
+/** Sends text already encoded by {@link encodeFrame}; false when the socket is not open. */
+export function writeText(s: Session, text: string): boolean {
   if (s.ws.readyState !== s.ws.OPEN) return false;
-  s.ws.send(text.value);
+  s.ws.send(text);
   return true;
 }
 

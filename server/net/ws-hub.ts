@@ -40,7 +40,9 @@ import {
   newSession,
   scheduleHeartbeat,
   sendError,
+  encodeFrame,
   writeFrame,
+  writeText,
   type Session,
 } from './hub-session';
 
@@ -117,6 +119,18 @@ export class CustodianHub implements CustodianLink {
   send(custodianId: string, message: ServerMessage): boolean {
     const s = this.sessions.get(custodianId);
     return s ? writeFrame(s, message) : false;
+  }
+
+  /** Sends one message to several custodians, validated and encoded once. */
+  sendToAll(custodianIds: Iterable<string>, message: ServerMessage): void {
+    let text: string | undefined;
+    for (const id of custodianIds) {
+      const s = this.sessions.get(id);
+      if (!s) continue;
+      text ??= encodeFrame(message);
+      if (text === undefined) return;
+      writeText(s, text);
+    }
   }
 
   private accept(ws: WebSocket, ip: string): void {
