@@ -27,7 +27,7 @@ import {
 } from '../../shared/protocol';
 import { messageOf } from '../../shared/error-message';
 import { buildPkaSignatureInput } from '../../shared/sc-hsm/pka-input';
-import { verifyPlainNode } from '../crypto/verify-ecdsa';
+import { verifyPlainNode } from '../../core/crypto/verify-ecdsa';
 import type { CeremonyRecord } from '../store/ceremonies';
 import { presentAndCount } from './approval-count';
 import type { CeremonyContext } from './context';

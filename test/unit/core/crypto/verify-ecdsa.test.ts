@@ -1,13 +1,13 @@
 /**
- * The server's OpenSSL verifier (server/crypto/verify-ecdsa.ts) against the shared @noble one
+ * The OpenSSL verifier (core/crypto/verify-ecdsa.ts) against the shared @noble one
  * (shared/crypto/ecdsa.ts): on every curve, both give the same verdict for valid signatures,
  * high-S twins, tampered, malformed and wrong-length signatures, out-of-range r and s, wrong
  * messages and hashes, and invalid or off-curve public points (issue 12 §2).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { verifyPlainNode } from '../../../server/crypto/verify-ecdsa';
-import { concatBytes } from '../../../shared/codec/bytes';
+import { verifyPlainNode } from '../../../../core/crypto/verify-ecdsa';
+import { concatBytes } from '../../../../shared/codec/bytes';
 import {
   bigintToBytes,
   bytesToBigint,
@@ -15,8 +15,8 @@ import {
   curveByName,
   generateKeyPair,
   type Curve,
-} from '../../../shared/crypto/curves';
-import { signPlain, verifyPlain, type HashName } from '../../../shared/crypto/ecdsa';
+} from '../../../../shared/crypto/curves';
+import { signPlain, verifyPlain, type HashName } from '../../../../shared/crypto/ecdsa';
 
 const HASHES: HashName[] = ['sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
 

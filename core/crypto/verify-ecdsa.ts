@@ -1,5 +1,6 @@
 /**
- * Server-side ECDSA verification with OpenSSL through `node:crypto` (issue 12 §2): the same
+ * ECDSA verification in Node with OpenSSL through `node:crypto` (issue 12 §2) — the server's
+ * check of each custodian signature, and the emulator's EXTERNAL AUTHENTICATE: the same
  * contract as `verifyPlain` of shared/crypto/ecdsa.ts (plain `r‖s`, uncompressed point, false on
  * any bad input, never throws, high-S accepted), at a fraction of the pure-JavaScript cost.
  * shared/ keeps @noble for the browser and the desktop app. Curves are named by their OID in
