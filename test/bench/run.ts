@@ -173,7 +173,13 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** The section `npm run bench:pkcs11` maintains (test/bench/pkcs11.ts), carried over. */
+/**
+ * Sections other commands maintain, carried over between their markers: `npm run bench:pkcs11`
+ * (test/bench/pkcs11.ts) and the desktop app's first paint (`npx tsx test/bench/ui-fcp.ts`,
+ * which needs Chromium and is run by hand).
+ */
+const KEPT_SECTIONS = ['ui-fcp', 'pkcs11-bench'] as const;
+
 function keptSection(file: string): string {
   let text = '';
   try {
@@ -181,10 +187,13 @@ function keptSection(file: string): string {
   } catch {
     return '';
   }
-  const a = text.indexOf('<!-- pkcs11-bench:start -->');
-  const end = '<!-- pkcs11-bench:end -->';
-  const b = text.indexOf(end);
-  return a >= 0 && b > a ? `\n${text.slice(a, b + end.length)}\n` : '';
+  return KEPT_SECTIONS.map((name) => {
+    const start = `<!-- ${name}:start -->`;
+    const end = `<!-- ${name}:end -->`;
+    const a = text.indexOf(start);
+    const b = text.indexOf(end);
+    return a >= 0 && b > a ? `\n${text.slice(a, b + end.length)}\n` : '';
+  }).join('');
 }
 
 main(process.argv.slice(2)).then(
