@@ -59,7 +59,7 @@ export function writeFrame(s: Session, message: ServerMessage): boolean {
  * The wire text of `message`, validated against the protocol schema; undefined (and one line on
  * stderr) when the server built an invalid message, which is then never sent.
  */
-export function encodeFrame(message: ServerMessage): string | undefined {
+function encodeFrame(message: ServerMessage): string | undefined {
   const text = encodeServerMessage(message);
   if (text.ok) return text.value;
   process.stderr.write(
@@ -69,10 +69,20 @@ export function encodeFrame(message: ServerMessage): string | undefined {
 }
 
 /** Sends text already encoded by {@link encodeFrame}; false when the socket is not open. */
-export function writeText(s: Session, text: string): boolean {
+function writeText(s: Session, text: string): boolean {
   if (s.ws.readyState !== s.ws.OPEN) return false;
   s.ws.send(text);
   return true;
+}
+
+/** Sends one message to every given session (absent ones skipped), validated and encoded once. */
+export function writeFrameToAll(
+  sessions: readonly (Session | undefined)[],
+  message: ServerMessage,
+): void {
+  const open = sessions.filter((s): s is Session => s !== undefined);
+  const text = open.length === 0 ? undefined : encodeFrame(message);
+  if (text !== undefined) for (const s of open) writeText(s, text);
 }
 
 /**

@@ -40,9 +40,8 @@ import {
   newSession,
   scheduleHeartbeat,
   sendError,
-  encodeFrame,
   writeFrame,
-  writeText,
+  writeFrameToAll,
   type Session,
 } from './hub-session';
 
@@ -123,14 +122,10 @@ export class CustodianHub implements CustodianLink {
 
   /** Sends one message to several custodians, validated and encoded once. */
   sendToAll(custodianIds: Iterable<string>, message: ServerMessage): void {
-    let text: string | undefined;
-    for (const id of custodianIds) {
-      const s = this.sessions.get(id);
-      if (!s) continue;
-      text ??= encodeFrame(message);
-      if (text === undefined) return;
-      writeText(s, text);
-    }
+    writeFrameToAll(
+      [...custodianIds].map((id) => this.sessions.get(id)),
+      message,
+    );
   }
 
   private accept(ws: WebSocket, ip: string): void {
